@@ -1,0 +1,1 @@
+"""WHAT the model sees: the data contract, normalisation and point-in-time feature definitions."""

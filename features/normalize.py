@@ -1,0 +1,64 @@
+"""Normalisation of the free-text fields real exports spell many ways: industries, countries, domains.
+
+Unknown spellings are returned unchanged so that validation can reject them with the value in the message.
+"""
+
+import re
+
+import pandas as pd
+
+from features.contract import COUNTRY_REGION, INDUSTRIES
+
+INDUSTRY_ALIASES = {
+    "computer software": "Software", "saas": "Software", "software & saas": "Software",
+    "fin tech": "Fintech", "financial technology": "Fintech",
+    "finance": "Financial Services", "banking": "Financial Services", "financial svcs": "Financial Services",
+    "health care": "Healthcare", "hospitals & health care": "Healthcare",
+    "telecom": "Telecommunications", "telco": "Telecommunications",
+    "retail & e-commerce": "Retail", "ecommerce": "Retail",
+    "higher education": "Education", "public sector": "Government",
+    "media & entertainment": "Media", "oil & energy": "Energy", "utilities": "Energy",
+    "transportation & logistics": "Logistics", "consulting": "Professional Services",
+    "realestate": "Real Estate", "hotels & travel": "Hospitality",
+}
+COUNTRY_ALIASES = {
+    "usa": "United States", "us": "United States", "u.s.": "United States", "u.s.a.": "United States",
+    "united states of america": "United States",
+    "uk": "United Kingdom", "u.k.": "United Kingdom", "great britain": "United Kingdom", "england": "United Kingdom",
+    "deutschland": "Germany", "holland": "Netherlands", "the netherlands": "Netherlands",
+    "españa": "Spain", "brasil": "Brazil", "méxico": "Mexico",
+}
+
+
+def _lookup(canonical, aliases: dict[str, str]) -> dict[str, str]:
+    return {**{c.lower(): c for c in canonical}, **aliases}
+
+
+_INDUSTRY = _lookup(INDUSTRIES, INDUSTRY_ALIASES)
+_COUNTRY = _lookup(COUNTRY_REGION, COUNTRY_ALIASES)
+
+
+def _canonical(values: pd.Series, table: dict[str, str]) -> pd.Series:
+    key = values.str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
+    return key.map(table).where(lambda s: s.notna(), values)
+
+
+def canonical_industry(values: pd.Series) -> pd.Series:
+    return _canonical(values, _INDUSTRY)
+
+
+def canonical_country(values: pd.Series) -> pd.Series:
+    return _canonical(values, _COUNTRY)
+
+
+def region_of(countries: pd.Series) -> pd.Series:
+    return countries.map(COUNTRY_REGION)
+
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+
+
+def normalise_domain(values: pd.Series) -> pd.Series:
+    """`https://www.Acme.com/about` and `ACME.com` both become `acme.com`."""
+    d = values.str.strip().str.lower().str.replace(_SCHEME, "", regex=True)
+    return d.str.split("/").str[0].str.split(":").str[0].str.removeprefix("www.").str.rstrip(".")

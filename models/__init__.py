@@ -1,0 +1,1 @@
+"""HOW it learns and explains: classifier, calibration, value model, baselines, metrics, reasons, tiers."""

@@ -1,0 +1,63 @@
+"""Stage `synthesize`: write the demo world's export tables and, apart, its ground truth.
+
+`python -m pipeline.synthesize` reads params.yaml; `icp synthesize --accounts N --seed S --out DIR` does the same
+with explicit values. No modelling stage may read the truth folder: it exists to judge the pipeline.
+"""
+
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from pipeline import params as P
+from pipeline.io import TableFolder
+from pipeline.world import WorldConfig, drivers, generate
+
+
+def run(cfg: WorldConfig, out: str | Path, truth_out: str | Path, fmt: str = "parquet", log=print) -> dict:
+    start = time.perf_counter()
+    outcome = {"p": [], "won": [], "new": []}
+    with TableFolder(out, fmt) as tables, TableFolder(truth_out, "parquet") as truth:
+        done = 0
+        for chunk in generate(cfg):
+            for name, df in chunk.tables.items():
+                tables.append(name, df)
+            for name, df in chunk.truth.items():
+                truth.append(name, df)
+            opps = chunk.tables["opportunities"]
+            closed = (opps["stage"] != "open").to_numpy()
+            outcome["p"].append(chunk.truth["opportunities"]["true_p_win"].to_numpy()[closed])
+            outcome["won"].append((opps["stage"] == "won").to_numpy()[closed])
+            outcome["new"].append((opps["type"] == "new business").to_numpy()[closed])
+            done += chunk.accounts
+            log(f"synthesize: {done:,}/{cfg.accounts:,} accounts ({time.perf_counter() - start:.1f}s)",
+                file=sys.stderr)
+        p, won, new = (np.concatenate(outcome[k]) for k in ("p", "won", "new"))
+        summary = {
+            "config": asdict(cfg), "format": fmt, "rows": dict(tables.rows),
+            "closed_deals": int(len(won)), "win_rate": float(won.mean()) if len(won) else None,
+            "oracle_roc_auc_closed": _auc(won, p), "oracle_roc_auc_new_business": _auc(won[new], p[new]),
+        }
+        truth.write_text("drivers.json", json.dumps(drivers(), indent=2) + "\n")
+        truth.write_text("world.json", json.dumps(summary, indent=2) + "\n")
+    rows = ", ".join(f"{k} {v:,}" for k, v in summary["rows"].items())
+    log(f"synthesize: wrote {out} ({rows}) and truth to {truth_out} in {time.perf_counter() - start:.1f}s")
+    return summary
+
+
+def _auc(y: np.ndarray, p: np.ndarray) -> float | None:
+    return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else None
+
+
+def main() -> None:
+    s = P.load().synthesize
+    cfg = WorldConfig(accounts=s.accounts, seed=s.seed, end_date=s.end_date, years=s.years, chunk_size=s.chunk_size)
+    run(cfg, s.out, s.truth_out, s.format)
+
+
+if __name__ == "__main__":
+    main()
