@@ -38,7 +38,7 @@ def timeline(cfg: WorldConfig) -> dict:
     first_deal = end - pd.DateOffset(years=cfg.years)
     origin = first_deal - pd.Timedelta(days=PREHISTORY_DAYS)
     return {"origin": origin, "end": end, "days": (end - origin).days, "first_deal_day": (first_deal - origin).days,
-            "origin_year": origin.year + (origin.dayofyear - 1) / 365.0}
+            "origin_year": origin.year + (origin.day_of_year - 1) / 365.0}
 
 
 def generate(cfg: WorldConfig) -> Iterator[Chunk]:
