@@ -25,8 +25,70 @@ class Synthesize:
 
 
 @dataclass(frozen=True)
+class Ingest:
+    source: str
+    out: str
+    max_reject_share: float
+
+
+FAMILIES = ("firmographic", "technographic", "behaviour", "intent", "triggers", "relationship")
+
+
+@dataclass(frozen=True)
+class Features:
+    out: str
+    as_of_lag_days: int
+    opportunity_types: list
+    families: list
+    windows: list
+    intent_topics: list
+    surge_threshold: int
+    strategic_employees: int
+
+    def __post_init__(self):
+        unknown = set(self.families) - set(FAMILIES)
+        if unknown:
+            raise ValueError(f"params.yaml: features.families has unknown {sorted(unknown)}; known: {FAMILIES}")
+
+
+@dataclass(frozen=True)
+class Train:
+    out: str
+    seed: int
+    split: dict
+    calibration: str
+    classifier: dict
+    value: dict
+
+    def __post_init__(self):
+        if self.calibration not in ("isotonic", "sigmoid"):
+            raise ValueError(f"params.yaml: train.calibration must be isotonic or sigmoid, not {self.calibration!r}")
+        if set(self.split) != {"train", "validation", "holdout"} or abs(sum(self.split.values()) - 1) > 1e-9:
+            raise ValueError("params.yaml: train.split needs train, validation and holdout fractions summing to 1")
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    out: str
+    truth: str
+    ece_bins: int
+
+
+@dataclass(frozen=True)
+class Score:
+    as_of: str | None
+    tier1_size: int
+    tier2_size: int
+
+
+@dataclass(frozen=True)
 class Params:
     synthesize: Synthesize
+    ingest: Ingest
+    features: Features
+    train: Train
+    evaluate: Evaluate
+    score: Score
 
 
 def _section(cls, raw: dict, name: str):
@@ -40,4 +102,4 @@ def _section(cls, raw: dict, name: str):
 
 def load(path: str | Path = "params.yaml") -> Params:
     raw = yaml.safe_load(Path(path).read_text())
-    return Params(**{f.name: _section(f.type, raw.get(f.name, {}), f.name) for f in fields(Params)})
+    return Params(**{f.name: _section(f.type, raw.get(f.name) or {}, f.name) for f in fields(Params)})
