@@ -1,0 +1,199 @@
+"""Point-in-time features, as Ibis expressions (DuckDB on a laptop, Spark when a user outgrows one machine).
+
+Every feature of a row is computed from records dated strictly before the row's `as_of` (the start of that day):
+the same code serves training rows (as_of = deal creation less a lag) and scoring rows (as_of = score date). A
+spine is a table of `key, account_id, as_of`; each family joins its source to the spine on account_id with
+`date < as_of`, aggregates per key, and is left-joined back, so a row with no history gets zero counts and
+missing recencies. Names carry a family prefix so reports can group them.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import ibis
+import ibis.expr.types as ir
+
+from features.contract import ACTIVITY_TYPES, TECH_CATEGORIES, TRIGGER_TYPES
+
+PREFIX = {"firmographic": "firm_", "technographic": "tech_", "behaviour": "beh_", "intent": "intent_",
+          "triggers": "trig_", "relationship": "rel_"}
+SOURCE = {"technographic": "technographics", "behaviour": "activities", "intent": "intent",
+          "triggers": "triggers", "relationship": "opportunities"}
+CATEGORICAL = ("firm_industry", "firm_country", "firm_region", "firm_ownership", "firm_funding_stage",
+               "firm_size_band")
+SIZE_BANDS = ((10, "1-10"), (50, "11-50"), (200, "51-200"), (1000, "201-1,000"), (5000, "1,001-5,000"))
+SENIOR = ("c_level", "vp")
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    families: tuple = tuple(PREFIX)
+    windows: tuple = (7, 30, 90, 180)
+    intent_topics: tuple = ()          # empty: every topic counts as relevant
+    surge_threshold: int = 70
+    strategic_employees: int = 10000
+    named_products: tuple = field(default=())  # complement / competitor products with a presence flag each
+
+
+def _days(later: ir.Value, earlier: ir.Value) -> ir.FloatingValue:
+    return (later.epoch_seconds() - earlier.epoch_seconds()) / DAY
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _events(spine: ir.Table, source: ir.Table, date: str, lookback_days: int | None = None) -> ir.Table:
+    """Join each spine row to its account's records dated before as_of (and within the lookback)."""
+    s = spine.select("key", "account_id", "as_of")
+    preds = [s.account_id == source.account_id, source[date] < s.as_of]
+    if lookback_days is not None:
+        preds.append(source[date] >= s.as_of - ibis.interval(days=lookback_days))
+    j = s.join(source, preds)
+    return j.mutate(age=_days(j.as_of, j[date]))
+
+
+def firmographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
+    acc = t["accounts"]
+    # Today's values in accounts are one more snapshot, dated snapshot_date: visible only to later as-of dates.
+    current = acc.select("account_id", "snapshot_date", "employees", "annual_revenue")
+    snaps = current.union(t["snapshots"].select(*current.columns)) if "snapshots" in t else current
+    j = _events(spine, snaps, "snapshot_date")
+    year_ago = j.age > 365
+    agg = j.group_by("key").aggregate(
+        firm_employees=j.employees.cast("float64").argmax(j.snapshot_date, where=j.employees.notnull()),
+        firm_revenue=j.annual_revenue.argmax(j.snapshot_date, where=j.annual_revenue.notnull()),
+        _employees_1y=j.employees.cast("float64").argmax(j.snapshot_date, where=year_ago & j.employees.notnull()),
+    )
+    static = spine.select("key", "account_id", "as_of").join(acc, "account_id")
+    static = static.select(
+        "key",
+        firm_industry=static.industry, firm_country=static.country, firm_region=static.region,
+        firm_ownership=static.ownership, firm_funding_stage=static.funding_stage,
+        firm_age_years=(static.as_of.year() - static.founded_year).cast("float64"),
+        firm_has_parent=static.parent_account_id.notnull().cast("float64"),
+    )
+    out = static.left_join(agg, "key").drop("key_right")
+    emp = out.firm_employees
+    size_band = ibis.cases(*[(emp <= hi, label) for hi, label in SIZE_BANDS], else_="5,001+")
+    return out.mutate(
+        firm_log_employees=emp.log10(),
+        firm_size_band=ibis.ifelse(emp.isnull(), ibis.null("string"), size_band),
+        firm_revenue_per_employee=out.firm_revenue / emp,
+        firm_growth_1y=emp / out._employees_1y - 1,
+        firm_strategic=(emp >= cfg.strategic_employees).cast("float64"),
+    ).drop("_employees_1y")
+
+
+def technographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
+    j = _events(spine, t["technographics"], "first_seen")
+    live = (j.last_seen >= j.as_of - ibis.interval(days=1)) & (j.category != "ours")
+    cols = {f"tech_n_{c}": live.sum(where=j.category == c).cast("float64") for c in TECH_CATEGORIES if c != "ours"}
+    cols["tech_n_total"] = live.sum().cast("float64")
+    cols["tech_days_since_adoption"] = j.age.min(where=live)
+    cols["tech_days_since_complement"] = j.age.min(where=live & (j.category == "complement"))
+    for name in cfg.named_products:
+        cols[f"tech_has_{_slug(name)}"] = (live & (j.technology == name)).max().cast("float64")
+    return j.group_by("key").aggregate(**cols)
+
+
+def behaviour(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
+    acts = t["activities"]
+    if "contacts" in t:
+        c = t["contacts"].select("contact_id", "department", "seniority", contact_created="created_date")
+        acts = acts.left_join(c, "contact_id").drop("contact_id_right")
+    else:
+        acts = acts.mutate(department=ibis.null("string"), seniority=ibis.null("string"),
+                           contact_created=ibis.null("timestamp"))
+    j = _events(spine, acts, "timestamp", lookback_days=max(365, *cfg.windows))
+    known = j.contact_created < j.as_of  # a contact's department is known only once its record exists
+    cols = {}
+    for w in cfg.windows:
+        within = j.age <= w
+        cols[f"beh_all_{w}d"] = within.sum().cast("float64")
+        for kind in ACTIVITY_TYPES:
+            cols[f"beh_{kind}_{w}d"] = (within & (j.activity_type == kind)).sum().cast("float64")
+    d30, d90 = j.age <= 30, j.age <= 90
+    cols.update(
+        beh_days_since_last=j.age.min(),
+        beh_days_since_pricing=j.age.min(where=j.activity_type == "pricing_page"),
+        beh_trend_30d=d30.sum().cast("float64") - (d90 & ~d30).sum().cast("float64") / 2,
+        beh_contacts_30d=j.contact_id.nunique(where=d30).cast("float64"),
+        beh_contacts_90d=j.contact_id.nunique(where=d90).cast("float64"),
+        beh_departments_90d=j.department.nunique(where=d90 & known).cast("float64"),
+        beh_seniorities_90d=j.seniority.nunique(where=d90 & known).cast("float64"),
+        beh_senior_contacts_90d=j.contact_id.nunique(where=d90 & known & j.seniority.isin(SENIOR)).cast("float64"),
+    )
+    return j.group_by("key").aggregate(**cols)
+
+
+def intent(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
+    j = _events(spine, t["intent"], "week", lookback_days=365)
+    relevant = j.topic.isin(list(cfg.intent_topics)) if cfg.intent_topics else ibis.literal(True)
+    surge = relevant & (j.score >= cfg.surge_threshold)
+    d28, d90 = j.age <= 28, j.age <= 90
+    return j.group_by("key").aggregate(
+        intent_max_28d=j.score.max(where=relevant & d28).cast("float64"),
+        intent_mean_90d=j.score.mean(where=relevant & d90),
+        intent_weeks_surging_90d=j.week.nunique(where=surge & d90).cast("float64"),
+        intent_topics_surging_28d=j.topic.nunique(where=surge & d28).cast("float64"),
+        intent_days_since_surge=j.age.min(where=surge),
+        intent_any_topic_max_28d=j.score.max(where=d28).cast("float64"),
+    )
+
+
+def triggers(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
+    j = _events(spine, t["triggers"], "date")
+    cols = {"trig_days_since_any": j.age.min()}
+    for kind in TRIGGER_TYPES:
+        is_kind = j.trigger_type == kind
+        cols[f"trig_days_since_{kind}"] = j.age.min(where=is_kind)
+        cols[f"trig_{kind}_90d"] = (is_kind & (j.age <= 90)).sum().cast("float64")
+        cols[f"trig_{kind}_365d"] = (is_kind & (j.age <= 365)).sum().cast("float64")
+    return j.group_by("key").aggregate(**cols)
+
+
+def relationship(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
+    """Deals whose outcome was known before as_of: closed before it. A deal still open then tells nothing."""
+    opps = t["opportunities"].filter(lambda o: o.stage.isin(["won", "lost"]))
+    j = _events(spine, opps, "close_date")
+    won = j.stage == "won"
+    return j.group_by("key").aggregate(
+        rel_prior_won=won.sum().cast("float64"),
+        rel_prior_lost=(~won).sum().cast("float64"),
+        rel_prior_spend=j.amount.sum(where=won).fill_null(0),
+        rel_tenure_days=j.age.max(where=won),
+        rel_days_since_last_lost=j.age.min(where=~won),
+    )
+
+
+FAMILIES = {"firmographic": firmographic, "technographic": technographic, "behaviour": behaviour,
+            "intent": intent, "triggers": triggers, "relationship": relationship}
+
+
+def available_families(tables: dict, cfg: FeatureConfig) -> list[str]:
+    """The configured families whose source table exists: a missing optional table drops its family."""
+    return [f for f in cfg.families if SOURCE.get(f, "accounts") in tables]
+
+
+def build(spine: ir.Table, tables: dict[str, ir.Table], cfg: FeatureConfig) -> ir.Table:
+    """The spine with every available family's features; zero counts where an account has no history."""
+    out = spine
+    for family in available_families(tables, cfg):
+        feats = FAMILIES[family](spine, tables, cfg)
+        out = out.left_join(feats, "key").drop("key_right")
+    fills = {c: 0.0 for c in out.columns if _is_count(c)}
+    return out.mutate(**{c: out[c].fill_null(v) for c, v in fills.items()}).order_by("key")
+
+
+def _is_count(name: str) -> bool:
+    return (name.startswith(("tech_n_", "tech_has_", "beh_", "intent_weeks", "intent_topics", "rel_prior"))
+            and "days_since" not in name) or re.fullmatch(r"trig_.+_\d+d", name) is not None
+
+
+def feature_columns(frame_columns, spine_columns) -> list[dict]:
+    names = [c for c in frame_columns if c not in spine_columns]
+    family = {v: k for k, v in PREFIX.items()}
+    return [{"name": n, "family": family[n.split("_")[0] + "_"], "kind": "categorical" if n in CATEGORICAL
+             else "numeric"} for n in names]

@@ -1,0 +1,108 @@
+"""Stage `featurize`: the point-in-time training set (one row per closed deal) and scoring set (one per account).
+
+Reads the validated tables of `ingest`, runs the Ibis feature definitions of features/pointintime.py on DuckDB and
+writes `train.parquet`, `score.parquet` and `features.json` (the feature list with families and kinds).
+"""
+
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import ibis
+import pandas as pd
+
+from features.contract import TABLES
+from features.pointintime import FeatureConfig, available_families, build, feature_columns
+from pipeline import params as P
+from pipeline.io import TableFolder
+
+DATED = {"opportunities": ["created_date", "close_date"], "snapshots": ["snapshot_date"],
+         "technographics": ["first_seen", "last_seen"], "activities": ["timestamp"], "intent": ["week"],
+         "triggers": ["date"], "contacts": ["created_date"], "accounts": ["snapshot_date"]}
+TRAIN_META = ["opportunity_id", "account_id", "as_of", "created_date", "close_date", "won", "amount"]
+
+
+def load_tables(con, folder: str | Path) -> dict:
+    return {name: con.read_parquet(p) for name in TABLES if (p := Path(folder) / f"{name}.parquet").exists()}
+
+
+def latest_date(tables: dict) -> pd.Timestamp:
+    dates = [tables[t][c].max().execute() for t, cols in DATED.items() if t in tables for c in cols]
+    return pd.Timestamp(max(d for d in dates if d is not None and not pd.isna(d)))
+
+
+def named_products(tables: dict, limit: int = 20) -> tuple:
+    """The most common complement and competitor products: each gets its own presence flag."""
+    if "technographics" not in tables:
+        return ()
+    t = tables["technographics"]
+    top = (t.filter(t.category.isin(["complement", "competitor"])).group_by("technology")
+           .aggregate(n=t.account_id.nunique()).order_by([ibis.desc("n"), "technology"]).limit(limit))
+    return tuple(top.execute()["technology"])
+
+
+def training_spine(tables: dict, types: list, lag_days: int):
+    o = tables["opportunities"]
+    closed = o.filter(o.stage.isin(["won", "lost"]) & o.type.isin(list(types)))
+    return closed.select(key=closed.opportunity_id, opportunity_id=closed.opportunity_id,
+                         account_id=closed.account_id,
+                         as_of=closed.created_date.truncate("D") - ibis.interval(days=lag_days),
+                         created_date=closed.created_date, close_date=closed.close_date,
+                         won=closed.stage == "won", amount=closed.amount)
+
+
+def scoring_spine(tables: dict, as_of: pd.Timestamp):
+    a = tables["accounts"]
+    o = tables["opportunities"]
+    when = ibis.literal(as_of.to_pydatetime(), type="timestamp")
+    won = o.filter((o.stage == "won") & (o.close_date < when)).select("account_id").distinct()
+    open_ = o.filter((o.created_date < when) & (o.close_date.isnull() | (o.close_date >= when)))
+    open_ = open_.select("account_id").distinct()
+    s = a.select(key=a.account_id, account_id=a.account_id, as_of=when)
+    s = s.mutate(customer=s.account_id.isin(won.account_id), open_opportunity=s.account_id.isin(open_.account_id))
+    return s
+
+
+def run(p: P.Params, log=print) -> dict:
+    start = time.perf_counter()
+    f = p.features
+    con = ibis.duckdb.connect()
+    tables = load_tables(con, p.ingest.out)
+    cfg = FeatureConfig(families=tuple(f.families), windows=tuple(f.windows), intent_topics=tuple(f.intent_topics),
+                        surge_threshold=f.surge_threshold, strategic_employees=f.strategic_employees,
+                        named_products=named_products(tables))
+    dropped = sorted(set(f.families) - set(available_families(tables, cfg)))
+    if dropped:
+        log(f"featurize: no source table for {', '.join(dropped)}: those feature families are dropped",
+            file=sys.stderr)
+    score_as_of = pd.Timestamp(p.score.as_of) if p.score.as_of else latest_date(tables).normalize() + pd.Timedelta(days=1)
+
+    train_spine = training_spine(tables, f.opportunity_types, f.as_of_lag_days)
+    train = con.to_pyarrow(build(train_spine, tables, cfg)).to_pandas().drop(columns="key")
+    log(f"featurize: training set {len(train):,} deals ({time.perf_counter() - start:.1f}s)", file=sys.stderr)
+    score = con.to_pyarrow(build(scoring_spine(tables, score_as_of), tables, cfg)).to_pandas().drop(columns="key")
+    log(f"featurize: scoring set {len(score):,} accounts as of {score_as_of.date()} "
+        f"({time.perf_counter() - start:.1f}s)", file=sys.stderr)
+    if train.empty:
+        raise SystemExit(f"featurize: no closed deals of types {f.opportunity_types} in {p.ingest.out}")
+
+    spec = {"features": feature_columns(train.columns, TRAIN_META), "families": available_families(tables, cfg),
+            "dropped_families": dropped, "score_as_of": str(score_as_of.date()), "config": asdict(cfg),
+            "rows": {"train": len(train), "score": len(score)}}
+    with TableFolder(f.out, "parquet") as out:
+        out.append("train", train)
+        out.append("score", score)
+        out.write_text("features.json", json.dumps(spec, indent=2, default=list) + "\n")
+    log(f"featurize: wrote {f.out}/train.parquet ({len(train):,} deals), score.parquet ({len(score):,} accounts), "
+        f"{len(spec['features'])} features in {time.perf_counter() - start:.1f}s")
+    return spec
+
+
+def main() -> None:
+    run(P.load())
+
+
+if __name__ == "__main__":
+    main()
