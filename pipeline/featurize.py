@@ -4,8 +4,6 @@ Reads the validated tables of `ingest`, runs the Ibis feature definitions of fea
 writes `train.parquet`, `score.parquet` and `features.json` (the feature list with families and kinds).
 """
 
-import json
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -16,7 +14,7 @@ import pandas as pd
 from features.contract import TABLES
 from features.pointintime import FeatureConfig, available_families, build, feature_columns
 from pipeline import params as P
-from pipeline.io import TableFolder
+from pipeline.io import TableFolder, new_folder, say, to_json
 
 DATED = {"opportunities": ["created_date", "close_date"], "snapshots": ["snapshot_date"],
          "technographics": ["first_seen", "last_seen"], "activities": ["timestamp"], "intent": ["week"],
@@ -65,7 +63,7 @@ def scoring_spine(tables: dict, as_of: pd.Timestamp):
     return s
 
 
-def run(p: P.Params, log=print) -> dict:
+def run(p: P.Params, log=say) -> dict:
     start = time.perf_counter()
     f = p.features
     con = ibis.duckdb.connect()
@@ -75,26 +73,25 @@ def run(p: P.Params, log=print) -> dict:
                         named_products=named_products(tables))
     dropped = sorted(set(f.families) - set(available_families(tables, cfg)))
     if dropped:
-        log(f"featurize: no source table for {', '.join(dropped)}: those feature families are dropped",
-            file=sys.stderr)
+        log(f"featurize: no source table for {', '.join(dropped)}: those feature families are dropped")
     score_as_of = pd.Timestamp(p.score.as_of) if p.score.as_of else latest_date(tables).normalize() + pd.Timedelta(days=1)
 
     train_spine = training_spine(tables, f.opportunity_types, f.as_of_lag_days)
     train = con.to_pyarrow(build(train_spine, tables, cfg)).to_pandas().drop(columns="key")
-    log(f"featurize: training set {len(train):,} deals ({time.perf_counter() - start:.1f}s)", file=sys.stderr)
+    log(f"featurize: training set {len(train):,} deals ({time.perf_counter() - start:.1f}s)")
     score = con.to_pyarrow(build(scoring_spine(tables, score_as_of), tables, cfg)).to_pandas().drop(columns="key")
     log(f"featurize: scoring set {len(score):,} accounts as of {score_as_of.date()} "
-        f"({time.perf_counter() - start:.1f}s)", file=sys.stderr)
+        f"({time.perf_counter() - start:.1f}s)")
     if train.empty:
         raise SystemExit(f"featurize: no closed deals of types {f.opportunity_types} in {p.ingest.out}")
 
     spec = {"features": feature_columns(train.columns, TRAIN_META), "families": available_families(tables, cfg),
             "dropped_families": dropped, "score_as_of": str(score_as_of.date()), "config": asdict(cfg),
             "rows": {"train": len(train), "score": len(score)}}
-    with TableFolder(f.out, "parquet") as out:
+    with new_folder(f.out) as folder, TableFolder(folder, "parquet") as out:
         out.append("train", train)
         out.append("score", score)
-        out.write_text("features.json", json.dumps(spec, indent=2, default=list) + "\n")
+        (folder / "features.json").write_text(to_json(spec))
     log(f"featurize: wrote {f.out}/train.parquet ({len(train):,} deals), score.parquet ({len(score):,} accounts), "
         f"{len(spec['features'])} features in {time.perf_counter() - start:.1f}s")
     return spec

@@ -1,7 +1,11 @@
 """Files: tables written chunk by chunk into a folder that appears atomically, and tables read back."""
 
+import json
 import os
 import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -22,43 +26,67 @@ def _arrow_schema(name: str, df: pd.DataFrame) -> pa.Schema:
                       for c in df.columns])
 
 
-class TableFolder:
-    """Append chunks of named tables to `<dir>/<name>.parquet|csv`; the folder replaces `dir` only on success."""
+def say(message: str) -> None:
+    """Progress and summaries go to stderr, so stdout stays clean for reports."""
+    print(message, file=sys.stderr, flush=True)
 
-    def __init__(self, path: str | Path, fmt: str):
-        self.path, self.fmt = Path(path), fmt
-        self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+
+@contextmanager
+def new_folder(path: str | Path) -> Iterator[Path]:
+    """A temporary sibling folder to write into; it replaces `path` only when the block succeeds."""
+    path = Path(path)
+    tmp, old = (path.with_name(f".{path.name}.{tag}-{os.getpid()}") for tag in ("tmp", "old"))
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if path.exists():
+        path.rename(old)
+    tmp.rename(path)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write a file atomically: a temporary sibling, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def to_json(obj) -> str:
+    return json.dumps(obj, indent=2, default=list) + "\n"
+
+
+class TableFolder:
+    """Append chunks of named tables to `<folder>/<name>.parquet|csv`; use inside `new_folder`."""
+
+    def __init__(self, folder: str | Path, fmt: str):
+        self.folder, self.fmt = Path(folder), fmt
         self.writers: dict[str, pq.ParquetWriter] = {}
         self.rows: dict[str, int] = {}
 
     def __enter__(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        self.tmp.mkdir(parents=True)
         return self
 
     def append(self, name: str, df: pd.DataFrame) -> None:
         if self.fmt == "parquet":
             if name not in self.writers:
                 schema = _arrow_schema(name, df)
-                self.writers[name] = pq.ParquetWriter(self.tmp / f"{name}.parquet", schema)
+                self.writers[name] = pq.ParquetWriter(self.folder / f"{name}.parquet", schema)
             writer = self.writers[name]
             writer.write_table(pa.Table.from_pandas(df, schema=writer.schema, preserve_index=False))
         else:
-            df.to_csv(self.tmp / f"{name}.csv", mode="a", header=name not in self.rows, index=False)
+            df.to_csv(self.folder / f"{name}.csv", mode="a", header=name not in self.rows, index=False)
         self.rows[name] = self.rows.get(name, 0) + len(df)
 
-    def write_text(self, filename: str, text: str) -> None:
-        (self.tmp / filename).write_text(text)
-
-    def __exit__(self, kind, value, tb):
+    def __exit__(self, *exc):
         for writer in self.writers.values():
             writer.close()
-        if kind is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return False
-        shutil.rmtree(self.path, ignore_errors=True)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp.rename(self.path)
         return False
 
 

@@ -4,8 +4,6 @@
 with explicit values. No modelling stage may read the truth folder: it exists to judge the pipeline.
 """
 
-import json
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -14,14 +12,15 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from pipeline import params as P
-from pipeline.io import TableFolder
+from pipeline.io import TableFolder, new_folder, say, to_json
 from pipeline.world import WorldConfig, drivers, generate
 
 
-def run(cfg: WorldConfig, out: str | Path, truth_out: str | Path, fmt: str = "parquet", log=print) -> dict:
+def run(cfg: WorldConfig, out: str | Path, truth_out: str | Path, fmt: str = "parquet", log=say) -> dict:
     start = time.perf_counter()
     outcome = {"p": [], "won": [], "new": []}
-    with TableFolder(out, fmt) as tables, TableFolder(truth_out, "parquet") as truth:
+    with new_folder(out) as out_dir, new_folder(truth_out) as truth_dir, \
+            TableFolder(out_dir, fmt) as tables, TableFolder(truth_dir, "parquet") as truth:
         done = 0
         for chunk in generate(cfg):
             for name, df in chunk.tables.items():
@@ -34,16 +33,15 @@ def run(cfg: WorldConfig, out: str | Path, truth_out: str | Path, fmt: str = "pa
             outcome["won"].append((opps["stage"] == "won").to_numpy()[closed])
             outcome["new"].append((opps["type"] == "new business").to_numpy()[closed])
             done += chunk.accounts
-            log(f"synthesize: {done:,}/{cfg.accounts:,} accounts ({time.perf_counter() - start:.1f}s)",
-                file=sys.stderr)
+            log(f"synthesize: {done:,}/{cfg.accounts:,} accounts ({time.perf_counter() - start:.1f}s)")
         p, won, new = (np.concatenate(outcome[k]) for k in ("p", "won", "new"))
         summary = {
             "config": asdict(cfg), "format": fmt, "rows": dict(tables.rows),
             "closed_deals": int(len(won)), "win_rate": float(won.mean()) if len(won) else None,
             "oracle_roc_auc_closed": _auc(won, p), "oracle_roc_auc_new_business": _auc(won[new], p[new]),
         }
-        truth.write_text("drivers.json", json.dumps(drivers(), indent=2) + "\n")
-        truth.write_text("world.json", json.dumps(summary, indent=2) + "\n")
+        (truth_dir / "drivers.json").write_text(to_json(drivers()))
+        (truth_dir / "world.json").write_text(to_json(summary))
     rows = ", ".join(f"{k} {v:,}" for k, v in summary["rows"].items())
     log(f"synthesize: wrote {out} ({rows}) and truth to {truth_out} in {time.perf_counter() - start:.1f}s")
     return summary

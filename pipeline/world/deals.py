@@ -96,6 +96,7 @@ def make_opportunities(rng, w: dict, first_day: int) -> tuple[dict, dict]:
     n, days = len(w["firms"]["emp0"]), w["days"]
     in_market = w["in_market"]
     outbound_rate = 0.0012 * np.clip(0.5 + 0.3 * np.log10(w["firms"]["emp0"]), 0.5, 2)
+    founded_at = (w["firms"]["founded"] + 0.5 - w["origin_year"]) * 365  # day a company can first buy
     busy = np.zeros(n, bool)
     pend_close, pend_won, pend_amount = np.zeros(n, int), np.zeros(n, bool), np.zeros(n)
     state = {"won": np.zeros(n, int), "lost": np.zeros(n, int), "spend": np.zeros(n),
@@ -115,8 +116,9 @@ def make_opportunities(rng, w: dict, first_day: int) -> tuple[dict, dict]:
     for week in range(first_day // 7, (days + 6) // 7):
         resolve(week * 7)
         u = rng.uniform(size=n)
-        inbound = ~busy & in_market[:, week] & (u < 0.12)
-        outbound = ~busy & ~inbound & (u > 1 - outbound_rate)
+        ready = ~busy & (founded_at < week * 7)
+        inbound = ready & in_market[:, week] & (u < 0.12)
+        outbound = ready & ~inbound & (u > 1 - outbound_rate)
         acc = np.nonzero(inbound | outbound)[0]
         day = week * 7 + rng.integers(0, 7, len(acc))
         keep = (day >= first_day) & (day < days)

@@ -1,0 +1,51 @@
+"""Baselines the model must beat on the same holdout rows: a hand-made ICP checklist, a logistic model."""
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from models.spec import names
+
+# The kind of checklist teams write by hand: one point per rule; a missing feature (family off) scores 0.
+CHECKLIST = {
+    "200-2,000 employees": ("firm_employees", lambda s: s.between(200, 2000)),
+    "founded 5+ years ago": ("firm_age_years", lambda s: s >= 5),
+    "prior spend with us": ("rel_prior_spend", lambda s: s > 0),
+    "complementary technology": ("tech_n_complement", lambda s: s > 0),
+    "trigger in the last 90 days": ("trig_days_since_any", lambda s: s <= 90),
+}
+
+
+def checklist_points(frame: pd.DataFrame) -> pd.Series:
+    """0 to 5 checklist points per row; a missing value fails its rule, as it would on a sales rep's sheet."""
+    points = pd.Series(0, index=frame.index, dtype="int64")
+    for column, rule in CHECKLIST.values():
+        if column in frame.columns:
+            points += rule(pd.to_numeric(frame[column])).fillna(False).astype("int64")
+    return points
+
+
+def fit_checklist(points: pd.Series, won: pd.Series) -> pd.Series:
+    """P(win) for each possible point count: its win rate on the train rows, the overall rate where unseen."""
+    rates = pd.Series(np.asarray(won, float), index=points.index).groupby(points).mean()
+    return rates.reindex(range(len(CHECKLIST) + 1)).fillna(float(np.mean(won)))
+
+
+def checklist_proba(points: pd.Series, rates: pd.Series) -> np.ndarray:
+    return rates.reindex(points).to_numpy()
+
+
+def fit_logistic(X: pd.DataFrame, won: np.ndarray, spec: dict) -> Pipeline:
+    """The usual linear baseline on the model's own features (X from spec.encode), fit on the train rows:
+    numerics median-imputed with missing indicators and standardised, categoricals one-hot. A feature with no
+    value in the train rows is kept (as a constant) so the column set never depends on the data."""
+    impute = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
+    numeric = make_pipeline(impute, StandardScaler())
+    categorical = OneHotEncoder(handle_unknown="ignore")
+    prepare = ColumnTransformer([("numeric", numeric, names(spec, "numeric")),
+                                 ("categorical", categorical, names(spec, "categorical"))])
+    return make_pipeline(prepare, LogisticRegression(max_iter=5000)).fit(X, np.asarray(won, bool))

@@ -1,0 +1,314 @@
+"""Stage `ingest`: the synthetic world ingests cleanly; malformed input is rejected with its exact reason."""
+
+import io
+import json
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from features.contract import COUNTRY_REGION, INDUSTRIES, SCHEMAS, TABLES, foreign_key_violations
+from features.normalize import normalise_domain
+from features.validate import CLEARED, ContractError, merge_duplicate_accounts
+from pipeline import ingest as stage
+from pipeline.params import Ingest
+from pipeline.synthesize import run as synthesize
+from pipeline.world import WorldConfig
+
+QUIET = {"log": lambda *a, **k: None}
+
+
+@pytest.fixture(scope="module")
+def world(small_world, tmp_path_factory):
+    out = tmp_path_factory.mktemp("interim") / "interim"
+    summary = stage.run(small_world["data"], out, 0.2, **QUIET)
+    return {"out": out, "summary": summary, "raw": small_world["data"], "truth": small_world["truth"]}
+
+
+def _rejects(out) -> pd.DataFrame:
+    return pd.read_csv(out / "rejects.csv", dtype=str, keep_default_na=False).astype({"row": int})
+
+
+def _assert_reconciles(out, summary) -> None:
+    """rows in = kept + rejected per table; kept rows are in the Parquet, rejected ones in rejects.csv."""
+    rejects = _rejects(out)
+    dropped = rejects[~rejects["reason"].str.endswith(CLEARED)]
+    for name, c in summary["tables"].items():
+        assert c["rows_in"] == c["rows_kept"] + c["rows_rejected"], name
+        if (out / f"{name}.parquet").exists():
+            assert len(pd.read_parquet(out / f"{name}.parquet")) == c["rows_kept"], name
+        assert dropped[dropped["table"] == name]["row"].nunique() == c["rows_rejected"], name
+
+
+# --- the synthetic world ------------------------------------------------------------------------------------
+
+def test_world_reconciles_every_table(world):
+    assert set(world["summary"]["tables"]) == set(SCHEMAS)
+    for name, c in world["summary"]["tables"].items():
+        assert c["rows_in"] == len(pd.read_parquet(world["raw"] / f"{name}.parquet")), name
+    _assert_reconciles(world["out"], world["summary"])
+    assert json.loads((world["out"] / "ingest_summary.json").read_text()) == world["summary"]
+
+
+def test_world_duplicates_are_merged_into_their_account(world):
+    truth = pd.read_parquet(world["truth"] / "duplicates.parquet")
+    merges = pd.read_csv(world["out"] / "account_merges.csv", dtype=str)
+    merged = dict(zip(merges["duplicate_account_id"], merges["kept_account_id"]))
+    expected = dict(zip(truth["duplicate_account_id"], truth["account_id"]))
+    assert {d: merged.get(d) for d in expected} == expected
+    assert world["summary"]["account_merges"] == len(merges)
+    accounts = pd.read_parquet(world["out"] / "accounts.parquet")
+    assert not accounts["account_id"].isin(merges["duplicate_account_id"]).any()
+    assert accounts["domain"].is_unique
+    raw_opps = pd.read_parquet(world["raw"] / "opportunities.parquet")
+    assert raw_opps["account_id"].isin(merges["duplicate_account_id"]).any()  # some deals sit on duplicates
+    opps = pd.read_parquet(world["out"] / "opportunities.parquet")
+    assert len(opps) == len(raw_opps) and opps["account_id"].isin(accounts["account_id"]).all()
+
+
+def test_world_values_are_canonical(world):
+    acc = pd.read_parquet(world["out"] / "accounts.parquet")
+    assert set(acc["industry"].dropna()) <= set(INDUSTRIES)
+    assert set(acc["country"].dropna()) <= set(COUNTRY_REGION)
+    with_country = acc[acc["country"].notna()]
+    assert (with_country["region"] == with_country["country"].map(COUNTRY_REGION)).all()
+    assert (acc["domain"] == normalise_domain(acc["domain"])).all()
+    assert not acc["domain"].str.contains(r"^www\.|[A-Z/:]", regex=True).any()
+
+
+def test_world_interim_tables_meet_the_contract_with_the_agreed_dtypes(world):
+    tables = {name: pd.read_parquet(world["out"] / f"{name}.parquet") for name in SCHEMAS}
+    for name, df in tables.items():
+        assert list(df.columns) == list(SCHEMAS[name].columns), name
+        SCHEMAS[name].validate(df, lazy=True)
+    assert not any(bad.any() for bad in foreign_key_violations(tables).values())
+    acc, opps = tables["accounts"], tables["opportunities"]
+    assert acc["employees"].dtype == "Int64" and acc["is_customer"].dtype == bool
+    assert opps["amount"].dtype == "float64" and pd.api.types.is_string_dtype(opps["opportunity_id"])
+    assert all(pd.api.types.is_datetime64_dtype(opps[c]) for c in ("created_date", "close_date"))
+
+
+def test_csv_and_parquet_exports_ingest_to_the_same_tables(tmp_path):
+    for fmt in ("csv", "parquet"):
+        synthesize(WorldConfig(accounts=400, seed=5), tmp_path / fmt, tmp_path / f"{fmt}_truth", fmt, **QUIET)
+        stage.run(tmp_path / fmt, tmp_path / f"{fmt}_interim", 0.2, **QUIET)
+    for name in (*TABLES, "rejects", "account_merges"):
+        read = pd.read_parquet if name in TABLES else pd.read_csv
+        ext = "parquet" if name in TABLES else "csv"
+        pd.testing.assert_frame_equal(read(tmp_path / "csv_interim" / f"{name}.{ext}"),
+                                      read(tmp_path / "parquet_interim" / f"{name}.{ext}"), obj=name)
+
+
+# --- small hand-made inputs ---------------------------------------------------------------------------------
+
+BASE = {
+    "accounts": "account_id,name,domain,industry,employees,annual_revenue,founded_year,country,region,"
+                "ownership,funding_stage,parent_account_id,employee_growth_1y,is_customer,customer_since,"
+                "snapshot_date\n"
+                "ACC-1,Acme Inc,acme.com,Software,120,1000000,2001,United States,North America,private,seed,,"
+                "0.1,true,2024-05-01,2025-01-01\n"
+                "ACC-2,Beta GmbH,beta.de,Manufacturing,80,,1990,Germany,EMEA,private,,ACC-1,,false,,"
+                "2025-01-01\n",
+    "opportunities": "opportunity_id,account_id,created_date,close_date,stage,amount,type,lead_source\n"
+                     "OPP-1,ACC-1,2024-03-01,2024-05-01,won,5000,new business,inbound\n"
+                     "OPP-2,ACC-2,2024-03-01,2024-06-01,lost,,new business,outbound\n"
+                     "OPP-3,ACC-2,2024-07-01,,open,,expansion,\n",
+    "snapshots": "account_id,snapshot_date,employees,annual_revenue\n"
+                 "ACC-1,2024-01-01,100,900000\n"
+                 "ACC-2,2024-01-01,75,\n",
+    "intent": "account_id,topic,week,score\n"
+              "ACC-1,sales intelligence,2024-02-04,75\n"
+              "ACC-2,revenue operations,2024-02-04,20\n",
+    "contacts": "contact_id,account_id,title,seniority,department,created_date\n"
+                "CON-1,ACC-1,VP Sales,vp,sales,2023-01-01\n",
+    "activities": "account_id,contact_id,timestamp,activity_type,detail\n"
+                  "ACC-1,CON-1,2024-02-01 10:00:00,web_visit,/pricing\n"
+                  "ACC-2,,2024-02-02T11:00:00Z,pricing_page,\n",
+}
+
+
+def _source(folder, edits=(), drop=(), encoding="utf-8"):
+    """BASE as CSV files in `folder`, with cells set by (table, row, column, value) edits, row 1-based."""
+    frames = {name: pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+              for name, text in BASE.items()}
+    for table, row, column, value in edits:
+        frames[table].loc[row - 1, column] = value
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in frames.items():
+        if name not in drop:
+            df.to_csv(folder / f"{name}.csv", index=False, encoding=encoding)
+    return folder
+
+
+def _ingest(tmp_path, edits=(), **kw):
+    out = tmp_path / "interim"
+    summary = stage.run(_source(tmp_path / "raw", edits, **kw), out, 1.0, **QUIET)
+    _assert_reconciles(out, summary)
+    return out, summary
+
+
+GONE = "account_id {} is not in accounts (its row there was rejected)"
+OPPS = "opportunities"
+CASES = {
+    "clean input": ([], []),
+    "unparsable date": (
+        [(OPPS, 2, "created_date", "abc")],
+        [(OPPS, 2, "created_date", "abc", "unparsable date 'abc' (expected YYYY-MM-DD)")]),
+    "date out of range": (
+        [(OPPS, 2, "close_date", "9999-12-31")],
+        [(OPPS, 2, "close_date", "9999-12-31", "date 9999-12-31 is outside 1677-09-22 to 2262-04-11")]),
+    "negative amount": (
+        [(OPPS, 1, "amount", "-5")],
+        [(OPPS, 1, "amount", "-5", "amount -5 is less than 0")]),
+    "unknown stage": (
+        [(OPPS, 2, "stage", "closed-won")],
+        [(OPPS, 2, "stage", "closed-won", "stage 'closed-won' is not one of won, lost, open")]),
+    "close before create": (
+        [(OPPS, 1, "close_date", "2024-01-02")],
+        [(OPPS, 1, "close_date", "2024-01-02", "close_date 2024-01-02 is before created_date 2024-03-01")]),
+    "won deal without close date": (
+        [(OPPS, 1, "close_date", "")],
+        [(OPPS, 1, "close_date", "", "won deal has no close_date")]),
+    "duplicate opportunity_id": (
+        [(OPPS, 3, "opportunity_id", "OPP-1")],
+        [(OPPS, r, "opportunity_id", "OPP-1",
+          "duplicate opportunity_id OPP-1 (every row with it is rejected)") for r in (1, 3)]),
+    "duplicate snapshot": (
+        [("snapshots", 2, "account_id", "ACC-1")],
+        [("snapshots", r, "account_id", "ACC-1",
+          "duplicate account_id + snapshot_date ACC-1 + 2024-01-01 (every row with it is rejected)")
+         for r in (1, 2)]),
+    "opportunity for unknown account": (
+        [(OPPS, 2, "account_id", "ACC-9")],
+        [(OPPS, 2, "account_id", "ACC-9", "account_id ACC-9 is not in accounts")]),
+    "score 150 in intent": (
+        [("intent", 1, "score", "150")],
+        [("intent", 1, "score", "150", "score 150 is outside 0 to 100")]),
+    "several problems, one row": (
+        [(OPPS, 2, "stage", "closed-won"), (OPPS, 2, "amount", "x")],
+        [(OPPS, 2, "amount", "x", "unparsable number 'x'"),
+         (OPPS, 2, "stage", "closed-won", "stage 'closed-won' is not one of won, lost, open")]),
+    "rejected account takes its rows along": (
+        [("accounts", 2, "employees", "12.5")],
+        [("accounts", 2, "employees", "12.5", "employees 12.5 is not a whole number")]
+        + [(OPPS, r, "account_id", "ACC-2", GONE.format("ACC-2")) for r in (2, 3)]
+        + [(t, 2, "account_id", "ACC-2", GONE.format("ACC-2"))
+           for t in ("snapshots", "intent", "activities")]),
+    "is_customer not a boolean": (
+        [("accounts", 1, "is_customer", "maybe"), ("accounts", 2, "parent_account_id", "")],
+        [("accounts", 1, "is_customer", "maybe", "is_customer 'maybe' is not true or false")]
+        + [(t, 1, "account_id", "ACC-1", GONE.format("ACC-1"))
+           for t in (OPPS, "snapshots", "intent", "contacts", "activities")]),
+    "unknown parent is cleared": (
+        [("accounts", 2, "parent_account_id", "ACC-7")],
+        [("accounts", 2, "parent_account_id", "ACC-7",
+          "parent_account_id ACC-7 is not in accounts: cleared, row kept")]),
+    "unknown contact is cleared": (
+        [("activities", 1, "contact_id", "CON-9")],
+        [("activities", 1, "contact_id", "CON-9", "contact_id CON-9 is not in contacts: cleared, row kept")]),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_malformed_input_is_rejected_with_its_reason(tmp_path, case):
+    edits, expected = CASES[case]
+    out, _ = _ingest(tmp_path, edits)
+    assert sorted(_rejects(out).itertuples(index=False, name=None)) == sorted(expected)
+
+
+def test_optional_tables_may_be_absent_and_then_their_links_are_not_checked(tmp_path):
+    out, summary = _ingest(tmp_path, [("activities", 1, "contact_id", "CON-9")],
+                           drop=["contacts", "snapshots", "intent"])
+    assert list(summary["tables"]) == ["accounts", OPPS, "activities"]
+    assert sorted(p.stem for p in out.glob("*.parquet")) == ["accounts", "activities", OPPS]
+    assert pd.read_parquet(out / "activities.parquet").loc[0, "contact_id"] == "CON-9"
+
+
+def test_cleared_links_keep_their_rows(tmp_path):
+    out, summary = _ingest(tmp_path, [("accounts", 2, "parent_account_id", "ACC-7"),
+                                      ("activities", 1, "contact_id", "CON-9")])
+    assert pd.read_parquet(out / "accounts.parquet")["parent_account_id"].isna().all()
+    assert pd.read_parquet(out / "activities.parquet")["contact_id"].isna().all()
+    assert summary["tables"]["accounts"] | {"file": None} == {
+        "file": None, "rows_in": 2, "rows_kept": 2, "rows_rejected": 0, "values_cleared": 1}
+
+
+def test_aliases_case_and_spaces_become_canonical(tmp_path):
+    out, _ = _ingest(tmp_path, [
+        ("accounts", 1, "industry", " computer  SOFTWARE"), ("accounts", 1, "country", "usa"),
+        ("accounts", 1, "region", ""), ("accounts", 1, "domain", "https://www.Acme.COM/about"),
+        (OPPS, 1, "stage", " Won "), (OPPS, 1, "type", "New Business"),
+        ("activities", 1, "activity_type", "Web Visit")])
+    acc, opp = pd.read_parquet(out / "accounts.parquet"), pd.read_parquet(out / "opportunities.parquet")
+    assert acc.loc[0, ["industry", "country", "region", "domain"]].tolist() == [
+        "Software", "United States", "North America", "acme.com"]
+    assert opp.loc[0, ["stage", "type"]].tolist() == ["won", "new business"]
+    assert pd.read_parquet(out / "activities.parquet").loc[0, "activity_type"] == "web_visit"
+    assert opp.loc[0, "created_date"] == pd.Timestamp("2024-03-01") and opp.loc[0, "amount"] == 5000.0
+
+
+def test_latin1_text_does_not_matter(tmp_path):
+    out, _ = _ingest(tmp_path, [("accounts", 2, "name", "Société Générale"),
+                                ("accounts", 2, "country", "España"), ("accounts", 2, "region", "")],
+                     encoding="latin-1")
+    acc = pd.read_parquet(out / "accounts.parquet")
+    assert acc.loc[1, ["name", "country", "region"]].tolist() == ["Société Générale", "Spain", "EMEA"]
+    assert len(_rejects(out)) == 0
+
+
+def test_duplicate_domain_is_merged_and_its_deals_move(tmp_path):
+    out, summary = _ingest(tmp_path, [("accounts", 2, "domain", "HTTPS://WWW.ACME.COM/")])
+    merges = pd.read_csv(out / "account_merges.csv", dtype=str)
+    assert merges.to_dict("records") == [
+        {"duplicate_account_id": "ACC-2", "kept_account_id": "ACC-1", "domain": "acme.com"}]
+    assert set(pd.read_parquet(out / "opportunities.parquet")["account_id"]) == {"ACC-1"}
+    assert _rejects(out).to_dict("records") == [{
+        "table": "accounts", "row": 2, "column": "domain", "value": "HTTPS://WWW.ACME.COM/",
+        "reason": "duplicate of ACC-1 (same domain acme.com): merged into it"}]
+    assert summary["account_merges"] == 1
+
+
+def test_merge_keeps_the_most_complete_row_then_the_smallest_id():
+    acc = pd.DataFrame({"account_id": ["B", "A", "C", "D"], "domain": ["x.com", "x.com", "y.com", "y.com"],
+                        "industry": ["Software", None, "Retail", "Retail"]})
+    kept, merges = merge_duplicate_accounts(acc)
+    assert list(kept["account_id"]) == ["B", "C"]
+    assert merges.to_dict("records") == [
+        {"duplicate_account_id": "A", "kept_account_id": "B", "domain": "x.com"},
+        {"duplicate_account_id": "D", "kept_account_id": "C", "domain": "y.com"}]
+
+
+@pytest.mark.parametrize("case", ["missing column", "missing file", "unreadable file", "no rows"])
+def test_unusable_input_is_fatal_with_file_and_column(tmp_path, case):
+    raw = _source(tmp_path / "raw", drop=[OPPS] if case == "missing file" else ())
+    opps = raw / "opportunities.csv"
+    if case == "missing column":
+        pd.read_csv(opps, dtype=str).drop(columns="stage").to_csv(opps, index=False)
+    elif case == "unreadable file":
+        opps.write_text(opps.read_text() + "OPP-4,ACC-1,2024-01-01,,open,,expansion,,surplus\n")
+    elif case == "no rows":
+        opps.write_text(opps.read_text().splitlines()[0] + "\n")
+    with pytest.raises(ContractError) as e:
+        stage.run(raw, tmp_path / "interim", 1.0, **QUIET)
+    message = str(e.value)
+    assert (str(raw) if case == "missing file" else str(opps)) in message and OPPS in message
+    if case == "missing column":
+        assert "'stage'" in message
+
+
+def test_too_many_rejects_stops_naming_file_column_row_and_value(tmp_path, monkeypatch, capsys):
+    raw = _source(tmp_path / "raw", [(OPPS, 2, "amount", "-5"), (OPPS, 3, "stage", "??")])
+    out = tmp_path / "interim"
+    with pytest.raises(ContractError) as e:
+        stage.run(raw, out, 0.5, **QUIET)
+    message = str(e.value)
+    for part in (str(raw / "opportunities.csv"), "row 2", "column amount", "value '-5'",
+                 str(out / "rejects.csv")):
+        assert part in message
+    assert len(_rejects(out)) == 2 and not list(out.glob("*.parquet"))  # rejects to read, no table to run on
+
+    monkeypatch.setattr(stage.P, "load", lambda: SimpleNamespace(ingest=Ingest(str(raw), str(out), 0.5)))
+    with pytest.raises(SystemExit) as exit_:
+        stage.main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "row 2, column amount, value '-5'" in err and "Traceback" not in err

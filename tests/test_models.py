@@ -1,0 +1,219 @@
+"""Unit tests of models/: split, feature coding, calibration, metrics, checklist, determinism."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from models.baselines import CHECKLIST, checklist_points, checklist_proba, fit_checklist
+from models.boosting import fit_classifier, fit_value_model
+from models.calibration import calibrate, fit_calibration
+from models.metrics import (
+    GRID,
+    calibration_table,
+    expected_calibration_error,
+    gains_on_grid,
+    roc_on_grid,
+    score_metrics,
+    top_k_sums,
+)
+from models.spec import encode, make_spec
+from models.split import assign_split, split_boundaries
+
+INDUSTRIES = ["software", "retail", "finance", "health", "energy"]
+FEATURES = [{"name": "firm_employees", "family": "firmographic", "kind": "numeric"},
+            {"name": "firm_age_years", "family": "firmographic", "kind": "numeric"},
+            {"name": "firm_industry", "family": "firmographic", "kind": "categorical"},
+            {"name": "tech_n_complement", "family": "technographic", "kind": "numeric"},
+            {"name": "trig_days_since_any", "family": "triggers", "kind": "numeric"},
+            {"name": "rel_prior_spend", "family": "relationship", "kind": "numeric"},
+            {"name": "intent_noise", "family": "intent", "kind": "numeric"}]
+SMALL = {"learning_rate": 0.1, "num_leaves": 7, "min_child_samples": 20, "n_estimators": 200,
+         "early_stopping_rounds": 20}
+
+
+def deals_frame(n: int = 3000, seed: int = 0) -> pd.DataFrame:
+    """Closed deals shaped like features/train.parquet; planted signal in size, industry, tech, triggers and
+    prior spend."""
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2023-07-01") + pd.to_timedelta(np.sort(rng.integers(0, 3 * 365, n)), unit="D")
+    employees = np.exp(rng.normal(5.5, 1.8, n)).round()
+    employees[rng.random(n) < 0.1] = np.nan
+    industry = pd.Series(rng.choice(INDUSTRIES, n), dtype="str")
+    industry[rng.random(n) < 0.05] = None
+    tech = rng.poisson(0.8, n).astype(float)
+    trig = np.where(rng.random(n) < 0.6, np.nan, rng.integers(0, 400, n)).astype(float)
+    spend = np.where(rng.random(n) < 0.8, 0.0, rng.gamma(2, 5000, n))
+    mid_size = (employees >= 200) & (employees <= 2000)
+    logodds = (-2.5 + 2.0 * mid_size + 1.5 * (industry == "software").to_numpy() + 0.8 * (tech > 0)
+               + 1.2 * (trig <= 90) + 1.0 * (spend > 0))
+    won = rng.random(n) < expit(logodds)
+    amount = np.exp(8 + 0.3 * np.log1p(np.nan_to_num(employees, nan=300)) + rng.normal(0, 0.6, n))
+    return pd.DataFrame({
+        "opportunity_id": pd.Series([f"OPP-{i:07d}" for i in range(n)], dtype="str"),
+        "account_id": pd.Series([f"ACC-{i % 2000:07d}" for i in range(n)], dtype="str"),
+        "as_of": created, "created_date": created, "close_date": created + pd.Timedelta(days=60), "won": won,
+        "amount": np.where(won | (rng.random(n) < 0.5), amount, np.nan),
+        "firm_employees": employees, "firm_age_years": rng.integers(0, 40, n).astype(float),
+        "firm_industry": industry, "tech_n_complement": tech, "trig_days_since_any": trig,
+        "rel_prior_spend": spend, "intent_noise": rng.normal(size=n),
+        "true_p_win": expit(logodds),  # not a feature: the oracle, for the tests that need one
+    })
+
+
+@pytest.fixture(scope="module")
+def deals():
+    return deals_frame()
+
+
+# --- chronological split
+
+def test_split_is_chronological_and_keeps_days_together(deals):
+    boundaries = split_boundaries(deals["created_date"], {"train": 0.6, "validation": 0.2, "holdout": 0.2})
+    split = assign_split(deals["created_date"], boundaries)
+    days = deals["created_date"].groupby(split)
+    assert days.max()["train"] < boundaries["validation"] == days.min()["validation"]
+    assert days.max()["validation"] < boundaries["holdout"] == days.min()["holdout"]
+    assert split.value_counts()["train"] == pytest.approx(0.6 * len(deals), abs=10)
+    assert split.value_counts()["holdout"] == pytest.approx(0.2 * len(deals), abs=10)
+
+
+def test_split_ignores_row_order_and_refuses_empty_splits(deals):
+    fractions = {"train": 0.6, "validation": 0.2, "holdout": 0.2}
+    shuffled = deals.sample(frac=1, random_state=1)
+    assert split_boundaries(shuffled["created_date"], fractions) == \
+        split_boundaries(deals["created_date"], fractions)
+    one_day = pd.Series(pd.to_datetime(["2024-01-01"] * 50))
+    with pytest.raises(ValueError, match="empty"):
+        split_boundaries(one_day, fractions)
+
+
+# --- feature coding
+
+def test_categories_persist_from_train_rows_and_unseen_become_missing(deals):
+    train = deals.iloc[:1000].assign(firm_industry=lambda d: d["firm_industry"].replace("energy", None))
+    spec = make_spec(train, FEATURES)
+    industry = next(f for f in spec["features"] if f["name"] == "firm_industry")
+    assert industry["categories"] == sorted(set(INDUSTRIES) - {"energy"})
+    later = deals.iloc[1000:1010].assign(firm_industry=["energy", "software", None, "biotech", "retail"] * 2)
+    X = encode(later[list(reversed(later.columns))], spec)  # column order of the input must not matter
+    assert list(X.columns) == [f["name"] for f in FEATURES]
+    assert list(X["firm_industry"].cat.categories) == industry["categories"]
+    assert X["firm_industry"].isna().tolist() == [True, False, True, True, False] * 2
+    assert X["firm_industry"].cat.codes.iloc[1] == industry["categories"].index("software")
+    with pytest.raises(KeyError, match="intent_noise"):
+        encode(later.drop(columns="intent_noise"), spec)
+
+
+# --- calibration
+
+@pytest.mark.parametrize("method", ["isotonic", "sigmoid"])
+def test_calibration_reduces_ece_on_a_miscalibrated_score(method):
+    rng = np.random.default_rng(3)
+    true_logodds = rng.normal(-1, 1.5, 8000)
+    won = rng.random(8000) < expit(true_logodds)
+    raw = 2.5 * true_logodds + 1.0  # right ranking, overconfident and biased probabilities
+    fit, test = slice(0, 4000), slice(4000, None)
+    calibration = fit_calibration(raw[fit], won[fit], method)
+    before = expected_calibration_error(won[test], expit(raw[test]), 10)
+    after = expected_calibration_error(won[test], calibrate(raw[test], calibration), 10)
+    assert before > 0.1 and after < 0.03
+
+
+def test_isotonic_apply_equals_sklearn_and_never_reaches_zero():
+    from sklearn.isotonic import IsotonicRegression
+    raw = np.array([-3.0, -2, -1, 0, 1, 2, 3, 4])
+    won = np.array([0, 0, 0, 1, 0, 1, 1, 1], bool)
+    calibration = fit_calibration(raw, won, "isotonic")
+    grid = np.linspace(-5, 6, 50)
+    floor = 0.5 / len(won)
+    iso = IsotonicRegression(y_min=floor, y_max=1 - floor, out_of_bounds="clip").fit(raw, won)
+    expected = iso.predict(grid)
+    np.testing.assert_allclose(calibrate(grid, calibration), expected)
+    assert calibrate(grid, calibration).min() == floor
+
+
+# --- metrics
+
+def test_top_k_sums_sorts_without_ties_and_averages_a_straddling_tie():
+    rng = np.random.default_rng(5)
+    score, value = rng.random(200), rng.random(200)
+    naive = np.cumsum(value[np.argsort(-score)])
+    np.testing.assert_allclose(top_k_sums(score, value, [1, 17, 200]), naive[[0, 16, 199]])
+    # scores 3, 2, 2, 2, 1: top 2 = the 3 plus one third of the tied group's total
+    assert top_k_sums([2, 3, 2, 1, 2], [1, 10, 0, 5, 2], [2])[0] == pytest.approx(10 + 3 / 3)
+
+
+def test_metrics_agree_with_sklearn():
+    rng = np.random.default_rng(7)
+    p = rng.random(1000)
+    won = rng.random(1000) < p
+    t = calibration_table(won, p, 10)
+    observed, predicted = calibration_curve(won, p, n_bins=10, strategy="uniform")
+    np.testing.assert_allclose(t["observed"], observed)
+    np.testing.assert_allclose(t["predicted"], predicted)
+    ece = expected_calibration_error(won, p, 10)
+    assert ece == pytest.approx(np.sum(t["deals"] * np.abs(predicted - observed)) / 1000)
+    amount = np.where(won, rng.gamma(2, 1000, 1000), 0.0)
+    m = score_metrics(won, p, p * amount, amount, {"tier1": 50}, 10)
+    assert m["roc_auc"] == pytest.approx(roc_auc_score(won, p))
+    top = np.argsort(-p)[:100]
+    assert m["top_decile_lift"] == pytest.approx(won[top].mean() / won.mean())
+    by_value = np.argsort(-(p * amount))[:50]
+    assert m["precision_at_tier1"] == pytest.approx(won[by_value].mean())
+    assert m["value_captured_at_tier1"] == pytest.approx(amount[by_value].sum() / amount.sum())
+    fpr, tpr, _ = roc_curve(won, p)
+    np.testing.assert_allclose(np.trapezoid(roc_on_grid(won, p), GRID), roc_auc_score(won, p), atol=0.01)
+    gains = gains_on_grid(won, p)
+    assert gains[0] == 0 and gains[-1] == pytest.approx(1) and np.all(np.diff(gains) >= 0)
+
+
+# --- checklist
+
+def test_checklist_rules_and_train_win_rates():
+    frame = pd.DataFrame({
+        "firm_employees": [200, 2000, 199, 2001, np.nan, 500],
+        "firm_age_years": [5, 4.9, 10, np.nan, 0, 5],
+        "rel_prior_spend": [1, 0, np.nan, 0, 0, 10],
+        "tech_n_complement": [1, 0, 0, 2, 0, 1],
+        "trig_days_since_any": [90, 91, np.nan, 0, 400, 10],
+    })
+    assert checklist_points(frame).tolist() == [5, 1, 1, 2, 0, 5]
+    family_off = frame.drop(columns=["rel_prior_spend", "tech_n_complement"])
+    assert checklist_points(family_off).tolist() == [3, 1, 1, 1, 0, 3]
+    rates = fit_checklist(pd.Series([0, 0, 1, 1, 1, 5]), pd.Series([False, True, False, False, True, True]))
+    assert rates.tolist() == pytest.approx([0.5, 1 / 3, 0.5, 0.5, 0.5, 1.0])  # unseen 2-4: overall rate
+    assert len(rates) == len(CHECKLIST) + 1
+    assert checklist_proba(pd.Series([5, 0, 3]), rates).tolist() == pytest.approx([1.0, 0.5, 0.5])
+
+
+# --- boosting
+
+def _fit_both(deals, seed=7):
+    spec = make_spec(deals.iloc[:1800], FEATURES)
+    X, won = encode(deals, spec), deals["won"].to_numpy()
+    tr, va = slice(0, 1800), slice(1800, 2400)
+    clf = fit_classifier(X[tr], won[tr], X[va], won[va], SMALL, seed)
+    priced = won & (deals["amount"] > 0).to_numpy()
+    idx = np.arange(len(deals))
+    t, v = priced & (idx < 1800), priced & (idx >= 1800) & (idx < 2400)
+    value, smearing = fit_value_model(X[t], deals["amount"][t], X[v], deals["amount"][v], SMALL, seed)
+    return clf, value, smearing, X, won
+
+
+def test_classifier_learns_the_planted_signal_and_retrains_byte_identical(deals, tmp_path):
+    clf, value, smearing, X, won = _fit_both(deals)
+    oracle = roc_auc_score(won[2400:], deals["true_p_win"][2400:])
+    assert roc_auc_score(won[2400:], clf.predict(X[2400:])) > oracle - 0.05 > 0.7
+    assert smearing > 1  # log-normal residuals: the mean is above exp(mean log)
+    again = _fit_both(deals)
+    for name, a, b in (("classifier", clf, again[0]), ("value", value, again[1])):
+        a.save_model(tmp_path / f"{name}_a.txt")
+        b.save_model(tmp_path / f"{name}_b.txt")
+        assert (tmp_path / f"{name}_a.txt").read_bytes() == (tmp_path / f"{name}_b.txt").read_bytes()
+    assert again[2] == smearing
+    other = _fit_both(deals, seed=8)[0]
+    other.save_model(tmp_path / "other.txt")
+    assert (tmp_path / "other.txt").read_bytes() != (tmp_path / "classifier_a.txt").read_bytes()

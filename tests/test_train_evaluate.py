@@ -1,0 +1,123 @@
+"""The train and evaluate stages end to end on a small features folder written to a tmp folder."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_models import FEATURES, SMALL, deals_frame
+
+from models.bundle import predict
+from pipeline import params as P
+from pipeline.evaluate import run as evaluate
+from pipeline.train import load_bundle
+from pipeline.train import run as train
+
+FILES = ("classifier.txt", "value_model.txt", "calibration.json", "feature_spec.json", "train_summary.json")
+
+
+def _train_params(out, calibration="isotonic") -> P.Train:
+    return P.Train(out=str(out), seed=7, split={"train": 0.6, "validation": 0.2, "holdout": 0.2},
+                   calibration=calibration, classifier=SMALL, value=SMALL)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("stages")
+    deals = deals_frame(seed=1)
+    (root / "features").mkdir()
+    (root / "truth").mkdir()
+    # rows shuffled on disk: the stages must not depend on file order
+    shuffled = deals.drop(columns="true_p_win").sample(frac=1, random_state=0)
+    shuffled.to_parquet(root / "features" / "train.parquet")
+    (root / "features" / "features.json").write_text(json.dumps({"features": FEATURES}))
+    truth = deals[["opportunity_id", "true_p_win"]].assign(true_expected_amount=5000.0)
+    truth.to_parquet(root / "truth" / "opportunities.parquet")
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(world):
+    messages = []
+    summary = train(_train_params(world / "model"), world / "features", log=messages.append)
+    return summary, messages
+
+
+def test_train_writes_the_bundle_with_a_chronological_summary(world, trained):
+    summary, messages = trained
+    assert sorted(p.name for p in (world / "model").iterdir()) == sorted(FILES)
+    s = summary["splits"]
+    assert s["train"]["to"] < summary["boundaries"]["validation"] <= s["validation"]["from"]
+    assert s["validation"]["to"] < summary["boundaries"]["holdout"] <= s["holdout"]["from"]
+    assert sum(v["deals"] for v in s.values()) == 3000
+    assert json.loads((world / "model" / "train_summary.json").read_text()) == summary
+    spec = json.loads((world / "model" / "feature_spec.json").read_text())
+    assert [f["name"] for f in spec["features"]] == [f["name"] for f in FEATURES]
+    assert messages[-1].startswith(f"train: wrote {world / 'model'}") and "3,000 deals" in messages[-1]
+    assert not list(world.glob(".model*"))  # no temporary folder left behind
+
+
+def test_bundle_predicts_calibrated_probabilities_and_expected_value(world, trained):
+    deals = pd.read_parquet(world / "features" / "train.parquet")
+    pred = predict(load_bundle(world / "model"), deals)
+    assert pred.index.equals(deals.index)
+    assert pred["p_win"].between(0, 1).all() and (pred["amount"] > 0).all()
+    np.testing.assert_allclose(pred["expected_value"], pred["p_win"] * pred["amount"])
+    assert abs(pred["p_win"].mean() - deals["won"].mean()) < 0.05
+    won = deals["won"]
+    assert pred["amount"][won].mean() == pytest.approx(deals["amount"][won].mean(), rel=0.2)
+
+
+def test_retrain_gives_byte_identical_files(world, trained, tmp_path):
+    train(_train_params(tmp_path / "again"), world / "features", log=lambda m: None)
+    for name in FILES:
+        assert (tmp_path / "again" / name).read_bytes() == (world / "model" / name).read_bytes(), name
+
+
+def test_sigmoid_calibration_trains(world, tmp_path):
+    train(_train_params(tmp_path / "sigmoid", "sigmoid"), world / "features", log=lambda m: None)
+    calibration = json.loads((tmp_path / "sigmoid" / "calibration.json").read_text())
+    assert calibration["p_win"]["method"] == "sigmoid" and calibration["p_win"]["slope"] > 0
+
+
+@pytest.mark.parametrize("with_truth", [True, False])
+def test_evaluate_writes_metrics_and_plots(world, trained, with_truth):
+    out = world / f"reports_{with_truth}"
+    cfg = P.Evaluate(out=str(out), truth=str(world / "truth") if with_truth else "", ece_bins=10)
+    messages = []
+    metrics = evaluate(cfg, P.Score(as_of=None, tier1_size=20, tier2_size=80), world / "features",
+                       world / "model", log=messages.append)
+    assert json.loads((out / "metrics.json").read_text()) == metrics
+    assert metrics["holdout"]["deals"] == trained[0]["splits"]["holdout"]["deals"]
+    methods = ["model", "logistic", "checklist"] + (["oracle"] if with_truth else [])
+    assert [k for k in metrics if k not in ("holdout", "model_vs_oracle")] == methods
+    for m in methods:
+        assert 0.5 < metrics[m]["roc_auc"] <= 1 and 0 <= metrics[m]["value_captured_at_tier1_2"] <= 1
+        assert all(v == round(v, 6) for v in metrics[m].values())
+    assert metrics["model"]["roc_auc"] > metrics["checklist"]["roc_auc"] - 0.05
+    assert ("model_vs_oracle" in metrics) == with_truth
+    if with_truth:
+        assert 0.5 < metrics["model_vs_oracle"]["ratio_to_oracle"] < 1.1
+
+    plots = {p.stem: pd.read_csv(p) for p in (out / "plots").glob("*.csv")}
+    assert set(plots) == {"roc", "precision_recall", "calibration", "gains"}
+    for name, x in (("roc", "fpr"), ("precision_recall", "recall"), ("gains", "share_of_deals")):
+        assert list(plots[name].columns[:5]) == [x, "model", "logistic", "checklist", "oracle"]
+        assert len(plots[name]) == 101 and plots[name][x].iloc[-1] == 1
+        oracle = plots[name]["oracle"]
+        assert (oracle.notna().all() if with_truth else oracle.isna().all())
+    assert plots["gains"]["random"].equals(plots["gains"]["share_of_deals"])
+    assert plots["gains"]["model"].iloc[-1] == 1 and plots["roc"]["model"].iloc[-1] == 1
+    assert list(plots["calibration"].columns) == ["predicted", "observed", "perfect"]
+    assert len(plots["calibration"]) <= 10
+    assert messages[-1].startswith(f"evaluate: wrote {out / 'metrics.json'}")
+
+
+def test_evaluate_refuses_features_changed_since_training(world, trained, tmp_path):
+    features = tmp_path / "features"
+    features.mkdir()
+    deals = pd.read_parquet(world / "features" / "train.parquet")
+    deals.iloc[:-50].to_parquet(features / "train.parquet")
+    with pytest.raises(ValueError, match="retrain"):
+        evaluate(P.Evaluate(out=str(tmp_path / "r"), truth="", ece_bins=10), P.Score(None, 20, 80), features,
+                 world / "model", log=lambda m: None)
