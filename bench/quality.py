@@ -29,15 +29,6 @@ from models.bundle import predict  # noqa: E402
 QUIET = {"log": lambda *a, **k: None}
 
 
-def rooted(p: P.Params, root: Path, seed: int) -> P.Params:
-    """The project's params with the world's seed and every path moved under `root`."""
-    r = dataclasses.replace
-    return r(p, synthesize=r(p.synthesize, seed=seed, out=str(root / "raw"), truth_out=str(root / "truth")),
-             ingest=r(p.ingest, source=str(root / "raw"), out=str(root / "interim")),
-             features=r(p.features, out=str(root / "features")), train=r(p.train, out=str(root / "model")),
-             evaluate=r(p.evaluate, out=str(root / "reports"), truth=str(root / "truth")))
-
-
 def run_graph(p: P.Params) -> tuple[dict, dict]:
     s = p.synthesize
     timings = {}
@@ -116,7 +107,7 @@ def main() -> None:
     rows, leak_rows = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
-            p = rooted(base, Path(tmp) / str(seed), seed)
+            p = P.rooted(base, Path(tmp) / str(seed), seed)
             m, t = run_graph(p)
             row = {"seed": seed, "deals": m["holdout"]["deals"]}
             for who in ("model", "logistic", "checklist", "oracle"):

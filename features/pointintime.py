@@ -40,7 +40,7 @@ def _days(later: ir.Value, earlier: ir.Value) -> ir.FloatingValue:
     return (later.epoch_seconds() - earlier.epoch_seconds()) / DAY
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
@@ -94,7 +94,7 @@ def technographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     cols["tech_days_since_adoption"] = j.age.min(where=live)
     cols["tech_days_since_complement"] = j.age.min(where=live & (j.category == "complement"))
     for name in cfg.named_products:
-        cols[f"tech_has_{_slug(name)}"] = (live & (j.technology == name)).max().cast("float64")
+        cols[f"tech_has_{slug(name)}"] = (live & (j.technology == name)).max().cast("float64")
     return j.group_by("key").aggregate(**cols)
 
 

@@ -22,10 +22,9 @@ from models.metrics import (
     score_metrics,
 )
 from models.spec import encode
-from models.split import assign_split
 from pipeline import params as P
 from pipeline.io import new_folder, say, to_json, write_text
-from pipeline.train import load_bundle, read_deals
+from pipeline.train import load_bundle, split_deals
 
 METHODS = ("model", "logistic", "checklist", "oracle")
 
@@ -81,14 +80,9 @@ def plot_tables(won: np.ndarray, p: dict, bins: int) -> dict[str, pd.DataFrame]:
 
 def run(cfg: P.Evaluate, score: P.Score, features: str | Path, model: str | Path, log=say) -> dict:
     start = time.perf_counter()
-    deals = read_deals(features)
+    deals, split = split_deals(features, model)
     summary = json.loads((Path(model) / "train_summary.json").read_text())
-    boundaries = {k: pd.Timestamp(v) for k, v in summary["boundaries"].items()}
-    split = assign_split(deals["created_date"], boundaries)
     train, hold = deals[split == "train"], deals[split == "holdout"]
-    if len(hold) != summary["splits"]["holdout"]["deals"]:
-        raise ValueError(f"{features} has {len(hold):,} holdout deals, the model in {model} was trained with "
-                         f"{summary['splits']['holdout']['deals']:,}: retrain (dvc repro)")
     won = hold["won"].to_numpy(bool)
     if not 0 < won.sum() < len(won):
         raise ValueError(f"the holdout's {len(hold):,} deals need both wins and losses to be evaluated")

@@ -1,6 +1,6 @@
 """params.yaml, loaded once into typed objects: a misspelt or missing key fails here, not deep in a stage."""
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import yaml
@@ -75,10 +75,43 @@ class Evaluate:
 
 
 @dataclass(frozen=True)
+class Explain:
+    out: str
+    profile: str
+    max_rows: int
+    top_features: int
+    dependence_plots: int
+    profile_depth: int
+    profile_min_deals: int
+    few_deals: int
+
+
+@dataclass(frozen=True)
 class Score:
     as_of: str | None
+    out: str
     tier1_size: int
     tier2_size: int
+    tier3_size: int
+    tier3_min_p_win: float
+    include_customers: bool
+    include_open: bool
+    reasons_for_all: bool
+    chunk_size: int
+    list_rows_per_tier: int
+
+    def __post_init__(self):
+        if min(self.tier1_size, self.tier2_size, self.tier3_size, self.chunk_size, self.list_rows_per_tier) < 1:
+            raise ValueError("params.yaml: score tier sizes, chunk_size and list_rows_per_tier must be positive")
+
+
+@dataclass(frozen=True)
+class Report:
+    experiment: str
+    registered_model: str
+    promotion_metric: str
+    promotion_margin: float
+    out: str
 
 
 @dataclass(frozen=True)
@@ -88,7 +121,9 @@ class Params:
     features: Features
     train: Train
     evaluate: Evaluate
+    explain: Explain
     score: Score
+    report: Report
 
 
 def _section(cls, raw: dict, name: str):
@@ -103,3 +138,18 @@ def _section(cls, raw: dict, name: str):
 def load(path: str | Path = "params.yaml") -> Params:
     raw = yaml.safe_load(Path(path).read_text())
     return Params(**{f.name: _section(f.type, raw.get(f.name) or {}, f.name) for f in fields(Params)})
+
+
+def rooted(p: Params, root: str | Path, seed: int | None = None) -> Params:
+    """The same params with every path moved under `root` (and the world's seed changed): a throwaway project
+    for tests and benchmarks that never touches ./data."""
+    root, r = Path(root), replace
+    s = p.synthesize
+    return r(p, synthesize=r(s, seed=s.seed if seed is None else seed, out=str(root / "raw"),
+                             truth_out=str(root / "truth")),
+             ingest=r(p.ingest, source=str(root / "raw"), out=str(root / "interim")),
+             features=r(p.features, out=str(root / "features")), train=r(p.train, out=str(root / "model")),
+             evaluate=r(p.evaluate, out=str(root / "reports"), truth=str(root / "truth")),
+             explain=r(p.explain, out=str(root / "reports" / "explain"), profile=str(root / "reports" / "icp_profile")),
+             score=r(p.score, out=str(root / "targets")),
+             report=r(p.report, out=str(root / "reports" / "model_card.html")))

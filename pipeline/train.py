@@ -26,6 +26,18 @@ def read_deals(features: str | Path) -> pd.DataFrame:
     return deals.sort_values(["created_date", "opportunity_id"], kind="stable").reset_index(drop=True)
 
 
+def split_deals(features: str | Path, model: str | Path) -> tuple[pd.DataFrame, pd.Series]:
+    """The closed deals and the split each one had at training (the boundaries the model saved)."""
+    deals = read_deals(features)
+    summary = json.loads((Path(model) / "train_summary.json").read_text())
+    split = assign_split(deals["created_date"], {k: pd.Timestamp(v) for k, v in summary["boundaries"].items()})
+    for s in SPLITS:
+        if (split == s).sum() != summary["splits"][s]["deals"]:
+            raise ValueError(f"{features} has {(split == s).sum():,} {s} deals, the model in {model} was trained "
+                             f"with {summary['splits'][s]['deals']:,}: retrain (dvc repro)")
+    return deals, split
+
+
 def load_bundle(model: str | Path) -> Bundle:
     model = Path(model)
     boosters = (lgb.Booster(model_file=model / f) for f in ("classifier.txt", "value_model.txt"))

@@ -1,0 +1,123 @@
+"""The ICP profile: a few segments, in words, that say what kind of company wins.
+
+A shallow regression tree is fitted to the model's scores of the closed deals (a surrogate: it describes the
+model, not the noise of single outcomes); each leaf is a segment. The figures of a segment are the deals'
+actual outcomes, with a Wilson interval, so a segment resting on few deals says how uncertain it is.
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.tree import DecisionTreeRegressor
+
+from models.reasons import phrase, span
+from models.spec import encode
+
+NEVER = 1e6  # "days since" of an event that never happened: long ago, so splits read "no X in the last N days"
+
+
+def wilson(wins: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a win rate: sane for small n and rates near 0 or 1."""
+    if n == 0:
+        return 0.0, 1.0
+    p = wins / n
+    centre, half = p + z * z / (2 * n), z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+
+
+def _numeric(frame: pd.DataFrame, spec: dict, score: np.ndarray, products: dict) -> tuple[pd.DataFrame, dict]:
+    """The tree's inputs: categories ordered by mean model score (so one split is a set of categories), and
+    missing 'days since' as never."""
+    X, orders = encode(frame, spec), {}
+    for c in X.columns:
+        if X[c].dtype == "category":
+            means = pd.Series(score, index=X.index).groupby(X[c], observed=True).mean().sort_values(kind="stable")
+            orders[c] = list(means.index)
+            X[c] = X[c].map({cat: float(i) for i, cat in enumerate(orders[c])}).astype(float)
+        elif phrase(c, products).kind == "since":
+            X[c] = X[c].fillna(NEVER)
+    return X, orders
+
+
+def _rule(path: list, orders: dict, gaps: set, products: dict) -> str:
+    """Conditions along a tree path, merged per feature, as one phrase; `gaps`: features with missing values."""
+    bounds: dict[str, list] = {}
+    for feature, above, threshold, with_missing in path:
+        low, high, missing = bounds.get(feature, [-np.inf, np.inf, True])
+        bounds[feature] = [max(low, threshold) if above else low, high if above else min(high, threshold),
+                           missing and with_missing]
+    parts = []
+    for feature, (low, high, missing) in bounds.items():
+        if feature in orders:
+            kept = [c for i, c in enumerate(orders[feature]) if low < i <= high]
+            noun = phrase(feature, products).noun
+            parts.append(f"{noun} " + (" or ".join(kept) if len(kept) <= len(orders[feature]) / 2 + 1
+                                       else "not " + " or ".join(c for c in orders[feature] if c not in kept)))
+            continue
+        parts.append(span(feature, low, high, products) + (" (or unknown)" if missing and feature in gaps else ""))
+    return "; ".join(parts)
+
+
+def _leaves(tree, columns) -> list[tuple[int, list]]:
+    t, out = tree.tree_, []
+
+    def walk(node: int, path: list) -> None:
+        if t.children_left[node] == -1:
+            out.append((node, path))
+            return
+        feature, threshold = columns[t.feature[node]], float(t.threshold[node])
+        left_missing = bool(t.missing_go_to_left[node])
+        walk(t.children_left[node], path + [(feature, False, threshold, left_missing)])
+        walk(t.children_right[node], path + [(feature, True, threshold, not left_missing)])
+    walk(0, [])
+    return out
+
+
+def segments(frame: pd.DataFrame, spec: dict, score: np.ndarray, won: np.ndarray, amount: np.ndarray,
+             depth: int, min_deals: int, few_deals: int, products: dict) -> dict:
+    """Segments of the closed deals in `frame` from a surrogate tree on `score` (the model's log-odds).
+
+    Each: rule, deals, wins, win rate with its 95% interval, lift over the base rate, mean amount of its won
+    deals, and `uncertain` when it rests on fewer than `few_deals` deals. Sorted by win rate, best first.
+    """
+    X, orders = _numeric(frame, spec, score, products)
+    gaps = set(X.columns[X.isna().any()])
+    tree = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=min_deals, random_state=0).fit(X, score)
+    leaf = tree.apply(X)
+    won, amount = np.asarray(won, bool), np.asarray(amount, float)
+    base = float(won.mean())
+    out = []
+    for node, path in _leaves(tree, list(X.columns)):
+        inside = leaf == node
+        n, wins = int(inside.sum()), int(won[inside].sum())
+        low, high = wilson(wins, n)
+        values = amount[inside & won]
+        values = values[np.isfinite(values)]
+        out.append({"rule": _rule(path, orders, gaps, products) or "all deals", "deals": n, "wins": wins,
+                    "win_rate": round(wins / n, 6), "ci_low": round(low, 6), "ci_high": round(high, 6),
+                    "lift": round(wins / n / base, 6) if base else None,
+                    "avg_deal_value": round(float(values.mean()), 2) if len(values) else None,
+                    "uncertain": n < few_deals})
+    out.sort(key=lambda s: (-s["win_rate"], s["rule"]))
+    fidelity = float(tree.score(X, score))
+    return {"base_win_rate": round(base, 6), "deals": int(len(won)), "wins": int(won.sum()),
+            "surrogate_r2": round(fidelity, 6), "segments": out, "summary": summary(out, base)}
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}"
+
+
+def line(s: dict, base: float) -> str:
+    """One segment in a sentence: rule, win rate vs base, lift, deals, value, and its uncertainty."""
+    value = f", average won deal ${s['avg_deal_value']:,.0f}" if s["avg_deal_value"] is not None else ""
+    caution = " (few deals: treat as a hint)" if s["uncertain"] else ""
+    return (f"{s['rule']}: win rate {_pct(s['win_rate'])} (95% CI {_pct(s['ci_low'])}-{_pct(s['ci_high'])}) "
+            f"vs {_pct(base)} base ({s['lift']:.1f}x), {s['deals']:,} deals{value}{caution}")
+
+
+def summary(segs: list[dict], base: float) -> str:
+    """The ideal customer in one sentence: the best segment whose interval lies above the base rate."""
+    sure = [s for s in segs if s["ci_low"] > base]
+    if not sure:
+        return f"No segment wins clearly more than the base rate of {_pct(base)}: the data show no sharp ICP."
+    return f"The ideal customer: {line(sure[0], base)}."

@@ -1,0 +1,222 @@
+"""Plain language for features: a value as a phrase ("5 pricing-page visits in the last 30 days"), a split as a
+condition ("201-1,000 employees"), and per-account reasons picked by SHAP value.
+
+Phrases follow the naming of features/pointintime.py (family prefix, activity / trigger / category names), so a
+new feature there gets words here without a hand-written entry; unknown names fall back to "name = value".
+"""
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.contract import TECH_CATEGORIES, TRIGGER_TYPES
+from features.pointintime import slug
+
+ACTIVITY = {"all": "engagement activit(y|ies)", "web_visit": "web visit(s)", "pricing_page": "pricing-page visit(s)",
+            "content_download": "content download(s)", "webinar": "webinar(s) attended",
+            "email_click": "email click(s)", "event": "event(s) attended",
+            "onboarding_session": "onboarding session(s)", "support_ticket": "support ticket(s)"}
+TRIGGER = {"funding_round": ("raised a funding round", "funding round(s)"),
+           "executive_hire": ("hired an executive", "executive hire(s)"),
+           "product_launch": ("launched a product", "product launch(es)"),
+           "hiring_surge": ("started a hiring surge", "hiring surge(s)"),
+           "acquisition": ("was part of an M&A deal", "M&A event(s)"),
+           "layoffs": ("announced layoffs", "layoff announcement(s)"),
+           "any": ("had a trigger event", "trigger event(s)")}
+CATEGORY = {"crm": "CRM product(s)", "marketing_automation": "marketing-automation product(s)",
+            "cloud": "cloud platform(s)", "data_warehouse": "data warehouse(s)", "bi": "BI tool(s)",
+            "collaboration": "collaboration tool(s)", "competitor": "competing product(s)",
+            "complement": "complementary product(s)", "total": "tracked technolog(y|ies)"}
+assert set(TRIGGER) - {"any"} == set(TRIGGER_TYPES) and set(CATEGORY) - {"total"} == set(TECH_CATEGORIES) - {"ours"}
+REASONS = ["reason_1", "reason_2", "reason_3", "reason_against", "why_now"]
+# Events that say "why now": recent, positive timing signals (layoffs are recent too, but not a reason to call).
+WHY_NOW = ["trig_days_since_funding_round", "trig_days_since_executive_hire", "trig_days_since_product_launch",
+           "trig_days_since_hiring_surge", "trig_days_since_acquisition", "intent_days_since_surge",
+           "beh_days_since_pricing"]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """How one feature is said. kind: count | since | flag | money | number | category."""
+    kind: str
+    noun: str = ""         # count: "visit(s)"-style noun; since: the event's noun; number: "score {} ..."
+    tail: str = ""         # count: " in the last 30 days"
+    event: str = ""        # since: "raised a funding round"; flag: the phrase when 0
+    scale: str = "plain"   # plain | percent | log10 (the value is log10 of what is said)
+
+
+def _forms(noun: str) -> tuple[str, str]:
+    """Singular and plural of a pattern like 'web visit(s)' or 'activit(y|ies)'."""
+    one = re.sub(r"\((\w+)\)", "", re.sub(r"\((\w*)\|(\w*)\)", r"\1", noun))
+    many = re.sub(r"\((\w+)\)", r"\1", re.sub(r"\((\w*)\|(\w*)\)", r"\2", noun))
+    return one, many
+
+
+def _n(count: float, noun: str) -> str:
+    """'1 web visit', '5 web visits', 'no web visits'."""
+    k, (one, many) = int(round(count)), _forms(noun)
+    return f"{k:,} {one}" if k == 1 else (f"no {many}" if k == 0 else f"{k:,} {many}")
+
+
+def phrase(name: str, products: dict[str, str]) -> Phrase:
+    """The phrase of a feature, from its name; `products` maps a tech_has_ slug to the product's name."""
+    fixed = {
+        "firm_industry": Phrase("category", "industry"), "firm_country": Phrase("category", "country"),
+        "firm_region": Phrase("category", "region"), "firm_ownership": Phrase("category", "ownership"),
+        "firm_funding_stage": Phrase("category", "funding stage"),
+        "firm_size_band": Phrase("category", "employees (band)"),
+        "firm_age_years": Phrase("count", "year(s) old"),
+        "firm_has_parent": Phrase("flag", "part of a larger group", event="no parent company"),
+        "firm_strategic": Phrase("flag", "a global/strategic enterprise", event="not a global/strategic enterprise"),
+        "firm_employees": Phrase("count", "employee(s)"),
+        "firm_log_employees": Phrase("count", "employee(s)", scale="log10"),
+        "firm_revenue": Phrase("money", "annual revenue"),
+        "firm_revenue_per_employee": Phrase("money", "revenue per employee"),
+        "firm_growth_1y": Phrase("number", "headcount growth of {} over a year", scale="percent"),
+        "tech_days_since_adoption": Phrase("since", "technology adoption(s)", event="adopted a new technology"),
+        "tech_days_since_complement": Phrase("since", "complementary product(s) adopted",
+                                             event="adopted a complementary product"),
+        "beh_days_since_last": Phrase("since", "engagement(s)", event="last engaged"),
+        "beh_days_since_pricing": Phrase("since", "pricing-page visit(s)", event="visited the pricing page"),
+        "beh_trend_30d": Phrase("number", "engagement trend {} (activities in the last 30 days minus half the 60 before)"),
+        "beh_departments_90d": Phrase("count", "department(s) engaged", " in the last 90 days"),
+        "beh_seniorities_90d": Phrase("count", "seniority level(s) engaged", " in the last 90 days"),
+        "beh_senior_contacts_90d": Phrase("count", "VP or C-level contact(s) engaged", " in the last 90 days"),
+        "intent_max_28d": Phrase("number", "top intent score {} on our topics in the last 4 weeks"),
+        "intent_mean_90d": Phrase("number", "mean intent score {} on our topics over 90 days"),
+        "intent_weeks_surging_90d": Phrase("count", "week(s) of intent surge", " in the last 90 days"),
+        "intent_topics_surging_28d": Phrase("count", "intent topic(s) surging", " in the last 4 weeks"),
+        "intent_days_since_surge": Phrase("since", "intent surge(s)", event="surged on one of our intent topics"),
+        "intent_any_topic_max_28d": Phrase("number", "top intent score {} on any topic in the last 4 weeks"),
+        "rel_prior_won": Phrase("count", "deal(s) won with us before"),
+        "rel_prior_lost": Phrase("count", "deal(s) lost with us before"),
+        "rel_prior_spend": Phrase("money", "prior spend with us"),
+        "rel_tenure_days": Phrase("since", "win(s) with us", event="became a customer"),
+        "rel_days_since_last_lost": Phrase("since", "lost deal(s) with us", event="lost a deal with us"),
+    }
+    if name in fixed:
+        return fixed[name]
+    if m := re.fullmatch(r"beh_(\w+?)_(\d+)d", name):
+        kind, days = m.groups()
+        noun = "contact(s) engaged" if kind == "contacts" else ACTIVITY.get(kind, kind.replace("_", " ") + "(s)")
+        return Phrase("count", noun, f" in the last {days} days")
+    if m := re.fullmatch(r"trig_days_since_(\w+)", name):
+        event, noun = TRIGGER.get(m[1], (f"had a {m[1].replace('_', ' ')}", m[1].replace("_", " ") + "(s)"))
+        return Phrase("since", noun, event=event)
+    if m := re.fullmatch(r"trig_(\w+)_(\d+)d", name):
+        return Phrase("count", TRIGGER.get(m[1], ("", m[1].replace("_", " ") + "(s)"))[1],
+                      f" in the last {m[2]} days")
+    if m := re.fullmatch(r"tech_n_(\w+)", name):
+        return Phrase("count", CATEGORY.get(m[1], m[1].replace("_", " ") + " product(s)"), " in use")
+    if m := re.fullmatch(r"tech_has_(\w+)", name):
+        product = products.get(m[1], m[1].replace("_", " "))
+        return Phrase("flag", f"runs {product}", event=f"does not run {product}")
+    return Phrase("number", name + " = {}")
+
+
+def products_by_slug(named_products) -> dict[str, str]:
+    return {slug(p): p for p in named_products}
+
+
+def _money(v: float) -> str:
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"${v / div:,.1f}{suffix}"
+    return f"${v:,.0f}"
+
+
+def _said(v: float, p: Phrase) -> float:
+    """The value in the unit it is said in (a log10 feature is said as its count)."""
+    return 10 ** v if p.scale == "log10" and v is not None and np.isfinite(v) else v
+
+
+def _number(v: float, scale: str) -> str:
+    if scale == "percent":
+        return f"{v:+.0%}"
+    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.1f}"
+
+
+def _days(v: float) -> int:
+    return int(math.floor(v))
+
+
+def describe(name: str, value, products: dict[str, str]) -> str:
+    """A feature's value as a short phrase that quotes it, e.g. 'raised a funding round 45 days ago'."""
+    p = phrase(name, products)
+    missing = value is None or (not isinstance(value, str) and pd.isna(value))
+    if p.kind == "category":
+        return f"{p.noun} unknown" if missing else (f"{value} employees" if name == "firm_size_band"
+                                                   else f"{p.noun}: {value}")
+    if p.kind == "since":
+        return f"no {_forms(p.noun)[1]} on record" if missing else (
+            f"{p.event} {_days(value):,} day{'s' if _days(value) != 1 else ''} ago")
+    if missing:
+        return p.noun.format("unknown") if p.kind == "number" else f"{_forms(p.noun)[1]} unknown"
+    if p.kind == "count":
+        return _n(_said(value, p), p.noun) + p.tail
+    if p.kind == "flag":
+        return p.noun if value >= 0.5 else p.event
+    if p.kind == "money":
+        return f"no {p.noun}" if value == 0 else f"{p.noun} {_money(value)}"
+    return p.noun.format(_number(value, p.scale))
+
+
+def condition(name: str, above: bool, threshold: float, products: dict[str, str]) -> str:
+    """A tree split `name > threshold` (above) or `name <= threshold` as a phrase, e.g. 'at least 3 contacts'."""
+    p = phrase(name, products)
+    if p.kind == "flag":
+        return p.noun if above else p.event
+    if p.kind == "count":
+        k = math.floor(_said(threshold, p))
+        if not above:
+            return f"no {_forms(p.noun)[1]}{p.tail}" if k == 0 else f"at most {_n(k, p.noun)}{p.tail}"
+        return f"at least {_n(k + 1, p.noun)}{p.tail}"
+    if p.kind == "since":
+        days = f"{math.floor(threshold):,} days"
+        return f"no {_forms(p.noun)[1]} in the last {days}" if above else f"{p.event} in the last {days}"
+    bound = f"{'above' if above else 'at most'} "
+    if p.kind == "money":
+        return f"{p.noun} {bound}{_money(threshold)}"
+    return p.noun.format(bound + _number(threshold, p.scale))
+
+
+def span(name: str, low: float, high: float, products: dict[str, str]) -> str:
+    """Both ends of a range of splits, `low < value <= high` (either may be infinite), as one phrase."""
+    p = phrase(name, products)
+    if p.kind == "count" and np.isfinite(low) and np.isfinite(high):
+        return f"{math.floor(_said(low, p)) + 1:,}-{_n(math.floor(_said(high, p)), p.noun)}{p.tail}"
+    said = [condition(name, True, low, products)] if np.isfinite(low) else []
+    return " and ".join(said + ([condition(name, False, high, products)] if np.isfinite(high) else []))
+
+
+def reasons(contributions: pd.Series, values: pd.Series, products: dict[str, str], positive: int = 3
+            ) -> tuple[list[tuple[str, float, str]], tuple[str, float, str] | None]:
+    """The `positive` features that raise this account's score most and the one that lowers it most, as
+    (feature, SHAP value, phrase). Only features that move the score count (SHAP > 0 up, < 0 down)."""
+    order = contributions.sort_values(ascending=False, kind="stable")
+    up = [(f, float(s), describe(f, values[f], products)) for f, s in order.head(positive).items() if s > 0]
+    low_name, low = order.index[-1], float(order.iloc[-1])
+    down = (low_name, low, describe(low_name, values[low_name], products)) if low < 0 else None
+    return up, down
+
+
+def why_now(values: pd.Series, products: dict[str, str], within_days: int = 90) -> str:
+    """The most recent timing signal (trigger, intent surge, pricing-page visit) within `within_days`, or ''."""
+    recent = {f: values[f] for f in WHY_NOW if f in values.index and pd.notna(values[f]) and values[f] <= within_days}
+    if not recent:
+        return ""
+    newest = min(recent, key=lambda f: (recent[f], WHY_NOW.index(f)))
+    return describe(newest, recent[newest], products)
+
+
+def explain_rows(contributions: pd.DataFrame, frame: pd.DataFrame, products: dict[str, str]) -> pd.DataFrame:
+    """reason_1..3, reason_against and why_now for each row of `frame` (same index as `contributions`)."""
+    rows = []
+    for key in contributions.index:
+        up, down = reasons(contributions.loc[key], frame.loc[key], products)
+        texts = [t for _, _, t in up] + [""] * (3 - len(up))
+        rows.append([*texts, down[2] if down else "", why_now(frame.loc[key], products)])
+    return pd.DataFrame(rows, index=contributions.index, columns=REASONS, dtype=object)

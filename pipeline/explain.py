@@ -1,0 +1,113 @@
+"""Stage `explain`: what drives the model (SHAP on the holdout) and the ICP profile in plain language.
+
+`python -m pipeline.explain` reads params.yaml. Writes `explain.out`/importance.json, bar.png, beeswarm.png,
+families.png, dependence_<feature>.png, and `explain.profile`.md / .json.
+"""
+
+import json
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no screen
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import shap  # noqa: E402
+
+from models.explain import chart_data, contributions, importance  # noqa: E402
+from models.profile import line, segments  # noqa: E402
+from models.reasons import products_by_slug  # noqa: E402
+from pipeline import params as P  # noqa: E402
+from pipeline.io import new_folder, say, to_json, write_text  # noqa: E402
+from pipeline.train import load_bundle, split_deals  # noqa: E402
+
+DPI = 110
+
+
+def _save(path: Path) -> None:
+    fig = plt.gcf()
+    fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
+def charts(folder: Path, shap_values: pd.DataFrame, bias: np.ndarray, data: pd.DataFrame, ranked: dict,
+           top: int, dependence: int) -> list[str]:
+    """Bar and beeswarm of the top features, family shares, and dependence plots of the top few."""
+    explanation = shap.Explanation(values=shap_values.to_numpy(), base_values=bias, data=data.to_numpy(),
+                                   feature_names=list(shap_values.columns))
+    shap.plots.bar(explanation, max_display=top, show=False)
+    plt.title("Mean |SHAP| on the holdout (log-odds of winning)")
+    _save(folder / "bar.png")
+    shap.plots.beeswarm(explanation, max_display=top, show=False)
+    plt.title("How each feature moves P(win), one dot per holdout deal")
+    _save(folder / "beeswarm.png")
+    fam = pd.DataFrame(ranked["families"]).iloc[::-1]
+    plt.figure(figsize=(6, 3))
+    plt.barh(fam["family"], fam["share"], color="#1E88E5")
+    plt.xlabel("share of total mean |SHAP|")
+    plt.title("Feature families")
+    _save(folder / "families.png")
+    written = ["bar.png", "beeswarm.png", "families.png"]
+    for f in [r["feature"] for r in ranked["features"][:dependence]]:
+        shap.plots.scatter(explanation[:, f], color=explanation, show=False)
+        _save(folder / f"dependence_{f}.png")
+        written.append(f"dependence_{f}.png")
+    return written
+
+
+def markdown(profile: dict, ranked: dict, top: int) -> str:
+    """icp_profile.md: the segments in words, then the top drivers."""
+    base = profile["base_win_rate"]
+    rows = [f"# Ideal Customer Profile\n\n{profile['summary']}\n",
+            f"Derived from {profile['deals']:,} closed deals ({profile['wins']:,} won, base win rate {base:.0%}) "
+            f"by a depth-limited tree fitted to the model's scores (it reproduces {profile['surrogate_r2']:.0%} "
+            "of their variance); win rates are the deals' actual outcomes with 95% intervals.\n",
+            "## Segments, best first\n"]
+    rows += [f"{i}. {line(s, base)}" for i, s in enumerate(profile["segments"], start=1)]
+    rows += ["", "## Top drivers (mean |SHAP| on the holdout)\n", "| rank | feature | family | mean abs SHAP |",
+             "|---:|---|---|---:|"]
+    rows += [f"| {r['rank']} | {r['feature']} | {r['family']} | {r['mean_abs_shap']:.4f} |"
+             for r in ranked["features"][:top]]
+    return "\n".join(rows) + "\n"
+
+
+def run(cfg: P.Explain, features: str | Path, model: str | Path, seed: int, log=say) -> dict:
+    start = time.perf_counter()
+    bundle = load_bundle(model)
+    deals, split = split_deals(features, model)
+    hold = deals[split == "holdout"]
+    if len(hold) > cfg.max_rows:
+        hold = hold.sample(cfg.max_rows, random_state=seed).sort_index()
+    shap_values, bias = contributions(bundle, hold)
+    ranked = importance(shap_values, bundle.spec)
+    log(f"explain: SHAP values of {len(hold):,} holdout deals; top features: "
+        + ", ".join(r["feature"] for r in ranked["features"][:5]))
+
+    products = products_by_slug(json.loads((Path(features) / "features.json").read_text())["config"]
+                                ["named_products"])
+    all_shap, all_bias = contributions(bundle, deals)
+    score = all_shap.sum(axis=1).to_numpy() + all_bias
+    profile = segments(deals, bundle.spec, score, deals["won"].to_numpy(), deals["amount"].to_numpy(),
+                       cfg.profile_depth, cfg.profile_min_deals, cfg.few_deals, products)
+    log(f"explain: {profile['summary']}")
+
+    with new_folder(cfg.out) as tmp:
+        written = charts(tmp, shap_values, bias, chart_data(hold, bundle.spec), ranked, cfg.top_features,
+                         cfg.dependence_plots)
+        (tmp / "importance.json").write_text(to_json(ranked))
+    write_text(f"{cfg.profile}.json", to_json(profile))
+    write_text(f"{cfg.profile}.md", markdown(profile, ranked, cfg.top_features))
+    log(f"explain: wrote {cfg.out} (importance.json, {len(written)} charts) and {cfg.profile}.md/.json "
+        f"({len(profile['segments'])} segments of {profile['deals']:,} deals) in {time.perf_counter() - start:.1f}s")
+    return {"importance": ranked, "profile": profile}
+
+
+def main() -> None:
+    params = P.load()
+    run(params.explain, params.features.out, params.train.out, params.train.seed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Stage `score`: the ranked, tiered target-account list with predicted value and reasons in words.
+
+`python -m pipeline.score` reads params.yaml. Reads the scoring set in chunks (bounded memory for millions of
+accounts), keeps the scoring universe, predicts, ranks by expected value, tiers by capacity, explains Tier 1-3
+(or all) with SHAP values turned into sentences, and writes `score.out`/target_accounts.csv/.xlsx/.html and
+summary.json.
+"""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from models.bundle import predict
+from models.explain import contributions
+from models.reasons import REASONS, explain_rows, products_by_slug
+from models.targets import rank, tier_table, tiers
+from pipeline import params as P
+from pipeline.io import new_folder, say, to_json
+from pipeline.lists import write_lists
+from pipeline.train import load_bundle
+
+COLUMNS = ["rank", "account_id", "name", "domain", "tier", "strategic", "p_win", "predicted_value",
+           "expected_value", "reason_1", "reason_2", "reason_3", "reason_against", "why_now", "industry",
+           "employees", "country", "customer", "open_opportunity", "as_of"]
+KEPT = {"firm_strategic": "strategic", "firm_industry": "industry", "firm_employees": "employees",
+        "firm_country": "country"}
+
+
+def chunks(path: Path, size: int):
+    """The scoring set, `size` rows at a time."""
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=size):
+        yield batch.to_pandas()
+
+
+def universe(frame: pd.DataFrame, cfg: P.Score) -> pd.Series:
+    """Who is scored: by default prospects only (no customers, no open opportunity); params widen it."""
+    keep = pd.Series(True, index=frame.index)
+    if not cfg.include_customers:
+        keep &= ~frame["customer"].astype(bool)
+    if not cfg.include_open:
+        keep &= ~frame["open_opportunity"].astype(bool)
+    return keep
+
+
+def _scored(chunk: pd.DataFrame, bundle) -> pd.DataFrame:
+    pred = predict(bundle, chunk).rename(columns={"amount": "predicted_value"})
+    kept = chunk.reindex(columns=["account_id", "as_of", "customer", "open_opportunity", *KEPT]).rename(columns=KEPT)
+    kept["strategic"] = kept["strategic"].fillna(0).astype(bool)
+    return pd.concat([kept, pred], axis=1)
+
+
+def top_table(targets: pd.DataFrame, n: int = 10) -> str:
+    """The first `n` rows as a console table: rank, tier, account, expected value, P(win), first reason."""
+    rows = [f"{'rank':>4}  {'tier':>4}  {'account':<28} {'expected value':>14} {'P(win)':>7}  first reason"]
+    for r in targets.head(n).itertuples():
+        name = str(r.name if isinstance(r.name, str) and r.name else r.account_id)[:28]
+        rows.append(f"{r.rank:>4}  {r.tier:>4}  {name:<28} {r.expected_value:>14,.0f} {r.p_win:>7.1%}  "
+                    f"{r.reason_1 if isinstance(r.reason_1, str) else ''}")
+    return "\n".join(rows)
+
+
+def run(cfg: P.Score, features: str | Path, model: str | Path, interim: str | Path, log=say) -> dict:
+    start = time.perf_counter()
+    path = Path(features) / "score.parquet"
+    total = pq.ParquetFile(path).metadata.num_rows
+    bundle = load_bundle(model)
+    products = products_by_slug(json.loads((Path(features) / "features.json").read_text())["config"]
+                                ["named_products"])
+    parts, seen = [], 0
+    for chunk in chunks(path, cfg.chunk_size):
+        seen += len(chunk)
+        parts.append(_scored(chunk[universe(chunk, cfg)], bundle))
+        rate = seen / max(time.perf_counter() - start, 1e-9)
+        log(f"score: {seen:,}/{total:,} accounts read, {sum(map(len, parts)):,} in the universe ({rate:,.0f}/s)")
+    if not parts or not sum(map(len, parts)):
+        raise SystemExit(f"score: no account of {path} is in the scoring universe (include_customers="
+                         f"{cfg.include_customers}, include_open={cfg.include_open})")
+    ranked = rank(pd.concat(parts, ignore_index=True))
+    ranked["tier"] = tiers(ranked["p_win"], cfg.tier1_size, cfg.tier2_size, cfg.tier3_size, cfg.tier3_min_p_win)
+
+    wanted = set(ranked["account_id"] if cfg.reasons_for_all else ranked.loc[ranked["tier"] <= 3, "account_id"])
+    texts = []
+    for chunk in chunks(path, cfg.chunk_size):
+        chunk = chunk[chunk["account_id"].isin(wanted)].set_index("account_id", drop=False)
+        if len(chunk):
+            shap_values, _ = contributions(bundle, chunk)
+            texts.append(explain_rows(shap_values, chunk, products))
+    explained = pd.concat(texts) if texts else pd.DataFrame(columns=REASONS)
+    log(f"score: reasons for {len(explained):,} accounts ({time.perf_counter() - start:.1f}s)")
+
+    accounts = pd.read_parquet(Path(interim) / "accounts.parquet", columns=["account_id", "name", "domain"])
+    targets = (ranked.merge(accounts, on="account_id", how="left", validate="one_to_one")
+               .merge(explained, left_on="account_id", right_index=True, how="left"))
+    targets[REASONS] = targets[REASONS].fillna("")
+    targets["as_of"] = pd.to_datetime(targets["as_of"]).dt.strftime("%Y-%m-%d")
+    targets = targets[COLUMNS]
+
+    as_of = targets["as_of"].iloc[0]
+    elapsed = time.perf_counter() - start
+    summary = {"as_of": as_of, "read": total, "universe": len(targets), "tiers": tier_table(targets),
+               "explained": len(explained), "seconds": round(elapsed, 1),
+               "accounts_per_second": round(total / elapsed, 1)}
+    with new_folder(cfg.out) as tmp:
+        summary["files"] = write_lists(targets, tmp, cfg.list_rows_per_tier, f"Target accounts as of {as_of}")
+        (tmp / "summary.json").write_text(to_json(summary))
+    counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
+    log(f"score: wrote {cfg.out}/target_accounts.csv, .xlsx, .html and summary.json: {len(targets):,} accounts "
+        f"({counts}) in {time.perf_counter() - start:.1f}s ({total / elapsed:,.0f} accounts/s)")
+    return summary
+
+
+def main() -> None:
+    params = P.load()
+    run(params.score, params.features.out, params.train.out, params.ingest.out)
+
+
+if __name__ == "__main__":
+    main()
