@@ -21,6 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("world-report", help="describe a synthetic world and check its planted truth")
     r.add_argument("--data", default="data/raw/synthetic")
     r.add_argument("--truth", default="data/raw/synthetic_truth")
+    t = sub.add_parser("targets", help="show the top of the ranked target-account list and where its files are")
+    t.add_argument("--top", type=int, default=10)
+    m = sub.add_parser("promote", help="make a registered model version the champion (the model in use)")
+    m.add_argument("version", help="the version number, as the MLflow registry lists it")
+    sub.add_parser("rollback", help="move the champion back to the previous champion")
     args = parser.parse_args(argv)
 
     if args.command == "synthesize":
@@ -31,6 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "world-report":
         from pipeline.world_report import report
         print(report(args.data, args.truth))
+    elif args.command == "targets":
+        from pipeline.score import show
+        print(show(args.top))
+    elif args.command in ("promote", "rollback"):
+        from pipeline import params as P
+        from pipeline import registry
+        name, client = P.load().report.registered_model, registry.connect()
+        print(registry.promote(client, name, args.version, "promoted by hand (icp promote)")
+              if args.command == "promote" else registry.rollback(client, name))
     return 0
 
 

@@ -113,6 +113,20 @@ def run(cfg: P.Score, features: str | Path, model: str | Path, interim: str | Pa
     return summary
 
 
+def show(n: int = 10) -> str:
+    """The console view of the last scoring run: top `n` accounts, tier counts and the files."""
+    out = Path(P.load().score.out)
+    if not (out / "summary.json").exists():
+        raise SystemExit(f"no target list in {out}: run `make run` (or `dvc repro score`) first")
+    summary = json.loads((out / "summary.json").read_text())
+    targets = pd.read_csv(out / "target_accounts.csv", nrows=n, keep_default_na=False)
+    counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
+    files = "\n".join(f"  {out / name}" for name in ("target_accounts.csv", "target_accounts.xlsx",
+                                                      "target_accounts.html"))
+    return (f"Top {n} target accounts as of {summary['as_of']} ({summary['universe']:,} scored: {counts})\n"
+            f"{top_table(targets, n)}\n\nThe full lists:\n{files}")
+
+
 def main() -> None:
     params = P.load()
     run(params.score, params.features.out, params.train.out, params.ingest.out)

@@ -1,0 +1,87 @@
+"""The `score` stage on a large universe: peak memory and accounts per second, against the demo size.
+
+    python bench/score_scale.py --accounts 1000000     # needs `make run` first (data/features, data/model)
+
+The demo world's scoring set is tiled (new account ids) to the requested size, then the real `score` stage runs
+in a child process on both the original set (the baseline) and the tiled one, with the trained model of
+data/model; each run's peak resident memory is read from the kernel (getrusage of the child). What this measures
+is scoring alone: building a million-account scoring set needs ingest and featurize at that size too.
+"""
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+CHILD = """
+import sys; sys.path.insert(0, {root!r})
+from dataclasses import replace
+from pipeline import params as P, score
+p = P.load({params!r})
+score.run(replace(p.score, out={out!r}), {features!r}, p.train.out, {interim!r}, log=lambda *a: None)
+"""
+
+
+def tile(src: Path, dst: Path, table: str, n: int, suffix: str) -> None:
+    """Copies of `table` with account ids suffixed `-k`, until `n` rows (streamed, never all in memory)."""
+    source = pq.read_table(src / f"{table}.parquet")
+    column, field = source.schema.get_field_index("account_id"), source.schema.field("account_id")
+    with pq.ParquetWriter(dst / f"{table}.parquet", source.schema) as writer:
+        written, k = 0, 0
+        while written < n:
+            part = source.slice(0, n - written)
+            ids = pc.binary_join_element_wise(part["account_id"].cast(pa.string()), f"{suffix}{k}", "")
+            writer.write_table(part.set_column(column, field, ids.cast(field.type)))
+            written, k = written + len(part), k + 1
+
+
+def measure(features: Path, interim: Path, out: Path) -> dict:
+    code = CHILD.format(root=str(ROOT), params=str(ROOT / "params.yaml"), out=str(out), features=str(features),
+                        interim=str(interim))
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    summary = json.loads((out / "summary.json").read_text())
+    return {"accounts": summary["read"], "universe": summary["universe"], "explained": summary["explained"],
+            "seconds": round(seconds, 1), "accounts_per_s": round(summary["read"] / seconds),
+            "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2 ** 20, 2)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--accounts", type=int, default=1_000_000)
+    args = ap.parse_args()
+    features, interim = ROOT / "data" / "features", ROOT / "data" / "interim"
+    if not (features / "score.parquet").exists() or not (ROOT / "data" / "model").exists():
+        raise SystemExit("bench/score_scale.py needs data/features and data/model: run `make run` first")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        base = measure(features, interim, tmp / "base")  # first, so the children's peak is the baseline's
+        (tmp / "features").mkdir()
+        (tmp / "interim").mkdir()
+        shutil.copy(features / "features.json", tmp / "features")
+        tile(features, tmp / "features", "score", args.accounts, "-t")
+        tile(interim, tmp / "interim", "accounts", args.accounts, "-t")
+        big = measure(tmp / "features", tmp / "interim", tmp / "big")
+    print(f"{'':>12} {'accounts':>10} {'universe':>10} {'explained':>9} {'seconds':>8} {'accounts/s':>10} "
+          f"{'peak GiB':>8}")
+    for name, r in (("baseline", base), ("large", big)):
+        print(f"{name:>12} {r['accounts']:>10,} {r['universe']:>10,} {r['explained']:>9,} {r['seconds']:>8} "
+              f"{r['accounts_per_s']:>10,} {r['peak_rss_gib']:>8}")
+    print(f"\nlarge / baseline: {big['accounts'] / base['accounts']:.0f}x the accounts, throughput ratio "
+          f"{big['accounts_per_s'] / base['accounts_per_s']:.2f}, peak memory ratio "
+          f"{big['peak_rss_gib'] / base['peak_rss_gib']:.2f} (target: peak under 3 GiB)")
+
+
+if __name__ == "__main__":
+    main()
