@@ -1,6 +1,8 @@
 """The train and evaluate stages end to end on a small features folder written to a tmp folder."""
 
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +15,7 @@ from pipeline.evaluate import run as evaluate
 from pipeline.train import load_bundle
 from pipeline.train import run as train
 
+TIERS = replace(P.load(Path(__file__).resolve().parents[1] / "params.yaml").score, tier1_size=20, tier2_size=80)
 FILES = ("classifier.txt", "value_model.txt", "calibration.json", "feature_spec.json", "train_summary.json")
 
 
@@ -85,7 +88,7 @@ def test_evaluate_writes_metrics_and_plots(world, trained, with_truth):
     out = world / f"reports_{with_truth}"
     cfg = P.Evaluate(out=str(out), truth=str(world / "truth") if with_truth else "", ece_bins=10)
     messages = []
-    metrics = evaluate(cfg, P.Score(as_of=None, tier1_size=20, tier2_size=80), world / "features",
+    metrics = evaluate(cfg, TIERS, world / "features",
                        world / "model", log=messages.append)
     assert json.loads((out / "metrics.json").read_text()) == metrics
     assert metrics["holdout"]["deals"] == trained[0]["splits"]["holdout"]["deals"]
@@ -119,5 +122,5 @@ def test_evaluate_refuses_features_changed_since_training(world, trained, tmp_pa
     deals = pd.read_parquet(world / "features" / "train.parquet")
     deals.iloc[:-50].to_parquet(features / "train.parquet")
     with pytest.raises(ValueError, match="retrain"):
-        evaluate(P.Evaluate(out=str(tmp_path / "r"), truth="", ece_bins=10), P.Score(None, 20, 80), features,
+        evaluate(P.Evaluate(out=str(tmp_path / "r"), truth="", ece_bins=10), TIERS, features,
                  world / "model", log=lambda m: None)
