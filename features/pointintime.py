@@ -33,6 +33,7 @@ class FeatureConfig:
     intent_topics: tuple = ()          # empty: every topic counts as relevant
     surge_threshold: int = 70
     strategic_employees: int = 10000
+    tech_seen_within_days: int = 30    # a product counts as in use when last seen this close to as_of (crawl cadence)
     named_products: tuple = field(default=())  # complement / competitor products with a presence flag each
 
 
@@ -88,7 +89,9 @@ def firmographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
 
 def technographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     j = _events(spine, t["technographics"], "first_seen")
-    live = (j.last_seen >= j.as_of - ibis.interval(days=1)) & (j.category != "ours")
+    # In use at as_of: seen by the vendor's crawls up to (about) as_of. Crawls are periodic, so the latest crawl
+    # before a scoring date is days old: a tolerance of one crawl cycle, or nothing would be in use when scoring.
+    live = (j.last_seen >= j.as_of - ibis.interval(days=cfg.tech_seen_within_days)) & (j.category != "ours")
     cols = {f"tech_n_{c}": live.sum(where=j.category == c).cast("float64") for c in TECH_CATEGORIES if c != "ours"}
     cols["tech_n_total"] = live.sum().cast("float64")
     cols["tech_days_since_adoption"] = j.age.min(where=live)

@@ -70,7 +70,7 @@ def run(p: P.Params, log=say) -> dict:
     tables = load_tables(con, p.ingest.out)
     cfg = FeatureConfig(families=tuple(f.families), windows=tuple(f.windows), intent_topics=tuple(f.intent_topics),
                         surge_threshold=f.surge_threshold, strategic_employees=f.strategic_employees,
-                        named_products=named_products(tables))
+                        tech_seen_within_days=f.tech_seen_within_days, named_products=named_products(tables))
     dropped = sorted(set(f.families) - set(available_families(tables, cfg)))
     if dropped:
         log(f"featurize: no source table for {', '.join(dropped)}: those feature families are dropped")

@@ -44,6 +44,7 @@ class Features:
     intent_topics: list
     surge_threshold: int
     strategic_employees: int
+    tech_seen_within_days: int
 
     def __post_init__(self):
         unknown = set(self.families) - set(FAMILIES)
