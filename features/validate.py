@@ -25,6 +25,8 @@ from features.contract import DATE, REQUIRED_TABLES, SCHEMAS, TABLES
 from features.normalize import canonical_country, canonical_industry, normalise_domain, region_of
 
 REJECT_COLUMNS = ["table", "row", "column", "value", "reason"]
+# Tables with no key of their own (the big ones): checked chunk by chunk against the keyed tables' kept ids.
+STREAMED = ("technographics", "activities", "intent", "triggers")
 CLEARED = "cleared, row kept"
 _TRUE, _FALSE = {"true", "t", "yes", "y", "1"}, {"false", "f", "no", "n", "0"}
 _FIRST_DATE, _LAST_DATE = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
@@ -43,6 +45,7 @@ class Ingested:
     problems: pd.DataFrame  # the rejects that removed a row because of a data problem
     merges: pd.DataFrame  # duplicate_account_id, kept_account_id, domain
     counts: dict[str, dict[str, int]]  # per table: rows_in, rows_kept, rows_rejected, values_cleared
+    canon: dict[str, pd.DataFrame]  # accounts and contacts before rejection: to explain a later orphan
 
 
 def ingest(raw: dict[str, pd.DataFrame], files: dict[str, str], source: str) -> Ingested:
@@ -61,11 +64,24 @@ def ingest(raw: dict[str, pd.DataFrame], files: dict[str, str], source: str) -> 
     issues["accounts"].append(_issues(merges.index, "domain", "duplicate of " + merges["kept_account_id"]
                                       + " (same domain " + merges["domain"] + "): merged into it", "merge"))
     _repoint(kept, merges)
-    _check_keys(kept, canon, issues)
-    return _result(raw, kept, issues, merges)
+    _check_keys(kept, canon, issues, list(kept))
+    return _result(raw, kept, issues, merges, canon)
 
 
-def _headers(name: str, df: pd.DataFrame, file: str) -> pd.DataFrame:
+def ingest_part(name: str, raw: pd.DataFrame, file: str, base: Ingested, offset: int) -> Ingested:
+    """Rows `offset` + 1 ... of a STREAMED table, checked like `ingest` does against the accounts (and
+    contacts) that `base` kept, so a table of any length is validated in chunks of bounded memory."""
+    raw = _headers(name, raw, file, need_rows=False)
+    canon, parse = normalise(name, raw)
+    issues = {name: [parse, contract_problems(name, canon, raw, parse)]}
+    kept = {name: canon.drop(index=_rows(issues[name]))}
+    _repoint(kept, base.merges)
+    kept |= {t: base.tables[t] for t in ("accounts", "contacts") if t in base.tables}
+    _check_keys(kept, base.canon, issues, [name])
+    return _result({name: raw}, {name: kept[name]}, issues, base.merges, base.canon, offset)
+
+
+def _headers(name: str, df: pd.DataFrame, file: str, need_rows: bool = True) -> pd.DataFrame:
     """Column names matched ignoring case and surrounding spaces; a missing contract column is fatal."""
     df = df.rename(columns=lambda c: str(c).strip().lower()).reset_index(drop=True)
     missing = [c for c in SCHEMAS[name].columns if c not in df.columns]
@@ -74,7 +90,7 @@ def _headers(name: str, df: pd.DataFrame, file: str) -> pd.DataFrame:
             f"{file}: missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}, "
             f"required by the data contract (docs/data_contract.md). The file has: {', '.join(df.columns)}. "
             f"Add the column (values may be empty where the contract allows it) or rename yours to it.")
-    if name in REQUIRED_TABLES and df.empty:
+    if need_rows and name in REQUIRED_TABLES and df.empty:
         raise ContractError(f"{file}: no data rows, but the {name} table is required. Export its rows.")
     return df
 
@@ -265,17 +281,20 @@ _LINKS = [("accounts", "parent_account_id", "accounts", "account_id"),
           ("activities", "contact_id", "contacts", "contact_id")]
 
 
-def _check_keys(kept: dict[str, pd.DataFrame], canon: dict[str, pd.DataFrame], issues: dict) -> None:
-    """The contract's key rules (features.contract.foreign_key_violations): a row naming no kept account
-    is rejected; then a dangling parent or activity contact is cleared (contacts lose orphans first)."""
+def _check_keys(kept: dict[str, pd.DataFrame], canon: dict[str, pd.DataFrame], issues: dict,
+                names: list) -> None:
+    """The contract's key rules (features.contract.foreign_key_violations) on the tables `names`: a row
+    naming no kept account is rejected; then a dangling parent or activity contact is cleared (contacts lose
+    orphans first)."""
     known = kept["accounts"]["account_id"]
-    for name, df in kept.items():
+    for name in names:
         if name != "accounts":
+            df = kept[name]
             orphan = ~_isin(df["account_id"], known)
             issues[name].append(_unknown(df["account_id"][orphan], "accounts", canon, known))
             kept[name] = df[~orphan]
     for name, col, target, key in _LINKS:
-        if name in kept and target in kept:
+        if name in names and target in kept:
             ids = kept[name][col]
             bad = ids.notna() & ~_isin(ids, kept[target][key])
             issues[name].append(_unknown(ids[bad], target, canon, kept[target][key], CLEARED))
@@ -323,8 +342,9 @@ def _shown(values: pd.Series) -> pd.Series:
     return text.where(values.notna(), "").reset_index(drop=True)
 
 
-def _result(raw, kept, issues, merges) -> Ingested:
-    """Rejects with the source value of each cell, 1-based rows, in table then row order; counts per table."""
+def _result(raw, kept, issues, merges, canon, offset: int = 0) -> Ingested:
+    """Rejects with the source value of each cell, 1-based rows (after `offset` rows of earlier chunks), in
+    table then row order; counts per table."""
     found, counts = [], {}
     for name in (t for t in TABLES if t in raw):
         table = _concat(issues[name])
@@ -339,6 +359,7 @@ def _result(raw, kept, issues, merges) -> Ingested:
     every = pd.concat(found, ignore_index=True).sort_values("row", kind="stable")
     every = every.sort_values("table", key=lambda t: t.map(TABLES.index), kind="stable")
     every = every.reset_index(drop=True)
-    every["row"] += 1
+    every["row"] += 1 + offset
     problems = every[every["kind"] == "drop"][REJECT_COLUMNS].reset_index(drop=True)
-    return Ingested(kept, every[REJECT_COLUMNS], problems, merges.reset_index(drop=True), counts)
+    keyed = {t: canon[t] for t in ("accounts", "contacts") if t in canon}
+    return Ingested(kept, every[REJECT_COLUMNS], problems, merges.reset_index(drop=True), counts, keyed)

@@ -7,41 +7,65 @@ naming file, column, row and value; then no interim table is written, so no late
 data, but rejects.csv is, so the user can see every problem at once.
 """
 
-import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from features.contract import REQUIRED_TABLES, TABLES
-from features.validate import ContractError, Ingested, ingest
+from features.validate import STREAMED, ContractError, Ingested, ingest, ingest_part
 from pipeline import params as P
-from pipeline.io import new_folder, read_table, say, table_path, to_json
+from pipeline.io import TableFolder, new_folder, read_table, say, table_path, to_json
+
+CHUNK_ROWS = 2_000_000  # rows of a big table validated at a time: bounds memory on millions of accounts
 
 
-def read_source(source: str | Path, log=say) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Every contract table present in `source`, and the file each came from."""
-    raw, files = {}, {}
-    for name in TABLES:
-        path = table_path(source, name)
-        if path is not None:
-            start = time.perf_counter()
-            raw[name], files[name] = _read(path), str(path)
-            log(f"ingest: read {path} ({len(raw[name]):,} rows, {time.perf_counter() - start:.1f}s)")
-    return raw, files
+def _read(path: Path, log=say) -> pd.DataFrame:
+    """A whole table (the keyed ones, whose keys are checked across all rows)."""
+    start = time.perf_counter()
+    frame = next(_chunks(path, None))
+    log(f"ingest: read {path} ({len(frame):,} rows, {time.perf_counter() - start:.1f}s)")
+    return frame
 
 
-def _read(path: Path) -> pd.DataFrame:
-    """Parquet as typed; CSV as text only (empty cell = missing): validation sees every value as written."""
+def _chunks(path: Path, rows: int | None) -> Iterator[pd.DataFrame]:
+    """The file `rows` rows at a time (None: at once). Parquet as typed; CSV as text only (empty cell =
+    missing), so validation sees every value as written."""
     try:
         if path.suffix == ".parquet":
-            return read_table(path.parent, path.stem)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], engine="pyarrow",
-                           encoding=_encoding(path))
-    except (OSError, ValueError) as e:
+            if rows is None:
+                yield read_table(path.parent, path.stem)
+            else:
+                yield from (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(batch_size=rows))
+            return
+        text = {"dtype": str, "keep_default_na": False, "na_values": [""], "encoding": _encoding(path)}
+        if rows is None:
+            yield pd.read_csv(path, engine="pyarrow", **text)
+        else:
+            yield from pd.read_csv(path, chunksize=rows, **text)
+    except (OSError, ValueError, pa.ArrowException) as e:
         raise ContractError(f"{path}: cannot read it ({e}). Export it again as CSV with a header row, or as "
                             f"Parquet.") from e
+
+
+def _stream(name: str, path: Path, base: Ingested, out: TableFolder | None, rows: int, log=say) -> Ingested:
+    """A table with no key of its own, validated and written chunk by chunk: memory bounded by `rows`."""
+    start, parts, offset = time.perf_counter(), [], 0
+    for chunk in _chunks(path, rows):
+        part = ingest_part(name, chunk, str(path), base, offset)
+        if out is not None:
+            out.append(name, part.tables[name])
+        parts.append(part)
+        part.tables.clear()  # written: only the rejects and counts stay in memory
+        offset += len(chunk)
+        log(f"ingest: {name}: {offset:,} rows checked ({time.perf_counter() - start:.1f}s)")
+    counts = {k: sum(p.counts[name][k] for p in parts) for k in parts[0].counts[name]} if parts else {}
+    return Ingested({}, *(pd.concat([getattr(p, f) for p in parts], ignore_index=True)
+                          for f in ("rejects", "problems")), base.merges, {name: counts}, {})
 
 
 def _encoding(path: Path) -> str:
@@ -66,23 +90,32 @@ def too_many_rejects(result: Ingested, files: dict[str, str], max_share: float) 
     return None
 
 
-def run(source: str | Path, out: str | Path, max_reject_share: float, log=say) -> dict:
+def run(source: str | Path, out: str | Path, max_reject_share: float, log=say, chunk_rows: int = CHUNK_ROWS
+        ) -> dict:
     """Ingest the tables of `source` into `out`; the summary it returns is also `out`/ingest_summary.json."""
     start = time.perf_counter()
-    raw, files = read_source(source, log)
-    result = ingest(raw, files, str(source))
+    paths = {name: path for name in TABLES if (path := table_path(source, name)) is not None}
+    files = {name: str(path) for name, path in paths.items()}
+    whole = {name: _read(path, log) for name, path in paths.items() if name not in STREAMED}
+    result = ingest(whole, files, str(source))
+    del whole
     fatal = too_many_rejects(result, files, max_reject_share)
-    summary = {"source": str(source),
-               "tables": {name: {"file": files[name], **counts} for name, counts in result.counts.items()},
-               "account_merges": len(result.merges)}
-    with new_folder(out) as folder:
+    with new_folder(out) as folder, TableFolder(folder, "parquet") as tables:
         if fatal is None:
             for name, df in result.tables.items():
                 df.to_parquet(folder / f"{name}.parquet", index=False)  # keeps pandas dtypes (Int64, ns dates)
-        result.rejects.to_csv(folder / "rejects.csv", index=False)
+        streamed = [_stream(name, paths[name], result, None if fatal else tables, chunk_rows, log)
+                    for name in STREAMED if name in paths]
+        parts = [result, *streamed]
+        counts = {name: c for p in parts for name, c in p.counts.items()}
+        rejects = pd.concat([p.rejects for p in parts], ignore_index=True)
+        rejects = rejects.sort_values("table", key=lambda s: s.map(TABLES.index), kind="stable")
+        rejects.to_csv(folder / "rejects.csv", index=False)
         result.merges.to_csv(folder / "account_merges.csv", index=False)
+        summary = {"source": str(source), "account_merges": len(result.merges),
+                   "tables": {name: {"file": files[name], **counts[name]} for name in TABLES if name in counts}}
         (folder / "ingest_summary.json").write_text(to_json(summary))
-    for name, c in result.counts.items():
+    for name, c in summary["tables"].items():
         merged = len(result.merges) if name == "accounts" else 0
         notes = [f"{merged:,} merged duplicates"] if merged else []
         notes += [f"{c['values_cleared']:,} values cleared, rows kept"] if c["values_cleared"] else []
@@ -91,8 +124,8 @@ def run(source: str | Path, out: str | Path, max_reject_share: float, log=say) -
     if fatal is not None:
         raise ContractError(f"{fatal} Every reject is listed in {Path(out) / 'rejects.csv'}; no table was "
                             f"written. Fix the file, or raise ingest.max_reject_share in params.yaml.")
-    kept = sum(c["rows_kept"] for c in result.counts.values())
-    log(f"ingest: wrote {out} ({len(result.tables)} tables, {kept:,} rows; {len(result.rejects):,} rejects "
+    kept = sum(c["rows_kept"] for c in summary["tables"].values())
+    log(f"ingest: wrote {out} ({len(summary['tables'])} tables, {kept:,} rows; {len(rejects):,} rejects "
         f"in rejects.csv, {len(result.merges):,} account merges) in {time.perf_counter() - start:.1f}s")
     return summary
 
