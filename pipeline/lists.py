@@ -34,7 +34,8 @@ SHEET = [("rank", "Rank", "int"), ("name", "Account", "text"), ("domain", "Domai
          ("predicted_value", "Predicted deal value", "money"), ("expected_value", "Expected value", "money"),
          ("reason_1", "Reason 1", "text"), ("reason_2", "Reason 2", "text"), ("reason_3", "Reason 3", "text"),
          ("reason_against", "Reason against", "text"), ("why_now", "Why now", "text"),
-         ("industry", "Industry", "text"), ("employees", "Employees", "money"), ("country", "Country", "text"),
+         ("industry", "Industry", "text"), ("employees", "Employees", "money"),
+         ("country", "Country", "text"),
          ("customer", "Customer", "flag"), ("open_opportunity", "Open opportunity", "flag"),
          ("account_id", "Account ID", "text")]
 # The HTML table: the same columns, the three positive reasons in one cell so the page stays narrow.
@@ -50,7 +51,8 @@ def write_lists(targets: pd.DataFrame, folder: Path, rows_per_tier: int, title: 
     if missing:
         raise ValueError(f"write_lists: targets lacks columns {missing}")
     folder = Path(folder)
-    targets[COLUMNS].to_csv(folder / "target_accounts.csv", index=False, encoding="utf-8", lineterminator="\n")
+    targets.to_csv(folder / "target_accounts.csv", columns=COLUMNS, index=False, encoding="utf-8",
+                   lineterminator="\n")
     shown = targets.groupby("tier", sort=False).head(rows_per_tier)
     totals = {int(t): int(n) for t, n in targets["tier"].value_counts().items()}
     counts = {t: (int((shown["tier"] == t).sum()), totals.get(t, 0)) for t in TIERS}
@@ -63,7 +65,8 @@ def write_lists(targets: pd.DataFrame, folder: Path, rows_per_tier: int, title: 
 
 def truncation_note(tier: int, shown: int, total: int) -> str:
     """The one sentence both lists show under a cut tier, so nobody mistakes it for the whole tier."""
-    return f"showing the top {shown:,} of {total:,} accounts of Tier {tier}; the full list is target_accounts.csv"
+    return (f"showing the top {shown:,} of {total:,} accounts of Tier {tier}; "
+            "the full list is target_accounts.csv")
 
 
 def _is_missing(value) -> bool:
@@ -92,7 +95,7 @@ def _formatted(values: pd.Series, kind: str) -> list[str]:
 # --- Excel -------------------------------------------------------------------------------------------------
 
 def _sheet_text(ws, value):
-    """Text as Excel text: no control characters (openpyxl refuses them), and `=...` never becomes a formula."""
+    """Text as Excel text: no control characters (openpyxl refuses them); `=...` never becomes a formula."""
     if _is_missing(value) or value == "":
         return None
     text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
@@ -181,21 +184,23 @@ def write_xlsx(shown: pd.DataFrame, path: Path, counts: dict, title: str, as_of:
     when = dt.datetime.fromisoformat(as_of) if as_of else dt.datetime(1980, 1, 1)
     wb.properties.title, wb.properties.creator = title, "icp-pipeline"
     wb.properties.created = wb.properties.modified = when
+    core_xml = tostring(wb.properties.to_tree())  # before save, which stamps `modified` with the clock
     raw = io.BytesIO()
-    wb.save(raw)  # stamps `modified` with the clock; _fixed_zip puts the fixed properties back
-    _fixed_zip(raw.getvalue(), tostring(wb.properties.to_tree()), when, path)
+    wb.save(raw)
+    _fixed_zip(raw.getvalue(), core_xml, when, path)
 
 
 # --- HTML --------------------------------------------------------------------------------------------------
 
 STYLE = """
-body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;color:#1d2430}
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;color:#1d2430}
 header{padding:16px 20px 8px;background:#f4f6fa;border-bottom:1px solid #d8dee8}
 h1{font-size:20px;margin:0 0 4px}
 .meta,.note{margin:4px 0;color:#4a5568}
 .note{color:#8a4b00}
 .bar{display:flex;flex-wrap:wrap;gap:6px;align-items:center;padding:10px 20px}
-.bar button{border:1px solid #9aa8bc;background:#fff;border-radius:4px;padding:4px 10px;cursor:pointer;font:inherit}
+.bar button{font:inherit;border:1px solid #9aa8bc;background:#fff;border-radius:4px;padding:4px 10px;
+  cursor:pointer}
 .bar button[aria-pressed=true]{background:#1f4e99;border-color:#1f4e99;color:#fff}
 .bar input{font:inherit;padding:4px 8px;min-width:260px;border:1px solid #9aa8bc;border-radius:4px}
 #shown{color:#4a5568;margin-left:8px}
@@ -206,10 +211,10 @@ thead th button{all:unset;cursor:pointer;font-weight:600;white-space:nowrap}
 thead th[data-dir=asc] button::after{content:" \\25B2"}
 thead th[data-dir=desc] button::after{content:" \\25BC"}
 td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+td.w{min-width:220px;max-width:420px}
 td.r div+div{margin-top:2px}
 tr.strategic td:first-child{box-shadow:inset 4px 0 #c77d00}
 .flag{background:#fdf0d5;color:#7a4d00;border-radius:3px;padding:0 4px;font-size:12px}
-.t1{color:#1f4e99;font-weight:600}
 """
 
 SCRIPT = """
@@ -235,7 +240,9 @@ SCRIPT = """
     b.addEventListener("click", function () {
       tier = b.dataset.filter;
       limit = page;
-      document.querySelectorAll("[data-filter]").forEach(function (o) { o.setAttribute("aria-pressed", o === b); });
+      document.querySelectorAll("[data-filter]").forEach(function (o) {
+        o.setAttribute("aria-pressed", o === b);
+      });
       apply();
     });
   });
@@ -276,14 +283,14 @@ SCRIPT = """
 """
 
 
-def _cells(rows: pd.DataFrame) -> list[list[str]]:
-    """Every cell of the page as escaped HTML, column by column, numbers carrying their raw value to sort on."""
+def _cells(rows: pd.DataFrame) -> list[tuple[str, ...]]:
+    """Every cell of the page as escaped HTML, column by column; numbers carry their raw value to sort on."""
     columns = []
     for column, _, kind in PAGE:
         if column == "reasons":
             parts = zip(*(_formatted(rows[f"reason_{k}"], "text") for k in (1, 2, 3)))
-            columns.append(['<td class="r">' + "".join(f"<div>{html.escape(p)}</div>" for p in ps if p) + "</td>"
-                            for ps in parts])
+            columns.append(['<td class="r w">' + "".join(f"<div>{html.escape(p)}</div>" for p in ps if p)
+                            + "</td>" for ps in parts])
         elif kind in NUMBER_FORMATS:
             raw = ["" if _is_missing(v) else repr(float(v)) for v in rows[column]]
             columns.append([f'<td class="n" data-v="{v}">{html.escape(t)}</td>'
@@ -292,7 +299,8 @@ def _cells(rows: pd.DataFrame) -> list[list[str]]:
             columns.append(['<td><span class="flag">Yes</span></td>' if t else "<td></td>"
                             for t in _formatted(rows[column], kind)])
         else:
-            columns.append([f"<td>{html.escape(t)}</td>" for t in _formatted(rows[column], kind)])
+            td = '<td class="w">' if column in ("reason_against", "why_now") else "<td>"
+            columns.append([f"{td}{html.escape(t)}</td>" for t in _formatted(rows[column], kind)])
     return list(zip(*columns))
 
 
@@ -310,15 +318,16 @@ def page(shown: pd.DataFrame, counts: dict, title: str, as_of: str) -> str:
     """One self-contained page: styles and script inline, no address of any kind, every text escaped."""
     e = html.escape
     total = sum(t for _, t in counts.values())
-    summary = " · ".join(f'<span class="t{t}">Tier {t}</span>: {n:,} accounts' for t, (_, n) in counts.items())
-    notes = "".join(f'<p class="note">{e(truncation_note(t, s, n))}</p>' for t, (s, n) in counts.items() if s < n)
+    summary = " · ".join(f"Tier {t}: {n:,} accounts" for t, (_, n) in counts.items())
+    notes = "".join(f'<p class="note">{e(truncation_note(t, s, n))}</p>'
+                    for t, (s, n) in counts.items() if s < n)
     buttons = [f'<button type="button" data-filter="all" aria-pressed="true">All ({len(shown):,})</button>']
     buttons += [f'<button type="button" data-filter="{t}" aria-pressed="false">Tier {t} ({s:,})</button>'
                 for t, (s, _) in counts.items()]
-    heads = "".join(
+    heads = "".join(  # value columns sort high to low on the first click, the others A to Z / 1 to n
         f'<th data-type="{"num" if kind in NUMBER_FORMATS else "text"}" '
-        f'data-first="{"desc" if kind in ("pct", "money") else "asc"}"><button type="button">{e(label)}</button></th>'
-        for _, label, kind in PAGE)
+        f'data-first="{"desc" if kind in ("pct", "money") else "asc"}">'
+        f'<button type="button">{e(label)}</button></th>' for _, label, kind in PAGE)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -330,8 +339,8 @@ def page(shown: pd.DataFrame, counts: dict, title: str, as_of: str) -> str:
 <body>
 <header>
 <h1>{e(title)}</h1>
-<p class="meta">Accounts as of {e(as_of)} · {total:,} accounts ranked by expected value = P(win) × predicted deal
-value · <span class="flag">Yes</span> under Global/strategic marks the largest enterprises</p>
+<p class="meta">Accounts as of {e(as_of)} · {total:,} accounts ranked by expected value = P(win) ×
+predicted deal value · <span class="flag">Yes</span> under Global/strategic marks the largest enterprises</p>
 <p class="meta">{summary}</p>
 {notes}
 </header>
