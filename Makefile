@@ -19,6 +19,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/dvc repro
 	$(BIN)/icp targets --top 10
+	$(BIN)/icp registry
 
 # Debian's chromium for the browser test of the HTML target list (Playwright's own browsers are never
 # downloaded); when it cannot be installed, that one test is skipped and make goes on.

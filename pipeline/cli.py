@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     m = sub.add_parser("promote", help="make a registered model version the champion (the model in use)")
     m.add_argument("version", help="the version number, as the MLflow registry lists it")
     sub.add_parser("rollback", help="move the champion back to the previous champion")
+    sub.add_parser("registry", help="where the MLflow runs are, and which model version is champion")
     args = parser.parse_args(argv)
 
     if args.command == "synthesize":
@@ -39,12 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "targets":
         from pipeline.score import show
         print(show(args.top))
-    elif args.command in ("promote", "rollback"):
+    elif args.command in ("promote", "rollback", "registry"):
         from pipeline import params as P
         from pipeline import registry
-        name, client = P.load().report.registered_model, registry.connect()
-        print(registry.promote(client, name, args.version, "promoted by hand (icp promote)")
-              if args.command == "promote" else registry.rollback(client, name))
+        cfg, client = P.load().report, registry.connect()
+        if args.command == "promote":
+            print(registry.promote(client, cfg.registered_model, args.version, "promoted by hand (icp promote)"))
+        elif args.command == "rollback":
+            print(registry.rollback(client, cfg.registered_model))
+        else:
+            print(registry.status(client, cfg))
     return 0
 
 

@@ -1,9 +1,18 @@
-"""Small seeded worlds made by the generator itself, shared by the tests of a session."""
+"""Small seeded worlds made by the generator itself, shared by the tests of a session; throwaway projects."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
 from pipeline.synthesize import run
 from pipeline.world import WorldConfig
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SMALL = WorldConfig(accounts=6000, seed=11, chunk_size=3000)  # two chunks, so chunking is exercised
 
@@ -34,3 +43,33 @@ def small_run(small_world, tmp_path_factory):
     explained = explain.run(p.explain, p.features.out, p.train.out, p.train.seed, **quiet)
     summary = score.run(p.score, p.features.out, p.train.out, p.ingest.out, **quiet)
     return {"params": p, "explained": explained, "summary": summary}
+
+
+def sh(cwd: Path, *cmd: str) -> subprocess.CompletedProcess:
+    """Run a command in a throwaway project as a user would (the venv on PATH, a git identity), with MLflow at
+    the project's own sqlite store: never the user's tracking server or mlflow.db."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))}
+    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", GIT_AUTHOR_NAME="t",
+               GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t",
+               MLFLOW_TRACKING_URI=f"sqlite:///{cwd / 'mlflow.db'}")
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done
+
+
+def tiny_project(root: Path) -> Path:
+    """A copy of the project (code, dvc.yaml, params.yaml with a 2,500-account world) in a fresh git + DVC
+    repo with one commit: what a user has after cloning, at test size."""
+    for name in ("pipeline", "features", "models"):
+        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "dvc.yaml", root / "dvc.yaml")
+    shutil.copy(ROOT / ".gitignore", root / ".gitignore")
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["synthesize"].update(accounts=2500, chunk_size=2500)
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    sh(root, "git", "init", "-q")
+    sh(root, "dvc", "init", "-q")
+    shutil.copy(ROOT / ".dvcignore", root / ".dvcignore")
+    sh(root, "git", "add", "-A")
+    sh(root, "git", "commit", "-qm", "tiny project")
+    return root

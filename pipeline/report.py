@@ -1,0 +1,245 @@
+"""Stage `report`: one MLflow run per training, the model registered with safe promotion, and the model card.
+
+`python -m pipeline.report` reads params.yaml and what the stages before it wrote. It logs one run in
+experiment `report.experiment`: every param (flattened), tags (git commit, DVC experiment, md5 of the input
+data from dvc.lock, data window and counts), every holdout metric, and as artifacts the plots, SHAP charts,
+ICP profile, target list, drift reference, promotion decision and the model card. It logs the model as an
+MLflow pyfunc (pipeline/pyfunc.py), registers it as `report.registered_model`, applies the promotion rule
+(pipeline/registry.py) and writes `report.out`. MLflow: MLFLOW_TRACKING_URI, else sqlite:///mlflow.db at the
+repo root, artifacts in mlartifacts/ beside it.
+"""
+
+import json
+import os
+import subprocess
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pyarrow.parquet as pq
+import yaml
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.types import ColSpec, Schema
+
+import features
+import models
+import pipeline
+from models import drift
+from models.bundle import Bundle
+from pipeline import model_card, pyfunc, registry
+from pipeline import params as P
+from pipeline.io import say, write_text
+from pipeline.score import universe
+from pipeline.train import load_bundle, split_deals
+
+DRIFT_FEATURES = 8  # top drivers whose drift the card shows
+EXAMPLE_ROWS = 5
+COLUMN_TYPES = {"categorical": "string", "numeric": "double"}  # a count with missing values is a double
+REQUIREMENTS = ("mlflow", "lightgbm", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "pandera",
+                "pyyaml")  # what the pyfunc imports when it loads
+REFERENCE = "drift_reference.json"
+
+
+def flatten(tree: dict, prefix: str = "") -> dict:
+    """{"a": {"b": 1}} -> {"a.b": 1}: MLflow params and metrics are flat."""
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def read_json(path: str | Path) -> dict | None:
+    path = Path(path)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def git_commit() -> str | None:
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def data_hashes(lock: str | Path, paths: set[str]) -> dict[str, str]:
+    """md5 of the data folders in `paths` as dvc.lock records them (deps and outs of ingest and featurize)."""
+    stages = (yaml.safe_load(Path(lock).read_text()) or {}).get("stages", {}) if Path(lock).exists() else {}
+    return {e["path"]: e["md5"] for s in stages.values() for e in [*s.get("deps", []), *s.get("outs", [])]
+            if e["path"] in paths and "md5" in e}
+
+
+def run_tags(p: P.Params, summary: dict, meta: dict, targets: dict | None, deal_accounts: int) -> dict:
+    splits = summary["splits"]
+    deals, wins = sum(s["deals"] for s in splits.values()), sum(s["wins"] for s in splits.values())
+    tags = {"data.window": f"{splits['train']['from']} to {splits['holdout']['to']}", "data.deals": deals,
+            "data.won": wins, "data.lost": deals - wins, "data.deal_accounts": deal_accounts,
+            "data.accounts": meta["rows"]["score"], "data.score_as_of": meta["score_as_of"],
+            **({"data.universe": targets["universe"]} if targets else {}),
+            **{f"data.md5.{path}": md5 for path, md5 in
+               data_hashes("dvc.lock", {p.ingest.source, p.ingest.out, p.features.out}).items()}}
+    context = {"mlflow.source.git.commit": git_commit(), "dvc.experiment": os.environ.get("DVC_EXP_NAME"),
+               "dvc.baseline_rev": os.environ.get("DVC_EXP_BASELINE_REV")}
+    return {**tags, **{k: v for k, v in context.items() if v}}
+
+
+def signature(example: pd.DataFrame, output: pd.DataFrame, spec: dict) -> ModelSignature:
+    """The scoring set's columns: the model's features required (text as string, numbers as double), the
+    other columns (account_id, as_of, ...) optional, so the file as featurize writes it is accepted whole."""
+    kinds = {f["name"]: f["kind"] for f in spec["features"]}
+    inferred = infer_signature(example, output)
+    inputs = [ColSpec(COLUMN_TYPES[kinds[c.name]] if c.name in kinds else c.type, c.name,
+                      required=c.name in kinds) for c in inferred.inputs.inputs]
+    return ModelSignature(Schema(inputs), inferred.outputs)
+
+
+def log_model(p: P.Params, bundle: Bundle, score_path: Path):
+    """The pyfunc model, registered; returns MLflow's ModelInfo."""
+    example = next(pq.ParquetFile(score_path).iter_batches(batch_size=EXAMPLE_ROWS)).to_pandas()
+    return mlflow.pyfunc.log_model(
+        name="model", python_model=Path(pyfunc.__file__), artifacts={pyfunc.BUNDLE: p.train.out},
+        code_paths=[str(Path(pkg.__file__).parent) for pkg in (features, models, pipeline)],
+        signature=signature(example, pyfunc.predictions(bundle, example), bundle.spec), input_example=example,
+        pip_requirements=[f"{d}=={version(d)}" for d in REQUIREMENTS],
+        registered_model_name=p.report.registered_model)
+
+
+def champion_of(client, name: str) -> dict | None:
+    """The current champion: its version, its run's tags and holdout metrics, and its drift reference."""
+    version = registry.aliases(client, name).get(registry.CHAMPION)
+    if version is None:
+        return None
+    run = client.get_run(client.get_model_version(name, version).run_id)
+    logged = {a.path for a in client.list_artifacts(run.info.run_id)}
+    metrics = run.data.metrics
+    return {"version": version, "tags": run.data.tags,
+            "metrics": {k.removeprefix("model."): v for k, v in metrics.items() if k.startswith("model.")},
+            "reference": (mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/{REFERENCE}")
+                          if REFERENCE in logged else None)}
+
+
+def promotion(p: P.Params, metrics: dict, champion: dict | None, tags: dict, new_version: str) -> dict:
+    """The rule's decision on the new version, and whether the champion was measured on the same data."""
+    metric, key = p.report.promotion_metric, f"data.md5.{p.features.out}"
+    decision = registry.decide(metric, p.report.promotion_margin, metrics["model"][metric],
+                               champion and champion["version"], champion and champion["metrics"].get(metric))
+    same = champion["tags"].get(key) == tags.get(key) if champion else None
+    return {**decision, "version": new_version, "same_data": same}
+
+
+def drift_rows(p: P.Params, reference: dict, importance: dict | None, spec: dict) -> list[tuple[str, float]]:
+    """PSI of the top drivers (spec order without importance), scoring universe against `reference`."""
+    ranked = ([r["feature"] for r in importance["features"]] if importance
+              else [f["name"] for f in spec["features"]])
+    chosen = [f for f in ranked if f in reference][:DRIFT_FEATURES]
+    frame = pd.read_parquet(Path(p.features.out) / "score.parquet",
+                            columns=[*chosen, "customer", "open_opportunity"])
+    frame = frame[universe(frame, p.score)]
+    return [(f, round(drift.psi(reference[f], frame[f]), 4)) for f in chosen]
+
+
+def log_contents(p: P.Params, metrics: dict, tags: dict, reference: dict) -> None:
+    """Params, tags, metrics and the files of the stages before, into the active run (explain and score
+    outputs when they exist)."""
+    mlflow.log_params(flatten(yaml.safe_load(Path("params.yaml").read_text())))
+    mlflow.set_tags(tags)
+    mlflow.log_metrics({k: v for k, v in flatten(metrics).items() if isinstance(v, int | float)})
+    for path, folder in [(Path(p.evaluate.out) / "plots", "plots"), (Path(p.explain.out), "explain"),
+                         (Path(f"{p.explain.profile}.md"), "profile"),
+                         (Path(f"{p.explain.profile}.json"), "profile"),
+                         (Path(p.score.out) / "target_accounts.csv", "targets"),
+                         (Path(p.score.out) / "summary.json", "targets"),
+                         (Path(p.ingest.out) / "ingest_summary.json", "data")]:
+        if path.is_dir():
+            mlflow.log_artifacts(str(path), folder)
+        elif path.is_file():
+            mlflow.log_artifact(str(path), folder)
+    mlflow.log_dict(reference, REFERENCE)
+
+
+def card_facts(p: P.Params, model: dict, decision: dict, champion: dict | None, reference: dict,
+               bundle: Bundle, inputs: dict) -> dict:
+    """What model_card.render needs (its docstring lists the keys)."""
+    plots, explain, interim = Path(p.evaluate.out) / "plots", Path(p.explain.out), Path(p.ingest.out)
+    own = not (champion and champion["reference"])
+    against = "this model's training deals" if own else f"champion v{champion['version']}'s training deals"
+    return {**inputs, "model": model, "decision": decision, "params": p,
+            "champion_metrics": champion["metrics"] if champion else None,
+            "plots": {n: pd.read_csv(plots / f"{n}.csv") for n in ("gains", "calibration")
+                      if (plots / f"{n}.csv").exists()},
+            "profile": read_json(f"{p.explain.profile}.json"),
+            "bar_png": (explain / "bar.png").read_bytes() if (explain / "bar.png").exists() else None,
+            "ingest": read_json(interim / "ingest_summary.json"),
+            "rejects": pd.read_csv(interim / "rejects.csv") if (interim / "rejects.csv").exists() else None,
+            "drift": {"against": against, "rows": drift_rows(p, reference if own else champion["reference"],
+                                                             inputs["importance"], bundle.spec)}}
+
+
+def run(p: P.Params, log=say) -> dict:
+    start = time.perf_counter()
+    cfg, name = p.report, p.report.registered_model
+    metrics = json.loads((Path(p.evaluate.out) / "metrics.json").read_text())
+    if cfg.promotion_metric not in metrics["model"]:
+        raise SystemExit(f"report: report.promotion_metric {cfg.promotion_metric!r} is not a holdout metric; "
+                         f"one of {sorted(metrics['model'])}")
+    inputs = {"metrics": metrics,
+              "train_summary": json.loads((Path(p.train.out) / "train_summary.json").read_text()),
+              "features": json.loads((Path(p.features.out) / "features.json").read_text()),
+              "targets": read_json(Path(p.score.out) / "summary.json"),
+              "importance": read_json(Path(p.explain.out) / "importance.json")}
+    bundle = load_bundle(p.train.out)
+    deals, split = split_deals(p.features.out, p.train.out)
+    reference = drift.reference(deals[split == "train"], bundle.spec)
+    tags = run_tags(p, inputs["train_summary"], inputs["features"], inputs["targets"],
+                    deals["account_id"].nunique())
+    commit = tags.get("mlflow.source.git.commit")
+
+    uri = registry.tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    client = mlflow.MlflowClient(uri)
+    experiment = registry.experiment_id(client, cfg.experiment)
+    champion = champion_of(client, name)
+    run_name = tags.get("dvc.experiment") or (f"repro@{commit[:7]}" if commit else None)
+    with mlflow.start_run(experiment_id=experiment, run_name=run_name) as active:
+        run_id = active.info.run_id
+        log_contents(p, metrics, tags, reference)
+        log(f"report: logging the model to MLflow and registering it as {name}")
+        logged = log_model(p, bundle, Path(p.features.out) / "score.parquet")
+        new_version = str(logged.registered_model_version)
+        decision = promotion(p, metrics, champion, tags, new_version)
+        model = {"name": name, "version": new_version, "run_id": run_id, "experiment": cfg.experiment,
+                 "tracking_uri": uri, "commit": commit}
+        facts = card_facts(p, model, decision, champion, reference, bundle, inputs)
+        write_text(cfg.out, model_card.render(facts))
+        mlflow.log_artifact(cfg.out)
+        mlflow.log_dict(decision, "promotion.json")
+        role = "champion" if decision["promote"] else "challenger"
+        mlflow.set_tags({"promotion.promoted": decision["promote"], "promotion.reason": decision["reason"],
+                         "promotion.version": new_version,
+                         "promotion.champion_before": decision["champion"] or "none",
+                         "mlflow.note.content": f"{name} v{new_version}: {role} ({decision['reason']}). "
+                                                "Model card: model_card.html"})
+        # the aliases last: a failure above leaves the registry as it was
+        client.set_registered_model_alias(name, registry.CHALLENGER, new_version)
+        if decision["promote"]:
+            registry.promote(client, name, new_version, f"promotion rule: {decision['reason']}")
+    outcome = (f"v{new_version} is champion and challenger" if decision["promote"] else
+               f"v{new_version} is challenger, champion stays v{decision['champion']}")
+    log(f"report: promotion on holdout {cfg.promotion_metric} (margin {cfg.promotion_margin}): {outcome}: "
+        f"{decision['reason']}")
+    log(f"report: wrote {cfg.out} and MLflow run {run_id} in experiment {cfg.experiment!r} ({uri}); "
+        f"registered {name} v{new_version}: {outcome} in {time.perf_counter() - start:.1f}s")
+    return {"run_id": run_id, "version": new_version, "decision": decision}
+
+
+def main() -> None:
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # progress bars, not warnings
+    run(P.load())
+
+
+if __name__ == "__main__":
+    main()

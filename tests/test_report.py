@@ -1,0 +1,354 @@
+"""The report stage: MLflow runs, the registry's promotion rule, the pyfunc model, rollback, the model card.
+
+The end-to-end tests run the real graph on a tiny world (`dvc repro`, then two `dvc exp run -S`), MLflow on
+the throwaway project's own sqlite store, and read the result back through the REST API of a real
+`mlflow server`.
+"""
+
+import json
+import logging
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import ROOT, sh, tiny_project
+
+from models.drift import LARGE, psi, reference
+from pipeline import params as P
+from pipeline.model_card import reject_reasons, render
+from pipeline.registry import decide
+
+MODEL = "icp-win-model"
+# The three trainings of the end-to-end test, in order: (params set, what the promotion rule must decide).
+RUNS = [({}, True),  # dvc repro: no champion yet
+        ({"train.classifier.num_leaves": 4, "report.promotion_margin": 1.0}, False),  # AUC cannot gain 1
+        ({"train.classifier.num_leaves": 7, "report.promotion_margin": -1.0}, True)]  # any AUC passes
+
+
+# --- units: the promotion rule, drift, the card ------------------------------------------------------------
+
+def test_promotion_rule_needs_the_margin_and_knows_which_metrics_fall():
+    assert decide("roc_auc", 0.005, 0.70, None, None)["promote"]
+    assert decide("roc_auc", 0.005, 0.706, "3", 0.70)["promote"]
+    kept = decide("roc_auc", 0.005, 0.704, "3", 0.70)
+    assert not kept["promote"] and "below the margin" in kept["reason"]
+    assert kept["improvement"] == pytest.approx(0.004)
+    assert decide("log_loss", 0.01, 0.40, "3", 0.42)["promote"]
+    assert not decide("log_loss", 0.01, 0.42, "3", 0.40)["promote"]
+    assert not decide("roc_auc", 0.005, 0.9, "3", None)["promote"]  # nothing to compare: a person decides
+
+
+def test_psi_is_zero_on_the_reference_and_large_on_a_shifted_population():
+    rng = np.random.default_rng(0)
+    spec = {"features": [{"name": "size", "kind": "numeric"}, {"name": "industry", "kind": "categorical"}]}
+    train = pd.DataFrame({"size": rng.lognormal(5, 1, 5000),
+                          "industry": pd.Series(rng.choice(["a", "b", "c"], 5000), dtype="str")})
+    train.loc[::10, "size"] = np.nan
+    ref = reference(train, spec)
+    assert psi(ref["size"], train["size"]) == pytest.approx(0, abs=1e-6)
+    assert psi(ref["industry"], train["industry"]) == pytest.approx(0, abs=1e-6)
+    assert psi(ref["size"], train["size"] * 3) > LARGE
+    unseen = pd.Series(rng.choice(["a", "d"], 5000), dtype="str")  # "d" was never seen: it counts as other
+    assert psi(ref["industry"], unseen) > LARGE
+    assert psi(ref["size"], pd.Series(np.full(5000, np.nan))) > LARGE  # everything missing is a shift too
+
+
+def test_reject_reasons_count_rows_per_kind_of_reason():
+    rejects = pd.DataFrame({"table": ["accounts"] * 3 + ["opportunities"] * 3, "row": [4, 5, 5, 7, 8, 8],
+                            "column": "x", "value": "v",
+                            "reason": ["duplicate of ACC-0000022 (same domain orbit.com): merged into it",
+                                       "duplicate of ACC-0000158 (same domain blue.io): merged into it",
+                                       "industry 'Sofware' is not one of A, B",
+                                       "won deal has no amount", "won deal has no amount",
+                                       "close_date 2024-01-02 is before created_date 2024-02-01"]})
+    counts = {(r.table, r.reason): r.rows for r in reject_reasons(rejects).itertuples()}
+    assert counts == {("accounts", "duplicate of … (same domain …): merged into it"): 2,
+                      ("accounts", "industry '…' is not one of A, B"): 1,
+                      ("opportunities", "won deal has no amount"): 2,
+                      ("opportunities", "close_date … is before created_date …"): 1}
+
+
+def card_facts(**overrides) -> dict:
+    """Facts shaped as pipeline/report.py gathers them: a small world, no explain and score outputs."""
+    split = {"deals": 60, "wins": 15, "win_rate": 0.25, "from": "2024-01-01", "to": "2024-06-30"}
+    metric = {"roc_auc": 0.71, "pr_auc": 0.4, "log_loss": 0.5, "brier": 0.18, "ece": 0.03,
+              "top_decile_lift": 2.0, "precision_at_tier1": 0.5, "value_captured_at_tier1": 0.2,
+              "precision_at_tier1_2": 0.4, "value_captured_at_tier1_2": 0.5}
+    grid = np.linspace(0, 1, 11)
+    facts = {
+        "model": {"name": MODEL, "version": "2", "run_id": "abc", "experiment": "icp",
+                  "tracking_uri": "sqlite:///mlflow.db", "commit": "0123456789abcdef"},
+        "decision": {**decide("roc_auc", 0.005, 0.702, "1", 0.70), "version": "2", "same_data": True},
+        "champion_metrics": {**metric, "roc_auc": 0.70}, "params": P.load(ROOT / "params.yaml"),
+        "train_summary": {"splits": {"train": split, "validation": split, "holdout": split}},
+        "features": {"score_as_of": "2024-07-01", "rows": {"train": 180, "score": 900}, "features": [{}] * 12,
+                     "families": ["firmographic"], "dropped_families": ["intent"]},
+        "metrics": {"holdout": {**split, "tier1_k": 50, "tier1_2_k": 60}, "model": metric, "logistic": metric,
+                    "checklist": metric},
+        "plots": {"gains": pd.DataFrame({"share_of_deals": grid, "model": grid ** 0.5, "oracle": np.nan,
+                                         "random": grid}),
+                  "calibration": pd.DataFrame({"predicted": grid, "observed": grid, "perfect": grid})},
+        "targets": None, "profile": None, "importance": None, "bar_png": None,
+        "ingest": {"source": "data/raw/crm", "account_merges": 1,
+                   "tables": {"accounts": {"rows_in": 901, "rows_kept": 900, "rows_rejected": 1,
+                                           "values_cleared": 0}}},
+        "rejects": pd.DataFrame({"table": ["accounts"], "row": [3], "column": ["domain"], "value": ["x"],
+                                 "reason": ["duplicate of ACC-1 (same domain x.com): merged into it"]}),
+        "drift": {"against": "this model's training deals", "rows": [("firm_employees", 0.31)]},
+    }
+    return {**facts, **overrides}
+
+
+def test_model_card_is_self_contained_and_honest_about_what_it_lacks():
+    page = render(card_facts())
+    assert "<script" not in page and "http://" not in page and "https://" not in page
+    assert page.count('src="data:image/png;base64,') == 2  # lift and calibration, drawn from the plot data
+    assert "champion v1" in page and "v2 is the <b>challenger</b>" in page
+    for lacking in ("the target-account list", "the ICP profile", "the SHAP importance"):
+        assert f"Not available: {lacking}" in page
+    assert "Small data: 45 won and 135 lost deals" in page  # the holdout is 15 wins: the caveat says so
+    assert "firm_employees shifted strongly" in page and "large shift" in page
+    assert "duplicate of … (same domain …): merged into it" in page
+
+
+def test_model_card_shows_tiers_profile_and_drivers_in_the_lead_formats():
+    tiers = [{"tier": t, "accounts": n, "expected_wins": w, "expected_value": v, "mean_p_win": m}
+             for t, n, w, v, m in [(1, 50, 30.5, 600000.0, 0.61), (2, 200, 80.0, 1500000.0, 0.4),
+                                   (3, 1000, 300.0, 5000000.0, 0.3), (4, 8000, 900.0, 9000000.0, 0.11)]]
+    profile = {"base_win_rate": 0.25, "deals": 180, "summary": "Mid-size software companies win most.",
+               "segments": [{"rule": "employees 200 to 2,000", "deals": 40, "wins": 20, "win_rate": 0.5,
+                             "ci_low": 0.35, "ci_high": 0.65, "lift": 2.0, "avg_deal_value": 12000.0,
+                             "uncertain": True}]}
+    importance = {"rows": 60, "features": [{"feature": "firm_employees", "family": "firmographic",
+                                            "mean_abs_shap": 0.3, "rank": 1}],
+                  "families": [{"family": "firmographic", "mean_abs_shap": 0.3, "share": 1.0}]}
+    page = render(card_facts(targets={"as_of": "2024-07-01", "universe": 9250, "tiers": tiers},
+                             profile=profile, importance=importance))
+    assert "Not available" not in page
+    assert "<td class=n>600,000</td>" in page  # tier 1's expected pipeline value
+    assert "<td class=n>9,250</td>" in page  # accounts of all tiers
+    assert "Mid-size software companies win most." in page and "(few deals)" in page
+    assert "1 ICP segment(s) rest on few deals" in page
+    assert "<td>firm_employees</td><td>firmographic</td>" in page
+
+
+# --- end to end: the graph, a real MLflow server, the registry ----------------------------------------------
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> dict:
+    """The tiny project after `dvc repro`, a commit and two `dvc exp run`s: three trainings, three runs."""
+    root = tiny_project(tmp_path_factory.mktemp("report"))
+    started = time.perf_counter()
+    outputs = [sh(root, "dvc", "repro")]
+    commits = [sh(root, "git", "rev-parse", "HEAD").stdout.strip()]
+    sh(root, "git", "add", "-A")
+    sh(root, "git", "commit", "-qm", "baseline run")
+    commits.append(sh(root, "git", "rev-parse", "HEAD").stdout.strip())
+    for params, _ in RUNS[1:]:
+        settings = [arg for key, value in params.items() for arg in ("-S", f"{key}={value}")]
+        outputs.append(sh(root, "dvc", "exp", "run", *settings))
+    return {"root": root, "outputs": outputs, "commits": commits, "seconds": time.perf_counter() - started}
+
+
+@pytest.fixture(scope="module")
+def server(project):
+    """`mlflow server` on the project's sqlite store, bound to 127.0.0.1 on a free port; its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = project["root"]
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "mlflow"), "server", "--backend-store-uri",
+                             f"sqlite:///{root / 'mlflow.db'}", "--host", "127.0.0.1", "--port", str(port),
+                             "--workers", "1"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 120
+    try:
+        while True:
+            assert proc.poll() is None, f"mlflow server exited: {proc.stderr.read().decode()[-3000:]}"
+            assert time.monotonic() < deadline, "mlflow server did not answer /health within 120 s"
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)  # poll interval while the server starts
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def api(base: str, endpoint: str, body: dict | None = None, **query) -> dict:
+    url = f"{base}/api/2.0/mlflow/{endpoint}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def runs_of(base: str) -> list[dict]:
+    experiment = api(base, "experiments/get-by-name", experiment_name="icp")["experiment"]
+    found = api(base, "runs/search", {"experiment_ids": [experiment["experiment_id"]], "max_results": 100,
+                                      "order_by": ["attributes.start_time ASC"]})
+    return [{"id": r["info"]["run_id"], "name": r["info"]["run_name"],
+             **{part: {kv["key"]: kv["value"] for kv in r["data"].get(part, [])}
+                for part in ("metrics", "params", "tags")}} for r in found["runs"]]
+
+
+def artifacts(base: str, run_id: str, path: str = "") -> set[str]:
+    listed = api(base, "artifacts/list", run_id=run_id, **({"path": path} if path else {}))
+    return {f["path"] for f in listed.get("files", [])}
+
+
+def test_each_training_logs_one_run_with_params_metrics_tags_and_artifacts(project, server):
+    root, runs = project["root"], runs_of(server)
+    assert len(runs) == len(RUNS)
+    lock = yaml.safe_load((root / "dvc.lock").read_text())
+    featurized = next(o["md5"] for o in lock["stages"]["featurize"]["outs"] if o["path"] == "data/features")
+    splits = json.loads((root / "data/model/train_summary.json").read_text())["splits"]
+    meta = json.loads((root / "data/features/features.json").read_text())
+    for run, (params, _), commit in zip(runs, RUNS, [project["commits"][0], *project["commits"][1:] * 2]):
+        leaves = params.get("train.classifier.num_leaves", 15)
+        assert run["params"]["train.classifier.num_leaves"] == str(leaves)
+        for method in ("model", "logistic", "checklist", "oracle"):
+            assert 0.5 < run["metrics"][f"{method}.roc_auc"] <= 1
+        assert 0 < run["metrics"]["model_vs_oracle.ratio_to_oracle"] <= 1.2
+        tags = run["tags"]
+        assert tags["mlflow.source.git.commit"] == commit
+        assert tags["data.md5.data/features"] == featurized  # the data never changed across the three
+        assert tags["data.deals"] == str(sum(s["deals"] for s in splits.values()))
+        assert tags["data.window"] == f"{splits['train']['from']} to {splits['holdout']['to']}"
+        assert tags["data.accounts"] == str(meta["rows"]["score"])
+        top = artifacts(server, run["id"])
+        assert {"model_card.html", "promotion.json", "drift_reference.json", "plots", "explain", "profile",
+                "targets", "data"} <= top
+        assert {"explain/bar.png", "explain/importance.json"} <= artifacts(server, run["id"], "explain")
+        assert {"targets/target_accounts.csv", "targets/summary.json"} <= artifacts(server, run["id"],
+                                                                                      "targets")
+    assert "dvc.experiment" not in runs[0]["tags"] and runs[0]["name"] == f"repro@{project['commits'][0][:7]}"
+    names = sh(root, "dvc", "exp", "list", "--name-only").stdout.split()
+    for run in runs[1:]:
+        assert run["tags"]["dvc.experiment"] == run["name"] and run["name"] in names
+        assert run["tags"]["dvc.baseline_rev"] == project["commits"][1]
+
+
+def test_registry_aliases_are_what_the_promotion_rule_decided(project, server):
+    runs = runs_of(server)
+    champion, history = None, []
+    for version, (run, (params, promoted)) in enumerate(zip(runs, RUNS), start=1):
+        margin = params.get("report.promotion_margin", 0.005)
+        before = next((r for r in runs if r["tags"]["promotion.version"] == champion), None)
+        rule = decide("roc_auc", margin, run["metrics"]["model.roc_auc"], champion,
+                      before["metrics"]["model.roc_auc"] if before else None)
+        assert rule["promote"] == promoted and run["tags"]["promotion.promoted"] == str(promoted)
+        assert run["tags"]["promotion.version"] == str(version)
+        assert run["tags"]["promotion.reason"] == rule["reason"]
+        if promoted:
+            champion, history = str(version), [*history, str(version)]
+    model = api(server, "registered-models/get", name=MODEL)["registered_model"]
+    aliases = {a["alias"]: a["version"] for a in model["aliases"]}
+    assert aliases == {"champion": "3", "challenger": "3", "previous_champion": "1"}
+    assert {t["key"]: t["value"] for t in model["tags"]}["champion_history"] == ",".join(history) == "1,3"
+    versions = api(server, "model-versions/search", filter=f"name='{MODEL}'")["model_versions"]
+    assert sorted((v["version"], v["run_id"]) for v in versions) == [(str(i), r["id"]) for i, r in
+                                                                     enumerate(runs, start=1)]
+    decision = json.loads(urllib.request.urlopen(
+        f"{server}/get-artifact?path=promotion.json&run_uuid={runs[1]['id']}", timeout=30).read())
+    assert decision["promote"] is False and decision["champion"] == "1" and decision["margin"] == 1.0
+
+
+def test_the_model_card_is_the_last_runs_artifact_and_compares_with_the_champion(project, server):
+    root, runs = project["root"], runs_of(server)
+    page = (root / "data/reports/model_card.html").read_text()
+    logged = urllib.request.urlopen(f"{server}/get-artifact?path=model_card.html&run_uuid={runs[-1]['id']}",
+                                    timeout=30).read().decode()
+    assert logged == page
+    assert "champion v1" in page and runs[-1]["id"] in page  # run 2 was not promoted: v1 was the champion
+    assert page.count("data:image/png;base64,") >= 3 and "https://" not in page and "<script" not in page
+    for section in ("What it predicts", "Holdout metrics", "Tiers", "The ICP in plain words", "Top drivers",
+                    "Data quality", "Drift in the inputs", "Caveats"):
+        assert section in page
+    assert "Not available" not in page
+    report_lines = [line for line in project["outputs"][-1].stderr.splitlines() if line.startswith("report:")]
+    wrote = f"report: wrote data/reports/model_card.html and MLflow run {runs[-1]['id']}"
+    assert report_lines[-1].startswith(wrote)
+    assert "registered icp-win-model v3: v3 is champion and challenger" in report_lines[-1]
+
+
+def test_the_stage_logs_the_model_without_warnings(project):
+    for done in project["outputs"]:
+        assert "report: wrote" in done.stderr
+        warned = [line for line in done.stderr.splitlines() if "warning" in line.lower()
+                  and any(source in line for source in ("mlflow", "pipeline/report", "pipeline/pyfunc",
+                                                        "pipeline/registry", "pipeline/model_card"))]
+        assert not warned, done.stderr[-3000:]
+
+
+def test_champion_pyfunc_scores_the_scoring_set_as_the_target_list_does(project, monkeypatch):
+    import mlflow
+
+    root = project["root"]
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    warned = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = warned.append
+    logging.getLogger("mlflow").addHandler(handler)
+    try:
+        model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
+        scoring = pd.read_parquet(root / "data/features/score.parquet")  # as featurize writes it: text as str
+        predicted = model.predict(scoring)
+    finally:
+        logging.getLogger("mlflow").removeHandler(handler)
+    assert not warned, [r.getMessage() for r in warned]
+    assert list(predicted.columns) == ["p_win", "predicted_value", "expected_value"]
+    targets = pd.read_csv(root / "data/targets/target_accounts.csv")
+    both = targets.merge(predicted.assign(account_id=scoring["account_id"]), on="account_id",
+                         suffixes=("", "_mlflow"), validate="one_to_one")
+    assert len(both) == len(targets) > 0
+    for column in ("p_win", "predicted_value", "expected_value"):
+        assert np.abs(both[column] - both[f"{column}_mlflow"]).max() < 1e-9 * max(1, both[column].abs().max())
+
+
+def test_rollback_then_promote_round_trip(project, monkeypatch, capsys):
+    from mlflow import MlflowClient
+
+    from pipeline.cli import main
+
+    root = project["root"]
+    monkeypatch.chdir(root)  # the CLI reads params.yaml where it runs, like dvc
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    client = MlflowClient()
+
+    def icp(*args) -> str:
+        main(list(args))
+        return capsys.readouterr().out
+
+    def aliases() -> dict:
+        return {a: str(v) for a, v in client.get_registered_model(MODEL).aliases.items()}
+
+    assert "rolled back to v1 (was v3)" in icp("rollback")
+    assert aliases() == {"champion": "1", "challenger": "3"}
+    with pytest.raises(SystemExit, match="no previous champion to roll back to"):
+        icp("rollback")
+    assert "champion is now v3 (was v1)" in icp("promote", "3")
+    assert aliases() == {"champion": "3", "challenger": "3", "previous_champion": "1"}
+    icp("promote", "2")
+    assert aliases() == {"champion": "2", "challenger": "3", "previous_champion": "3"}
+    icp("rollback")
+    assert aliases() == {"champion": "3", "challenger": "3", "previous_champion": "1"}
+    assert client.get_model_version(MODEL, "3").tags["champion_reason"] == "rollback from v2"
+    with pytest.raises(SystemExit, match="has no version 9"):
+        icp("promote", "9")
+    status = icp("registry")
+    assert "champion v3" in status
+    assert f"mlflow ui --backend-store-uri sqlite:///{root / 'mlflow.db'}" in status
