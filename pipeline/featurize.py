@@ -8,13 +8,15 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import duckdb
 import ibis
 import pandas as pd
+import pyarrow.parquet as pq
 
 from features.contract import TABLES
 from features.pointintime import FeatureConfig, available_families, build, feature_columns
 from pipeline import params as P
-from pipeline.io import TableFolder, new_folder, say, to_json
+from pipeline.io import new_folder, say, to_json
 
 DATED = {"opportunities": ["created_date", "close_date"], "snapshots": ["snapshot_date"],
          "technographics": ["first_seen", "last_seen"], "activities": ["timestamp"], "intent": ["week"],
@@ -66,7 +68,7 @@ def scoring_spine(tables: dict, as_of: pd.Timestamp):
 def run(p: P.Params, log=say) -> dict:
     start = time.perf_counter()
     f = p.features
-    con = ibis.duckdb.connect()
+    con = ibis.duckdb.connect(memory_limit=f.memory_limit)  # DuckDB spills to disk beyond it
     tables = load_tables(con, p.ingest.out)
     cfg = FeatureConfig(families=tuple(f.families), windows=tuple(f.windows), intent_topics=tuple(f.intent_topics),
                         surge_threshold=f.surge_threshold, strategic_employees=f.strategic_employees,
@@ -76,24 +78,28 @@ def run(p: P.Params, log=say) -> dict:
         log(f"featurize: no source table for {', '.join(dropped)}: those feature families are dropped")
     score_as_of = pd.Timestamp(p.score.as_of) if p.score.as_of else latest_date(tables).normalize() + pd.Timedelta(days=1)
 
-    train_spine = training_spine(tables, f.opportunity_types, f.as_of_lag_days)
-    train = con.to_pyarrow(build(train_spine, tables, cfg)).to_pandas().drop(columns="key")
-    log(f"featurize: training set {len(train):,} deals ({time.perf_counter() - start:.1f}s)")
-    score = con.to_pyarrow(build(scoring_spine(tables, score_as_of), tables, cfg)).to_pandas().drop(columns="key")
-    log(f"featurize: scoring set {len(score):,} accounts as of {score_as_of.date()} "
-        f"({time.perf_counter() - start:.1f}s)")
-    if train.empty:
-        raise SystemExit(f"featurize: no closed deals of types {f.opportunity_types} in {p.ingest.out}")
-
-    spec = {"features": feature_columns(train.columns, TRAIN_META), "families": available_families(tables, cfg),
-            "dropped_families": dropped, "score_as_of": str(score_as_of.date()), "config": asdict(cfg),
-            "rows": {"train": len(train), "score": len(score)}}
-    with new_folder(f.out) as folder, TableFolder(folder, "parquet") as out:
-        out.append("train", train)
-        out.append("score", score)
+    sets = {"train": build(training_spine(tables, f.opportunity_types, f.as_of_lag_days), tables, cfg),
+            "score": build(scoring_spine(tables, score_as_of), tables, cfg)}
+    rows = {}
+    with new_folder(f.out) as folder:
+        for name, expr in sets.items():
+            # DuckDB writes the Parquet itself, streaming: a million accounts never sit in pandas at once
+            try:
+                con.to_parquet(expr.drop("key"), folder / f"{name}.parquet")
+            except duckdb.OutOfMemoryException as e:
+                raise SystemExit(f"featurize: the {name} set needs more than features.memory_limit = "
+                                 f"{f.memory_limit} of working memory: raise it in params.yaml ({e})") from e
+            rows[name] = pq.ParquetFile(folder / f"{name}.parquet").metadata.num_rows
+            what = "deals" if name == "train" else f"accounts as of {score_as_of.date()}"
+            log(f"featurize: {name} set {rows[name]:,} {what} ({time.perf_counter() - start:.1f}s)")
+        if not rows["train"]:
+            raise SystemExit(f"featurize: no closed deals of types {f.opportunity_types} in {p.ingest.out}")
+        spec = {"features": feature_columns(sets["train"].drop("key").columns, TRAIN_META),
+                "families": available_families(tables, cfg), "dropped_families": dropped,
+                "score_as_of": str(score_as_of.date()), "config": asdict(cfg), "rows": rows}
         (folder / "features.json").write_text(to_json(spec))
-    log(f"featurize: wrote {f.out}/train.parquet ({len(train):,} deals), score.parquet ({len(score):,} accounts), "
-        f"{len(spec['features'])} features in {time.perf_counter() - start:.1f}s")
+    log(f"featurize: wrote {f.out}/train.parquet ({rows['train']:,} deals), score.parquet ({rows['score']:,} "
+        f"accounts), {len(spec['features'])} features in {time.perf_counter() - start:.1f}s")
     return spec
 
 

@@ -45,6 +45,7 @@ class Features:
     surge_threshold: int
     strategic_employees: int
     tech_seen_within_days: int
+    memory_limit: str
 
     def __post_init__(self):
         unknown = set(self.families) - set(FAMILIES)
