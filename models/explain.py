@@ -36,3 +36,11 @@ def chart_data(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
     X = encode(frame, spec)
     return pd.DataFrame({c: X[c].cat.codes.where(X[c].notna()).astype(float) if X[c].dtype == "category"
                          else X[c] for c in X.columns}, index=frame.index)
+
+
+def as_seen(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    """The frame with each categorical as the model saw it: a category unknown at training is missing, so a
+    reason never quotes a value the model did not use."""
+    X = encode(frame, spec)
+    seen = {c: X[c].astype(object).where(X[c].notna(), None) for c in names(spec, "categorical")}
+    return frame.assign(**seen)

@@ -5,14 +5,15 @@ model, not the noise of single outcomes); each leaf is a segment. The figures of
 actual outcomes, with a Wilson interval, so a segment resting on few deals says how uncertain it is.
 """
 
+import re
+
 import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeRegressor
 
-from models.reasons import phrase, span
+from models.reasons import describe, phrase, span
 from models.spec import encode
 
-NEVER = 1e6  # "days since" of an event that never happened: long ago, so splits read "no X in the last N days"
 
 
 def wilson(wins: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -24,21 +25,29 @@ def wilson(wins: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
 
 
-def _numeric(frame: pd.DataFrame, spec: dict, score: np.ndarray, products: dict) -> tuple[pd.DataFrame, dict]:
-    """The tree's inputs: categories ordered by mean model score (so one split is a set of categories), and
-    missing 'days since' as never."""
-    X, orders = encode(frame, spec), {}
+def _numeric(frame: pd.DataFrame, spec: dict, score: np.ndarray, products: dict
+             ) -> tuple[pd.DataFrame, dict, dict]:
+    """The tree's inputs: categories ordered by mean model score (so one split is a set of categories), and a
+    missing 'days since' (never happened) as one day older than the oldest on record; that horizon per feature."""
+    X, orders, horizons = encode(frame, spec), {}, {}
     for c in X.columns:
         if X[c].dtype == "category":
             means = pd.Series(score, index=X.index).groupby(X[c], observed=True).mean().sort_values(kind="stable")
             orders[c] = list(means.index)
             X[c] = X[c].map({cat: float(i) for i, cat in enumerate(orders[c])}).astype(float)
-        elif phrase(c, products).kind == "since":
-            X[c] = X[c].fillna(NEVER)
-    return X, orders
+        elif phrase(c, products).kind == "since" and X[c].notna().any():
+            horizons[c] = float(X[c].max())
+            X[c] = X[c].fillna(horizons[c] + 1)
+    return X, orders, horizons
 
 
-def _rule(path: list, orders: dict, gaps: set, products: dict) -> str:
+def _natural(label: str) -> tuple:
+    """Bands like '11-50' < '201-1,000' < '5,001+' in numeric order; other labels alphabetically."""
+    lead = re.match(r"[\d,]+", label)
+    return (0, int(lead[0].replace(",", "")), label) if lead else (1, 0, label)
+
+
+def _rule(path: list, orders: dict, horizons: dict, gaps: set, products: dict) -> str:
     """Conditions along a tree path, merged per feature, as one phrase; `gaps`: features with missing values."""
     bounds: dict[str, list] = {}
     for feature, above, threshold, with_missing in path:
@@ -48,12 +57,20 @@ def _rule(path: list, orders: dict, gaps: set, products: dict) -> str:
     parts = []
     for feature, (low, high, missing) in bounds.items():
         if feature in orders:
-            kept = [c for i, c in enumerate(orders[feature]) if low < i <= high]
-            noun = phrase(feature, products).noun
-            parts.append(f"{noun} " + (" or ".join(kept) if len(kept) <= len(orders[feature]) / 2 + 1
-                                       else "not " + " or ".join(c for c in orders[feature] if c not in kept)))
+            kept = {c for i, c in enumerate(orders[feature]) if low < i <= high}
+            left = kept if len(kept) <= len(orders[feature]) / 2 else set(orders[feature]) - kept
+            said = ", ".join(sorted(left, key=_natural))
+            parts.append(f"{phrase(feature, products).noun} {'' if left is kept else 'not '}{said}"
+                         + (" (or unknown)" if missing and feature in gaps else ""))
             continue
-        parts.append(span(feature, low, high, products) + (" (or unknown)" if missing and feature in gaps else ""))
+        if feature in horizons and low >= horizons[feature]:  # only accounts where it never happened
+            parts.append(describe(feature, np.nan, products))
+            continue
+        if feature in horizons and high >= horizons[feature]:  # "or never": no upper bound to say
+            high = np.inf
+        said = span(feature, low, high, products)
+        if said:
+            parts.append(said + (" (or unknown)" if missing and feature in gaps else ""))
     return "; ".join(parts)
 
 
@@ -79,7 +96,7 @@ def segments(frame: pd.DataFrame, spec: dict, score: np.ndarray, won: np.ndarray
     Each: rule, deals, wins, win rate with its 95% interval, lift over the base rate, mean amount of its won
     deals, and `uncertain` when it rests on fewer than `few_deals` deals. Sorted by win rate, best first.
     """
-    X, orders = _numeric(frame, spec, score, products)
+    X, orders, horizons = _numeric(frame, spec, score, products)
     gaps = set(X.columns[X.isna().any()])
     tree = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=min_deals, random_state=0).fit(X, score)
     leaf = tree.apply(X)
@@ -92,7 +109,7 @@ def segments(frame: pd.DataFrame, spec: dict, score: np.ndarray, won: np.ndarray
         low, high = wilson(wins, n)
         values = amount[inside & won]
         values = values[np.isfinite(values)]
-        out.append({"rule": _rule(path, orders, gaps, products) or "all deals", "deals": n, "wins": wins,
+        out.append({"rule": _rule(path, orders, horizons, gaps, products) or "all deals", "deals": n, "wins": wins,
                     "win_rate": round(wins / n, 6), "ci_low": round(low, 6), "ci_high": round(high, 6),
                     "lift": round(wins / n / base, 6) if base else None,
                     "avg_deal_value": round(float(values.mean()), 2) if len(values) else None,

@@ -44,8 +44,9 @@ class Phrase:
     kind: str
     noun: str = ""         # count: "visit(s)"-style noun; since: the event's noun; number: "score {} ..."
     tail: str = ""         # count: " in the last 30 days"
-    event: str = ""        # since: "raised a funding round"; flag: the phrase when 0
+    event: str = ""        # since: "raised a funding round"; flag: the phrase when 0; category: "{} ..."
     scale: str = "plain"   # plain | percent | log10 (the value is log10 of what is said)
+    missing: str = ""      # what a missing value means, when it means more than "unknown"
 
 
 def _forms(noun: str) -> tuple[str, str]:
@@ -61,44 +62,49 @@ def _n(count: float, noun: str) -> str:
     return f"{k:,} {one}" if k == 1 else (f"no {many}" if k == 0 else f"{k:,} {many}")
 
 
+FIXED = {
+    "firm_industry": Phrase("category", "industry"), "firm_country": Phrase("category", "country"),
+    "firm_region": Phrase("category", "region"), "firm_ownership": Phrase("category", "ownership"),
+    "firm_funding_stage": Phrase("category", "funding stage"),
+    "firm_size_band": Phrase("category", "employees (band)", event="{} employees"),
+    "firm_age_years": Phrase("number", "{} years old"),
+    "firm_has_parent": Phrase("flag", "part of a larger group", event="no parent company",
+                              missing="parent company unknown"),
+    "firm_strategic": Phrase("flag", "a global/strategic enterprise", event="not a global/strategic enterprise",
+                             missing="size unknown, so not known to be a global/strategic enterprise"),
+    "firm_employees": Phrase("count", "employee(s)"),
+    "firm_log_employees": Phrase("count", "employee(s)", scale="log10"),
+    "firm_revenue": Phrase("money", "annual revenue"),
+    "firm_revenue_per_employee": Phrase("money", "revenue per employee"),
+    "firm_growth_1y": Phrase("number", "headcount growth of {} over a year", scale="percent"),
+    "tech_days_since_adoption": Phrase("since", "technology adoption(s)", event="adopted a new technology"),
+    "tech_days_since_complement": Phrase("since", "complementary product(s) adopted",
+                                         event="adopted a complementary product"),
+    "beh_days_since_last": Phrase("since", "engagement(s)", event="last engaged"),
+    "beh_days_since_pricing": Phrase("since", "pricing-page visit(s)", event="visited the pricing page"),
+    "beh_trend_30d": Phrase("number",
+                            "engagement trend {} (activities in the last 30 days minus half the 60 before)"),
+    "beh_departments_90d": Phrase("count", "department(s) engaged", " in the last 90 days"),
+    "beh_seniorities_90d": Phrase("count", "seniority level(s) engaged", " in the last 90 days"),
+    "beh_senior_contacts_90d": Phrase("count", "VP or C-level contact(s) engaged", " in the last 90 days"),
+    "intent_max_28d": Phrase("number", "top intent score {} on our topics in the last 4 weeks"),
+    "intent_mean_90d": Phrase("number", "mean intent score {} on our topics over 90 days"),
+    "intent_weeks_surging_90d": Phrase("count", "week(s) of intent surge", " in the last 90 days"),
+    "intent_topics_surging_28d": Phrase("count", "intent topic(s) surging", " in the last 4 weeks"),
+    "intent_days_since_surge": Phrase("since", "intent surge(s)", event="surged on one of our intent topics"),
+    "intent_any_topic_max_28d": Phrase("number", "top intent score {} on any topic in the last 4 weeks"),
+    "rel_prior_won": Phrase("count", "deal(s) won with us before"),
+    "rel_prior_lost": Phrase("count", "deal(s) lost with us before"),
+    "rel_prior_spend": Phrase("money", "prior spend with us"),
+    "rel_tenure_days": Phrase("count", "day(s) since our first win with them", missing="never won with us"),
+    "rel_days_since_last_lost": Phrase("since", "lost deal(s) with us", event="lost a deal with us"),
+}
+
+
 def phrase(name: str, products: dict[str, str]) -> Phrase:
     """The phrase of a feature, from its name; `products` maps a tech_has_ slug to the product's name."""
-    fixed = {
-        "firm_industry": Phrase("category", "industry"), "firm_country": Phrase("category", "country"),
-        "firm_region": Phrase("category", "region"), "firm_ownership": Phrase("category", "ownership"),
-        "firm_funding_stage": Phrase("category", "funding stage"),
-        "firm_size_band": Phrase("category", "employees (band)"),
-        "firm_age_years": Phrase("count", "year(s) old"),
-        "firm_has_parent": Phrase("flag", "part of a larger group", event="no parent company"),
-        "firm_strategic": Phrase("flag", "a global/strategic enterprise", event="not a global/strategic enterprise"),
-        "firm_employees": Phrase("count", "employee(s)"),
-        "firm_log_employees": Phrase("count", "employee(s)", scale="log10"),
-        "firm_revenue": Phrase("money", "annual revenue"),
-        "firm_revenue_per_employee": Phrase("money", "revenue per employee"),
-        "firm_growth_1y": Phrase("number", "headcount growth of {} over a year", scale="percent"),
-        "tech_days_since_adoption": Phrase("since", "technology adoption(s)", event="adopted a new technology"),
-        "tech_days_since_complement": Phrase("since", "complementary product(s) adopted",
-                                             event="adopted a complementary product"),
-        "beh_days_since_last": Phrase("since", "engagement(s)", event="last engaged"),
-        "beh_days_since_pricing": Phrase("since", "pricing-page visit(s)", event="visited the pricing page"),
-        "beh_trend_30d": Phrase("number", "engagement trend {} (activities in the last 30 days minus half the 60 before)"),
-        "beh_departments_90d": Phrase("count", "department(s) engaged", " in the last 90 days"),
-        "beh_seniorities_90d": Phrase("count", "seniority level(s) engaged", " in the last 90 days"),
-        "beh_senior_contacts_90d": Phrase("count", "VP or C-level contact(s) engaged", " in the last 90 days"),
-        "intent_max_28d": Phrase("number", "top intent score {} on our topics in the last 4 weeks"),
-        "intent_mean_90d": Phrase("number", "mean intent score {} on our topics over 90 days"),
-        "intent_weeks_surging_90d": Phrase("count", "week(s) of intent surge", " in the last 90 days"),
-        "intent_topics_surging_28d": Phrase("count", "intent topic(s) surging", " in the last 4 weeks"),
-        "intent_days_since_surge": Phrase("since", "intent surge(s)", event="surged on one of our intent topics"),
-        "intent_any_topic_max_28d": Phrase("number", "top intent score {} on any topic in the last 4 weeks"),
-        "rel_prior_won": Phrase("count", "deal(s) won with us before"),
-        "rel_prior_lost": Phrase("count", "deal(s) lost with us before"),
-        "rel_prior_spend": Phrase("money", "prior spend with us"),
-        "rel_tenure_days": Phrase("since", "win(s) with us", event="became a customer"),
-        "rel_days_since_last_lost": Phrase("since", "lost deal(s) with us", event="lost a deal with us"),
-    }
-    if name in fixed:
-        return fixed[name]
+    if name in FIXED:
+        return FIXED[name]
     if m := re.fullmatch(r"beh_(\w+?)_(\d+)d", name):
         kind, days = m.groups()
         noun = "contact(s) engaged" if kind == "contacts" else ACTIVITY.get(kind, kind.replace("_", " ") + "(s)")
@@ -123,7 +129,7 @@ def products_by_slug(named_products) -> dict[str, str]:
 
 def _money(v: float) -> str:
     for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= div:
+        if round(abs(v) / div, 1) >= 1:  # 999,999 is $1.0M, not $1,000.0k
             return f"${v / div:,.1f}{suffix}"
     return f"${v:,.0f}"
 
@@ -136,7 +142,7 @@ def _said(v: float, p: Phrase) -> float:
 def _number(v: float, scale: str) -> str:
     if scale == "percent":
         return f"{v:+.0%}"
-    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.1f}"
+    return f"{v:,.0f}" if abs(v) >= 10 or float(v).is_integer() else f"{v:,.1f}"
 
 
 def _days(v: float) -> int:
@@ -147,9 +153,10 @@ def describe(name: str, value, products: dict[str, str]) -> str:
     """A feature's value as a short phrase that quotes it, e.g. 'raised a funding round 45 days ago'."""
     p = phrase(name, products)
     missing = value is None or (not isinstance(value, str) and pd.isna(value))
+    if missing and p.missing:
+        return p.missing
     if p.kind == "category":
-        return f"{p.noun} unknown" if missing else (f"{value} employees" if name == "firm_size_band"
-                                                   else f"{p.noun}: {value}")
+        return f"{p.noun} unknown" if missing else (p.event or f"{p.noun}: {{}}").format(value)
     if p.kind == "since":
         return f"no {_forms(p.noun)[1]} on record" if missing else (
             f"{p.event} {_days(value):,} day{'s' if _days(value) != 1 else ''} ago")
@@ -175,7 +182,7 @@ def condition(name: str, above: bool, threshold: float, products: dict[str, str]
             return f"no {_forms(p.noun)[1]}{p.tail}" if k == 0 else f"at most {_n(k, p.noun)}{p.tail}"
         return f"at least {_n(k + 1, p.noun)}{p.tail}"
     if p.kind == "since":
-        days = f"{math.floor(threshold):,} days"
+        days = f"{math.floor(threshold):,} days" if threshold < 730 else f"{threshold / 365.25:.1f} years"
         return f"no {_forms(p.noun)[1]} in the last {days}" if above else f"{p.event} in the last {days}"
     bound = f"{'above' if above else 'at most'} "
     if p.kind == "money":
@@ -186,8 +193,14 @@ def condition(name: str, above: bool, threshold: float, products: dict[str, str]
 def span(name: str, low: float, high: float, products: dict[str, str]) -> str:
     """Both ends of a range of splits, `low < value <= high` (either may be infinite), as one phrase."""
     p = phrase(name, products)
-    if p.kind == "count" and np.isfinite(low) and np.isfinite(high):
-        return f"{math.floor(_said(low, p)) + 1:,}-{_n(math.floor(_said(high, p)), p.noun)}{p.tail}"
+    if np.isfinite(low) and np.isfinite(high):
+        if p.kind == "count":
+            first, last = math.floor(_said(low, p)) + 1, math.floor(_said(high, p))
+            return _n(last, p.noun) + p.tail if first == last else f"{first:,}-{_n(last, p.noun)}{p.tail}"
+        if p.kind == "number":
+            return p.noun.format(f"above {_number(low, p.scale)} and at most {_number(high, p.scale)}")
+        if p.kind == "money":
+            return f"{p.noun} above {_money(low)} and at most {_money(high)}"
     said = [condition(name, True, low, products)] if np.isfinite(low) else []
     return " and ".join(said + ([condition(name, False, high, products)] if np.isfinite(high) else []))
 
@@ -203,9 +216,11 @@ def reasons(contributions: pd.Series, values: pd.Series, products: dict[str, str
     return up, down
 
 
-def why_now(values: pd.Series, products: dict[str, str], within_days: int = 90) -> str:
-    """The most recent timing signal (trigger, intent surge, pricing-page visit) within `within_days`, or ''."""
-    recent = {f: values[f] for f in WHY_NOW if f in values.index and pd.notna(values[f]) and values[f] <= within_days}
+def why_now(values: pd.Series, contributions: pd.Series, products: dict[str, str], within_days: int = 90) -> str:
+    """The most recent timing signal (trigger, intent surge, pricing-page visit) within `within_days` that
+    raises this account's score (positive SHAP value), or ''."""
+    recent = {f: values[f] for f in WHY_NOW if f in values.index and pd.notna(values[f])
+              and values[f] <= within_days and contributions.get(f, 0.0) > 0}
     if not recent:
         return ""
     newest = min(recent, key=lambda f: (recent[f], WHY_NOW.index(f)))
@@ -218,5 +233,5 @@ def explain_rows(contributions: pd.DataFrame, frame: pd.DataFrame, products: dic
     for key in contributions.index:
         up, down = reasons(contributions.loc[key], frame.loc[key], products)
         texts = [t for _, _, t in up] + [""] * (3 - len(up))
-        rows.append([*texts, down[2] if down else "", why_now(frame.loc[key], products)])
+        rows.append([*texts, down[2] if down else "", why_now(frame.loc[key], contributions.loc[key], products)])
     return pd.DataFrame(rows, index=contributions.index, columns=REASONS, dtype=object)

@@ -28,6 +28,8 @@ def tier_table(ranked: pd.DataFrame) -> list[dict]:
     g = ranked.groupby("tier")
     table = pd.DataFrame({"accounts": g.size(), "expected_wins": g["p_win"].sum(),
                           "expected_value": g["expected_value"].sum(), "mean_p_win": g["p_win"].mean()})
+    table = table.reindex(range(1, 5)).fillna({"accounts": 0, "expected_wins": 0.0, "expected_value": 0.0})
     return [{"tier": int(t), "accounts": int(r.accounts), "expected_wins": round(float(r.expected_wins), 3),
-             "expected_value": round(float(r.expected_value), 2), "mean_p_win": round(float(r.mean_p_win), 6)}
-            for t, r in table.reindex(range(1, 5), fill_value=0).iterrows()]
+             "expected_value": round(float(r.expected_value), 2),
+             "mean_p_win": None if pd.isna(r.mean_p_win) else round(float(r.mean_p_win), 6)}  # empty tier: none
+            for t, r in table.iterrows()]

@@ -4,7 +4,6 @@
 families.png, dependence_<feature>.png, and `explain.profile`.md / .json.
 """
 
-import json
 import time
 from pathlib import Path
 
@@ -18,8 +17,8 @@ import shap  # noqa: E402
 
 from models.explain import chart_data, contributions, importance  # noqa: E402
 from models.profile import line, segments  # noqa: E402
-from models.reasons import products_by_slug  # noqa: E402
 from pipeline import params as P  # noqa: E402
+from pipeline.featurize import products  # noqa: E402
 from pipeline.io import new_folder, say, to_json, write_text  # noqa: E402
 from pipeline.train import load_bundle, split_deals  # noqa: E402
 
@@ -33,13 +32,17 @@ def _save(path: Path) -> None:
 
 
 def charts(folder: Path, shap_values: pd.DataFrame, bias: np.ndarray, data: pd.DataFrame, ranked: dict,
-           top: int, dependence: int) -> list[str]:
-    """Bar and beeswarm of the top features, family shares, and dependence plots of the top few."""
+           top: int, dependence: int, seed: int) -> list[str]:
+    """Bar and beeswarm of the top features, family shares, and dependence plots of the top few.
+
+    SHAP's beeswarm and scatter jitter dots with NumPy's global generator: seeded before each, so the same
+    inputs give the same pictures."""
     explanation = shap.Explanation(values=shap_values.to_numpy(), base_values=bias, data=data.to_numpy(),
                                    feature_names=list(shap_values.columns))
     shap.plots.bar(explanation, max_display=top, show=False)
     plt.title("Mean |SHAP| on the holdout (log-odds of winning)")
     _save(folder / "bar.png")
+    np.random.seed(seed)
     shap.plots.beeswarm(explanation, max_display=top, show=False)
     plt.title("How each feature moves P(win), one dot per holdout deal")
     _save(folder / "beeswarm.png")
@@ -51,6 +54,7 @@ def charts(folder: Path, shap_values: pd.DataFrame, bias: np.ndarray, data: pd.D
     _save(folder / "families.png")
     written = ["bar.png", "beeswarm.png", "families.png"]
     for f in [r["feature"] for r in ranked["features"][:dependence]]:
+        np.random.seed(seed)
         shap.plots.scatter(explanation[:, f], color=explanation, show=False)
         _save(folder / f"dependence_{f}.png")
         written.append(f"dependence_{f}.png")
@@ -85,17 +89,16 @@ def run(cfg: P.Explain, features: str | Path, model: str | Path, seed: int, log=
     log(f"explain: SHAP values of {len(hold):,} holdout deals; top features: "
         + ", ".join(r["feature"] for r in ranked["features"][:5]))
 
-    products = products_by_slug(json.loads((Path(features) / "features.json").read_text())["config"]
-                                ["named_products"])
+    named = products(features)
     all_shap, all_bias = contributions(bundle, deals)
     score = all_shap.sum(axis=1).to_numpy() + all_bias
     profile = segments(deals, bundle.spec, score, deals["won"].to_numpy(), deals["amount"].to_numpy(),
-                       cfg.profile_depth, cfg.profile_min_deals, cfg.few_deals, products)
+                       cfg.profile_depth, cfg.profile_min_deals, cfg.few_deals, named)
     log(f"explain: {profile['summary']}")
 
     with new_folder(cfg.out) as tmp:
         written = charts(tmp, shap_values, bias, chart_data(hold, bundle.spec), ranked, cfg.top_features,
-                         cfg.dependence_plots)
+                         cfg.dependence_plots, seed)
         (tmp / "importance.json").write_text(to_json(ranked))
     write_text(f"{cfg.profile}.json", to_json(profile))
     write_text(f"{cfg.profile}.md", markdown(profile, ranked, cfg.top_features))

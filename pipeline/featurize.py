@@ -4,6 +4,7 @@ Reads the validated tables of `ingest`, runs the Ibis feature definitions of fea
 writes `train.parquet`, `score.parquet` and `features.json` (the feature list with families and kinds).
 """
 
+import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -15,6 +16,7 @@ import pyarrow.parquet as pq
 
 from features.contract import TABLES
 from features.pointintime import FeatureConfig, available_families, build, feature_columns
+from models.reasons import products_by_slug
 from pipeline import params as P
 from pipeline.io import new_folder, say, to_json
 
@@ -41,6 +43,12 @@ def named_products(tables: dict, limit: int = 20) -> tuple:
     top = (t.filter(t.category.isin(["complement", "competitor"])).group_by("technology")
            .aggregate(n=t.account_id.nunique()).order_by([ibis.desc("n"), "technology"]).limit(limit))
     return tuple(top.execute()["technology"])
+
+
+def products(features: str | Path) -> dict[str, str]:
+    """The named products of a features folder, by the slug of their tech_has_ flag."""
+    config = json.loads((Path(features) / "features.json").read_text())["config"]
+    return products_by_slug(config["named_products"])
 
 
 def training_spine(tables: dict, types: list, lag_days: int):

@@ -7,6 +7,7 @@ naming file, column, row and value; then no interim table is written, so no late
 data, but rejects.csv is, so the user can see every problem at once.
 """
 
+import codecs
 import sys
 import time
 from collections.abc import Iterator
@@ -40,16 +41,28 @@ def _chunks(path: Path, rows: int | None) -> Iterator[pd.DataFrame]:
             if rows is None:
                 yield read_table(path.parent, path.stem)
             else:
-                yield from (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(batch_size=rows))
+                batches = pq.ParquetFile(path).iter_batches(batch_size=rows)
+                yield from _or_empty((b.to_pandas() for b in batches), pq.read_schema(path).empty_table().to_pandas)
             return
         text = {"dtype": str, "keep_default_na": False, "na_values": [""], "encoding": _encoding(path)}
         if rows is None:
             yield pd.read_csv(path, engine="pyarrow", **text)
         else:
-            yield from pd.read_csv(path, chunksize=rows, **text)
+            yield from _or_empty(pd.read_csv(path, chunksize=rows, **text), lambda: pd.read_csv(path, nrows=0, **text))
     except (OSError, ValueError, pa.ArrowException) as e:
         raise ContractError(f"{path}: cannot read it ({e}). Export it again as CSV with a header row, or as "
                             f"Parquet.") from e
+
+
+def _or_empty(frames: Iterator[pd.DataFrame], empty) -> Iterator[pd.DataFrame]:
+    """The frames, or one empty frame with the file's columns when there are none (a file with a header only):
+    its columns are still checked and its counts are zero."""
+    seen = False
+    for frame in frames:
+        seen = True
+        yield frame
+    if not seen:
+        yield empty()
 
 
 def _stream(name: str, path: Path, base: Ingested, out: TableFolder | None, rows: int, log=say) -> Ingested:
@@ -69,9 +82,14 @@ def _stream(name: str, path: Path, base: Ingested, out: TableFolder | None, rows
 
 
 def _encoding(path: Path) -> str:
-    """UTF-8, else Windows-1252 (a superset of Latin-1 for text): what spreadsheets on Windows export."""
+    """UTF-8, else Windows-1252 (a superset of Latin-1 for text): what spreadsheets on Windows export.
+    Decoded block by block, so a big file is never read into memory at once."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        path.read_bytes().decode("utf-8")
+        with path.open("rb") as f:
+            while block := f.read(1 << 24):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
         return "utf-8"
     except UnicodeDecodeError:
         return "cp1252"

@@ -10,22 +10,18 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
 from models.bundle import predict
-from models.explain import contributions
-from models.reasons import REASONS, explain_rows, products_by_slug
+from models.explain import as_seen, contributions
+from models.reasons import REASONS, explain_rows
 from models.targets import rank, tier_table, tiers
 from pipeline import params as P
+from pipeline.featurize import products
 from pipeline.io import new_folder, say, to_json
-from pipeline.lists import write_lists
+from pipeline.lists import COLUMNS, write_lists
 from pipeline.train import load_bundle
-
-COLUMNS = ["rank", "account_id", "name", "domain", "tier", "strategic", "p_win", "predicted_value",
-           "expected_value", "reason_1", "reason_2", "reason_3", "reason_against", "why_now", "industry",
-           "employees", "country", "customer", "open_opportunity", "as_of"]
 KEPT = {"firm_strategic": "strategic", "firm_industry": "industry", "firm_employees": "employees",
         "firm_country": "country"}
 
@@ -68,12 +64,13 @@ def run(cfg: P.Score, features: str | Path, model: str | Path, interim: str | Pa
     path = Path(features) / "score.parquet"
     total = pq.ParquetFile(path).metadata.num_rows
     bundle = load_bundle(model)
-    products = products_by_slug(json.loads((Path(features) / "features.json").read_text())["config"]
-                                ["named_products"])
+    named = products(features)
     parts, seen = [], 0
     for chunk in chunks(path, cfg.chunk_size):
         seen += len(chunk)
-        parts.append(_scored(chunk[universe(chunk, cfg)], bundle))
+        kept = chunk[universe(chunk, cfg)]
+        if len(kept):
+            parts.append(_scored(kept, bundle))
         rate = seen / max(time.perf_counter() - start, 1e-9)
         log(f"score: {seen:,}/{total:,} accounts read, {sum(map(len, parts)):,} in the universe ({rate:,.0f}/s)")
     if not parts or not sum(map(len, parts)):
@@ -88,7 +85,7 @@ def run(cfg: P.Score, features: str | Path, model: str | Path, interim: str | Pa
         chunk = chunk[chunk["account_id"].isin(wanted)].set_index("account_id", drop=False)
         if len(chunk):
             shap_values, _ = contributions(bundle, chunk)
-            texts.append(explain_rows(shap_values, chunk, products))
+            texts.append(explain_rows(shap_values, as_seen(chunk, bundle.spec), named))
     explained = pd.concat(texts) if texts else pd.DataFrame(columns=REASONS)
     log(f"score: reasons for {len(explained):,} accounts ({time.perf_counter() - start:.1f}s)")
 
@@ -102,8 +99,7 @@ def run(cfg: P.Score, features: str | Path, model: str | Path, interim: str | Pa
     as_of = targets["as_of"].iloc[0]
     elapsed = time.perf_counter() - start
     summary = {"as_of": as_of, "read": total, "universe": len(targets), "tiers": tier_table(targets),
-               "explained": len(explained), "seconds": round(elapsed, 1),
-               "accounts_per_second": round(total / elapsed, 1)}
+               "explained": len(explained)}  # no timings: same inputs, same bytes
     with new_folder(cfg.out) as tmp:
         summary["files"] = write_lists(targets, tmp, cfg.list_rows_per_tier, f"Target accounts as of {as_of}")
         (tmp / "summary.json").write_text(to_json(summary))

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 import shap
 
-from models.explain import contributions
+from models.explain import as_seen, contributions
 from models.reasons import describe, phrase, reasons, span, why_now
 from models.spec import encode
 from models.targets import rank, tiers
-from pipeline import score
+from pipeline import explain, score
 from pipeline.train import load_bundle
 
 PRODUCTS = {"gong": "Gong"}
@@ -35,6 +35,10 @@ PRODUCTS = {"gong": "Gong"}
     ("firm_revenue", 12_340_000.0, "annual revenue $12.3M"),
     ("rel_prior_spend", 0.0, "no prior spend with us"),
     ("firm_growth_1y", 0.12, "headcount growth of +12% over a year"),
+    ("firm_age_years", 0.0, "0 years old"),
+    ("rel_tenure_days", np.nan, "never won with us"),
+    ("firm_strategic", np.nan, "size unknown, so not known to be a global/strategic enterprise"),
+    ("firm_revenue", 999_999.0, "annual revenue $1.0M"),
     ("intent_max_28d", 81.0, "top intent score 81 on our topics in the last 4 weeks"),
     ("firm_industry", None, "industry unknown"),
 ])
@@ -49,6 +53,8 @@ def test_conditions_read_as_ranges_and_recency():
     assert span("trig_days_since_funding_round", -np.inf, 90.2, PRODUCTS) == "raised a funding round in the last 90 days"
     assert span("trig_days_since_funding_round", 90.2, np.inf, PRODUCTS) == "no funding rounds in the last 90 days"
     assert span("tech_has_gong", 0.5, np.inf, PRODUCTS) == "runs Gong"
+    assert span("beh_web_visit_30d", 0.5, 1.5, PRODUCTS) == "1 web visit in the last 30 days"
+    assert span("firm_growth_1y", 0.05, 0.3, PRODUCTS) == "headcount growth of above +5% and at most +30% over a year"
     assert phrase("some_new_feature", PRODUCTS).kind == "number"  # unknown names still get words
 
 
@@ -61,8 +67,12 @@ def test_reasons_pick_by_sign_and_why_now_picks_the_newest_signal():
     up, down = reasons(shap_row, values, PRODUCTS)
     assert [f for f, _, _ in up] == ["beh_contacts_90d", "trig_days_since_funding_round"]  # zero SHAP is no reason
     assert down[0] == "tech_n_competitor" and down[2] == "2 competing products in use"
-    assert why_now(values, PRODUCTS) == "hired an executive 12 days ago"
-    assert why_now(values.drop(["trig_days_since_executive_hire", "trig_days_since_funding_round"]), PRODUCTS) == ""
+    helps = shap_row.copy()
+    helps["trig_days_since_executive_hire"] = 0.2
+    assert why_now(values, helps, PRODUCTS) == "hired an executive 12 days ago"
+    assert why_now(values, shap_row, PRODUCTS) == "raised a funding round 45 days ago"  # the hire does not help
+    assert why_now(values.drop(["trig_days_since_executive_hire", "trig_days_since_funding_round"]), helps,
+                   PRODUCTS) == ""
 
 
 def test_tiers_follow_capacity_and_the_probability_floor():
@@ -102,21 +112,41 @@ def test_reasons_in_the_list_agree_with_shap_and_quote_real_values(small_run):
     p = small_run["params"]
     targets = pd.read_csv(Path(p.score.out) / "target_accounts.csv", keep_default_na=False)
     sample = targets[targets["tier"] <= 3].sample(60, random_state=0)
+    bundle = load_bundle(p.train.out)
     frame = pd.read_parquet(Path(p.features.out) / "score.parquet").set_index("account_id", drop=False)
-    frame = frame.loc[sample["account_id"]]
-    shap_values, _ = contributions(load_bundle(p.train.out), frame)
+    frame = as_seen(frame.loc[sample["account_id"]], bundle.spec)
+    shap_values, _ = contributions(bundle, frame)
     checked = 0
     for row in sample.itertuples():
-        up, down = reasons(shap_values.loc[row.account_id], frame.loc[row.account_id], {})
-        shown = [row.reason_1, row.reason_2, row.reason_3]
-        assert [t for _, _, t in up] == [s for s in shown if s]
-        for feature, value, text in up:
-            assert value > 0 and _quotes(feature, frame.at[row.account_id, feature], text), (feature, text)
+        s, values = shap_values.loc[row.account_id], frame.loc[row.account_id]
+        top = s[s > 0].sort_values(ascending=False, kind="stable").head(3)  # independently of reasons()
+        shown = [r for r in (row.reason_1, row.reason_2, row.reason_3) if r]
+        assert shown == [describe(f, values[f], {}) for f in top.index]
+        for feature, text in zip(top.index, shown):
+            assert _quotes(feature, values[feature], text), (feature, values[feature], text)
             checked += 1
-        if down:
-            assert down[1] < 0 and down[2] == row.reason_against
-            assert _quotes(down[0], frame.at[row.account_id, down[0]], down[2]), down
+        low = s.idxmin()
+        assert row.reason_against == (describe(low, values[low], {}) if s[low] < 0 else "")
+        if row.reason_against:
+            assert _quotes(low, values[low], row.reason_against), (low, values[low], row.reason_against)
     assert checked >= 100
+
+
+def test_explain_and_score_give_the_same_bytes_twice(small_run, tmp_path):
+    p = small_run["params"]
+    again = replace(p, explain=replace(p.explain, out=str(tmp_path / "explain"), profile=str(tmp_path / "icp")),
+                    score=replace(p.score, out=str(tmp_path / "targets")))
+    quiet = {"log": lambda *a, **k: None}
+    explain.run(again.explain, p.features.out, p.train.out, p.train.seed, **quiet)
+    score.run(again.score, p.features.out, p.train.out, p.ingest.out, **quiet)
+    pairs = [(Path(p.explain.out), tmp_path / "explain"), (Path(p.score.out), tmp_path / "targets")]
+    for first, second in pairs:
+        names = sorted(f.name for f in first.iterdir())
+        assert names == sorted(f.name for f in second.iterdir())
+        for name in names:
+            assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    for ext in (".md", ".json"):
+        assert Path(f"{p.explain.profile}{ext}").read_bytes() == Path(f"{tmp_path / 'icp'}{ext}").read_bytes()
 
 
 def test_pred_contrib_is_tree_shap_and_adds_up_to_the_raw_score(small_run):

@@ -249,6 +249,18 @@ def test_optional_tables_may_be_absent_and_then_their_links_are_not_checked(tmp_
     assert pd.read_parquet(out / "activities.parquet").loc[0, "contact_id"] == "CON-9"
 
 
+def test_an_event_table_with_a_header_only_ingests_as_empty(tmp_path):
+    raw = _source(tmp_path / "raw")
+    (raw / "intent.csv").write_text("account_id,topic,week,score\n")
+    summary = stage.run(raw, tmp_path / "interim", 1.0, **QUIET)
+    assert summary["tables"]["intent"] | {"file": None} == {
+        "file": None, "rows_in": 0, "rows_kept": 0, "rows_rejected": 0, "values_cleared": 0}
+    assert pd.read_parquet(tmp_path / "interim" / "intent.parquet").empty
+    (raw / "intent.csv").write_text("account_id,topic,week\n")
+    with pytest.raises(ContractError, match="intent.csv: missing column 'score'"):
+        stage.run(raw, tmp_path / "interim2", 1.0, **QUIET)
+
+
 def test_cleared_links_keep_their_rows(tmp_path):
     out, summary = _ingest(tmp_path, [("accounts", 2, "parent_account_id", "ACC-7"),
                                       ("activities", 1, "contact_id", "CON-9")])
