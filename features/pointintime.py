@@ -19,8 +19,7 @@ PREFIX = {"firmographic": "firm_", "technographic": "tech_", "behaviour": "beh_"
           "triggers": "trig_", "relationship": "rel_"}
 SOURCE = {"technographic": "technographics", "behaviour": "activities", "intent": "intent",
           "triggers": "triggers", "relationship": "opportunities"}
-CATEGORICAL = ("firm_industry", "firm_country", "firm_region", "firm_ownership", "firm_funding_stage",
-               "firm_size_band")
+CATEGORICAL = ("firm_industry", "firm_country", "firm_region", "firm_ownership", "firm_size_band")
 SIZE_BANDS = ((10, "1-10"), (50, "11-50"), (200, "51-200"), (1000, "201-1,000"), (5000, "1,001-5,000"))
 SENIOR = ("c_level", "vp")
 DAY = 86400.0
@@ -67,13 +66,14 @@ def firmographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
         firm_revenue=j.annual_revenue.argmax(j.snapshot_date, where=j.annual_revenue.notnull()),
         _employees_1y=j.employees.cast("float64").argmax(j.snapshot_date, where=year_ago & j.employees.notnull()),
     )
+    # Undated fields of today's row: only those a company rarely changes. Funding stage and parent company change
+    # with funding rounds and M&A, so today's value would tell a past deal its future: never features.
     static = spine.select("key", "account_id", "as_of").join(acc, "account_id")
     static = static.select(
         "key",
         firm_industry=static.industry, firm_country=static.country, firm_region=static.region,
-        firm_ownership=static.ownership, firm_funding_stage=static.funding_stage,
+        firm_ownership=static.ownership,
         firm_age_years=(static.as_of.year() - static.founded_year).cast("float64"),
-        firm_has_parent=static.parent_account_id.notnull().cast("float64"),
     )
     out = static.left_join(agg, "key").drop("key_right")
     emp = out.firm_employees

@@ -65,11 +65,8 @@ def _n(count: float, noun: str) -> str:
 FIXED = {
     "firm_industry": Phrase("category", "industry"), "firm_country": Phrase("category", "country"),
     "firm_region": Phrase("category", "region"), "firm_ownership": Phrase("category", "ownership"),
-    "firm_funding_stage": Phrase("category", "funding stage"),
     "firm_size_band": Phrase("category", "employees (band)", event="{} employees"),
     "firm_age_years": Phrase("number", "{} years old"),
-    "firm_has_parent": Phrase("flag", "part of a larger group", event="no parent company",
-                              missing="parent company unknown"),
     "firm_strategic": Phrase("flag", "a global/strategic enterprise", event="not a global/strategic enterprise",
                              missing="size unknown, so not known to be a global/strategic enterprise"),
     "firm_employees": Phrase("count", "employee(s)"),
