@@ -73,7 +73,7 @@ def run(cfg: P.Score, features: str | Path, model: str | Path, interim: str | Pa
             parts.append(_scored(kept, bundle))
         rate = seen / max(time.perf_counter() - start, 1e-9)
         log(f"score: {seen:,}/{total:,} accounts read, {sum(map(len, parts)):,} in the universe ({rate:,.0f}/s)")
-    if not parts or not sum(map(len, parts)):
+    if not parts:  # only chunks with prospects are kept
         raise SystemExit(f"score: no account of {path} is in the scoring universe (include_customers="
                          f"{cfg.include_customers}, include_open={cfg.include_open})")
     ranked = rank(pd.concat(parts, ignore_index=True))
