@@ -41,6 +41,10 @@ DEPARTMENTS = ("executive", "sales", "marketing", "it", "finance", "operations",
 REQUIRED_TABLES = ("accounts", "opportunities")
 OPTIONAL_TABLES = ("snapshots", "technographics", "activities", "intent", "triggers", "contacts")
 TABLES = REQUIRED_TABLES + OPTIONAL_TABLES
+# Enrichment vendors key their exports by company domain or website: these tables may name their account by
+# `account_domain` instead of account_id; ingest joins it to the accounts' normalised domains.
+DOMAIN_KEY = "account_domain"
+DOMAIN_KEYED = ("technographics", "activities", "intent", "triggers")
 # The column that dates each record of a table: what the point-in-time rule filters on.
 DATE_COLUMN = {
     "opportunities": "created_date", "snapshots": "snapshot_date", "technographics": "first_seen",
@@ -86,12 +90,14 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "accounts": pa.DataFrameSchema({
         "account_id": _id("CRM account id", unique=True),
         "name": _text("company name"),
-        "domain": _text("web domain, lower case, no scheme or www (acme.com)"),
+        "domain": _text("web domain, lower case, no scheme or www (acme.com); accounts sharing one are merged",
+                        nullable=True),
         "industry": _text("industry, one of the 15 canonical industries", allowed=INDUSTRIES, nullable=True),
         "employees": _number("Int64", "employee count at snapshot_date (current snapshot)", ge=1),
         "annual_revenue": _number("float64", "annual revenue in USD at snapshot_date (current snapshot)", ge=0),
         "founded_year": _number("Int64", "year the company was founded", ge=1800, le=2100),
-        "country": _text("country, canonical English name", allowed=tuple(COUNTRY_REGION), nullable=True),
+        "country": _text("country: English name; common aliases made canonical, others kept as written",
+                         nullable=True),
         "region": _text("sales region", allowed=REGIONS, nullable=True),
         "ownership": _text("ownership type", allowed=OWNERSHIP, nullable=True),
         "funding_stage": _text("latest funding stage", allowed=FUNDING_STAGES, nullable=True),

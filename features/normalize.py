@@ -61,4 +61,4 @@ _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
 def normalise_domain(values: pd.Series) -> pd.Series:
     """`https://www.Acme.com/about` and `ACME.com` both become `acme.com`."""
     d = values.str.strip().str.lower().str.replace(_SCHEME, "", regex=True)
-    return d.str.split("/").str[0].str.split(":").str[0].str.removeprefix("www.").str.rstrip(".")
+    return d.str.replace(r"[/:?#].*$", "", regex=True).str.removeprefix("www.").str.rstrip(".")

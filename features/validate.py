@@ -5,6 +5,10 @@ Pure functions of data frames, so each rule is testable on a few rows. The choic
   silent empty cell. Text is stripped; industries, countries and every coded column are matched ignoring case
   and aliases.
 - A row is rejected once per problem, so the user sees everything wrong with it, but counted once.
+- A date after tomorrow (UTC) is a typo or a planned date, not history: rejected. An open deal's close_date
+  is the date it is expected to close (Salesforce fills it): cleared, row kept.
+- Enrichment tables keyed by `account_domain` (a domain or website URL, as vendors deliver them) are joined to
+  the kept accounts by normalised domain; a row matching no account is rejected quoting the domain.
 - Accounts sharing a normalised domain are one company: the most complete row is kept (tie: smallest
   account_id), the others are merged into it, listed in the merge table and in the rejects, and every
   reference is re-pointed, so no deal or signal is lost.
@@ -21,12 +25,12 @@ import pandera.pandas as pandera
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.contract import DATE, REQUIRED_TABLES, SCHEMAS, TABLES
+from features.contract import DATE, DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES
 from features.normalize import canonical_country, canonical_industry, normalise_domain, region_of
 
 REJECT_COLUMNS = ["table", "row", "column", "value", "reason"]
 # Tables with no key of their own (the big ones): checked chunk by chunk against the keyed tables' kept ids.
-STREAMED = ("technographics", "activities", "intent", "triggers")
+STREAMED = DOMAIN_KEYED
 CLEARED = "cleared, row kept"
 _TRUE, _FALSE = {"true", "t", "yes", "y", "1"}, {"false", "f", "no", "n", "0"}
 _FIRST_DATE, _LAST_DATE = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
@@ -48,8 +52,10 @@ class Ingested:
     canon: dict[str, pd.DataFrame]  # accounts and contacts before rejection: to explain a later orphan
 
 
-def ingest(raw: dict[str, pd.DataFrame], files: dict[str, str], source: str) -> Ingested:
-    """Normalise, validate, merge duplicate accounts and check keys of the `raw` tables read from `files`."""
+def ingest(raw: dict[str, pd.DataFrame], files: dict[str, str], source: str,
+           date_formats: dict[str, str] | None = None) -> Ingested:
+    """Normalise, validate, merge duplicate accounts and check keys of the `raw` tables read from `files`
+    (dates as `date_formats[table]` says, ISO 8601 by default)."""
     for name in REQUIRED_TABLES:
         if name not in raw:
             raise ContractError(f"{source}: no {name}.csv or {name}.parquet. The {name} table is required "
@@ -57,7 +63,7 @@ def ingest(raw: dict[str, pd.DataFrame], files: dict[str, str], source: str) -> 
     raw = {name: _headers(name, df, files[name]) for name, df in raw.items() if name in TABLES}
     canon, issues = {}, {}
     for name, df in raw.items():
-        canon[name], parse = normalise(name, df)
+        canon[name], parse = normalise(name, df, (date_formats or {}).get(name))
         issues[name] = [parse, contract_problems(name, canon[name], df, parse)]
     kept = {name: canon[name].drop(index=_rows(issues[name])) for name in canon}
     kept["accounts"], merges = merge_duplicate_accounts(kept["accounts"])
@@ -68,12 +74,16 @@ def ingest(raw: dict[str, pd.DataFrame], files: dict[str, str], source: str) -> 
     return _result(raw, kept, issues, merges, canon)
 
 
-def ingest_part(name: str, raw: pd.DataFrame, file: str, base: Ingested, offset: int) -> Ingested:
+def ingest_part(name: str, raw: pd.DataFrame, file: str, base: Ingested, offset: int,
+                date_format: str | None = None) -> Ingested:
     """Rows `offset` + 1 ... of a STREAMED table, checked like `ingest` does against the accounts (and
     contacts) that `base` kept, so a table of any length is validated in chunks of bounded memory."""
     raw = _headers(name, raw, file, need_rows=False)
-    canon, parse = normalise(name, raw)
-    issues = {name: [parse, contract_problems(name, canon, raw, parse)]}
+    unmatched = _issues([], "", [])
+    if "account_id" not in raw:
+        raw, unmatched = _by_domain(raw, base.tables["accounts"])
+    canon, parse = normalise(name, raw, date_format)
+    issues = {name: [unmatched, parse, contract_problems(name, canon, raw, parse)]}
     kept = {name: canon.drop(index=_rows(issues[name]))}
     _repoint(kept, base.merges)
     kept |= {t: base.tables[t] for t in ("accounts", "contacts") if t in base.tables}
@@ -81,10 +91,28 @@ def ingest_part(name: str, raw: pd.DataFrame, file: str, base: Ingested, offset:
     return _result({name: raw}, {name: kept[name]}, issues, base.merges, base.canon, offset)
 
 
+def _by_domain(raw: pd.DataFrame, accounts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """account_id of each row from its account_domain (a domain or URL) via the kept accounts' domains; the
+    rows matching none, as problems quoting the domain (their account_id a placeholder: the row is out already,
+    so no other check blames it)."""
+    given = _text(raw[DOMAIN_KEY])
+    domain = normalise_domain(given)
+    known = accounts.dropna(subset=["domain"]).drop_duplicates("domain").set_index("domain")["account_id"]
+    ids = domain.map(known)
+    miss = ids.isna()
+    why = np.where(given[miss].isna(), DOMAIN_KEY + " is empty",
+                   DOMAIN_KEY + " " + given[miss].fillna("") + " (domain " + domain[miss].fillna("")
+                   + ") matches no account's domain")
+    return raw.assign(account_id=ids.fillna("?")), _issues(raw.index[miss], DOMAIN_KEY, why)
+
+
 def _headers(name: str, df: pd.DataFrame, file: str, need_rows: bool = True) -> pd.DataFrame:
-    """Column names matched ignoring case and surrounding spaces; a missing contract column is fatal."""
+    """Column names matched ignoring case and surrounding spaces; a missing contract column is fatal (an
+    enrichment table may give account_domain for account_id)."""
     df = df.rename(columns=lambda c: str(c).strip().lower()).reset_index(drop=True)
-    missing = [c for c in SCHEMAS[name].columns if c not in df.columns]
+    keyed_by_domain = name in DOMAIN_KEYED and DOMAIN_KEY in df.columns
+    missing = [c for c in SCHEMAS[name].columns if c not in df.columns
+               and not (c == "account_id" and keyed_by_domain)]
     if missing:
         raise ContractError(
             f"{file}: missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}, "
@@ -95,11 +123,11 @@ def _headers(name: str, df: pd.DataFrame, file: str, need_rows: bool = True) -> 
     return df
 
 
-def normalise(name: str, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def normalise(name: str, raw: pd.DataFrame, date_format: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The table in contract form (contract columns and dtypes, index = source row - 1); parse problems."""
     out, issues = {}, []
     for col, spec in SCHEMAS[name].columns.items():
-        values, bad = _parse(raw[col], str(spec.dtype))
+        values, bad = _parse(raw[col], str(spec.dtype), date_format)
         for mask, reason in bad:
             issues.append(_issues(raw.index[mask], col, reason(_shown(raw[col][mask]))))
         if col in _SPECIAL:
@@ -109,14 +137,19 @@ def normalise(name: str, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
         out[col] = values
     if "region" in out:
         out["region"] = out["region"].fillna(region_of(out["country"]))
+    if name == "opportunities":
+        expected = (out["stage"].str.lower() == "open") & out["close_date"].notna()
+        issues.append(_issues(raw.index[expected], "close_date", "open deal's close_date is the date it is "
+                              "expected to close, not an outcome: " + CLEARED, "clear"))
+        out["close_date"] = out["close_date"].mask(expected)
     df = pd.DataFrame(out, index=raw.index)
     return df.astype({c: "str" for c in df if df[c].dtype == object}), _concat(issues)
 
 
-def _parse(values: pd.Series, dtype: str) -> tuple[pd.Series, list]:
+def _parse(values: pd.Series, dtype: str, date_format: str | None = None) -> tuple[pd.Series, list]:
     """Values of one column as `dtype`, and (mask, reason maker) for the values that cannot be read as it."""
     if dtype.startswith("datetime64"):
-        return _dates(values)
+        return _dates(values, date_format)
     if dtype in ("Int64", "float64"):
         return _numbers(values, dtype)
     if dtype == "bool" and pd.api.types.is_bool_dtype(values):
@@ -136,20 +169,25 @@ def _text(values: pd.Series) -> pd.Series:
     return s.mask(s == "")
 
 
-def _dates(values: pd.Series) -> tuple[pd.Series, list]:
+def _dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.Series, list]:
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed, given = values, values.notna()
         if parsed.dt.tz is not None:
             parsed = parsed.dt.tz_convert(None)
     else:
         text = _text(values)
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True).dt.tz_convert(None)
-        given = text.notna()
+        parsed = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce", utc=True)
+        parsed, given = parsed.dt.tz_convert(None), text.notna()
     outside = parsed.notna() & ((parsed < _FIRST_DATE) | (parsed > _LAST_DATE))
     unreadable = given & parsed.isna()
-    parsed = parsed.mask(outside).astype(DATE)
-    return parsed, [(unreadable, lambda v: "unparsable date '" + v + "' (expected YYYY-MM-DD)"),
-                    (outside, lambda v: "date " + v + " is outside " + _DATE_RANGE)]
+    parsed = parsed.mask(outside)
+    latest = pd.Timestamp.now("UTC").tz_convert(None).normalize() + pd.Timedelta(days=2)
+    future = parsed.notna() & (parsed >= latest)
+    parsed = parsed.mask(future).astype(DATE)
+    expected = date_format or "YYYY-MM-DD"
+    return parsed, [(unreadable, lambda v: "unparsable date '" + v + f"' (expected {expected})"),
+                    (outside, lambda v: "date " + v + " is outside " + _DATE_RANGE),
+                    (future, lambda v: "date " + v + f" is in the future (after {latest - pd.Timedelta(days=1):%Y-%m-%d})")]
 
 
 def _numbers(values: pd.Series, dtype: str) -> tuple[pd.Series, list]:
@@ -259,8 +297,8 @@ def _rule_problems(rule: str, raw: pd.DataFrame, rows: np.ndarray, blamed: pd.Da
 def merge_duplicate_accounts(accounts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Accounts left after merging the rows of one domain into its most complete row (tie: smallest
     account_id), and the merges (duplicate_account_id, kept_account_id, domain) indexed by duplicate row."""
-    ranked = accounts.assign(_empty=accounts.isna().sum(axis=1))
-    ranked = ranked.sort_values(["domain", "_empty", "account_id"])
+    ranked = accounts[accounts["domain"].notna()]  # no domain: nothing to merge on
+    ranked = ranked.assign(_empty=ranked.isna().sum(axis=1)).sort_values(["domain", "_empty", "account_id"])
     kept = ranked["domain"].map(ranked.drop_duplicates("domain").set_index("domain")["account_id"])
     dup = ranked[ranked["account_id"] != kept].sort_index()
     merges = pd.DataFrame({"duplicate_account_id": dup["account_id"], "kept_account_id": kept[dup.index],
@@ -330,7 +368,9 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _rows(frames: list[pd.DataFrame]) -> np.ndarray:
-    return np.unique(_concat(frames)["row"].to_numpy())
+    """The rows a problem drops (a cleared value keeps its row)."""
+    found = _concat(frames)
+    return np.unique(found.loc[found["kind"] == "drop", "row"].to_numpy())
 
 
 def _shown(values: pd.Series) -> pd.Series:

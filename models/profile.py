@@ -2,7 +2,8 @@
 
 A shallow regression tree is fitted to the model's scores of the closed deals (a surrogate: it describes the
 model, not the noise of single outcomes); each leaf is a segment. The figures of a segment are the deals'
-actual outcomes, with a Wilson interval, so a segment resting on few deals says how uncertain it is.
+actual outcomes, with a Wilson interval (a bootstrap one for small data), so a segment resting on few deals
+says how uncertain it is.
 """
 
 import re
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeRegressor
 
+from models.bootstrap import rate_intervals
 from models.reasons import describe, phrase, span
 from models.spec import encode
 
@@ -90,11 +92,14 @@ def _leaves(tree, columns) -> list[tuple[int, list]]:
 
 
 def segments(frame: pd.DataFrame, spec: dict, score: np.ndarray, won: np.ndarray, amount: np.ndarray,
-             depth: int, min_deals: int, few_deals: int, products: dict) -> dict:
+             depth: int, min_deals: int, few_deals: int, products: dict, resamples: int = 0,
+             seed: int = 0) -> dict:
     """Segments of the closed deals in `frame` from a surrogate tree on `score` (the model's log-odds).
 
     Each: rule, deals, wins, win rate with its 95% interval, lift over the base rate, mean amount of its won
     deals, and `uncertain` when it rests on fewer than `few_deals` deals. Sorted by win rate, best first.
+    The interval is Wilson's, or with `resamples` the percentile bootstrap over resamples of all the deals
+    (small data); a segment all won or all lost keeps Wilson's, as no resample can move its rate.
     """
     X, orders, horizons = _numeric(frame, spec, score, products)
     gaps = set(X.columns[X.isna().any()])
@@ -102,11 +107,15 @@ def segments(frame: pd.DataFrame, spec: dict, score: np.ndarray, won: np.ndarray
     leaf = tree.apply(X)
     won, amount = np.asarray(won, bool), np.asarray(amount, float)
     base = float(won.mean())
+    nodes, group = np.unique(leaf, return_inverse=True)
+    boot = rate_intervals(group, won, resamples, seed) if resamples else None
     out = []
     for node, path in _leaves(tree, list(X.columns)):
         inside = leaf == node
         n, wins = int(inside.sum()), int(won[inside].sum())
         low, high = wilson(wins, n)
+        if boot is not None and 0 < wins < n:
+            low, high = (float(end[np.searchsorted(nodes, node)]) for end in boot)
         values = amount[inside & won]
         values = values[np.isfinite(values)]
         out.append({"rule": _rule(path, orders, horizons, gaps, products) or "all deals", "deals": n, "wins": wins,
@@ -117,11 +126,20 @@ def segments(frame: pd.DataFrame, spec: dict, score: np.ndarray, won: np.ndarray
     out.sort(key=lambda s: (-s["win_rate"], s["rule"]))
     fidelity = float(tree.score(X, score))
     return {"base_win_rate": round(base, 6), "deals": int(len(won)), "wins": int(won.sum()),
-            "surrogate_r2": round(fidelity, 6), "segments": out, "summary": summary(out, base)}
+            "surrogate_r2": round(fidelity, 6), "interval": "bootstrap" if resamples else "wilson",
+            "resamples": resamples, "segments": out, "summary": summary(out, base)}
 
 
 def _pct(x: float) -> str:
     return f"{x:.0%}"
+
+
+def interval_words(profile: dict) -> str:
+    """What the segments' intervals are, for the profile and the model card."""
+    if profile["interval"] == "bootstrap":
+        return (f"95% bootstrap intervals ({profile['resamples']:,} resamples of the closed deals, as the "
+                "data are few; a segment all won or all lost keeps its Wilson interval)")
+    return "95% Wilson intervals"
 
 
 def line(s: dict, base: float) -> str:

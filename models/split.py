@@ -30,3 +30,35 @@ def assign_split(created: pd.Series, boundaries: dict[str, pd.Timestamp]) -> pd.
     day = created.dt.normalize()
     labels = np.select([day < boundaries["validation"], day < boundaries["holdout"]], SPLITS[:2], SPLITS[2])
     return pd.Series(labels, index=created.index, name="split")
+
+
+def cv_folds(created: pd.Series, folds: int, fractions: dict) -> list[dict[str, pd.Timestamp | None]]:
+    """Expanding-window chronological folds for small data: the deals ordered by day are cut into `folds` + 1
+    blocks of about equal size; fold k tests on block k (k = 1..folds) and learns from every older deal, the
+    newest validation / (train + validation) share of them as its validation part (early stopping and
+    calibration).
+
+    Each fold is a boundaries dict as split_boundaries gives (first day of validation, of "holdout", its test
+    block) plus "end", the first day after its test block (None for the last). Cuts fall between days.
+    """
+    days = np.sort(created.dt.normalize().to_numpy())
+    n, learn = len(days), fractions["train"] / (fractions["train"] + fractions["validation"])
+    tests = [pd.Timestamp(days[min(round(k * n / (folds + 1)), n - 1)]) for k in range(1, folds + 1)]
+    out = []
+    for k, test in enumerate(tests):
+        older = np.searchsorted(days, test.to_datetime64())
+        out.append({"validation": pd.Timestamp(days[min(round(older * learn), n - 1)]), "holdout": test,
+                    "end": tests[k + 1] if k + 1 < folds else None})
+    for k, fold in enumerate(out, start=1):
+        counts = assign_fold(created, fold).value_counts()
+        empty = [s for s in SPLITS if counts.get(s, 0) == 0]
+        if empty:
+            raise ValueError(f"{folds} chronological folds of {n} deals leave fold {k}'s {empty} empty: "
+                             "too few creation days")
+    return out
+
+
+def assign_fold(created: pd.Series, fold: dict) -> pd.Series:
+    """Each deal's part in one fold: train, validation, holdout (its test block) or "" (newer than it)."""
+    split = assign_split(created, fold)
+    return split if fold["end"] is None else split.where(created.dt.normalize() < fold["end"], "")

@@ -23,6 +23,17 @@ def tiers(p_win: pd.Series, tier1: int, tier2: int, tier3: int, tier3_min_p_win:
     return tier
 
 
+def open_deals(deals: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+    """Open deals ranked by expected value: the P(win) of their account as scored today, times the deal's own
+    amount where the CRM has one (else the predicted deal value). `scored`: account_id, p_win, predicted_value
+    and, for accounts in the target list, rank and tier."""
+    out = deals.merge(scored, on="account_id", how="inner", validate="many_to_one")
+    out["deal_value"] = out["amount"].fillna(out["predicted_value"])
+    out["expected_value"] = out["p_win"] * out["deal_value"]
+    return out.sort_values(["expected_value", "opportunity_id"], ascending=[False, True],
+                           kind="stable").reset_index(drop=True)
+
+
 def tier_table(ranked: pd.DataFrame) -> list[dict]:
     """Per tier: accounts, expected wins (sum of P(win)), expected pipeline value, mean P(win)."""
     g = ranked.groupby("tier")

@@ -2,7 +2,9 @@
 
 import argparse
 import sys
+from pathlib import Path
 
+from features.validate import ContractError
 from pipeline.world import WorldConfig
 
 
@@ -27,7 +29,28 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("version", help="the version number, as the MLflow registry lists it")
     sub.add_parser("rollback", help="move the champion back to the previous champion")
     sub.add_parser("registry", help="where the MLflow runs are, and which model version is champion")
+    i = sub.add_parser("init", help="write a starter mapping file for your CRM export, guessed from its headers")
+    i.add_argument("--from", dest="source", required=True, help="the folder of your export's files")
+    i.add_argument("--out", help="the mapping file to write (default: <folder name>.mapping.yaml)")
+    i.add_argument("--force", action="store_true", help="overwrite an existing mapping file")
+    g = sub.add_parser("run", help="the whole pipeline on your own export, without DVC")
+    g.add_argument("--data", required=True, help="the folder of your export's files")
+    g.add_argument("--mapping", help="the mapping file (icp init writes one); omit when the files use the "
+                                     "contract's names")
+    g.add_argument("--out", help="folder for every output (default: runs/<name>)")
+    g.add_argument("--name", help="name of the run, its MLflow experiment icp-<name> and registered model "
+                                  "<name>-win-model (default: the data folder's name)")
+    g.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override a param of params.yaml, as dvc exp run -S does (repeatable)")
     args = parser.parse_args(argv)
+    try:
+        return _command(args)
+    except ContractError as e:
+        print(f"icp {args.command}: {e}", file=sys.stderr)
+        return 2
+
+
+def _command(args) -> int:
 
     if args.command == "synthesize":
         from pipeline.synthesize import run
@@ -40,6 +63,20 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "targets":
         from pipeline.score import show
         print(show(args.top))
+    elif args.command == "init":
+        from pipeline.guess import write_mapping
+        out = args.out or f"{Path(args.source).resolve().name}.mapping.yaml"
+        print(write_mapping(args.source, out, args.force))
+    elif args.command == "run":
+        from pipeline.run import params_for, run
+        from pipeline.score import show
+        name = args.name or Path(args.data).resolve().name
+        p = params_for(args.data, args.mapping, args.out or Path("runs") / name, name, args.set)
+        registered = run(p)
+        print(show(10, p.score.out))
+        print(f"\nMetrics: {p.evaluate.out}/metrics.json   ICP profile: {p.explain.profile}.md\n"
+              f"Model card: {p.report.out}   MLflow: {p.report.registered_model} v{registered['version']} in "
+              f"experiment {p.report.experiment}")
     elif args.command in ("promote", "rollback", "registry"):
         from pipeline import params as P
         from pipeline import registry

@@ -2,9 +2,10 @@
 
 `python -m pipeline.evaluate` reads params.yaml. Writes `evaluate.out`/metrics.json (for `dvc metrics`) and
 `evaluate.out`/plots/{roc,precision_recall,calibration,gains}.csv (for the top-level `plots:` of dvc.yaml).
+The deals are the chronological holdout, or in small-data mode (train_summary.json) the pooled test blocks of
+the chronological folds; ROC AUC, PR AUC, Brier and top-decile lift get 95% bootstrap intervals.
 """
 
-import json
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from models.baselines import checklist_points, checklist_proba, fit_checklist, fit_logistic
+from models.bootstrap import metric_intervals
 from models.bundle import Bundle, predict
 from models.metrics import (
     GRID,
@@ -21,10 +23,10 @@ from models.metrics import (
     roc_on_grid,
     score_metrics,
 )
-from models.spec import encode
+from models.spec import encode, make_spec
 from pipeline import params as P
 from pipeline.io import new_folder, say, to_json, write_text
-from pipeline.train import load_bundle, split_deals
+from pipeline.train import describe, folds_of, load_bundle, read_summary, split_deals
 
 METHODS = ("model", "logistic", "checklist", "oracle")
 
@@ -37,7 +39,7 @@ def read_oracle(truth: str, deals: pd.DataFrame) -> pd.DataFrame | None:
                              columns=["opportunity_id", "true_p_win", "true_expected_amount"])
     oracle = deals[["opportunity_id"]].merge(oracle, on="opportunity_id", how="left", validate="one_to_one")
     if oracle["true_p_win"].isna().any():
-        raise ValueError(f"{truth}: {oracle['true_p_win'].isna().sum()} holdout deals have no true_p_win")
+        raise ValueError(f"{truth}: {oracle['true_p_win'].isna().sum()} evaluated deals have no true_p_win")
     return oracle.set_index(deals.index)
 
 
@@ -47,23 +49,38 @@ def _rounded(obj):
     return round(obj, 6) if isinstance(obj, float) else obj
 
 
-def score_methods(bundle: Bundle, train: pd.DataFrame, hold: pd.DataFrame, truth: str) -> tuple[dict, dict]:
-    """P(win) and expected value on the holdout for the model, the baselines and, if truth exists, the oracle.
-
-    Baselines get the model's amounts, so their value metrics differ from the model's by P(win) ranking only.
-    """
-    pred = predict(bundle, hold)
-    p = {"model": pred["p_win"].to_numpy()}
-    X_train, X_hold = encode(train, bundle.spec), encode(hold, bundle.spec)
-    p["logistic"] = fit_logistic(X_train, train["won"], bundle.spec).predict_proba(X_hold)[:, 1]
+def baseline_scores(train: pd.DataFrame, rows: pd.DataFrame, spec: dict) -> dict[str, np.ndarray]:
+    """P(win) of `rows` by the logistic and the checklist baselines fitted on the `train` deals."""
+    logistic = fit_logistic(encode(train, spec), train["won"], spec)
     rates = fit_checklist(checklist_points(train), train["won"])
-    p["checklist"] = checklist_proba(checklist_points(hold), rates)
-    ev = {m: p[m] * pred["amount"].to_numpy() for m in p}
-    oracle = read_oracle(truth, hold)
-    if oracle is not None:
-        p["oracle"] = oracle["true_p_win"].to_numpy()
-        ev["oracle"] = p["oracle"] * oracle["true_expected_amount"].to_numpy()
-    return p, ev
+    return {"logistic": logistic.predict_proba(encode(rows, spec))[:, 1],
+            "checklist": checklist_proba(checklist_points(rows), rates)}
+
+
+def holdout_scores(bundle: Bundle, deals: pd.DataFrame, split: pd.Series
+                   ) -> tuple[pd.DataFrame, dict, np.ndarray]:
+    """The holdout deals, P(win) of the model and the baselines (fitted on the train deals) and the model's
+    predicted amounts."""
+    hold = deals[split == "holdout"]
+    pred = predict(bundle, hold)
+    p = {"model": pred["p_win"].to_numpy(), **baseline_scores(deals[split == "train"], hold, bundle.spec)}
+    return hold, p, pred["amount"].to_numpy()
+
+
+def pooled_scores(bundle: Bundle, deals: pd.DataFrame, model: str | Path
+                  ) -> tuple[pd.DataFrame, dict, np.ndarray]:
+    """Small data: the same for the deals of every fold's test block, pooled: the model's out-of-fold
+    predictions saved by train, the baselines fitted per fold on the fold's train deals (with the fold's own
+    categories, as its model had)."""
+    parts = []
+    for split, pred in folds_of(deals, model):
+        train, test = deals[split == "train"], deals[split == "holdout"]
+        spec = make_spec(train, bundle.spec["features"])
+        parts.append(pd.DataFrame({"model": pred["p_win"], **baseline_scores(train, test, spec),
+                                   "amount": pred["amount"]}, index=test.index))
+    pooled = pd.concat(parts)
+    p = {m: pooled[m].to_numpy() for m in ("model", "logistic", "checklist")}
+    return deals.loc[pooled.index], p, pooled["amount"].to_numpy()
 
 
 def plot_tables(won: np.ndarray, p: dict, bins: int) -> dict[str, pd.DataFrame]:
@@ -78,26 +95,45 @@ def plot_tables(won: np.ndarray, p: dict, bins: int) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def _ci(m: dict, key: str) -> str:
+    return f" (95% CI {m[key + '_ci_low']:.2f}-{m[key + '_ci_high']:.2f})" if key + "_ci_low" in m else ""
+
+
 def run(cfg: P.Evaluate, score: P.Score, features: str | Path, model: str | Path, log=say) -> dict:
     start = time.perf_counter()
     deals, split = split_deals(features, model)
-    summary = json.loads((Path(model) / "train_summary.json").read_text())
-    train, hold = deals[split == "train"], deals[split == "holdout"]
-    won = hold["won"].to_numpy(bool)
+    summary, bundle = read_summary(model), load_bundle(model)
+    if summary["small_data"]:
+        rows, p, amount = pooled_scores(bundle, deals, model)
+        how = {"evaluation": "chronological_cv", "folds": len(summary["cv"])}
+        what = f"the pooled test blocks of {how['folds']} chronological folds"
+    else:
+        rows, p, amount = holdout_scores(bundle, deals, split)
+        how, what = {"evaluation": "chronological_holdout"}, "the holdout"
+    won = rows["won"].to_numpy(bool)
     if not 0 < won.sum() < len(won):
-        raise ValueError(f"the holdout's {len(hold):,} deals need both wins and losses to be evaluated")
-    log(f"evaluate: {len(hold):,} holdout deals, {won.sum():,} won")
+        raise ValueError(f"the {len(rows):,} deals of {what} need both wins and losses to be evaluated")
+    log(f"evaluate: {len(rows):,} deals of {what}, {won.sum():,} won"
+        + (f"; 95% intervals from {cfg.bootstrap:,} bootstrap resamples" if cfg.bootstrap else ""))
 
-    p, ev = score_methods(load_bundle(model), train, hold, cfg.truth)
-    won_amount = hold["amount"].where(hold["won"], 0.0).fillna(0.0).to_numpy(float)
+    ev = {m: p[m] * amount for m in p}
+    oracle = read_oracle(cfg.truth, rows)
+    if oracle is not None:
+        p["oracle"] = oracle["true_p_win"].to_numpy()
+        ev["oracle"] = p["oracle"] * oracle["true_expected_amount"].to_numpy()
+    won_amount = rows["amount"].where(rows["won"], 0.0).fillna(0.0).to_numpy(float)
     ks = {"tier1": score.tier1_size, "tier1_2": score.tier1_size + score.tier2_size}
-    tier_k = {f"{k}_k": min(v, len(hold)) for k, v in ks.items()}
-    metrics = {"holdout": {**summary["splits"]["holdout"], **tier_k}}
+    tier_k = {f"{k}_k": min(v, len(rows)) for k, v in ks.items()}
+    metrics = {"holdout": {**describe(rows), **how, **tier_k}}
     for m in p:
         metrics[m] = score_metrics(won, p[m], ev[m], won_amount, ks, cfg.ece_bins)
-        log(f"evaluate: {m:<9} ROC AUC {metrics[m]['roc_auc']:.3f}  PR AUC {metrics[m]['pr_auc']:.3f}  "
+        if cfg.bootstrap:
+            for key, (low, high) in metric_intervals(won, p[m], cfg.bootstrap, cfg.seed).items():
+                metrics[m] |= {f"{key}_ci_low": low, f"{key}_ci_high": high}
+        log(f"evaluate: {m:<9} ROC AUC {metrics[m]['roc_auc']:.3f}{_ci(metrics[m], 'roc_auc')}  "
+            f"PR AUC {metrics[m]['pr_auc']:.3f}{_ci(metrics[m], 'pr_auc')}  "
             f"log loss {metrics[m]['log_loss']:.4f}  ECE {metrics[m]['ece']:.4f}  "
-            f"top-decile lift {metrics[m]['top_decile_lift']:.2f}  "
+            f"top-decile lift {metrics[m]['top_decile_lift']:.2f}{_ci(metrics[m], 'top_decile_lift')}  "
             f"value captured at tier 1+2 {metrics[m]['value_captured_at_tier1_2']:.1%}")
     if "oracle" in p:
         model_m, best = metrics["model"], metrics["oracle"]
@@ -112,7 +148,7 @@ def run(cfg: P.Evaluate, score: P.Score, features: str | Path, model: str | Path
         for name, table in tables.items():
             table.round(6).to_csv(tmp / f"{name}.csv", index=False)
     write_text(out / "metrics.json", to_json(metrics))
-    log(f"evaluate: wrote {out / 'metrics.json'} ({len(p)} methods on {len(hold):,} holdout deals) and "
+    log(f"evaluate: wrote {out / 'metrics.json'} ({len(p)} methods on {len(rows):,} deals of {what}) and "
         f"{len(tables)} plot files in {out / 'plots'} in {time.perf_counter() - start:.1f}s")
     return metrics
 

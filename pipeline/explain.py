@@ -5,6 +5,7 @@ families.png, dependence_<feature>.png, and `explain.profile`.md / .json.
 """
 
 import time
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -16,11 +17,11 @@ import pandas as pd  # noqa: E402
 import shap  # noqa: E402
 
 from models.explain import chart_data, contributions, importance  # noqa: E402
-from models.profile import line, segments  # noqa: E402
+from models.profile import interval_words, line, segments  # noqa: E402
 from pipeline import params as P  # noqa: E402
 from pipeline.featurize import products  # noqa: E402
 from pipeline.io import new_folder, say, to_json, write_text  # noqa: E402
-from pipeline.train import load_bundle, split_deals  # noqa: E402
+from pipeline.train import load_bundle, read_summary, split_deals  # noqa: E402
 
 DPI = 110
 
@@ -43,7 +44,9 @@ def charts(folder: Path, shap_values: pd.DataFrame, bias: np.ndarray, data: pd.D
     plt.title("Mean |SHAP| on the holdout (log-odds of winning)")
     _save(folder / "bar.png")
     np.random.seed(seed)
-    shap.plots.beeswarm(explanation, max_display=top, show=False)
+    with warnings.catch_warnings():  # a feature the export lacks is all missing: SHAP finds no colour range
+        warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
+        shap.plots.beeswarm(explanation, max_display=top, show=False)
     plt.title("How each feature moves P(win), one dot per holdout deal")
     _save(folder / "beeswarm.png")
     fam = pd.DataFrame(ranked["families"]).iloc[::-1]
@@ -67,7 +70,7 @@ def markdown(profile: dict, ranked: dict, top: int) -> str:
     rows = [f"# Ideal Customer Profile\n\n{profile['summary']}\n",
             f"Derived from {profile['deals']:,} closed deals ({profile['wins']:,} won, base win rate {base:.0%}) "
             f"by a depth-limited tree fitted to the model's scores (it reproduces {profile['surrogate_r2']:.0%} "
-            "of their variance); win rates are the deals' actual outcomes with 95% intervals.\n",
+            f"of their variance); win rates are the deals' actual outcomes with {interval_words(profile)}.\n",
             "## Segments, best first\n"]
     rows += [f"{i}. {line(s, base)}" for i, s in enumerate(profile["segments"], start=1)]
     rows += ["", "## Top drivers (mean |SHAP| on the holdout)\n", "| rank | feature | family | mean abs SHAP |",
@@ -92,8 +95,9 @@ def run(cfg: P.Explain, features: str | Path, model: str | Path, seed: int, log=
     named = products(features)
     all_shap, all_bias = contributions(bundle, deals)
     score = all_shap.sum(axis=1).to_numpy() + all_bias
+    resamples = cfg.bootstrap if read_summary(model)["small_data"] else 0
     profile = segments(deals, bundle.spec, score, deals["won"].to_numpy(), deals["amount"].to_numpy(),
-                       cfg.profile_depth, cfg.profile_min_deals, cfg.few_deals, named)
+                       cfg.profile_depth, cfg.profile_min_deals, cfg.few_deals, named, resamples, seed)
     log(f"explain: {profile['summary']}")
 
     with new_folder(cfg.out) as tmp:

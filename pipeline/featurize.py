@@ -104,7 +104,8 @@ def run(p: P.Params, log=say) -> dict:
             raise SystemExit(f"featurize: no closed deals of types {f.opportunity_types} in {p.ingest.out}")
         spec = {"features": feature_columns(sets["train"].drop("key").columns, TRAIN_META),
                 "families": available_families(tables, cfg), "dropped_families": dropped,
-                "score_as_of": str(score_as_of.date()), "config": asdict(cfg), "rows": rows}
+                "score_as_of": str(score_as_of.date()), "opportunity_types": list(f.opportunity_types),
+                "config": asdict(cfg), "rows": rows}
         (folder / "features.json").write_text(to_json(spec))
     log(f"featurize: wrote {f.out}/train.parquet ({rows['train']:,} deals), score.parquet ({rows['score']:,} "
         f"accounts), {len(spec['features'])} features in {time.perf_counter() - start:.1f}s")

@@ -20,8 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from models.drift import LARGE, MODERATE  # noqa: E402
+from models.profile import interval_words  # noqa: E402
 
-SMALL_DATA = 200  # won and lost deals each that commercial tools ask for before they score (Einstein)
 TOP_DRIVERS = 10
 TOP_REASONS = 12
 METRICS = [  # key, label, what it says
@@ -43,6 +43,7 @@ h1{font-size:24px;margin:20px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-b
 .sub{color:#5b6577;margin:0 0 12px}.note{color:#5b6577;font-size:13px}
 .decision{padding:10px 14px;border-radius:6px;margin:12px 0}
 .champion{background:#e6f4ea;border:1px solid #8cc79b}.challenger{background:#fdf0d5;border:1px solid #e0b869}
+.small{background:#fde8e8;border:1px solid #e09a9a}
 table{border-collapse:collapse;margin:6px 0 10px}th,td{padding:4px 10px;border-bottom:1px solid #e3e7ee}
 th{background:#eef2f7;text-align:left}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .charts{display:flex;flex-wrap:wrap;gap:16px}.charts img{max-width:min(100%,560px);border:1px solid #e3e7ee}
@@ -53,8 +54,9 @@ li{margin:4px 0}
 
 def render(facts: dict) -> str:
     m = facts["model"]
-    sections = [_header(facts), _purpose(facts), _data(facts), _metrics(facts), _charts(facts), _tiers(facts),
-                _profile(facts), _drivers(facts), _quality(facts), _drift(facts), _caveats(facts)]
+    sections = [_header(facts), _small_data(facts), _purpose(facts), _data(facts), _metrics(facts),
+                _charts(facts), _tiers(facts), _profile(facts), _drivers(facts), _quality(facts),
+                _drift(facts), _caveats(facts)]
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Model card: '
             f'{_e(m["name"])} v{_e(m["version"])}</title><style>{CSS}</style></head><body><main>\n'
             + "\n".join(sections) + "\n</main></body></html>\n")
@@ -97,8 +99,8 @@ def _missing(what: str) -> str:
     return f'<p class="note">Not available: {_e(what)} was not produced by this run.</p>'
 
 
-def _pct(x: float) -> str:
-    return f"{x:.1%}"
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1%}"  # None: an empty tier has no mean
 
 
 def _header(f: dict) -> str:
@@ -111,6 +113,19 @@ def _header(f: dict) -> str:
             f"({_e(m['tracking_uri'])}){_e(commit)}</p>"
             f'<div class="decision {"champion" if d["promote"] else "challenger"}">{verdict}: '
             f"{_e(d['reason'])}.</div>")
+
+
+def _small_data(f: dict) -> str:
+    """The small-data warning, at the top: what the run did about it and how to read its figures."""
+    s = f["train_summary"]
+    if not s["small_data"]:
+        return ""
+    return (f'<div class="decision small"><b>Small data: {s["closed_deals"]["won"]:,} won and '
+            f'{s["closed_deals"]["lost"]:,} lost deals</b>, fewer than the {s["small_data_deals"]:,} of each '
+            "that commercial tools ask for. This run used stronger regularisation "
+            f"(train.small_data_classifier), and its metrics are pooled over {len(s['cv'])} chronological "
+            "folds (each fold's model learned only from older deals) with 95% bootstrap intervals. Treat every "
+            "figure, and the ICP segments, as uncertain: read the intervals, not the points.</div>")
 
 
 def _purpose(f: dict) -> str:
@@ -143,18 +158,33 @@ def _data(f: dict) -> str:
                else "") + ".</p>")
 
 
+def _value(m: dict, key: str) -> str:
+    """A metric with its 95% interval when evaluate computed one."""
+    ci = f" ({m[key + '_ci_low']:.3f}–{m[key + '_ci_high']:.3f})" if key + "_ci_low" in m else ""
+    return f"{m[key]:.3f}{ci}"
+
+
 def _metrics(f: dict) -> str:
     metrics, champ, d = f["metrics"], f["champion_metrics"], f["decision"]
-    methods = [m for m in ("model", "logistic", "checklist", "oracle") if m in metrics]
-    headers = ["holdout metric", *methods] + ([f"champion v{d['champion']}"] if champ else []) + ["meaning"]
-    rows = [[label, *(f"{metrics[m][key]:.3f}" for m in methods)]
-            + ([f"{champ[key]:.3f}" if key in champ else "–"] if champ else []) + [meaning]
-            for key, label, meaning in METRICS if key in metrics["model"]]
     h = metrics["holdout"]
-    text = (f"<p>On the {h['deals']:,} newest deals ({h['wins']:,} won), created {_e(h['from'])} to "
-            f"{_e(h['to'])}. The logistic regression and the checklist (one point each for the hand-made ICP "
+    cv = h["evaluation"] == "chronological_cv"
+    methods = [m for m in ("model", "logistic", "checklist", "oracle") if m in metrics]
+    champion = [f"champion v{d['champion']}"] if champ else []
+    headers = ["metric (95% interval)", *methods, *champion, "meaning"]
+    rows = [[label, *(_value(metrics[m], key) for m in methods)]
+            + ([_value(champ, key) if key in champ else "–"] if champ else []) + [meaning]
+            for key, label, meaning in METRICS if key in metrics["model"]]
+    where = (f"the {h['deals']:,} deals ({h['wins']:,} won) of {h['folds']} chronological test blocks, "
+             f"created {_e(h['from'])} to {_e(h['to'])}, pooled: each block predicted by a model and "
+             "baselines trained only on the deals before it" if cv else
+             f"the {h['deals']:,} newest deals ({h['wins']:,} won), created {_e(h['from'])} to {_e(h['to'])}")
+    text = (f"<p>On {where}. The logistic regression and the checklist (one point each for the hand-made ICP "
             "rules) are what the model must beat; the oracle knows the true win probabilities (demo world "
             "only).</p>")
+    if any(f"{key}_ci_low" in metrics["model"] for key, _, _ in METRICS):
+        text += (f"<p>In brackets: 95% bootstrap intervals ({f['params'].evaluate.bootstrap:,} resamples of "
+                 "these deals), the range the figure could take on another sample of as many deals; where "
+                 "two methods' intervals overlap widely, these deals cannot tell them apart.</p>")
     if "model_vs_oracle" in metrics:
         ratio = metrics["model_vs_oracle"]["ratio_to_oracle"]
         text += (f"<p>The model recovers {_pct(ratio)} of the learnable signal (its ROC AUC above chance "
@@ -164,7 +194,8 @@ def _metrics(f: dict) -> str:
                 None: "input data of unknown origin"}[d.get("same_data")]
         text += f"<p>The champion's figures come from its own run, on {same}.</p>"
     numeric = set(range(1, len(headers) - 1))
-    return "<h2>Holdout metrics against baselines</h2>" + text + _table(headers, rows, numeric)
+    title = "Cross-validated metrics against baselines" if cv else "Holdout metrics against baselines"
+    return f"<h2>{title}</h2>" + text + _table(headers, rows, numeric)
 
 
 def _charts(f: dict) -> str:
@@ -216,7 +247,8 @@ def _profile(f: dict) -> str:
              f"{_pct(s['win_rate'])} ({_pct(s['ci_low'])}–{_pct(s['ci_high'])})", f"{s['lift']:.2f}",
              "–" if s["avg_deal_value"] is None else f"{s['avg_deal_value']:,.0f}"] for s in p["segments"]]
     return (f"<h2>The ICP in plain words</h2><p>{_e(p['summary'])}</p><p class=note>Base win rate "
-            f"{_pct(p['base_win_rate'])} over {p['deals']:,} deals; win rates with 95% intervals.</p>"
+            f"{_pct(p['base_win_rate'])} over {p['deals']:,} deals; win rates with "
+            f"{_e(interval_words(p))}.</p>"
             + _table(["segment", "deals", "won", "win rate (95% interval)", "lift", "average won deal"], rows,
                      {1, 2, 3, 4, 5}))
 
@@ -272,14 +304,7 @@ def _drift(f: dict) -> str:
 
 
 def _caveats(f: dict) -> str:
-    s, d = f["train_summary"]["splits"], f["decision"]
-    wins = sum(x["wins"] for x in s.values())
-    losses = sum(x["deals"] for x in s.values()) - wins
-    notes = []
-    if min(wins, losses) < SMALL_DATA:
-        notes.append(f"Small data: {wins:,} won and {losses:,} lost deals, fewer than the {SMALL_DATA} of "
-                     f"each commercial tools ask for. The holdout has {s['holdout']['wins']:,} wins: "
-                     "differences in the second decimal of its metrics are noise.")
+    d, notes = f["decision"], []
     few = [x for x in (f["profile"] or {}).get("segments", []) if x["uncertain"]]
     if few:
         notes.append(f"{len(few)} ICP segment(s) rest on few deals (marked): read their win rates with the "

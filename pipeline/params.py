@@ -29,6 +29,7 @@ class Ingest:
     source: str
     out: str
     max_reject_share: float
+    mapping: str = ""  # a mapping file (docs/bring_your_own_data.md); "" when source is named as the contract
 
 
 FAMILIES = ("firmographic", "technographic", "behaviour", "intent", "triggers", "relationship")
@@ -61,12 +62,21 @@ class Train:
     calibration: str
     classifier: dict
     value: dict
+    small_data_deals: int
+    small_data_classifier: dict
+    cv_folds: int
 
     def __post_init__(self):
         if self.calibration not in ("isotonic", "sigmoid"):
             raise ValueError(f"params.yaml: train.calibration must be isotonic or sigmoid, not {self.calibration!r}")
         if set(self.split) != {"train", "validation", "holdout"} or abs(sum(self.split.values()) - 1) > 1e-9:
             raise ValueError("params.yaml: train.split needs train, validation and holdout fractions summing to 1")
+        unknown = set(self.small_data_classifier) - set(self.classifier)
+        if unknown:
+            raise ValueError(f"params.yaml: train.small_data_classifier overrides keys of train.classifier; "
+                             f"{sorted(unknown)} are not among them")
+        if self.cv_folds < 2:
+            raise ValueError("params.yaml: train.cv_folds must be at least 2")
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,8 @@ class Evaluate:
     out: str
     truth: str
     ece_bins: int
+    bootstrap: int
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,7 @@ class Explain:
     profile_depth: int
     profile_min_deals: int
     few_deals: int
+    bootstrap: int
 
 
 @dataclass(frozen=True)
@@ -137,9 +150,29 @@ def _section(cls, raw: dict, name: str):
     return cls(**raw)
 
 
-def load(path: str | Path = "params.yaml") -> Params:
+def load(path: str | Path = "params.yaml", overrides: dict | None = None) -> Params:
+    """params.yaml with `overrides` ({"score.include_open": True, ...}, like `dvc exp run -S`) applied."""
     raw = yaml.safe_load(Path(path).read_text())
+    for key, value in (overrides or {}).items():
+        *parents, leaf = key.split(".")
+        node = raw
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict) or not parents:
+                raise ValueError(f"cannot set {key!r}: write section.key=value, as params.yaml nests them")
+        node[leaf] = value
     return Params(**{f.name: _section(f.type, raw.get(f.name) or {}, f.name) for f in fields(Params)})
+
+
+def flatten(tree: dict, prefix: str = "") -> dict:
+    """{"a": {"b": 1}} -> {"a.b": 1}: for `load(overrides=...)`, and MLflow params and metrics are flat."""
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def rooted(p: Params, root: str | Path, seed: int | None = None) -> Params:

@@ -2,7 +2,8 @@
 
 `python -m pipeline.report` reads params.yaml and what the stages before it wrote. It logs one run in
 experiment `report.experiment`: every param (flattened), tags (git commit, DVC experiment, md5 of the input
-data from dvc.lock, data window and counts), every holdout metric, and as artifacts the plots, SHAP charts,
+data from dvc.lock, data window and counts, data.small_data), every numeric metric of metrics.json (with
+their bootstrap intervals, e.g. model.roc_auc_ci_low), and as artifacts the plots, SHAP charts,
 ICP profile, target list, drift reference, promotion decision and the model card. It logs the model as an
 MLflow pyfunc (pipeline/pyfunc.py), registers it as `report.registered_model`, applies the promotion rule
 (pipeline/registry.py) and writes `report.out`. MLflow: MLFLOW_TRACKING_URI, else sqlite:///mlflow.db at the
@@ -13,6 +14,7 @@ import json
 import os
 import subprocess
 import time
+from dataclasses import asdict
 from importlib.metadata import version
 from pathlib import Path
 
@@ -42,17 +44,6 @@ REQUIREMENTS = ("mlflow", "lightgbm", "numpy", "pandas", "pyarrow", "scikit-lear
 REFERENCE = "drift_reference.json"
 
 
-def flatten(tree: dict, prefix: str = "") -> dict:
-    """{"a": {"b": 1}} -> {"a.b": 1}: MLflow params and metrics are flat."""
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def read_json(path: str | Path) -> dict | None:
     path = Path(path)
     return json.loads(path.read_text()) if path.exists() else None
@@ -79,6 +70,7 @@ def run_tags(p: P.Params, summary: dict, meta: dict, targets: dict | None, deal_
     tags = {"data.window": f"{splits['train']['from']} to {splits['holdout']['to']}", "data.deals": deals,
             "data.won": wins, "data.lost": deals - wins, "data.deal_accounts": deal_accounts,
             "data.accounts": meta["rows"]["score"], "data.score_as_of": meta["score_as_of"],
+            "data.small_data": summary["small_data"],
             **({"data.universe": targets["universe"]} if targets else {}),
             **{f"data.md5.{path}": md5 for path, md5 in
                data_hashes("dvc.lock", {p.ingest.source, p.ingest.out, p.features.out}).items()}}
@@ -145,9 +137,9 @@ def drift_rows(p: P.Params, reference: dict, importance: dict | None, spec: dict
 def log_contents(p: P.Params, metrics: dict, tags: dict, reference: dict) -> None:
     """Params, tags, metrics and the files of the stages before, into the active run (explain and score
     outputs when they exist)."""
-    mlflow.log_params(flatten(yaml.safe_load(Path("params.yaml").read_text())))
+    mlflow.log_params(P.flatten(asdict(p)))  # the params in effect (`icp run` overrides some)
     mlflow.set_tags(tags)
-    mlflow.log_metrics({k: v for k, v in flatten(metrics).items() if isinstance(v, int | float)})
+    mlflow.log_metrics({k: v for k, v in P.flatten(metrics).items() if isinstance(v, int | float)})
     for path, folder in [(Path(p.evaluate.out) / "plots", "plots"), (Path(p.explain.out), "explain"),
                          (Path(f"{p.explain.profile}.md"), "profile"),
                          (Path(f"{p.explain.profile}.json"), "profile"),

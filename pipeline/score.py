@@ -16,12 +16,16 @@ import pyarrow.parquet as pq
 from models.bundle import predict
 from models.explain import as_seen, contributions
 from models.reasons import REASONS, explain_rows
-from models.targets import rank, tier_table, tiers
+from models.targets import open_deals, rank, tier_table, tiers
 from pipeline import params as P
 from pipeline.featurize import products
 from pipeline.io import new_folder, say, to_json
 from pipeline.lists import COLUMNS, write_lists
 from pipeline.train import load_bundle
+# open_deals.csv, in order (docs/outputs.md describes every column)
+OPEN_DEAL_COLUMNS = ["opportunity_id", "account_id", "name", "type", "created_date", "days_open", "amount",
+                     "predicted_value", "deal_value", "p_win", "expected_value", "account_rank", "account_tier",
+                     "reason_1"]
 KEPT = {"firm_strategic": "strategic", "firm_industry": "industry", "firm_employees": "employees",
         "firm_country": "country"}
 
@@ -44,9 +48,27 @@ def universe(frame: pd.DataFrame, cfg: P.Score) -> pd.Series:
 
 def _scored(chunk: pd.DataFrame, bundle) -> pd.DataFrame:
     pred = predict(bundle, chunk).rename(columns={"amount": "predicted_value"})
-    kept = chunk.reindex(columns=["account_id", "as_of", "customer", "open_opportunity", *KEPT]).rename(columns=KEPT)
+    kept = chunk.reindex(columns=["account_id", "as_of", "customer", "open_opportunity", "in_universe", *KEPT])
+    kept = kept.rename(columns=KEPT)
     kept["strategic"] = kept["strategic"].fillna(0).astype(bool)
     return pd.concat([kept, pred], axis=1)
+
+
+def _open_deals(interim: str | Path, features: str | Path, scored: pd.DataFrame, targets: pd.DataFrame,
+                as_of: str) -> pd.DataFrame:
+    """The open deals of the modelled types created before as_of, with their account's score and place."""
+    types = json.loads((Path(features) / "features.json").read_text())["opportunity_types"]
+    o = pd.read_parquet(Path(interim) / "opportunities.parquet",
+                        columns=["opportunity_id", "account_id", "created_date", "stage", "type", "amount"])
+    o = o[(o["stage"] == "open") & o["type"].isin(types) & (o["created_date"] < pd.Timestamp(as_of))]
+    place = targets[["account_id", "name", "rank", "tier", "reason_1"]].rename(
+        columns={"rank": "account_rank", "tier": "account_tier"})
+    accounts = scored[["account_id", "p_win", "predicted_value"]].merge(place, on="account_id", how="left")
+    deals = open_deals(o.drop(columns="stage"), accounts)
+    deals["days_open"] = (pd.Timestamp(as_of) - deals["created_date"]).dt.days
+    deals["created_date"] = deals["created_date"].dt.strftime("%Y-%m-%d")
+    deals = deals[OPEN_DEAL_COLUMNS].astype({"account_rank": "Int64", "account_tier": "Int64"})
+    return deals.round({"p_win": 6, "predicted_value": 2, "deal_value": 2, "expected_value": 2})
 
 
 def top_table(targets: pd.DataFrame, n: int = 10) -> str:
@@ -68,15 +90,17 @@ def run(cfg: P.Score, features: str | Path, model: str | Path, interim: str | Pa
     parts, seen = [], 0
     for chunk in chunks(path, cfg.chunk_size):
         seen += len(chunk)
-        kept = chunk[universe(chunk, cfg)]
+        chunk["in_universe"] = universe(chunk, cfg)
+        kept = chunk[chunk["in_universe"] | chunk["open_opportunity"].astype(bool)]  # open deals are listed too
         if len(kept):
             parts.append(_scored(kept, bundle))
         rate = seen / max(time.perf_counter() - start, 1e-9)
-        log(f"score: {seen:,}/{total:,} accounts read, {sum(map(len, parts)):,} in the universe ({rate:,.0f}/s)")
-    if not parts:  # only chunks with prospects are kept
+        log(f"score: {seen:,}/{total:,} accounts read ({rate:,.0f}/s)")
+    scored = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["in_universe"])
+    if not scored["in_universe"].any():
         raise SystemExit(f"score: no account of {path} is in the scoring universe (include_customers="
                          f"{cfg.include_customers}, include_open={cfg.include_open})")
-    ranked = rank(pd.concat(parts, ignore_index=True))
+    ranked = rank(scored[scored["in_universe"].astype(bool)].drop(columns="in_universe"))
     ranked["tier"] = tiers(ranked["p_win"], cfg.tier1_size, cfg.tier2_size, cfg.tier3_size, cfg.tier3_min_p_win)
 
     wanted = set(ranked["account_id"] if cfg.reasons_for_all else ranked.loc[ranked["tier"] <= 3, "account_id"])
@@ -97,21 +121,23 @@ def run(cfg: P.Score, features: str | Path, model: str | Path, interim: str | Pa
     targets = targets[COLUMNS]
 
     as_of = targets["as_of"].iloc[0]
+    deals = _open_deals(interim, features, scored, targets, as_of)
     elapsed = time.perf_counter() - start
     summary = {"as_of": as_of, "read": total, "universe": len(targets), "tiers": tier_table(targets),
-               "explained": len(explained)}  # no timings: same inputs, same bytes
+               "explained": len(explained), "open_deals": len(deals)}  # no timings: same inputs, same bytes
     with new_folder(cfg.out) as tmp:
         summary["files"] = write_lists(targets, tmp, cfg.list_rows_per_tier, f"Target accounts as of {as_of}")
+        deals.to_csv(tmp / "open_deals.csv", index=False, lineterminator="\n")
         (tmp / "summary.json").write_text(to_json(summary))
     counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
-    log(f"score: wrote {cfg.out}/target_accounts.csv, .xlsx, .html and summary.json: {len(targets):,} accounts "
-        f"({counts}) in {time.perf_counter() - start:.1f}s ({total / elapsed:,.0f} accounts/s)")
+    log(f"score: wrote {cfg.out}/target_accounts.csv, .xlsx, .html, open_deals.csv and summary.json: "
+        f"{len(targets):,} accounts ({counts}), {len(deals):,} open deals in {time.perf_counter() - start:.1f}s ({total / elapsed:,.0f} accounts/s)")
     return summary
 
 
-def show(n: int = 10) -> str:
-    """The console view of the last scoring run: top `n` accounts, tier counts and the files."""
-    out = Path(P.load().score.out)
+def show(n: int = 10, out: str | Path | None = None) -> str:
+    """The console view of the last scoring run into `out` (score.out): top `n` accounts, tier counts, files."""
+    out = Path(out or P.load().score.out)
     if not (out / "summary.json").exists():
         raise SystemExit(f"no target list in {out}: run `make run` (or `dvc repro score`) first")
     summary = json.loads((out / "summary.json").read_text())

@@ -173,6 +173,7 @@ def _ingest(tmp_path, edits=(), **kw):
 
 
 GONE = "account_id {} is not in accounts (its row there was rejected)"
+TOMORROW = f"{pd.Timestamp.now('UTC').tz_convert(None).normalize() + pd.Timedelta(days=1):%Y-%m-%d}"
 OPPS = "opportunities"
 CASES = {
     "clean input": ([], []),
@@ -228,6 +229,25 @@ CASES = {
         [("accounts", 2, "parent_account_id", "ACC-7")],
         [("accounts", 2, "parent_account_id", "ACC-7",
           "parent_account_id ACC-7 is not in accounts: cleared, row kept")]),
+    "date in the future": (
+        [(OPPS, 2, "created_date", "2199-01-01")],
+        [(OPPS, 2, "created_date", "2199-01-01", f"date 2199-01-01 is in the future (after {TOMORROW})")]),
+    "open deal's expected close date is cleared": (
+        [(OPPS, 3, "close_date", "2024-09-01")],
+        [(OPPS, 3, "close_date", "2024-09-01",
+          "open deal's close_date is the date it is expected to close, not an outcome: cleared, row kept")]),
+    "empty opportunity_id": (
+        [(OPPS, 1, "opportunity_id", " ")],
+        [(OPPS, 1, "opportunity_id", " ", "opportunity_id is empty")]),
+    "no employees": (
+        [("accounts", 1, "employees", "0")],
+        [("accounts", 1, "employees", "0", "employees 0 is less than 1"),
+         ("accounts", 2, "parent_account_id", "ACC-1", GONE.format("ACC-1").replace("account_id", "parent_account_id")
+          + ": cleared, row kept")]
+        + [(t, 1, "account_id", "ACC-1", GONE.format("ACC-1"))
+           for t in (OPPS, "snapshots", "intent", "contacts", "activities")]),
+    "account without a domain is kept, never merged": (
+        [("accounts", 1, "domain", ""), ("accounts", 2, "domain", "")], []),
     "unknown contact is cleared": (
         [("activities", 1, "contact_id", "CON-9")],
         [("activities", 1, "contact_id", "CON-9", "contact_id CON-9 is not in contacts: cleared, row kept")]),
@@ -315,7 +335,8 @@ def test_merge_keeps_the_most_complete_row_then_the_smallest_id():
         {"duplicate_account_id": "D", "kept_account_id": "C", "domain": "y.com"}]
 
 
-@pytest.mark.parametrize("case", ["missing column", "missing file", "unreadable file", "no rows"])
+@pytest.mark.parametrize("case", ["missing column", "missing file", "unreadable file", "no rows", "empty file",
+                                  "no closed deals"])
 def test_unusable_input_is_fatal_with_file_and_column(tmp_path, case):
     raw = _source(tmp_path / "raw", drop=[OPPS] if case == "missing file" else ())
     opps = raw / "opportunities.csv"
@@ -325,12 +346,18 @@ def test_unusable_input_is_fatal_with_file_and_column(tmp_path, case):
         opps.write_text(opps.read_text() + "OPP-4,ACC-1,2024-01-01,,open,,expansion,,surplus\n")
     elif case == "no rows":
         opps.write_text(opps.read_text().splitlines()[0] + "\n")
+    elif case == "empty file":
+        opps.write_bytes(b"")
+    elif case == "no closed deals":
+        opps.write_text(opps.read_text().replace(",won,", ",open,").replace(",lost,", ",open,"))
     with pytest.raises(ContractError) as e:
         stage.run(raw, tmp_path / "interim", 1.0, **QUIET)
     message = str(e.value)
     assert (str(raw) if case == "missing file" else str(opps)) in message and OPPS in message
-    if case == "missing column":
-        assert "'stage'" in message
+    expected = {"missing column": "missing column 'stage'", "unreadable file": "Expected 8 fields in line 5",
+                "no rows": "no data rows", "empty file": "cannot read it",
+                "no closed deals": "column stage has no won or lost deal to learn from (kept rows: open (3))"}
+    assert expected.get(case, "no opportunities.csv") in message
 
 
 def test_too_many_rejects_stops_naming_file_column_row_and_value(tmp_path, monkeypatch, capsys):

@@ -89,11 +89,15 @@ def card_facts(**overrides) -> dict:
                   "tracking_uri": "sqlite:///mlflow.db", "commit": "0123456789abcdef"},
         "decision": {**decide("roc_auc", 0.005, 0.702, "1", 0.70), "version": "2", "same_data": True},
         "champion_metrics": {**metric, "roc_auc": 0.70}, "params": P.load(ROOT / "params.yaml"),
-        "train_summary": {"splits": {"train": split, "validation": split, "holdout": split}},
+        "train_summary": {"small_data": True, "closed_deals": {"won": 45, "lost": 135},
+                          "small_data_deals": 200, "cv": [{}] * 5,
+                          "splits": {"train": split, "validation": split, "holdout": split}},
         "features": {"score_as_of": "2024-07-01", "rows": {"train": 180, "score": 900}, "features": [{}] * 12,
                      "families": ["firmographic"], "dropped_families": ["intent"]},
-        "metrics": {"holdout": {**split, "tier1_k": 50, "tier1_2_k": 60}, "model": metric, "logistic": metric,
-                    "checklist": metric},
+        "metrics": {"holdout": {**split, "evaluation": "chronological_cv", "folds": 5, "tier1_k": 50,
+                                "tier1_2_k": 60},
+                    "model": {**metric, "roc_auc_ci_low": 0.6412, "roc_auc_ci_high": 0.7788},
+                    "logistic": metric, "checklist": metric},
         "plots": {"gains": pd.DataFrame({"share_of_deals": grid, "model": grid ** 0.5, "oracle": np.nan,
                                          "random": grid}),
                   "calibration": pd.DataFrame({"predicted": grid, "observed": grid, "perfect": grid})},
@@ -115,9 +119,26 @@ def test_model_card_is_self_contained_and_honest_about_what_it_lacks():
     assert "champion v1" in page and "v2 is the <b>challenger</b>" in page
     for lacking in ("the target-account list", "the ICP profile", "the SHAP importance"):
         assert f"Not available: {lacking}" in page
-    assert "Small data: 45 won and 135 lost deals" in page  # the holdout is 15 wins: the caveat says so
+    assert "Small data: 45 won and 135 lost deals" in page  # 45 wins in all: the warning says so
     assert "firm_employees shifted strongly" in page and "large shift" in page
     assert "duplicate of … (same domain …): merged into it" in page
+
+
+def test_model_card_warns_of_small_data_first_and_shows_the_metric_intervals():
+    page = render(card_facts())
+    warning = page.index('<div class="decision small"><b>Small data: 45 won and 135 lost deals</b>')
+    assert warning < page.index("<h2>What it predicts")  # at the top, not among the caveats
+    assert "pooled over 5 chronological folds" in page[warning:page.index("</div>", warning)]
+    assert "<h2>Cross-validated metrics against baselines</h2>" in page and "Holdout metrics" not in page
+    assert "<td class=n>0.710 (0.641–0.779)</td>" in page  # the model's ROC AUC with its interval
+    assert "<td class=n>0.710</td>" in page  # a baseline without one
+    assert "1,000 resamples" in page
+
+    split = card_facts()["metrics"]["holdout"]
+    normal = render(card_facts(train_summary={**card_facts()["train_summary"], "small_data": False},
+                               metrics={**card_facts()["metrics"],
+                                        "holdout": {**split, "evaluation": "chronological_holdout"}}))
+    assert "Small data" not in normal and "<h2>Holdout metrics against baselines</h2>" in normal
 
 
 def test_model_card_shows_tiers_profile_and_drivers_in_the_lead_formats():
@@ -125,6 +146,7 @@ def test_model_card_shows_tiers_profile_and_drivers_in_the_lead_formats():
              for t, n, w, v, m in [(1, 50, 30.5, 600000.0, 0.61), (2, 200, 80.0, 1500000.0, 0.4),
                                    (3, 1000, 300.0, 5000000.0, 0.3), (4, 8000, 900.0, 9000000.0, 0.11)]]
     profile = {"base_win_rate": 0.25, "deals": 180, "summary": "Mid-size software companies win most.",
+               "interval": "wilson", "resamples": 0,
                "segments": [{"rule": "employees 200 to 2,000", "deals": 40, "wins": 20, "win_rate": 0.5,
                              "ci_low": 0.35, "ci_high": 0.65, "lift": 2.0, "avg_deal_value": 12000.0,
                              "uncertain": True}]}

@@ -21,7 +21,8 @@ FILES = ("classifier.txt", "value_model.txt", "calibration.json", "feature_spec.
 
 def _train_params(out, calibration="isotonic") -> P.Train:
     return P.Train(out=str(out), seed=7, split={"train": 0.6, "validation": 0.2, "holdout": 0.2},
-                   calibration=calibration, classifier=SMALL, value=SMALL)
+                   calibration=calibration, classifier=SMALL, value=SMALL, small_data_deals=200,
+                   small_data_classifier={"num_leaves": 4}, cv_folds=5)
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +54,8 @@ def test_train_writes_the_bundle_with_a_chronological_summary(world, trained):
     assert s["train"]["to"] < summary["boundaries"]["validation"] <= s["validation"]["from"]
     assert s["validation"]["to"] < summary["boundaries"]["holdout"] <= s["holdout"]["from"]
     assert sum(v["deals"] for v in s.values()) == 3000
+    assert summary["small_data"] is False and sum(summary["closed_deals"].values()) == 3000
+    assert "cv" not in summary and not any("WARNING" in m for m in messages)
     assert json.loads((world / "model" / "train_summary.json").read_text()) == summary
     spec = json.loads((world / "model" / "feature_spec.json").read_text())
     assert [f["name"] for f in spec["features"]] == [f["name"] for f in FEATURES]
@@ -86,7 +89,8 @@ def test_sigmoid_calibration_trains(world, tmp_path):
 @pytest.mark.parametrize("with_truth", [True, False])
 def test_evaluate_writes_metrics_and_plots(world, trained, with_truth):
     out = world / f"reports_{with_truth}"
-    cfg = P.Evaluate(out=str(out), truth=str(world / "truth") if with_truth else "", ece_bins=10)
+    cfg = P.Evaluate(out=str(out), truth=str(world / "truth") if with_truth else "", ece_bins=10,
+                     bootstrap=1000, seed=7)
     messages = []
     metrics = evaluate(cfg, TIERS, world / "features",
                        world / "model", log=messages.append)
@@ -94,9 +98,16 @@ def test_evaluate_writes_metrics_and_plots(world, trained, with_truth):
     assert metrics["holdout"]["deals"] == trained[0]["splits"]["holdout"]["deals"]
     methods = ["model", "logistic", "checklist"] + (["oracle"] if with_truth else [])
     assert [k for k in metrics if k not in ("holdout", "model_vs_oracle")] == methods
+    assert metrics["holdout"]["evaluation"] == "chronological_holdout"
     for m in methods:
         assert 0.5 < metrics[m]["roc_auc"] <= 1 and 0 <= metrics[m]["value_captured_at_tier1_2"] <= 1
         assert all(v == round(v, 6) for v in metrics[m].values())
+        for key in ("roc_auc", "pr_auc", "brier", "top_decile_lift"):  # the intervals, always
+            assert metrics[m][f"{key}_ci_low"] <= metrics[m][key] <= metrics[m][f"{key}_ci_high"]
+    model = metrics["model"]
+    ci = f"(95% CI {model['roc_auc_ci_low']:.2f}-{model['roc_auc_ci_high']:.2f})"
+    said = f"ROC AUC {model['roc_auc']:.3f} {ci}"
+    assert said in next(m for m in messages if m.startswith("evaluate: model"))
     assert metrics["model"]["roc_auc"] > metrics["checklist"]["roc_auc"] - 0.05
     assert ("model_vs_oracle" in metrics) == with_truth
     if with_truth:
@@ -122,5 +133,5 @@ def test_evaluate_refuses_features_changed_since_training(world, trained, tmp_pa
     deals = pd.read_parquet(world / "features" / "train.parquet")
     deals.iloc[:-50].to_parquet(features / "train.parquet")
     with pytest.raises(ValueError, match="retrain"):
-        evaluate(P.Evaluate(out=str(tmp_path / "r"), truth="", ece_bins=10), TIERS, features,
-                 world / "model", log=lambda m: None)
+        evaluate(P.Evaluate(out=str(tmp_path / "r"), truth="", ece_bins=10, bootstrap=0, seed=7), TIERS,
+                 features, world / "model", log=lambda m: None)

@@ -1,0 +1,229 @@
+"""`icp init --from DIR`: a starter mapping file guessed from an export's headers and values.
+
+Each file goes to the contract table whose columns its headers name best (contract names, then Salesforce and
+HubSpot names, then common spreadsheet names; `AccountId`, `account_id` and `Account ID` are one name). Stage
+and type values are guessed from the values the file holds. Every guess is written with a `# guess` comment, so
+the user knows what to review; what could not be guessed is written as a comment saying what to fill in.
+"""
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from features.contract import DOMAIN_KEY, SCHEMAS, TABLES
+from features.mapping import MappingError, contract_columns
+from pipeline import readers
+
+SAMPLE_ROWS = 20_000  # rows read per file to guess values and date formats
+
+# Other names of contract columns as _key() spells them (the contract name itself always counts): a table's own
+# id first, then names any table may use.
+OWN_ID = {"accounts": "account_id", "opportunities": "opportunity_id", "contacts": "contact_id"}
+ID_ALIASES = ["id", "record id", "hs object id"]
+ALIASES = {
+    "account_id": ["accountid", "company id", "associated company id", "associated company", "account"],
+    "opportunity_id": ["deal id"],
+    "name": ["account name", "company name", "company"],
+    "domain": ["website", "company domain name", "web domain", "url"],
+    "industry": ["sector", "vertical"],
+    "employees": ["number of employees", "numberofemployees", "employee count", "headcount"],
+    "annual_revenue": ["annualrevenue", "revenue"],
+    "founded_year": ["year started", "yearstarted", "year founded", "founded", "year established"],
+    "country": ["billing country", "billingcountry", "hq country", "office location"],
+    "region": ["sales region", "territory"],
+    "ownership": ["ownership type"],
+    "funding_stage": ["latest funding stage"],
+    "parent_account_id": ["parent id", "parentid", "parent company id", "hs parent company id", "subsidiary of"],
+    "employee_growth_1y": ["employee growth", "headcount growth"],
+    "snapshot_date": ["last modified date", "lastmodifieddate", "hs lastmodifieddate", "export date"],
+    "created_date": ["createddate", "createdate", "create date", "engage date"],
+    "close_date": ["closedate"],
+    "stage": ["stage name", "stagename", "dealstage", "deal stage"],
+    "amount": ["deal amount"],
+    "type": ["deal type", "dealtype", "opportunity type"],
+    "lead_source": ["leadsource", "source", "original source", "hs analytics source"],
+    "title": ["job title", "jobtitle"],
+    "seniority": ["seniority level"],
+}
+DOMAIN_ALIASES = ["domain", "website", "company domain", "company website", "url"]
+FILE_HINTS = {"accounts": ("account", "compan"), "opportunities": ("opportunit", "deal", "pipeline"),
+              "contacts": ("contact", "people", "person"), "snapshots": ("snapshot", "history"),
+              "technographics": ("techno", "tech"), "activities": ("activit", "engagement"),
+              "intent": ("intent",), "triggers": ("trigger", "news", "signal")}
+DATE_FORMATS = ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d")
+
+
+def _key(header: str) -> str:
+    """`AccountId`, `account_id`, `Account ID` and `Account_Id__c` all as 'account id'."""
+    text = re.sub(r"__c$", "", str(header).strip())
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def _names(table: str, column: str) -> list[str]:
+    if column == DOMAIN_KEY:
+        return DOMAIN_ALIASES
+    own = ID_ALIASES if OWN_ID.get(table) == column else []
+    return [_key(column), *own, *ALIASES.get(column, [])]
+
+
+def match_columns(table: str, headers: list[str]) -> dict[str, str]:
+    """Contract column -> header, each header used once; contract names win over aliases, earlier aliases over
+    later ones."""
+    by_key = {}
+    for h in headers:
+        by_key.setdefault(_key(h), h)
+    found, used = {}, set()
+    wanted = contract_columns(table)
+    for rank in range(max(len(_names(table, c)) for c in wanted)):
+        for column in wanted:
+            names = _names(table, column)
+            header = by_key.get(names[rank]) if column not in found and rank < len(names) else None
+            if header is not None and header not in used:
+                found[column] = header
+                used.add(header)
+    if DOMAIN_KEY in found and "account_id" in found:
+        del found[DOMAIN_KEY]
+    return {c: found[c] for c in wanted if c in found}  # in contract order, for reading
+
+
+def assign_tables(headers: dict[str, list[str]]) -> dict[str, str]:
+    """Table -> file: each file to the table whose columns it names most (file names break ties)."""
+    scores = []
+    for file, cols in headers.items():
+        stem = Path(file).stem.lower()
+        for table in TABLES:
+            matched = match_columns(table, cols)
+            share = len(matched) / len(SCHEMAS[table].columns)
+            hint = any(h in stem for h in FILE_HINTS.get(table, ())) or stem == table
+            if len(matched) >= 2:
+                scores.append((share + 0.5 * hint, file, table))
+    chosen, files = {}, set()
+    for _, file, table in sorted(scores, reverse=True):
+        if table not in chosen and file not in files:
+            chosen[table], files = file, files | {file}
+    return chosen
+
+
+def stage_values(values: pd.Series) -> dict[str, str]:
+    """won / lost / open from each stage label: 'Closed Won', 'closedwon', 'Won' are won."""
+    out = {}
+    for v in sorted(values.dropna().astype("str").str.strip().unique()):
+        key = _key(v).replace(" ", "")
+        out[v] = "won" if "won" in key else "lost" if "lost" in key else "open"
+    return out
+
+
+def type_values(values: pd.Series) -> dict[str, str]:
+    out = {}
+    for v in sorted(values.dropna().astype("str").str.strip().unique()):
+        key = _key(v)
+        out[v] = ("renewal" if "renew" in key else
+                  "expansion" if any(w in key for w in ("expan", "upsell", "upgrade", "existing", "cross")) else
+                  "new business")
+    return out
+
+
+def date_format(frame: pd.DataFrame, columns: list[str]) -> str | None:
+    """None when the dates read as ISO 8601, else the first common format every given date fits."""
+    text = pd.concat([frame[c].dropna().astype("str").str.strip() for c in columns]) if columns else pd.Series()
+    text = text[text != ""]
+    if text.empty or pd.to_datetime(text, format="ISO8601", errors="coerce").notna().all():
+        return None
+    for fmt in DATE_FORMATS:
+        if pd.to_datetime(text, format=fmt, errors="coerce").notna().all():
+            return fmt
+    return None
+
+
+def guess(source: str | Path) -> tuple[dict, list[str]]:
+    """The mapping guessed for the files of `source`, and notes on what to review or fill in."""
+    source = Path(source)
+    paths = sorted(p for p in source.iterdir() if p.suffix.lower() in readers.READABLE) if source.is_dir() else []
+    if not paths:
+        raise MappingError(f"{source}: no CSV, Parquet or Excel file to map")
+    samples = {p.name: next(readers.chunks(p, SAMPLE_ROWS)) for p in paths}
+    chosen = assign_tables({f: list(map(str, df.columns)) for f, df in samples.items()})
+    notes = [f"{f}: not mapped (no contract table recognised in its columns)" for f in samples
+             if f not in chosen.values()]
+    tables = {}
+    for table in (t for t in TABLES if t in chosen):
+        frame = samples[chosen[table]]
+        if table == "opportunities":  # every stage and type value, not only the sample's
+            frame = readers.read(source / chosen[table])
+        columns = match_columns(table, list(map(str, frame.columns)))
+        if table == "accounts" and "name" not in columns and "account_id" in columns:
+            columns["name"] = columns["account_id"]  # an export keyed by company name
+        spec = {"file": chosen[table], "columns": columns}
+        values = {}
+        if table == "opportunities" and "stage" in columns:
+            values[columns["stage"]] = stage_values(frame[columns["stage"]])
+        if table == "opportunities" and "type" in columns:
+            values[columns["type"]] = type_values(frame[columns["type"]])
+        if values:
+            spec["values"] = values
+        dates = [columns[c] for c, col in SCHEMAS[table].columns.items()
+                 if c in columns and str(col.dtype).startswith("datetime")]
+        if fmt := date_format(frame, dates):
+            spec["date_format"] = fmt
+        if table == "opportunities" and "type" not in columns:
+            spec["defaults"] = {"type": "new business"}
+            notes.append("opportunities.type: no column gives it; every deal counts as new business")
+        if table == "accounts" and "snapshot_date" not in columns:
+            exported = dt.date.fromtimestamp((source / chosen[table]).stat().st_mtime).isoformat()
+            spec["defaults"] = {"snapshot_date": exported}
+            notes.append(f"accounts.snapshot_date: no column gives it; set to the file's date {exported}, so "
+                         f"firmographics count for scoring only. Set the date they were measured if older.")
+        required = [c for c, col in SCHEMAS[table].columns.items() if not col.nullable and c not in columns
+                    and c not in spec.get("defaults", {}) and c not in ("is_customer", "customer_since")
+                    and not (c == "account_id" and DOMAIN_KEY in columns)]
+        notes += [f"{table}.{c}: required, and no column looks like it: fill in `columns:` or `defaults:`"
+                  for c in required]
+        tables[table] = spec
+    for table in ("accounts", "opportunities"):
+        if table not in tables:
+            notes.append(f"{table}: required, and no file looks like it: add `tables.{table}`")
+    return {"tables": tables}, notes
+
+
+def _scalar(value) -> str:
+    return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+
+
+def render(mapping: dict, notes: list[str], source: str | Path) -> str:
+    """The mapping as YAML with a `# guess` comment on every guessed line and the notes on top."""
+    lines = [f"# Mapping of {source} onto the data contract, guessed by `icp init` on {dt.date.today()}.",
+             "# Every line marked `# guess` is a guess: review it. docs/bring_your_own_data.md explains each key.",
+             *[f"# TO REVIEW: {n}" for n in notes], "tables:"]
+    for table, spec in mapping["tables"].items():
+        lines += [f"  {table}:", f"    file: {_scalar(spec['file'])}  # guess"]
+        lines.append("    columns:  # contract column: your column")
+        lines += [f"      {c}: {_scalar(h)}  # guess" for c, h in spec["columns"].items()]
+        if spec.get("values"):
+            lines.append("    values:  # your value: the contract's")
+            for col, codes in spec["values"].items():
+                lines.append(f"      {_scalar(col)}:")
+                lines += [f"        {_scalar(k)}: {_scalar(v)}  # guess" for k, v in codes.items()]
+        if spec.get("date_format"):
+            lines.append(f"    date_format: {_scalar(spec['date_format'])}  # guess")
+        if spec.get("defaults"):
+            lines.append("    defaults:")
+            lines += [f"      {c}: {_scalar(v)}  # guess" for c, v in spec["defaults"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_mapping(source: str | Path, out: str | Path, force: bool = False) -> str:
+    out = Path(out)
+    if out.exists() and not force:
+        raise MappingError(f"{out} exists: review and edit it, or pass --force to overwrite it")
+    mapping, notes = guess(source)
+    text = render(mapping, notes, source)
+    if yaml.safe_load(text) != mapping:
+        raise AssertionError("the rendered mapping does not read back as guessed")  # a quoting bug: never ship
+    out.write_text(text, encoding="utf-8")
+    said = "\n".join(f"  {n}" for n in notes) or "  nothing"
+    return (f"wrote {out}: {', '.join(mapping['tables'])} from {source}. Review every line marked `# guess`.\n"
+            f"To review or fill in:\n{said}\nThen: icp run --data {source} --mapping {out}")

@@ -1,0 +1,108 @@
+"""Reading the files people export: CSV of any delimiter and encoding, Parquet, Excel.
+
+CSV and Excel cells are read as text (an empty cell is missing), so validation sees every value as written and
+can quote it; Parquet keeps its types. Encoding: a UTF-8 byte-order mark, else UTF-8 when every byte decodes,
+else Windows-1252 (a superset of Latin-1 for text), which is what spreadsheets on Windows write. The delimiter is
+sniffed from the first lines among , ; tab and |. Quoted delimiters and line breaks inside quotes are kept.
+"""
+
+import codecs
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from features.validate import ContractError
+
+CSV = (".csv", ".tsv", ".txt")
+EXCEL = (".xlsx", ".xlsm")
+READABLE = (*CSV, ".parquet", *EXCEL)
+DELIMITERS = ",;\t|"
+
+
+def encoding(path: Path) -> str:
+    """utf-8-sig, utf-8 or cp1252; decoded block by block, so a big file is never read into memory at once."""
+    with path.open("rb") as f:
+        if f.read(3) == codecs.BOM_UTF8:
+            return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as f:
+            while block := f.read(1 << 24):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "cp1252"
+
+
+def delimiter(path: Path, enc: str) -> str:
+    """The delimiter of the header and first lines; a comma when the file has one column."""
+    with path.open(encoding=enc, newline="") as f:
+        sample = f.read(1 << 16)
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        header = sample.splitlines()[0] if sample else ""
+        return max(DELIMITERS, key=header.count) if any(d in header for d in DELIMITERS) else ","
+
+
+def chunks(path: Path, rows: int | None = None, sheet: str | int = 0) -> Iterator[pd.DataFrame]:
+    """The file `rows` rows at a time (None: at once); one empty frame with the columns for a header-only file.
+    A file that cannot be read stops the run with what to do about it."""
+    path = Path(path)
+    if path.suffix.lower() not in READABLE:
+        raise ContractError(f"{path}: cannot read a {path.suffix or 'suffix-less'} file. Export it as CSV, "
+                            f"Parquet or Excel (.xlsx).")
+    try:
+        yield from _or_empty(_frames(path, rows, sheet), lambda: _header_only(path, sheet))
+    except (OSError, ValueError, KeyError, pa.ArrowException, csv.Error) as e:
+        raise ContractError(f"{path}: cannot read it ({e}). Export it again as CSV with a header row, as "
+                            f"Parquet or as Excel.") from e
+
+
+def read(path: Path, sheet: str | int = 0) -> pd.DataFrame:
+    return next(chunks(path, None, sheet))
+
+
+def _text_options(path: Path) -> dict:
+    enc = encoding(path)
+    return {"dtype": str, "keep_default_na": False, "na_values": [""], "encoding": enc,
+            "sep": delimiter(path, enc)}
+
+
+def _frames(path: Path, rows: int | None, sheet) -> Iterator[pd.DataFrame]:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        if rows is None:
+            yield pd.read_parquet(path)
+        else:
+            yield from (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(batch_size=rows))
+    elif suffix in EXCEL:
+        yield pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False, na_values=[""])
+    elif rows is None:
+        yield pd.read_csv(path, **_text_options(path))
+    else:
+        yield from pd.read_csv(path, chunksize=rows, **_text_options(path))
+
+
+def _header_only(path: Path, sheet) -> pd.DataFrame:
+    if path.suffix.lower() == ".parquet":
+        return pq.read_schema(path).empty_table().to_pandas()
+    if path.suffix.lower() in EXCEL:
+        return pd.read_excel(path, sheet_name=sheet, nrows=0)
+    return pd.read_csv(path, nrows=0, **_text_options(path))
+
+
+def _or_empty(frames: Iterator[pd.DataFrame], empty) -> Iterator[pd.DataFrame]:
+    """The frames, or one empty frame with the file's columns when there are none (a file with a header only):
+    its columns are still checked and its counts are zero."""
+    seen = False
+    for frame in frames:
+        seen = True
+        yield frame
+    if not seen:
+        yield empty()

@@ -1,0 +1,51 @@
+"""A user's export folder read through a mapping file into contract-named tables, ready for `ingest`."""
+
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from features import mapping as M
+from features.contract import TABLES
+from pipeline import readers
+from pipeline.io import say
+
+
+def load_mapping(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise M.MappingError(f"{path}: no such mapping file. Write one with `icp init --from <your export "
+                             f"folder>` (docs/bring_your_own_data.md).")
+    try:
+        return M.check(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+    except yaml.YAMLError as e:
+        raise M.MappingError(f"{path}: not valid YAML ({e})") from e
+
+
+def read_mapped(source: str | Path, mapping_file: str | Path, log=say
+                ) -> tuple[dict[str, pd.DataFrame], dict[str, str], dict[str, str]]:
+    """The tables of `source` as the mapping says: frames in contract names, the file of each table and the
+    date format of each table that has one."""
+    mapping, source = load_mapping(mapping_file), Path(source)
+    frames = {}
+    for file, how in M.files(mapping).items():
+        path = source / file
+        if not path.is_file():
+            raise M.MappingError(f"{mapping_file}: names {file}, but {path} does not exist")
+        frames[file] = readers.read(path, how["sheet"])
+        log(f"ingest: read {path} ({len(frames[file]):,} rows)")
+    specs = mapping["tables"]
+    formats = {name: specs[name]["date_format"] for name in specs if specs[name].get("date_format")}
+    try:
+        tables = {name: M.apply(name, specs[name], frames[specs[name]["file"]], frames)
+                  for name in TABLES if name in specs}
+        tables["accounts"], notes = M.derive_customers(tables["accounts"], tables["opportunities"], formats)
+        for name in list(tables):
+            tables[name], added = M.complete(name, tables[name])
+            notes += [f"{name}.{c}: not in the export, left empty" for c in added]
+    except M.MappingError as e:
+        raise M.MappingError(f"{mapping_file}: {e}") from None
+    for note in notes:
+        log(f"ingest: {note}")
+    files = {name: str(source / specs[name]["file"]) for name in tables}
+    return tables, files, formats

@@ -1,0 +1,223 @@
+"""Small data and bootstrap intervals: the resampled metrics, the chronological folds, and train ->
+evaluate -> explain -> model card in small-data mode on a seeded 15% of the small world's closed deals."""
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from test_models import deals_frame
+from test_report import card_facts
+
+from models.bootstrap import draw_counts, metric_intervals, rate_intervals, resampled_metrics
+from models.metrics import score_metrics, top_k_sums
+from models.split import assign_fold, cv_folds
+from pipeline import evaluate, explain, train
+from pipeline.model_card import render
+from pipeline.report import run_tags
+
+SPLIT = {"train": 0.6, "validation": 0.2, "holdout": 0.2}
+
+
+def scored(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Outcomes and scores with signal, rounded so that many scores tie."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    return rng.random(n) < expit(-1 + x), np.round(expit(x + rng.normal(0, 1, n)), 1)
+
+
+# --- the bootstrap ------------------------------------------------------------------------------------------
+
+def test_each_resample_gets_exactly_the_metrics_of_its_drawn_deals():
+    won, p = scored(400)
+    counts = next(draw_counts(len(won), 30, seed=3))
+    assert counts.shape == (30, 400) and (counts.sum(axis=1) == 400).all()
+    fast = resampled_metrics(won, p, counts)
+    for i in range(30):
+        rows = np.repeat(np.arange(400), counts[i].astype(int))
+        w, s = won[rows], p[rows]
+        assert fast["roc_auc"][i] == pytest.approx(roc_auc_score(w, s), abs=1e-12)
+        assert fast["pr_auc"][i] == pytest.approx(average_precision_score(w, s), abs=1e-12)
+        assert fast["brier"][i] == pytest.approx(brier_score_loss(w, s), abs=1e-12)
+        lift = top_k_sums(s, w, [40])[0] / 40 / w.mean()
+        assert fast["top_decile_lift"][i] == pytest.approx(lift, abs=1e-12)
+
+
+def test_intervals_hold_the_estimate_narrow_with_more_deals_and_repeat_with_the_seed():
+    widths = []
+    for n in (300, 3000):
+        won, p = scored(n)
+        point = score_metrics(won, p, p, won.astype(float), {}, 10)
+        ci = metric_intervals(won, p, 1000, seed=7)
+        for metric, (low, high) in ci.items():
+            assert low < point[metric] < high, (n, metric)
+        widths.append(ci["roc_auc"][1] - ci["roc_auc"][0])
+        assert metric_intervals(won, p, 1000, seed=7) == ci
+        assert metric_intervals(won, p, 1000, seed=8) != ci
+    assert widths[1] < widths[0] / 2  # ten times the deals: about a third of the width
+
+
+def test_a_resample_without_wins_has_no_ranking_metrics_and_is_left_out():
+    won = np.zeros(20, bool)
+    won[0] = True  # one win in 20: some resamples never draw it
+    counts = np.vstack([np.r_[0, np.full(19, 20 / 19)], np.ones(20)])
+    m = resampled_metrics(won, np.linspace(1, 0, 20), counts)
+    assert np.isnan(m["roc_auc"][0]) and m["roc_auc"][1] == 1.0
+    low, high = metric_intervals(won, np.linspace(1, 0, 20), 200, seed=1)["roc_auc"]
+    assert low == high == 1.0  # the win always ranks first when it is drawn
+
+
+def test_win_rate_intervals_of_groups_hold_their_rates():
+    rng = np.random.default_rng(0)
+    group = rng.integers(0, 3, 2000)
+    won = rng.random(2000) < np.array([0.1, 0.3, 0.6])[group]
+    low, high = rate_intervals(group, won, 1000, seed=7)
+    rates = np.array([won[group == g].mean() for g in range(3)])
+    assert (low < rates).all() and (rates < high).all() and (high < 0.1 + rates).all()
+
+
+# --- the folds ----------------------------------------------------------------------------------------------
+
+def test_folds_are_chronological_keep_days_whole_and_test_each_pooled_deal_once():
+    created = deals_frame(seed=2)["created_date"]
+    folds = cv_folds(created, 5, SPLIT)
+    tested = pd.Series(0, index=created.index)
+    for fold in folds:
+        part = assign_fold(created, fold)
+        learned, test = created[part.isin(["train", "validation"])], created[part == "holdout"]
+        assert learned.max() < test.min()  # every test deal is newer than every deal its model learned from
+        assert created[part == "train"].max() < created[part == "validation"].min()
+        assert (created[part == ""] >= fold["end"]).all() if fold["end"] else (part != "").all()
+        assert len(test) == pytest.approx(len(created) / 6, rel=0.05)
+        tested += part == "holdout"
+    assert tested.max() == 1 and (tested == 1).sum() == (created >= folds[0]["holdout"]).sum()
+    days = created.dt.normalize()
+    assert days[tested == 1].min() > days[tested == 0].max()  # the oldest block only ever trains
+
+
+def test_too_few_creation_days_for_the_folds_are_refused():
+    created = pd.Series(pd.to_datetime(["2024-01-01"] * 50 + ["2024-01-02"] * 50 + ["2024-01-03"] * 50))
+    with pytest.raises(ValueError, match="too few creation days"):
+        cv_folds(created, 5, SPLIT)
+
+
+# --- the stages in small-data mode --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def few(small_run, tmp_path_factory):
+    """A seeded 15% of the small world's closed deals (about 170 won): a project in small-data mode."""
+    p, root = small_run["params"], tmp_path_factory.mktemp("few")
+    (root / "features").mkdir()
+    deals = pd.read_parquet(Path(p.features.out) / "train.parquet").sample(frac=0.15, random_state=0)
+    deals.to_parquet(root / "features" / "train.parquet")
+    shutil.copy(Path(p.features.out) / "features.json", root / "features" / "features.json")
+    p = replace(p, train=replace(p.train, out=str(root / "model")),
+                evaluate=replace(p.evaluate, out=str(root / "reports")),
+                explain=replace(p.explain, out=str(root / "explain"), profile=str(root / "icp_profile"),
+                                profile_min_deals=60, few_deals=100))
+    messages = []
+    summary = train.run(p.train, root / "features", log=messages.append)
+    metrics = evaluate.run(p.evaluate, p.score, root / "features", p.train.out, log=messages.append)
+    explained = explain.run(p.explain, root / "features", p.train.out, p.train.seed, log=messages.append)
+    return {"root": root, "params": p, "deals": deals, "summary": summary, "metrics": metrics,
+            "explained": explained, "messages": messages}
+
+
+def test_small_data_mode_starts_just_below_the_threshold(small_run, few, tmp_path):
+    deals, cfg = few["deals"], few["params"].train
+    fewest = int(min(deals["won"].sum(), (~deals["won"]).sum()))
+    assert fewest < cfg.small_data_deals and few["summary"]["small_data"] is True
+    assert few["summary"]["classifier"]["params"] == "small_data_classifier"
+    assert (Path(cfg.out) / "cv_predictions.parquet").exists()
+    for threshold, small in ((fewest, False), (fewest + 1, True)):
+        s = train.run(replace(cfg, out=str(tmp_path / str(threshold)), small_data_deals=threshold),
+                      few["root"] / "features", log=lambda m: None)
+        assert s["small_data"] is small and ("cv" in s) is small
+        assert (tmp_path / str(threshold) / "cv_predictions.parquet").exists() is small
+    whole = train.read_summary(small_run["params"].train.out)  # 1,146 won: the whole small world is not small
+    assert whole["small_data"] is False and min(whole["closed_deals"].values()) >= 200
+
+
+def test_train_warns_plainly_and_records_the_counts_and_folds(few):
+    s, messages = few["summary"], few["messages"]
+    won, lost = int(few["deals"]["won"].sum()), int((~few["deals"]["won"]).sum())
+    assert s["closed_deals"] == {"won": won, "lost": lost} and s["small_data_deals"] == 200
+    warning = next(m for m in messages if "WARNING" in m)
+    assert warning.startswith(f"train: WARNING: only {won:,} won and {lost:,} lost deals (fewer than 200 "
+                              "of each)")
+    assert "5 chronological folds" in warning and "uncertain" in warning
+    assert len(s["cv"]) == 5 and sum(m.startswith("train: fold ") for m in messages) == 5
+
+
+def test_out_of_fold_predictions_are_chronological_and_cover_the_pooled_deals_once(few):
+    deals = train.read_deals(few["root"] / "features")
+    oof = pd.read_parquet(Path(few["params"].train.out) / "cv_predictions.parquet")
+    created = deals.set_index("opportunity_id")["created_date"]
+    for k, fold in enumerate(few["summary"]["cv"], start=1):
+        boundaries = {b: d and pd.Timestamp(d) for b, d in fold["boundaries"].items()}
+        part = assign_fold(deals["created_date"], boundaries)
+        tested = oof.loc[oof["fold"] == k, "opportunity_id"]
+        assert sorted(tested) == sorted(deals.loc[part == "holdout", "opportunity_id"])
+        assert deals.loc[part.isin(["train", "validation"]), "created_date"].max() < created[tested].min()
+    assert oof["opportunity_id"].is_unique and oof["p_win"].between(0, 1).all()
+    h = few["metrics"]["holdout"]
+    assert h["evaluation"] == "chronological_cv" and h["folds"] == 5
+    assert h["deals"] == len(oof) == sum(f["deals"]["holdout"] for f in few["summary"]["cv"])
+    assert h["wins"] == deals.set_index("opportunity_id").loc[oof["opportunity_id"], "won"].sum()
+
+
+def test_cross_validated_metrics_have_intervals_and_the_same_bytes_twice(few, tmp_path):
+    metrics, p = few["metrics"], few["params"]
+    for m in ("model", "logistic", "checklist", "oracle"):
+        for key in ("roc_auc", "pr_auc", "brier", "top_decile_lift"):
+            assert metrics[m][f"{key}_ci_low"] <= metrics[m][key] <= metrics[m][f"{key}_ci_high"], (m, key)
+    model = metrics["model"]
+    assert model["roc_auc_ci_high"] - model["roc_auc_ci_low"] > 0.05  # a few hundred deals: wide
+    line = next(m for m in few["messages"] if m.startswith("evaluate: model"))
+    assert f"(95% CI {model['roc_auc_ci_low']:.2f}-{model['roc_auc_ci_high']:.2f})" in line
+
+    again = replace(p.train, out=str(tmp_path / "model"))
+    train.run(again, few["root"] / "features", log=lambda m: None)
+    for name in ("cv_predictions.parquet", "train_summary.json", "classifier.txt"):
+        assert (tmp_path / "model" / name).read_bytes() == (Path(p.train.out) / name).read_bytes(), name
+    evaluate.run(replace(p.evaluate, out=str(tmp_path / "reports")), p.score, few["root"] / "features",
+                 again.out, log=lambda m: None)
+    assert (tmp_path / "reports" / "metrics.json").read_bytes() == \
+        (Path(p.evaluate.out) / "metrics.json").read_bytes()
+
+
+def test_evaluate_refuses_folds_of_other_deals(few, tmp_path):
+    features = tmp_path / "features"
+    shutil.copytree(few["root"] / "features", features)
+    deals = pd.read_parquet(features / "train.parquet")
+    fold = few["summary"]["cv"][2]["boundaries"]
+    moved = deals["created_date"].between(fold["holdout"], fold["end"], inclusive="left")
+    deals.loc[moved.idxmax(), "opportunity_id"] = "OPP-NOT-SEEN"  # same day, same counts, another deal
+    deals.to_parquet(features / "train.parquet")
+    with pytest.raises(ValueError, match="fold 3 .* retrain"):
+        evaluate.run(few["params"].evaluate, few["params"].score, features, few["params"].train.out,
+                     log=lambda m: None)
+
+
+def test_profile_win_rates_get_bootstrap_intervals_and_say_so(few):
+    profile = few["explained"]["profile"]
+    assert profile["interval"] == "bootstrap" and profile["resamples"] == 1000
+    for s in profile["segments"]:
+        assert s["ci_low"] < s["win_rate"] < s["ci_high"]
+    md = Path(f"{few['params'].explain.profile}.md").read_text()
+    assert "95% bootstrap intervals (1,000 resamples of the closed deals" in md
+    page = render(card_facts(train_summary=few["summary"], metrics=few["metrics"], profile=profile))
+    assert "win rates with 95% bootstrap intervals" in page
+    won, lost = few["summary"]["closed_deals"].values()
+    assert f"Small data: {won:,} won and {lost:,} lost deals" in page
+
+
+def test_the_mlflow_run_is_tagged_small_data(few):
+    p = few["params"]
+    meta = json.loads((few["root"] / "features" / "features.json").read_text())
+    assert run_tags(p, few["summary"], meta, None, 1)["data.small_data"] is True
