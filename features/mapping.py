@@ -2,14 +2,15 @@
 units, defaults and look-ups (docs/bring_your_own_data.md). Pure: frames in, contract-named frames out.
 
 The mapped frames keep the source's rows in order (row N of the file stays row N), so rejects point at the
-user's own file. Values are recoded and scaled here, but still parsed and checked by features/validate.py,
-so a bad value is rejected quoting what the file says.
+user's own file. Values are recoded and scaled here, then parsed and checked by features/validate.py, so a
+bad value is rejected quoting it as the mapping made it (as the file says, unless `values:` or `scale:` changed
+it).
 """
 
 import pandas as pd
 
 from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES
-from features.validate import ContractError
+from features.validate import ContractError, clean_text, parse_dates
 
 TABLE_KEYS = ("file", "sheet", "columns", "values", "scale", "defaults", "date_format", "lookup")
 LOOKUP_KEYS = ("file", "column", "key", "value")
@@ -46,11 +47,24 @@ def check(mapping: dict, where: str) -> dict:
         if bad:
             raise MappingError(f"{at}: unknown key {sorted(bad)[0]!r}; known: {', '.join(TABLE_KEYS)}")
         known = contract_columns(name)
+        for key in ("columns", "values", "scale", "defaults", "lookup"):
+            if not isinstance(spec.get(key) or {}, dict):
+                raise MappingError(f"{at}.{key}: must be a map (key: value lines), not {spec[key]!r}")
         for key in ("columns", "scale", "defaults"):
             wrong = set(spec.get(key) or {}) - set(known)
             if wrong:
                 raise MappingError(f"{at}.{key}: {sorted(wrong)[0]!r} is not a column of the {name} contract; "
                                    f"known: {', '.join(known)}")
+        for target, factor in (spec.get("scale") or {}).items():
+            if isinstance(factor, bool) or not isinstance(factor, int | float):
+                raise MappingError(f"{at}.scale.{target}: must be a number (a factor), not {factor!r}")
+        for col, codes in (spec.get("values") or {}).items():
+            if not isinstance(codes, dict):
+                raise MappingError(f"{at}.values.{col}: must map your values to the contract's "
+                                   f"({{your value: contract value}}), not {codes!r}")
+            if any(isinstance(k, bool) for k in codes):
+                raise MappingError(f"{at}.values.{col}: YAML reads yes/no/on/off/true/false as booleans: quote "
+                                   f"them ('Yes': won)")
         for target, look in (spec.get("lookup") or {}).items():
             if target not in known or not isinstance(look, dict) or set(look) != set(LOOKUP_KEYS):
                 raise MappingError(f"{at}.lookup.{target}: needs a contract column and exactly the keys "
@@ -59,14 +73,15 @@ def check(mapping: dict, where: str) -> dict:
     return mapping
 
 
-def files(mapping: dict) -> dict[str, dict]:
-    """Every file the mapping reads, with its sheet: the tables' files and their look-up files."""
-    out = {}
-    for spec in mapping["tables"].values():
-        out[spec["file"]] = {"sheet": spec.get("sheet", 0)}
-        for look in (spec.get("lookup") or {}).values():
-            out.setdefault(look["file"], {"sheet": 0})
-    return out
+def source_of(spec: dict) -> tuple[str, str | int]:
+    """(file, sheet) a table or look-up reads: two sheets of one workbook are two sources."""
+    return spec["file"], spec.get("sheet", 0)
+
+
+def sources(mapping: dict) -> set[tuple[str, str | int]]:
+    """Every (file, sheet) the mapping reads: the tables' and their look-ups'."""
+    specs = mapping["tables"].values()
+    return {source_of(s) for s in specs} | {source_of(look) for s in specs for look in (s.get("lookup") or {}).values()}
 
 
 def _need(frame: pd.DataFrame, columns, file: str, what: str) -> None:
@@ -90,13 +105,13 @@ def _scaled(values: pd.Series, factor: float) -> pd.Series:
 
 
 def _empty(values: pd.Series) -> pd.Series:
-    return values.isna() | (values.astype("str").str.strip() == "")
+    return clean_text(values).isna()
 
 
-def apply(name: str, spec: dict, frame: pd.DataFrame, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Table `name` in contract column names from its file's `frame` (look-up files in `frames`, by file)."""
-    file, columns = spec["file"], spec.get("columns") or {}
-    frame = frame.reset_index(drop=True)
+def apply(name: str, spec: dict, frames: dict[tuple, pd.DataFrame]) -> tuple[pd.DataFrame, list[str]]:
+    """Table `name` in contract column names, from `frames` by (file, sheet); notes on look-ups that missed."""
+    file, columns, notes = spec["file"], spec.get("columns") or {}, []
+    frame = frames[source_of(spec)].reset_index(drop=True)
     _need(frame, list(columns.values()), file, f"named in tables.{name}.columns")
     _need(frame, list(spec.get("values") or {}), file, f"named in tables.{name}.values")
     frame = frame.copy()
@@ -104,21 +119,37 @@ def apply(name: str, spec: dict, frame: pd.DataFrame, frames: dict[str, pd.DataF
         frame[col] = _recode(frame[col], codes)
     out = pd.DataFrame({target: frame[source] for target, source in columns.items()}, index=frame.index)
     for target, look in (spec.get("lookup") or {}).items():
-        table = frames[look["file"]]
+        table = frames[source_of(look)]
         _need(frame, [look["column"]], file, f"tables.{name}.lookup.{target}.column")
         _need(table, [look["key"], look["value"]], look["file"], f"tables.{name}.lookup.{target}")
         keys = table[look["key"]].astype("str").str.strip()
         if keys.duplicated().any():
             raise MappingError(f"{look['file']}: {look['key']} '{keys[keys.duplicated()].iloc[0]}' appears "
                                f"twice, so tables.{name}.lookup.{target} cannot tell which {look['value']}")
-        found = frame[look["column"]].astype("str").str.strip().map(dict(zip(keys, table[look["value"]])))
+        wanted = clean_text(frame[look["column"]])
+        found = wanted.map(dict(zip(keys, table[look["value"]])))
+        missed = wanted[wanted.notna() & ~wanted.isin(list(keys))]
+        if len(missed):
+            notes.append(f"{file}: {len(missed):,} rows have a {look['column']} that {look['file']} lacks in "
+                         f"{look['key']} ({', '.join(sorted(missed.unique())[:5])}): their {target} stays empty")
         out[target] = out[target].mask(_empty(out[target]), found) if target in out else found
     for target, factor in (spec.get("scale") or {}).items():
         _need(out, [target], file, f"tables.{name}.scale names a column the mapping does not fill")
         out[target] = _scaled(out[target], float(factor))
     for target, value in (spec.get("defaults") or {}).items():
-        out[target] = out[target].mask(_empty(out[target]), str(value)) if target in out else str(value)
-    return out
+        value = _default(name, target, value, spec.get("date_format"))
+        out[target] = out[target].mask(_empty(out[target]), value) if target in out else value
+    return out, notes
+
+
+def _default(table: str, column: str, value, date_format: str | None) -> str:
+    """A default as the file would write it: a date (YAML, ISO 8601) in the table's date_format."""
+    if not str(SCHEMAS[table].columns[column].dtype).startswith("datetime") or not date_format:
+        return str(value)
+    when = pd.to_datetime(str(value), format="ISO8601", errors="coerce")
+    if pd.isna(when):
+        raise MappingError(f"tables.{table}.defaults.{column}: write the date as YYYY-MM-DD, not {value!r}")
+    return when.strftime(date_format)
 
 
 def derive_customers(accounts: pd.DataFrame, opportunities: pd.DataFrame, formats: dict[str, str]
@@ -127,10 +158,10 @@ def derive_customers(accounts: pd.DataFrame, opportunities: pd.DataFrame, format
     a customer from its first won deal's close date (dates read and written in each table's `formats`). These
     are present-state columns, never features."""
     notes = []
-    won = opportunities[opportunities["stage"].astype("str").str.strip().str.lower() == "won"]
-    closed = pd.to_datetime(won["close_date"], errors="coerce", format=formats.get("opportunities", "ISO8601"))
-    first = closed.groupby(won["account_id"]).min()
-    ids = accounts["account_id"].astype("str").str.strip()
+    won = opportunities[clean_text(opportunities["stage"]).str.lower() == "won"]
+    closed = parse_dates(won["close_date"], formats.get("opportunities"))[0]
+    first = closed.groupby(clean_text(won["account_id"])).min()
+    ids = clean_text(accounts["account_id"])
     if "is_customer" not in accounts:
         accounts = accounts.assign(is_customer=ids.isin(first.dropna().index).map({True: "true", False: "false"}))
         notes.append("is_customer: from the won deals (an account with a won deal is a customer)")

@@ -59,6 +59,8 @@ _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
 
 
 def normalise_domain(values: pd.Series) -> pd.Series:
-    """`https://www.Acme.com/about` and `ACME.com` both become `acme.com`."""
+    """`https://www.Acme.com/about` and `ACME.com` both become `acme.com`; a placeholder with no dot (`N/A`,
+    `none`, `-`) becomes empty, or every account carrying it would be merged into one."""
     d = values.str.strip().str.lower().str.replace(_SCHEME, "", regex=True)
-    return d.str.replace(r"[/:?#].*$", "", regex=True).str.removeprefix("www.").str.rstrip(".")
+    d = d.str.replace(r"[/:?#].*$", "", regex=True).str.removeprefix("www.").str.rstrip(".")
+    return d.where(d.str.contains(".", regex=False))

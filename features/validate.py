@@ -25,7 +25,7 @@ import pandera.pandas as pandera
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.contract import DATE, DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES
+from features.contract import DATE, DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, STAGES, TABLES
 from features.normalize import canonical_country, canonical_industry, normalise_domain, region_of
 
 REJECT_COLUMNS = ["table", "row", "column", "value", "reason"]
@@ -95,7 +95,7 @@ def _by_domain(raw: pd.DataFrame, accounts: pd.DataFrame) -> tuple[pd.DataFrame,
     """account_id of each row from its account_domain (a domain or URL) via the kept accounts' domains; the
     rows matching none, as problems quoting the domain (their account_id a placeholder: the row is out already,
     so no other check blames it)."""
-    given = _text(raw[DOMAIN_KEY])
+    given = clean_text(raw[DOMAIN_KEY])
     domain = normalise_domain(given)
     known = accounts.dropna(subset=["domain"]).drop_duplicates("domain").set_index("domain")["account_id"]
     ids = domain.map(known)
@@ -125,9 +125,14 @@ def _headers(name: str, df: pd.DataFrame, file: str, need_rows: bool = True) -> 
 
 def normalise(name: str, raw: pd.DataFrame, date_format: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The table in contract form (contract columns and dtypes, index = source row - 1); parse problems."""
-    out, issues = {}, []
+    out, issues, source = {}, [], raw
+    if name == "opportunities":  # an open deal's close_date is an expected date, often in the future: cleared
+        expected = (_vocabulary(clean_text(raw["stage"]), STAGES) == "open") & clean_text(raw["close_date"]).notna()
+        issues.append(_issues(raw.index[expected], "close_date", "open deal's close_date is the date it is "
+                              "expected to close, not an outcome: " + CLEARED, "clear"))
+        source = raw.assign(close_date=raw["close_date"].mask(expected))
     for col, spec in SCHEMAS[name].columns.items():
-        values, bad = _parse(raw[col], str(spec.dtype), date_format)
+        values, bad = _parse(source[col], str(spec.dtype), date_format)
         for mask, reason in bad:
             issues.append(_issues(raw.index[mask], col, reason(_shown(raw[col][mask]))))
         if col in _SPECIAL:
@@ -137,11 +142,6 @@ def normalise(name: str, raw: pd.DataFrame, date_format: str | None = None) -> t
         out[col] = values
     if "region" in out:
         out["region"] = out["region"].fillna(region_of(out["country"]))
-    if name == "opportunities":
-        expected = (out["stage"].str.lower() == "open") & out["close_date"].notna()
-        issues.append(_issues(raw.index[expected], "close_date", "open deal's close_date is the date it is "
-                              "expected to close, not an outcome: " + CLEARED, "clear"))
-        out["close_date"] = out["close_date"].mask(expected)
     df = pd.DataFrame(out, index=raw.index)
     return df.astype({c: "str" for c in df if df[c].dtype == object}), _concat(issues)
 
@@ -149,12 +149,12 @@ def normalise(name: str, raw: pd.DataFrame, date_format: str | None = None) -> t
 def _parse(values: pd.Series, dtype: str, date_format: str | None = None) -> tuple[pd.Series, list]:
     """Values of one column as `dtype`, and (mask, reason maker) for the values that cannot be read as it."""
     if dtype.startswith("datetime64"):
-        return _dates(values, date_format)
+        return parse_dates(values, date_format)
     if dtype in ("Int64", "float64"):
         return _numbers(values, dtype)
     if dtype == "bool" and pd.api.types.is_bool_dtype(values):
         return values.astype(bool), []
-    text = _text(values)
+    text = clean_text(values)
     if dtype == "bool":
         lower = text.str.lower()
         parsed = lower.isin(_TRUE)
@@ -164,18 +164,22 @@ def _parse(values: pd.Series, dtype: str, date_format: str | None = None) -> tup
     return text, []
 
 
-def _text(values: pd.Series) -> pd.Series:
+def clean_text(values: pd.Series) -> pd.Series:
+    """Text stripped of surrounding spaces; an empty cell is missing."""
     s = values.astype("str").str.strip()
     return s.mask(s == "")
 
 
-def _dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.Series, list]:
+def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.Series, list]:
+    """Dates as written (ISO 8601, or `date_format`), in UTC without zone; (mask, reason maker) for the values
+    that are unreadable, out of range, or after tomorrow (history cannot be in the future; the reason leaves
+    today's date out, so the same file gives the same rejects any day)."""
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed, given = values, values.notna()
         if parsed.dt.tz is not None:
             parsed = parsed.dt.tz_convert(None)
     else:
-        text = _text(values)
+        text = clean_text(values)
         parsed = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce", utc=True)
         parsed, given = parsed.dt.tz_convert(None), text.notna()
     outside = parsed.notna() & ((parsed < _FIRST_DATE) | (parsed > _LAST_DATE))
@@ -187,14 +191,14 @@ def _dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.Series
     expected = date_format or "YYYY-MM-DD"
     return parsed, [(unreadable, lambda v: "unparsable date '" + v + f"' (expected {expected})"),
                     (outside, lambda v: "date " + v + " is outside " + _DATE_RANGE),
-                    (future, lambda v: "date " + v + f" is in the future (after {latest - pd.Timedelta(days=1):%Y-%m-%d})")]
+                    (future, lambda v: "date " + v + " is in the future")]
 
 
 def _numbers(values: pd.Series, dtype: str) -> tuple[pd.Series, list]:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         number, given = values.astype("float64"), values.notna()
     else:
-        text = _text(values)
+        text = clean_text(values)
         number, given = pd.to_numeric(text, errors="coerce").astype("float64"), text.notna()
     number = number.where(np.isfinite(number))
     unreadable = given & number.isna()

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from features.validate import ContractError
+from pipeline import params as P
 from pipeline.world import WorldConfig
 
 
@@ -46,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _command(args)
     except ContractError as e:
+        print(f"icp {args.command}: {e}", file=sys.stderr)
+        return 2
+    except P.ParamsError as e:
         print(f"icp {args.command}: {e}", file=sys.stderr)
         return 2
 

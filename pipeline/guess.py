@@ -13,8 +13,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from features.contract import DOMAIN_KEY, SCHEMAS, TABLES
+from features.contract import DOMAIN_KEY, INDUSTRIES, SCHEMAS, TABLES
 from features.mapping import MappingError, contract_columns
+from features.normalize import canonical_industry
+from features.validate import ContractError, clean_text
 from pipeline import readers
 
 SAMPLE_ROWS = 20_000  # rows read per file to guess values and date formats
@@ -53,7 +55,8 @@ FILE_HINTS = {"accounts": ("account", "compan"), "opportunities": ("opportunit",
               "contacts": ("contact", "people", "person"), "snapshots": ("snapshot", "history"),
               "technographics": ("techno", "tech"), "activities": ("activit", "engagement"),
               "intent": ("intent",), "triggers": ("trigger", "news", "signal")}
-DATE_FORMATS = ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d")
+DATE_FORMATS = tuple(f"{day}{time}" for day in ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d")
+                     for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p"))
 
 
 def _key(header: str) -> str:
@@ -128,15 +131,12 @@ def type_values(values: pd.Series) -> dict[str, str]:
 
 
 def date_format(frame: pd.DataFrame, columns: list[str]) -> str | None:
-    """None when the dates read as ISO 8601, else the first common format every given date fits."""
-    text = pd.concat([frame[c].dropna().astype("str").str.strip() for c in columns]) if columns else pd.Series()
-    text = text[text != ""]
+    """"" when the dates read as ISO 8601, else the first common format every given date fits; None when no
+    format fits them all (a table has one date_format)."""
+    text = pd.concat([clean_text(frame[c]).dropna() for c in columns]) if columns else pd.Series()
     if text.empty or pd.to_datetime(text, format="ISO8601", errors="coerce").notna().all():
-        return None
-    for fmt in DATE_FORMATS:
-        if pd.to_datetime(text, format=fmt, errors="coerce").notna().all():
-            return fmt
-    return None
+        return ""
+    return next((f for f in DATE_FORMATS if pd.to_datetime(text, format=f, errors="coerce").notna().all()), None)
 
 
 def guess(source: str | Path) -> tuple[dict, list[str]]:
@@ -145,10 +145,15 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
     paths = sorted(p for p in source.iterdir() if p.suffix.lower() in readers.READABLE) if source.is_dir() else []
     if not paths:
         raise MappingError(f"{source}: no CSV, Parquet or Excel file to map")
-    samples = {p.name: next(readers.chunks(p, SAMPLE_ROWS)) for p in paths}
+    samples, notes = {}, []
+    for p in paths:
+        try:
+            samples[p.name] = next(readers.chunks(p, SAMPLE_ROWS))
+        except ContractError as e:
+            notes.append(f"{p.name}: not mapped: {e}")
     chosen = assign_tables({f: list(map(str, df.columns)) for f, df in samples.items()})
-    notes = [f"{f}: not mapped (no contract table recognised in its columns)" for f in samples
-             if f not in chosen.values()]
+    notes += [f"{f}: not mapped (no contract table recognised in its columns)" for f in samples
+              if f not in chosen.values()]
     tables = {}
     for table in (t for t in TABLES if t in chosen):
         frame = samples[chosen[table]]
@@ -167,8 +172,21 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
             spec["values"] = values
         dates = [columns[c] for c, col in SCHEMAS[table].columns.items()
                  if c in columns and str(col.dtype).startswith("datetime")]
-        if fmt := date_format(frame, dates):
+        fmt = date_format(frame, dates)
+        if fmt:
             spec["date_format"] = fmt
+        elif fmt is None:
+            notes.append(f"{table}: the dates of {chosen[table]} ({', '.join(dates)}) fit neither ISO 8601 nor one "
+                         f"common format: set date_format, or export the dates as YYYY-MM-DD")
+        if table == "opportunities" and "amount" not in columns:
+            notes.append("opportunities.amount: no column gives it, and won deals need one: map a column, or a "
+                         "price list under `lookup:`")
+        if table == "accounts" and "industry" in columns:
+            given = clean_text(frame[columns["industry"]]).dropna()
+            unknown = sorted(set(given[~canonical_industry(given).isin(INDUSTRIES)]))
+            if unknown:
+                notes.append(f"accounts.industry: {', '.join(unknown[:8])} are not among the contract's 15 "
+                             f"industries (their accounts would be rejected): map them under `values:`")
         if table == "opportunities" and "type" not in columns:
             spec["defaults"] = {"type": "new business"}
             notes.append("opportunities.type: no column gives it; every deal counts as new business")

@@ -59,8 +59,9 @@ def too_many_rejects(result: Ingested, files: dict[str, str], max_share: float) 
             first = problems.iloc[0]
             return (f"{files[name]}: {bad:,} of {rows:,} rows ({bad / rows:.0%}) rejected, more than "
                     f"ingest.max_reject_share = {max_share}. First: row {first['row']}, "
-                    f"column {first['column']}, value '{first['value']}': {first['reason']}. Fix the file, or "
-                    f"raise ingest.max_reject_share in params.yaml.")
+                    f"column {first['column']}, value '{first['value']}': {first['reason']}. Fix the file (or map "
+                    f"the values under `values:`), or raise ingest.max_reject_share in params.yaml (icp run: "
+                    f"--set ingest.max_reject_share=...).")
     return None
 
 

@@ -6,6 +6,10 @@ from pathlib import Path
 import yaml
 
 
+class ParamsError(ValueError):
+    """A param that is misspelt, missing or out of range: said in one line, no traceback."""
+
+
 @dataclass(frozen=True)
 class Synthesize:
     accounts: int
@@ -19,9 +23,9 @@ class Synthesize:
 
     def __post_init__(self):
         if self.format not in ("parquet", "csv"):
-            raise ValueError(f"params.yaml: synthesize.format must be parquet or csv, not {self.format!r}")
+            raise ParamsError(f"params.yaml: synthesize.format must be parquet or csv, not {self.format!r}")
         if self.accounts < 1 or self.chunk_size < 1:
-            raise ValueError("params.yaml: synthesize.accounts and synthesize.chunk_size must be positive")
+            raise ParamsError("params.yaml: synthesize.accounts and synthesize.chunk_size must be positive")
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ class Features:
     def __post_init__(self):
         unknown = set(self.families) - set(FAMILIES)
         if unknown:
-            raise ValueError(f"params.yaml: features.families has unknown {sorted(unknown)}; known: {FAMILIES}")
+            raise ParamsError(f"params.yaml: features.families has unknown {sorted(unknown)}; known: {FAMILIES}")
 
 
 @dataclass(frozen=True)
@@ -68,15 +72,15 @@ class Train:
 
     def __post_init__(self):
         if self.calibration not in ("isotonic", "sigmoid"):
-            raise ValueError(f"params.yaml: train.calibration must be isotonic or sigmoid, not {self.calibration!r}")
+            raise ParamsError(f"params.yaml: train.calibration must be isotonic or sigmoid, not {self.calibration!r}")
         if set(self.split) != {"train", "validation", "holdout"} or abs(sum(self.split.values()) - 1) > 1e-9:
-            raise ValueError("params.yaml: train.split needs train, validation and holdout fractions summing to 1")
+            raise ParamsError("params.yaml: train.split needs train, validation and holdout fractions summing to 1")
         unknown = set(self.small_data_classifier) - set(self.classifier)
         if unknown:
-            raise ValueError(f"params.yaml: train.small_data_classifier overrides keys of train.classifier; "
+            raise ParamsError(f"params.yaml: train.small_data_classifier overrides keys of train.classifier; "
                              f"{sorted(unknown)} are not among them")
         if self.cv_folds < 2:
-            raise ValueError("params.yaml: train.cv_folds must be at least 2")
+            raise ParamsError("params.yaml: train.cv_folds must be at least 2")
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ class Score:
 
     def __post_init__(self):
         if min(self.tier1_size, self.tier2_size, self.tier3_size, self.chunk_size, self.list_rows_per_tier) < 1:
-            raise ValueError("params.yaml: score tier sizes, chunk_size and list_rows_per_tier must be positive")
+            raise ParamsError("params.yaml: score tier sizes, chunk_size and list_rows_per_tier must be positive")
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,7 @@ def _section(cls, raw: dict, name: str):
     known = {f.name for f in fields(cls)}
     unknown, missing = set(raw) - known, known - set(raw)
     if unknown or missing:
-        raise ValueError(f"params.yaml: section {name!r} has unknown keys {sorted(unknown)} "
+        raise ParamsError(f"params.yaml: section {name!r} has unknown keys {sorted(unknown)} "
                          f"and lacks {sorted(missing)}")
     return cls(**raw)
 
@@ -155,11 +159,13 @@ def load(path: str | Path = "params.yaml", overrides: dict | None = None) -> Par
     raw = yaml.safe_load(Path(path).read_text())
     for key, value in (overrides or {}).items():
         *parents, leaf = key.split(".")
+        if not parents or parents[0] not in {f.name for f in fields(Params)}:
+            raise ParamsError(f"cannot set {key!r}: write section.key=value with a section of params.yaml")
         node = raw
         for part in parents:
             node = node.setdefault(part, {})
-            if not isinstance(node, dict) or not parents:
-                raise ValueError(f"cannot set {key!r}: write section.key=value, as params.yaml nests them")
+            if not isinstance(node, dict):
+                raise ParamsError(f"cannot set {key!r}: {part} holds a value, not keys")
         node[leaf] = value
     return Params(**{f.name: _section(f.type, raw.get(f.name) or {}, f.name) for f in fields(Params)})
 

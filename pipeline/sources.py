@@ -28,21 +28,25 @@ def read_mapped(source: str | Path, mapping_file: str | Path, log=say
     date format of each table that has one."""
     mapping, source = load_mapping(mapping_file), Path(source)
     frames = {}
-    for file, how in M.files(mapping).items():
+    for file, sheet in sorted(M.sources(mapping), key=str):
         path = source / file
         if not path.is_file():
             raise M.MappingError(f"{mapping_file}: names {file}, but {path} does not exist")
-        frames[file] = readers.read(path, how["sheet"])
-        log(f"ingest: read {path} ({len(frames[file]):,} rows)")
+        frames[file, sheet] = readers.read(path, sheet)
+        log(f"ingest: read {path}{f' (sheet {sheet})' if sheet else ''} ({len(frames[file, sheet]):,} rows)")
     specs = mapping["tables"]
     formats = {name: specs[name]["date_format"] for name in specs if specs[name].get("date_format")}
     try:
-        tables = {name: M.apply(name, specs[name], frames[specs[name]["file"]], frames)
-                  for name in TABLES if name in specs}
-        tables["accounts"], notes = M.derive_customers(tables["accounts"], tables["opportunities"], formats)
-        for name in list(tables):
-            tables[name], added = M.complete(name, tables[name])
-            notes += [f"{name}.{c}: not in the export, left empty" for c in added]
+        tables, notes = {}, []
+        for name in (t for t in TABLES if t in specs):
+            tables[name], missed = M.apply(name, specs[name], frames)
+            notes += missed
+            if name != "accounts":  # accounts wait for the customers derived from the deals
+                tables[name], added = M.complete(name, tables[name])
+                notes += [f"{name}.{c}: not in the export, left empty" for c in added]
+        tables["accounts"], derived = M.derive_customers(tables["accounts"], tables["opportunities"], formats)
+        tables["accounts"], added = M.complete("accounts", tables["accounts"])
+        notes += derived + [f"accounts.{c}: not in the export, left empty" for c in added]
     except M.MappingError as e:
         raise M.MappingError(f"{mapping_file}: {e}") from None
     for note in notes:

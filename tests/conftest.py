@@ -6,8 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
+
+from features.validate import CLEARED
 
 from pipeline.synthesize import run
 from pipeline.world import WorldConfig
@@ -73,3 +76,19 @@ def tiny_project(root: Path) -> Path:
     sh(root, "git", "add", "-A")
     sh(root, "git", "commit", "-qm", "tiny project")
     return root
+
+
+def rejects_of(out: Path) -> pd.DataFrame:
+    return pd.read_csv(out / "rejects.csv", dtype=str, keep_default_na=False).astype({"row": int})
+
+
+def assert_reconciles(out: Path, summary: dict) -> None:
+    """rows in = kept + rejected per table; kept rows are in the Parquet, rejected ones in rejects.csv (each
+    dropped row once, whatever its number of problems)."""
+    rejects = rejects_of(out)
+    dropped = rejects[~rejects["reason"].str.endswith(CLEARED)]
+    for name, c in summary["tables"].items():
+        assert c["rows_in"] == c["rows_kept"] + c["rows_rejected"], name
+        if (out / f"{name}.parquet").exists():
+            assert len(pd.read_parquet(out / f"{name}.parquet")) == c["rows_kept"], name
+        assert dropped[dropped["table"] == name]["row"].nunique() == c["rows_rejected"], name

@@ -16,7 +16,7 @@ from pipeline import readers
 from pipeline.guess import guess, stage_values, type_values
 from pipeline.synthesize import run as synthesize
 from pipeline.world import WorldConfig
-from tests.conftest import ROOT, sh
+from tests.conftest import ROOT, assert_reconciles, sh
 
 QUIET = {"log": lambda *a, **k: None}
 
@@ -106,8 +106,8 @@ TRICKY = pd.DataFrame({"Id": ["1", "2", "3"], "Name": ["Société Générale", '
                        "Amount": ["1200.5", "", "7"]})
 
 
-@pytest.mark.parametrize("how", ["utf-8", "utf-8-sig", "latin-1", "cp1252", "semicolon", "tab", "pipe", "xlsx",
-                                 "parquet"])
+@pytest.mark.parametrize("how", ["utf-8", "utf-8-sig", "utf-16", "latin-1", "cp1252", "semicolon", "tab", "pipe",
+                                 "xlsx", "parquet"])
 def test_every_export_format_reads_the_same_text(tmp_path, how):
     sep = {"semicolon": ";", "tab": "\t", "pipe": "|"}.get(how, ",")
     path = tmp_path / ("f.xlsx" if how == "xlsx" else "f.parquet" if how == "parquet" else "f.csv")
@@ -152,7 +152,7 @@ MAPPING = {"tables": {
     "accounts": {"file": "Companies.csv", "date_format": "%d/%m/%Y",
                  "columns": {"account_id": "Company ID", "name": "Company", "domain": "Web", "industry": "Sector",
                              "employees": "Staff", "annual_revenue": "Revenue (m)"},
-                 "scale": {"annual_revenue": 1_000_000}, "defaults": {"snapshot_date": "01/01/2024"}},
+                 "scale": {"annual_revenue": 1_000_000}, "defaults": {"snapshot_date": "2024-01-01"}},
     "opportunities": {"file": "Deals.csv", "date_format": "%d/%m/%Y",
                       "columns": {"opportunity_id": "Deal", "account_id": "Company ID", "created_date": "Opened",
                                   "close_date": "Closed", "stage": "Status", "type": "Kind"},
@@ -224,8 +224,7 @@ def test_a_mapped_export_rejects_bad_rows_with_their_reason(tmp_path, case):
     rejects = pd.read_csv(tmp_path / "interim" / "rejects.csv", dtype=str, keep_default_na=False)
     rejects = rejects[rejects["table"] != "technographics"].astype({"row": int})
     assert [tuple(r) for r in rejects.values.tolist()][:1] == [expected]
-    for name, c in summary["tables"].items():
-        assert c["rows_in"] == c["rows_kept"] + c["rows_rejected"], name
+    assert_reconciles(tmp_path / "interim", summary)
 
 
 FATAL_MAPPINGS = {
@@ -248,6 +247,18 @@ FATAL_MAPPINGS = {
     "a file that is not there": (
         lambda m: m["tables"]["accounts"].update(file="Firms.csv"),
         "map.yaml: names Firms.csv, but"),
+    "yes and no read as booleans": (
+        lambda m: m["tables"]["opportunities"]["values"].update(Status={True: "won", False: "lost"}),
+        "tables.opportunities.values.Status: YAML reads yes/no/on/off/true/false as booleans: quote them"),
+    "a scale that is no number": (
+        lambda m: m["tables"]["accounts"]["scale"].update(annual_revenue="million"),
+        "tables.accounts.scale.annual_revenue: must be a number (a factor), not 'million'"),
+    "values that are a list": (
+        lambda m: m["tables"]["opportunities"]["values"].update(Status=["Closed Won"]),
+        "tables.opportunities.values.Status: must map your values to the contract's"),
+    "deals without an account column": (
+        lambda m: m["tables"]["opportunities"]["columns"].pop("account_id"),
+        "tables.opportunities: nothing fills account_id"),
     "a look-up key that repeats": (  # the test adds a second price of Pro
         lambda m: None,
         "Prices.csv: sku 'Pro' appears twice, so tables.opportunities.lookup.amount cannot tell which list"),
@@ -317,21 +328,43 @@ def test_the_maven_crm_example_runs_end_to_end_and_finds_no_signal(project):
     sh(project, "icp", "run", "--data", str(_maven()), "--mapping", str(ROOT / "examples/maven_crm/mapping.yaml"),
        "--out", "maven")
     out = project / "maven"
-    summary = json.loads((out / "interim" / "ingest_summary.json").read_text())["tables"]["opportunities"]
-    assert summary["rows_in"] == 8800 == summary["rows_kept"] + summary["rows_rejected"]
+    summary = json.loads((out / "interim" / "ingest_summary.json").read_text())
+    assert summary["tables"]["opportunities"]["rows_in"] == 8800
+    assert_reconciles(out / "interim", summary)
     reasons = pd.read_csv(out / "interim" / "rejects.csv")["reason"]
     assert {"account_id is empty", "created_date is empty"} <= set(reasons)
     model = json.loads((out / "reports" / "metrics.json").read_text())["model"]
     assert model["roc_auc_ci_low"] <= model["roc_auc"] <= model["roc_auc_ci_high"]
     assert model["roc_auc_ci_low"] <= 0.5 or model["roc_auc_ci_high"] < 0.6  # no account-level signal: no leak
     features = json.loads((out / "features" / "features.json").read_text())["features"]
-    assert not [f for f in features if "close" in f]
+    assert features and not [f["name"] for f in features if "close" in f["name"] or "value" in f["name"]]
     targets = pd.read_csv(out / "targets" / "target_accounts.csv")
     assert len(targets) == 85 and targets["p_win"].between(0, 1).all()
     deals = pd.read_csv(out / "targets" / "open_deals.csv")
     assert len(deals) > 0 and (deals["deal_value"] > 0).all()
     assert (out / "reports" / "icp_profile.md").exists() and (out / "model" / "classifier.txt").exists()
     assert (out / "reports" / "model_card.html").exists()
+
+
+def test_a_look_up_that_misses_says_which_values(tmp_path):
+    raw, mapping = _crm(tmp_path, edits={"Deals.csv": CRM["Deals.csv"].replace("Closed Lost;Basic", "Closed Lost;Ultra")})
+    said = []
+    ingest_stage.run(raw, tmp_path / "interim", 1.0, mapping=mapping, log=said.append)
+    assert "ingest: Deals.csv: 1 rows have a Product that Prices.csv lacks in sku (Ultra): their amount stays " \
+           "empty" in said
+
+
+def test_two_sheets_of_one_workbook_are_two_tables(tmp_path):
+    raw, _ = _crm(tmp_path)
+    with pd.ExcelWriter(raw / "crm.xlsx") as book:
+        for sheet, file in (("Companies", "Companies.csv"), ("Deals", "Deals.csv")):
+            readers.read(raw / file).to_excel(book, sheet_name=sheet, index=False)
+    mapping = json.loads(json.dumps(MAPPING))
+    mapping["tables"]["accounts"] |= {"file": "crm.xlsx", "sheet": "Companies"}
+    mapping["tables"]["opportunities"] |= {"file": "crm.xlsx", "sheet": "Deals"}
+    (tmp_path / "map.yaml").write_text(yaml.safe_dump(mapping))
+    summary = ingest_stage.run(raw, tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml", **QUIET)
+    assert summary["tables"]["accounts"]["rows_kept"] == 2 and summary["tables"]["opportunities"]["rows_kept"] == 3
 
 
 def test_an_enrichment_row_without_a_domain_is_rejected_once(tmp_path):
