@@ -81,7 +81,8 @@ def source_of(spec: dict) -> tuple[str, str | int]:
 def sources(mapping: dict) -> set[tuple[str, str | int]]:
     """Every (file, sheet) the mapping reads: the tables' and their look-ups'."""
     specs = mapping["tables"].values()
-    return {source_of(s) for s in specs} | {source_of(look) for s in specs for look in (s.get("lookup") or {}).values()}
+    looks = [look for s in specs for look in (s.get("lookup") or {}).values()]
+    return {source_of(s) for s in [*specs, *looks]}
 
 
 def _need(frame: pd.DataFrame, columns, file: str, what: str) -> None:
@@ -94,8 +95,8 @@ def _need(frame: pd.DataFrame, columns, file: str, what: str) -> None:
 def _recode(values: pd.Series, codes: dict) -> pd.Series:
     """Exact matches (ignoring surrounding spaces) replaced; other values left for validation to judge."""
     codes = {str(k).strip(): v for k, v in codes.items()}
-    text = values.astype("str").str.strip()
-    return values.mask(values.notna() & text.isin(list(codes)), text.map(codes))
+    text = clean_text(values)
+    return values.mask(text.isin(list(codes)), text.map(codes))
 
 
 def _scaled(values: pd.Series, factor: float) -> pd.Series:
@@ -122,7 +123,7 @@ def apply(name: str, spec: dict, frames: dict[tuple, pd.DataFrame]) -> tuple[pd.
         table = frames[source_of(look)]
         _need(frame, [look["column"]], file, f"tables.{name}.lookup.{target}.column")
         _need(table, [look["key"], look["value"]], look["file"], f"tables.{name}.lookup.{target}")
-        keys = table[look["key"]].astype("str").str.strip()
+        keys = clean_text(table[look["key"]])
         if keys.duplicated().any():
             raise MappingError(f"{look['file']}: {look['key']} '{keys[keys.duplicated()].iloc[0]}' appears "
                                f"twice, so tables.{name}.lookup.{target} cannot tell which {look['value']}")
