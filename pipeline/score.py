@@ -144,9 +144,9 @@ def show(n: int = 10, out: str | Path | None = None) -> str:
     targets = pd.read_csv(out / "target_accounts.csv", nrows=n, keep_default_na=False)
     counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
     files = "\n".join(f"  {out / name}" for name in ("target_accounts.csv", "target_accounts.xlsx",
-                                                      "target_accounts.html"))
+                                                      "target_accounts.html", "open_deals.csv"))
     return (f"Top {n} target accounts as of {summary['as_of']} ({summary['universe']:,} scored: {counts})\n"
-            f"{top_table(targets, n)}\n\nThe full lists:\n{files}")
+            f"{top_table(targets, n)}\n\nThe full lists (and the open deals):\n{files}")
 
 
 def main() -> None:
