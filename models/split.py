@@ -17,12 +17,16 @@ def split_boundaries(created: pd.Series, fractions: dict) -> dict[str, pd.Timest
     if n == 0 or cuts[1] >= n:
         raise ValueError(f"{n} deals are too few to split {fractions}")
     boundaries = {"validation": pd.Timestamp(days[cuts[0]]), "holdout": pd.Timestamp(days[cuts[1]])}
-    counts = assign_split(created, boundaries).value_counts()
+    _every_part(assign_split(created, boundaries), f"chronological split {fractions} of {n} deals")
+    return boundaries
+
+
+def _every_part(labels: pd.Series, what: str) -> None:
+    """Stop when a split or fold part has no deal: nothing to learn from, stop early on or test."""
+    counts = labels.value_counts()
     empty = [s for s in SPLITS if counts.get(s, 0) == 0]
     if empty:
-        raise ValueError(f"chronological split {fractions} of {n} deals leaves {empty} empty: "
-                         "too few creation days")
-    return boundaries
+        raise ValueError(f"{what} leaves {empty} empty: too few creation days")
 
 
 def assign_split(created: pd.Series, boundaries: dict[str, pd.Timestamp]) -> pd.Series:
@@ -50,11 +54,7 @@ def cv_folds(created: pd.Series, folds: int, fractions: dict) -> list[dict[str, 
         out.append({"validation": pd.Timestamp(days[min(round(older * learn), n - 1)]), "holdout": test,
                     "end": tests[k + 1] if k + 1 < folds else None})
     for k, fold in enumerate(out, start=1):
-        counts = assign_fold(created, fold).value_counts()
-        empty = [s for s in SPLITS if counts.get(s, 0) == 0]
-        if empty:
-            raise ValueError(f"{folds} chronological folds of {n} deals leave fold {k}'s {empty} empty: "
-                             "too few creation days")
+        _every_part(assign_fold(created, fold), f"fold {k} of {folds} chronological folds of {n} deals")
     return out
 
 
