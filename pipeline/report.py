@@ -173,6 +173,7 @@ def card_facts(p: P.Params, model: dict, decision: dict, champion: dict | None, 
 
 def run(p: P.Params, log=say) -> dict:
     start = time.perf_counter()
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # progress bars, not warnings
     cfg, name = p.report, p.report.registered_model
     metrics = json.loads((Path(p.evaluate.out) / "metrics.json").read_text())
     if cfg.promotion_metric not in metrics["model"]:
@@ -229,7 +230,6 @@ def run(p: P.Params, log=say) -> dict:
 
 
 def main() -> None:
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # progress bars, not warnings
     run(P.load())
 
 

@@ -6,7 +6,6 @@ MLflow experiment and registered model are named after the run (`icp-<name>`, `<
 user's models never compete with the demo's for the champion alias.
 """
 
-import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -36,7 +35,6 @@ def params_for(data: str | Path, mapping: str | Path | None, out: str | Path, na
 def run(p: P.Params, log=say) -> dict:
     """Every stage in the order of dvc.yaml; returns what the report registered."""
     start = time.perf_counter()
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     ingest.run(p.ingest.source, p.ingest.out, p.ingest.max_reject_share, log=log, mapping=p.ingest.mapping)
     featurize.run(p, log=log)
     train.run(p.train, p.features.out, log=log)
