@@ -71,8 +71,9 @@ def drivers_table(truth: Path, importance: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def tier_quality(truth: Path, targets: Path, tier12: int) -> dict:
-    t = pd.read_csv(targets / "target_accounts.csv", usecols=["account_id", "tier", "rank"])
+def tier_quality(truth: Path, targets: pd.DataFrame, tier12: int) -> dict:
+    """The two target-list figures of a universe's tiers (`targets`: account_id, tier), judged by the truth."""
+    t = targets[["account_id", "tier"]]
     acc = pd.read_parquet(truth / "accounts.parquet").set_index("account_id")
     t = t.join(acc[["true_p_win", "true_expected_value"]], on="account_id")
     ours = t.loc[t["tier"] <= 2, "true_expected_value"].sum()
@@ -97,7 +98,8 @@ def main() -> None:
             ranked = explain.run(p.explain, p.features.out, p.train.out, p.train.seed, **QUIET)["importance"]
             score.run(p.score, p.features.out, p.train.out, p.ingest.out, **QUIET)
             truth = Path(p.evaluate.truth)
-            rows.append({"seed": seed, **tier_quality(truth, root / "targets", p.score.tier1_size + p.score.tier2_size)})
+            rows.append({"seed": seed, **tier_quality(truth, pd.read_csv(root / "targets" / "target_accounts.csv"),
+                                                         p.score.tier1_size + p.score.tier2_size)})
             drivers[seed] = drivers_table(truth, ranked)
             print(f"seed {seed} done", file=sys.stderr)
     pd.set_option("display.width", 200)

@@ -5,6 +5,8 @@ from scipy.special import expit
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
+METHODS = ("isotonic", "sigmoid")  # the values train.calibration accepts
+
 
 def fit_calibration(raw_score: np.ndarray, won: np.ndarray, method: str) -> dict:
     """A JSON-able map from the classifier's raw log-odds to P(win), fitted on deals the trees did not see.
@@ -22,7 +24,7 @@ def fit_calibration(raw_score: np.ndarray, won: np.ndarray, method: str) -> dict
         platt = LogisticRegression(C=np.inf).fit(raw_score.reshape(-1, 1), won)
         return {"method": "sigmoid", "slope": float(platt.coef_[0, 0]),
                 "intercept": float(platt.intercept_[0])}
-    raise ValueError(f"calibration method must be isotonic or sigmoid, not {method!r}")
+    raise ValueError(f"calibration method must be one of {', '.join(METHODS)}, not {method!r}")
 
 
 def calibrate(raw_score: np.ndarray, calibration: dict) -> np.ndarray:

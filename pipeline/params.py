@@ -5,6 +5,8 @@ from pathlib import Path
 
 import yaml
 
+from models.calibration import METHODS
+
 
 class ParamsError(ValueError):
     """A param that is misspelt, missing or out of range: said in one line, no traceback."""
@@ -71,8 +73,9 @@ class Train:
     cv_folds: int
 
     def __post_init__(self):
-        if self.calibration not in ("isotonic", "sigmoid"):
-            raise ParamsError(f"params.yaml: train.calibration must be isotonic or sigmoid, not {self.calibration!r}")
+        if self.calibration not in METHODS:
+            raise ParamsError(f"params.yaml: train.calibration must be one of {', '.join(METHODS)}, not "
+                              f"{self.calibration!r}")
         if set(self.split) != {"train", "validation", "holdout"} or abs(sum(self.split.values()) - 1) > 1e-9:
             raise ParamsError("params.yaml: train.split needs train, validation and holdout fractions summing to 1")
         unknown = set(self.small_data_classifier) - set(self.classifier)

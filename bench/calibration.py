@@ -1,0 +1,99 @@
+"""Which calibration to ship: every method of models/calibration.py on the same trained classifiers of many worlds.
+
+    python bench/calibration.py                          # seeds 7 8 9 (those of bench/quality.py)
+    python bench/calibration.py --seeds 7 8 9 21 22 23   # more worlds: a default should not rest on three
+
+Each world runs the real stages (synthesize ... train) once; each method's map is then fitted on the same validation
+deals and applied to the same raw scores, so the methods differ by nothing else. Printed per method and world, then
+summarised over the worlds:
+- holdout: ECE against the outcomes (as evaluate reports it, target <= 0.03), true ECE against the truth's own
+  probabilities (the same bins without the noise of the drawn outcomes: the calibration's real error), log loss,
+  Brier score;
+- target list, ranked and tiered as score does: Tier 1 over universe (target >= 3) and Tier 1+2 value vs truth
+  (target >= 0.85), as bench/targets.py judges them.
+"""
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from quality import run_graph  # noqa: E402
+from targets import tier_quality  # noqa: E402
+
+from models.bundle import predict  # noqa: E402
+from models.calibration import METHODS, calibrate, fit_calibration  # noqa: E402
+from models.metrics import expected_calibration_error, score_metrics  # noqa: E402
+from models.spec import encode  # noqa: E402
+from models.targets import rank, tiers  # noqa: E402
+from pipeline import params as P  # noqa: E402
+from pipeline.evaluate import read_oracle  # noqa: E402
+from pipeline.score import universe  # noqa: E402
+from pipeline.train import load_bundle, split_deals  # noqa: E402
+
+
+def compare(p: P.Params) -> list[dict]:
+    """One row per calibration method on the world `p` points at (already trained)."""
+    bundle = load_bundle(p.train.out)
+    deals, split = split_deals(p.features.out, p.train.out)
+    raw = bundle.classifier.predict(encode(deals, bundle.spec), raw_score=True)
+    won = deals["won"].to_numpy(bool)
+    va, ho = (split == "validation").to_numpy(), (split == "holdout").to_numpy()
+    true_p = read_oracle(p.evaluate.truth, deals[ho])["true_p_win"].to_numpy()
+    scoring = pd.read_parquet(Path(p.features.out) / "score.parquet")
+    scoring = scoring[universe(scoring, p.score)]
+    s, bins = p.score, p.evaluate.ece_bins
+    rows = []
+    for method in METHODS:
+        calibration = fit_calibration(raw[va], won[va], method)
+        p_hold = calibrate(raw[ho], calibration)
+        m = score_metrics(won[ho], p_hold, p_hold, won[ho], {}, bins)
+        swapped = dataclasses.replace(bundle, calibration={**bundle.calibration, "p_win": calibration})
+        ranked = rank(predict(swapped, scoring).assign(account_id=scoring["account_id"].to_numpy()))
+        ranked["tier"] = tiers(ranked["p_win"], s.tier1_size, s.tier2_size, s.tier3_size, s.tier3_min_p_win)
+        lists = tier_quality(Path(p.evaluate.truth), ranked, s.tier1_size + s.tier2_size)
+        rows.append({"method": method, "seed": p.synthesize.seed, "ece": m["ece"],
+                     # the truth's probability in place of the outcome: the bins' mean truth vs mean prediction
+                     "true_ece": expected_calibration_error(true_p, p_hold, bins),
+                     "log_loss": m["log_loss"], "brier": m["brier"],
+                     "tier1_over_universe": lists["tier1_over_universe"],
+                     "tier12_value_vs_truth": lists["tier12_value_vs_truth"]})
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
+    args = ap.parse_args()
+    base = P.load(Path(__file__).resolve().parents[1] / "params.yaml")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in args.seeds:
+            p = P.rooted(base, Path(tmp) / str(seed), seed)
+            run_graph(p)
+            rows += compare(p)
+            print(f"seed {seed} done", file=sys.stderr)
+    table = pd.DataFrame(rows).set_index(["method", "seed"])
+    pd.set_option("display.width", 200)
+    print("Calibration methods on the same classifiers (ECE target <= 0.03; tier1_over_universe target >= 3; "
+          "tier12_value_vs_truth target >= 0.85)")
+    print(table.round(4).to_string())
+    g = table.groupby(level="method")
+    summary = pd.DataFrame({
+        "worlds": g.size(), "mean_ece": g["ece"].mean(), "max_ece": g["ece"].max(),
+        "ece_over_0.03": g["ece"].apply(lambda e: int((e > 0.03).sum())), "mean_true_ece": g["true_ece"].mean(),
+        "mean_log_loss": g["log_loss"].mean(), "mean_brier": g["brier"].mean(),
+        "mean_tier1": g["tier1_over_universe"].mean(), "min_tier1": g["tier1_over_universe"].min(),
+        "tier1_under_3": g["tier1_over_universe"].apply(lambda t: int((t < 3).sum())),
+        "mean_tier12": g["tier12_value_vs_truth"].mean(), "min_tier12": g["tier12_value_vs_truth"].min()})
+    print("\nOver the worlds")
+    print(summary.round(4).to_string())
+
+
+if __name__ == "__main__":
+    main()
