@@ -95,7 +95,8 @@ def main() -> None:
             root = Path(tmp) / str(seed)
             p = P.rooted(base, root, seed)
             run_graph(p)
-            ranked = explain.run(p.explain, p.features.out, p.train.out, p.train.seed, **QUIET)["importance"]
+            metrics = Path(p.evaluate.out) / "metrics.json"
+            ranked = explain.run(p.explain, p.features.out, p.train.out, metrics, p.train.seed, **QUIET)["importance"]
             score.run(p.score, p.features.out, p.train.out, p.ingest.out, **QUIET)
             truth = Path(p.evaluate.truth)
             rows.append({"seed": seed, **tier_quality(truth, pd.read_csv(root / "targets" / "target_accounts.csv"),

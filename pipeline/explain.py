@@ -4,6 +4,7 @@
 families.png, dependence_<feature>.png, and `explain.profile`.md / .json.
 """
 
+import json
 import time
 import warnings
 from pathlib import Path
@@ -17,7 +18,7 @@ import pandas as pd  # noqa: E402
 import shap  # noqa: E402
 
 from models.explain import chart_data, contributions, importance  # noqa: E402
-from models.profile import interval_words, line, segments  # noqa: E402
+from models.profile import interval_words, line, no_signal, segments  # noqa: E402
 from pipeline import params as P  # noqa: E402
 from pipeline.featurize import products  # noqa: E402
 from pipeline.io import new_folder, say, to_json, write_text  # noqa: E402
@@ -71,7 +72,7 @@ def markdown(profile: dict, ranked: dict, top: int) -> str:
             f"Derived from {profile['deals']:,} closed deals ({profile['wins']:,} won, base win rate {base:.0%}) "
             f"by a depth-limited tree fitted to the model's scores (it reproduces {profile['surrogate_r2']:.0%} "
             f"of their variance); win rates are the deals' actual outcomes with {interval_words(profile)}.\n",
-            "## Segments, best first\n"]
+            "## Segments, best first\n" if profile["beats_chance"] else "## Segments of the model's scores (no ICP)\n"]
     rows += [f"{i}. {line(s, base)}" for i, s in enumerate(profile["segments"], start=1)]
     rows += ["", "## Top drivers (mean |SHAP| on the holdout)\n", "| rank | feature | family | mean abs SHAP |",
              "|---:|---|---|---:|"]
@@ -80,7 +81,8 @@ def markdown(profile: dict, ranked: dict, top: int) -> str:
     return "\n".join(rows) + "\n"
 
 
-def run(cfg: P.Explain, features: str | Path, model: str | Path, seed: int, log=say) -> dict:
+def run(cfg: P.Explain, features: str | Path, model: str | Path, metrics: str | Path, seed: int, log=say) -> dict:
+    """`metrics`: evaluate's metrics.json, whose verdict on the model decides whether the segments are an ICP."""
     start = time.perf_counter()
     bundle = load_bundle(model)
     deals, split = split_deals(features, model)
@@ -98,6 +100,9 @@ def run(cfg: P.Explain, features: str | Path, model: str | Path, seed: int, log=
     resamples = cfg.bootstrap if read_summary(model)["small_data"] else 0
     profile = segments(deals, bundle.spec, score, deals["won"].to_numpy(), deals["amount"].to_numpy(),
                        cfg.profile_depth, cfg.profile_min_deals, cfg.few_deals, named, resamples, seed)
+    verdict = no_signal(json.loads(Path(metrics).read_text())["model"])
+    profile["beats_chance"] = verdict is None
+    profile["summary"] = verdict or profile["summary"]
     log(f"explain: {profile['summary']}")
 
     with new_folder(cfg.out) as tmp:
@@ -113,7 +118,8 @@ def run(cfg: P.Explain, features: str | Path, model: str | Path, seed: int, log=
 
 def main() -> None:
     params = P.load()
-    run(params.explain, params.features.out, params.train.out, params.train.seed)
+    run(params.explain, params.features.out, params.train.out, Path(params.evaluate.out) / "metrics.json",
+        params.train.seed)
 
 
 if __name__ == "__main__":

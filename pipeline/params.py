@@ -159,7 +159,10 @@ def _section(cls, raw: dict, name: str):
 
 def load(path: str | Path = "params.yaml", overrides: dict | None = None) -> Params:
     """params.yaml with `overrides` ({"score.include_open": True, ...}, like `dvc exp run -S`) applied."""
-    raw = yaml.safe_load(Path(path).read_text())
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"{path.resolve()} not found: run from the project folder, where params.yaml is")
+    raw = yaml.safe_load(path.read_text())
     for key, value in (overrides or {}).items():
         *parents, leaf = key.split(".")
         if not parents or parents[0] not in {f.name for f in fields(Params)}:

@@ -33,7 +33,7 @@ def small_run(small_world, tmp_path_factory):
     from dataclasses import replace
     from pathlib import Path
 
-    from pipeline import explain, featurize, ingest, score, train
+    from pipeline import evaluate, explain, featurize, ingest, score, train
     from pipeline import params as P
 
     p = P.rooted(P.load(Path(__file__).resolve().parents[1] / "params.yaml"), tmp_path_factory.mktemp("run"))
@@ -43,7 +43,9 @@ def small_run(small_world, tmp_path_factory):
     ingest.run(p.ingest.source, p.ingest.out, p.ingest.max_reject_share, **quiet)
     featurize.run(p, **quiet)
     train.run(p.train, p.features.out, **quiet)
-    explained = explain.run(p.explain, p.features.out, p.train.out, p.train.seed, **quiet)
+    evaluate.run(p.evaluate, p.score, p.features.out, p.train.out, **quiet)
+    explained = explain.run(p.explain, p.features.out, p.train.out, Path(p.evaluate.out) / "metrics.json",
+                            p.train.seed, **quiet)
     summary = score.run(p.score, p.features.out, p.train.out, p.ingest.out, **quiet)
     return {"params": p, "explained": explained, "summary": summary}
 

@@ -3,6 +3,7 @@
 import json
 import math
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,10 +13,11 @@ import pytest
 import shap
 
 from models.explain import as_seen, contributions
+from models.profile import no_signal
 from models.reasons import describe, phrase, reasons, span, why_now
 from models.spec import encode
 from models.targets import rank, tiers
-from pipeline import explain, score
+from pipeline import evaluate, explain, score, train
 from pipeline.train import load_bundle
 
 PRODUCTS = {"gong": "Gong"}
@@ -137,7 +139,8 @@ def test_explain_and_score_give_the_same_bytes_twice(small_run, tmp_path):
     again = replace(p, explain=replace(p.explain, out=str(tmp_path / "explain"), profile=str(tmp_path / "icp")),
                     score=replace(p.score, out=str(tmp_path / "targets")))
     quiet = {"log": lambda *a, **k: None}
-    explain.run(again.explain, p.features.out, p.train.out, p.train.seed, **quiet)
+    explain.run(again.explain, p.features.out, p.train.out, Path(p.evaluate.out) / "metrics.json", p.train.seed,
+                **quiet)
     score.run(again.score, p.features.out, p.train.out, p.ingest.out, **quiet)
     pairs = [(Path(p.explain.out), tmp_path / "explain"), (Path(p.score.out), tmp_path / "targets")]
     for first, second in pairs:
@@ -179,6 +182,43 @@ def test_explain_writes_ranked_importance_charts_and_a_profile_from_the_data(sma
     assert segs[0]["lift"] > 1 > segs[-1]["lift"]
     md = Path(f"{p.explain.profile}.md").read_text()
     assert profile["summary"] in md and segs[0]["rule"] in md
+    assert profile["beats_chance"] and profile["summary"].startswith("The ideal customer")
+
+
+@pytest.mark.parametrize("model, verdict", [
+    ({"roc_auc": 0.503, "roc_auc_ci_low": 0.481, "roc_auc_ci_high": 0.524}, "ROC AUC 0.503, 95% CI 0.481-0.524"),
+    ({"roc_auc": 0.56, "roc_auc_ci_low": 0.50, "roc_auc_ci_high": 0.62}, "ROC AUC 0.560, 95% CI 0.500-0.620"),
+    ({"roc_auc": 0.48}, "ROC AUC 0.480)"),  # evaluate.bootstrap: 0, no interval
+    ({"roc_auc": 0.56, "roc_auc_ci_low": 0.51, "roc_auc_ci_high": 0.61}, None),
+    ({"roc_auc": 0.52}, None),
+])
+def test_the_profile_says_no_icp_when_the_model_is_no_better_than_chance(model, verdict):
+    said = no_signal(model)
+    if verdict is None:
+        assert said is None
+    else:
+        assert said.startswith("No ICP") and verdict in said
+
+
+def test_a_model_trained_on_shuffled_outcomes_gets_no_icp(small_run, tmp_path):
+    """Outcomes shuffled across the deals leave nothing to learn: the profile must say so, not show an ICP."""
+    p, quiet = small_run["params"], {"log": lambda *a, **k: None}
+    features = tmp_path / "features"
+    features.mkdir()
+    deals = pd.read_parquet(Path(p.features.out) / "train.parquet")
+    deals.assign(won=deals["won"].sample(frac=1, random_state=0).to_numpy()).to_parquet(features / "train.parquet")
+    shutil.copy(Path(p.features.out) / "features.json", features / "features.json")
+    q = replace(p, train=replace(p.train, out=str(tmp_path / "model")),
+                evaluate=replace(p.evaluate, out=str(tmp_path / "reports"), truth=""),
+                explain=replace(p.explain, out=str(tmp_path / "explain"), profile=str(tmp_path / "icp_profile")))
+    train.run(q.train, features, **quiet)
+    model = evaluate.run(q.evaluate, q.score, features, q.train.out, **quiet)["model"]
+    profile = explain.run(q.explain, features, q.train.out, tmp_path / "reports" / "metrics.json", q.train.seed,
+                          **quiet)["profile"]
+    assert model["roc_auc_ci_low"] <= 0.5 < model["roc_auc_ci_high"]
+    assert not profile["beats_chance"] and profile["summary"] == no_signal(model)
+    md = Path(f"{q.explain.profile}.md").read_text()
+    assert md.startswith(f"# Ideal Customer Profile\n\n{profile['summary']}") and "(no ICP)" in md
 
 
 def test_score_ranks_tiers_and_explains_the_universe(small_run):

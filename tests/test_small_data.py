@@ -123,7 +123,8 @@ def few(small_run, tmp_path_factory):
     messages = []
     summary = train.run(p.train, root / "features", log=messages.append)
     metrics = evaluate.run(p.evaluate, p.score, root / "features", p.train.out, log=messages.append)
-    explained = explain.run(p.explain, root / "features", p.train.out, p.train.seed, log=messages.append)
+    explained = explain.run(p.explain, root / "features", p.train.out, root / "reports" / "metrics.json",
+                            p.train.seed, log=messages.append)
     return {"root": root, "params": p, "deals": deals, "summary": summary, "metrics": metrics,
             "explained": explained, "messages": messages}
 
