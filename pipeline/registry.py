@@ -60,9 +60,10 @@ def aliases(client: MlflowClient, name: str) -> dict[str, str]:
 
 
 def decide(metric: str, margin: float, new: float, champion: str | None,
-           champion_value: float | None) -> dict:
+           champion_value: float | None, unlike: str | None = None) -> dict:
     """Whether the new version becomes champion: none yet, or better than the champion by at least `margin`
-    on the holdout `metric` (lower is better for log loss, Brier and ECE). Figures and reason included."""
+    on the holdout `metric` (lower is better for log loss, Brier and ECE). Figures and reason included.
+    `unlike`: how the two figures were measured differently, if they were: then a person decides."""
     decision = {"metric": metric, "margin": margin, "new_value": new, "champion": champion,
                 "champion_value": champion_value, "improvement": None}
     if champion is None:
@@ -71,6 +72,10 @@ def decide(metric: str, margin: float, new: float, champion: str | None,
         return {**decision, "promote": False,
                 "reason": f"champion v{champion}'s run has no holdout {metric} to compare with: promote by "
                           f"hand (icp promote) if this version should be used"}
+    if unlike:
+        return {**decision, "promote": False,
+                "reason": f"{unlike}, so the figures are not comparable: promote by hand (icp promote) if this "
+                          "version should be used"}
     improvement = (champion_value - new) if metric in LOWER_IS_BETTER else (new - champion_value)
     promote = improvement >= margin
     return {**decision, "improvement": improvement, "promote": promote,

@@ -42,6 +42,8 @@ COLUMN_TYPES = {"categorical": "string", "numeric": "double"}  # a count with mi
 REQUIREMENTS = ("mlflow", "lightgbm", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "pandera",
                 "pyyaml")  # what the pyfunc imports when it loads
 REFERENCE = "drift_reference.json"
+# how a run's model metrics were measured, by its data.small_data tag (MLflow keeps tags as text)
+EVALUATED = {"True": "cross-validated over chronological folds (small data)", "False": "measured on a holdout"}
 
 
 def read_json(path: str | Path) -> dict | None:
@@ -115,10 +117,15 @@ def champion_of(client, name: str) -> dict | None:
 
 
 def promotion(p: P.Params, metrics: dict, champion: dict | None, tags: dict, new_version: str) -> dict:
-    """The rule's decision on the new version, and whether the champion was measured on the same data."""
+    """The rule's decision on the new version, and whether the champion was measured on the same data. A
+    small-data version's metrics pool chronological folds, others' come from one holdout: never compared."""
     metric, key = p.report.promotion_metric, f"data.md5.{p.features.out}"
+    ours, theirs = str(tags["data.small_data"]), champion and champion["tags"].get("data.small_data")
+    unlike = (f"this version's {metric} is {EVALUATED[ours]}, champion v{champion['version']}'s is "
+              f"{EVALUATED[theirs]}" if theirs in EVALUATED and theirs != ours else None)
     decision = registry.decide(metric, p.report.promotion_margin, metrics["model"][metric],
-                               champion and champion["version"], champion and champion["metrics"].get(metric))
+                               champion and champion["version"], champion and champion["metrics"].get(metric),
+                               unlike)
     same = champion["tags"].get(key) == tags.get(key) if champion else None
     return {**decision, "version": new_version, "same_data": same}
 

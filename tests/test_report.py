@@ -26,6 +26,7 @@ from models.drift import LARGE, psi, reference
 from pipeline import params as P
 from pipeline.model_card import reject_reasons, render
 from pipeline.registry import decide
+from pipeline.report import promotion
 
 MODEL = "icp-win-model"
 # The three trainings of the end-to-end test, in order: (params set, what the promotion rule must decide).
@@ -45,6 +46,20 @@ def test_promotion_rule_needs_the_margin_and_knows_which_metrics_fall():
     assert decide("log_loss", 0.01, 0.40, "3", 0.42)["promote"]
     assert not decide("log_loss", 0.01, 0.42, "3", 0.40)["promote"]
     assert not decide("roc_auc", 0.005, 0.9, "3", None)["promote"]  # nothing to compare: a person decides
+
+
+@pytest.mark.parametrize("ours, theirs, promoted", [
+    (True, "False", False), (False, "True", False),  # cross-validated vs holdout: a person decides
+    (True, "True", True), (False, "False", True), (True, None, True)])  # alike, or a champion without the tag
+def test_a_small_data_version_is_never_compared_with_a_holdout_champion(ours, theirs, promoted):
+    p = P.load(ROOT / "params.yaml")
+    champion = {"version": "3", "metrics": {"roc_auc": 0.70},
+                "tags": {} if theirs is None else {"data.small_data": theirs}}
+    decision = promotion(p, {"model": {"roc_auc": 0.75}}, champion, {"data.small_data": ours}, "4")
+    assert decision["promote"] is promoted and decision["version"] == "4"
+    if not promoted:
+        assert "cross-validated over chronological folds" in decision["reason"] and "not comparable" in \
+            decision["reason"] and "icp promote" in decision["reason"]
 
 
 def test_psi_is_zero_on_the_reference_and_large_on_a_shifted_population():
