@@ -5,6 +5,8 @@ Pure functions of data frames, so each rule is testable on a few rows. The choic
   silent empty cell. Text is stripped; industries, countries and every coded column are matched ignoring case
   and aliases.
 - A row is rejected once per problem, so the user sees everything wrong with it, but counted once.
+- An industry outside the contract's 15 (after aliases) is cleared, row kept: it is a fact about the account
+  the model cannot use, not a reason to lose the account and its deals.
 - A date after tomorrow (UTC) is a typo or a planned date, not history: rejected. An open deal's close_date
   is the date it is expected to close (Salesforce fills it): cleared, row kept.
 - Enrichment tables keyed by `account_domain` (a domain or website URL, as vendors deliver them) are joined to
@@ -25,7 +27,8 @@ import pandera.pandas as pandera
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.contract import DATE, DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, STAGES, TABLES
+from features.contract import (DATE, DOMAIN_KEY, DOMAIN_KEYED, INDUSTRIES, REQUIRED_TABLES, SCHEMAS, STAGES,
+                               TABLES)
 from features.normalize import canonical_country, canonical_industry, normalise_domain, region_of
 
 REJECT_COLUMNS = ["table", "row", "column", "value", "reason"]
@@ -139,6 +142,11 @@ def normalise(name: str, raw: pd.DataFrame, date_format: str | None = None) -> t
             values = _SPECIAL[col](values)
         elif spec.checks and spec.checks[0].name == "isin":
             values = _vocabulary(values, spec.checks[0].statistics["allowed_values"])
+        if col == "industry":  # one outside the 15 costs the account its industry, not itself and its deals
+            other = values.notna() & ~values.isin(INDUSTRIES)
+            issues.append(_issues(raw.index[other], col, col + " '" + _shown(raw[col][other]) + "' is not one of "
+                                  f"the {len(INDUSTRIES)} canonical industries: " + CLEARED, "clear"))
+            values = values.mask(other)
         out[col] = values
     if "region" in out:
         out["region"] = out["region"].fillna(region_of(out["country"]))

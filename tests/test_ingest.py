@@ -235,6 +235,10 @@ CASES = {
            for t in (OPPS, "snapshots", "intent", "contacts", "activities")]),
     "account without a domain is kept, never merged": (
         [("accounts", 1, "domain", ""), ("accounts", 2, "domain", "")], []),
+    "an industry outside the 15 is cleared, the account and its deals kept": (
+        [("accounts", 1, "industry", "Aerospace")],
+        [("accounts", 1, "industry", "Aerospace", "industry 'Aerospace' is not one of the 15 canonical industries: "
+          "cleared, row kept")]),
     "unknown contact is cleared": (
         [("activities", 1, "contact_id", "CON-9")],
         [("activities", 1, "contact_id", "CON-9", "contact_id CON-9 is not in contacts: cleared, row kept")]),
