@@ -28,7 +28,8 @@ import sys; sys.path.insert(0, {root!r})
 from dataclasses import replace
 from pipeline import params as P, score
 p = P.load({params!r})
-score.run(replace(p.score, out={out!r}), {features!r}, p.train.out, {interim!r}, log=lambda *a: None)
+score.run(replace(p.score, out={out!r}), {features!r}, p.train.out, {interim!r},
+          p.evaluate.out + '/metrics.json', log=lambda *a: None)
 """
 
 

@@ -97,7 +97,7 @@ def main() -> None:
             run_graph(p)
             metrics = Path(p.evaluate.out) / "metrics.json"
             ranked = explain.run(p.explain, p.features.out, p.train.out, metrics, p.train.seed, **QUIET)["importance"]
-            score.run(p.score, p.features.out, p.train.out, p.ingest.out, **QUIET)
+            score.run(p.score, p.features.out, p.train.out, p.ingest.out, metrics, **QUIET)
             truth = Path(p.evaluate.truth)
             rows.append({"seed": seed, **tier_quality(truth, pd.read_csv(root / "targets" / "target_accounts.csv"),
                                                          p.score.tier1_size + p.score.tier2_size)})

@@ -48,6 +48,16 @@ def expected_calibration_error(won: np.ndarray, p: np.ndarray, bins: int) -> flo
     return float(np.sum(t["deals"] * np.abs(t["predicted"] - t["observed"])) / t["deals"].sum())
 
 
+def chance_verdict(model: dict) -> str | None:
+    """'the model ranks the evaluated deals no better than chance (ROC AUC ...)' when its ROC AUC, or the low
+    end of its 95% interval where evaluate computed one, is at most 0.5; else None. `model`: metrics.json's."""
+    auc, low, high = (model.get(k) for k in ("roc_auc", "roc_auc_ci_low", "roc_auc_ci_high"))
+    if (auc if low is None else low) > 0.5:
+        return None
+    said = f"ROC AUC {auc:.3f}" + ("" if low is None else f", 95% CI {low:.3f}-{high:.3f}")
+    return f"the model ranks the evaluated deals no better than chance ({said})"
+
+
 def score_metrics(won: np.ndarray, p: np.ndarray, expected_value: np.ndarray, won_amount: np.ndarray,
                   ks: dict[str, int], bins: int) -> dict[str, float]:
     """Probability quality (ROC AUC, PR AUC as average precision, log loss, Brier, ECE), top-decile lift of

@@ -150,16 +150,11 @@ def line(s: dict, base: float) -> str:
             f"vs {_pct(base)} base ({s['lift']:.1f}x), {s['deals']:,} deals{value}{caution}")
 
 
-def no_signal(model_metrics: dict) -> str | None:
-    """The profile's verdict when the model ranks the evaluated deals no better than chance (its ROC AUC, or
-    the 95% interval's low end where evaluate computed one, at most 0.5), else None: segments of scores
-    without signal would dress the training deals' noise up as an ICP."""
-    auc, low, high = (model_metrics.get(k) for k in ("roc_auc", "roc_auc_ci_low", "roc_auc_ci_high"))
-    if (auc if low is None else low) > 0.5:
-        return None
-    said = f"ROC AUC {auc:.3f}" + ("" if low is None else f", 95% CI {low:.3f}-{high:.3f}")
-    return (f"No ICP: the model ranks the evaluated deals no better than chance ({said}). The segments below "
-            "describe what it learned from its training deals, not what wins; do not target by them.")
+def no_icp(chance: str) -> str:
+    """The profile's summary when the model is no better than chance (`chance`: metrics.chance_verdict):
+    segments of scores without signal would dress the training deals' noise up as an ICP."""
+    return (f"No ICP: {chance}. The segments below describe what it learned from its training deals, not what "
+            "wins; do not target by them.")
 
 
 def summary(segs: list[dict], base: float) -> str:

@@ -18,7 +18,8 @@ import pandas as pd  # noqa: E402
 import shap  # noqa: E402
 
 from models.explain import chart_data, contributions, importance  # noqa: E402
-from models.profile import interval_words, line, no_signal, segments  # noqa: E402
+from models.metrics import chance_verdict  # noqa: E402
+from models.profile import interval_words, line, no_icp, segments  # noqa: E402
 from pipeline import params as P  # noqa: E402
 from pipeline.featurize import products  # noqa: E402
 from pipeline.io import new_folder, say, to_json, write_text  # noqa: E402
@@ -100,9 +101,9 @@ def run(cfg: P.Explain, features: str | Path, model: str | Path, metrics: str | 
     resamples = cfg.bootstrap if read_summary(model)["small_data"] else 0
     profile = segments(deals, bundle.spec, score, deals["won"].to_numpy(), deals["amount"].to_numpy(),
                        cfg.profile_depth, cfg.profile_min_deals, cfg.few_deals, named, resamples, seed)
-    verdict = no_signal(json.loads(Path(metrics).read_text())["model"])
-    profile["beats_chance"] = verdict is None
-    profile["summary"] = verdict or profile["summary"]
+    chance = chance_verdict(json.loads(Path(metrics).read_text())["model"])
+    profile["beats_chance"] = chance is None
+    profile["summary"] = no_icp(chance) if chance else profile["summary"]
     log(f"explain: {profile['summary']}")
 
     with new_folder(cfg.out) as tmp:

@@ -45,8 +45,10 @@ MAX_WIDTH = 60  # characters, the widest an Excel column gets
 PAGE_ROWS = 500  # rows the page lays out at once ("Show more" adds as many): thousands at once take seconds
 
 
-def write_lists(targets: pd.DataFrame, folder: Path, rows_per_tier: int, title: str) -> dict:
-    """Write target_accounts.csv, .xlsx and .html into `folder`; returns row counts for the stage's log."""
+def write_lists(targets: pd.DataFrame, folder: Path, rows_per_tier: int, title: str,
+                warning: str | None = None) -> dict:
+    """Write target_accounts.csv, .xlsx and .html into `folder`; returns row counts for the stage's log.
+    `warning`: what the readers of the .xlsx and .html must know before using the ranking, shown at the top."""
     missing = [c for c in COLUMNS if c not in targets.columns]
     if missing:
         raise ValueError(f"write_lists: targets lacks columns {missing}")
@@ -57,8 +59,8 @@ def write_lists(targets: pd.DataFrame, folder: Path, rows_per_tier: int, title: 
     totals = {int(t): int(n) for t, n in targets["tier"].value_counts().items()}
     counts = {t: (int((shown["tier"] == t).sum()), totals.get(t, 0)) for t in TIERS}
     as_of = str(targets["as_of"].iloc[0]) if len(targets) else ""
-    write_xlsx(shown, folder / "target_accounts.xlsx", counts, title, as_of)
-    (folder / "target_accounts.html").write_text(page(shown, counts, title, as_of), encoding="utf-8")
+    write_xlsx(shown, folder / "target_accounts.xlsx", counts, title, as_of, warning)
+    (folder / "target_accounts.html").write_text(page(shown, counts, title, as_of, warning), encoding="utf-8")
     return {"csv": len(targets), "xlsx": len(shown), "html": len(shown),
             "truncated": {t: total for t, (n, total) in counts.items() if n < total}}
 
@@ -146,13 +148,17 @@ def _tier_sheet(wb: Workbook, tier: int, rows: pd.DataFrame, shown: int, total: 
         ws.append([note])
 
 
-def _about_sheet(wb: Workbook, counts: dict, title: str, as_of: str) -> None:
+def _about_sheet(wb: Workbook, counts: dict, title: str, as_of: str, warning: str | None) -> None:
     ws = wb.create_sheet("About")
     for letter, width in zip("ABCD", (18, 12, 18, 90)):
         ws.column_dimensions[letter].width = width
     heading = WriteOnlyCell(ws, title)
     heading.font = Font(bold=True, size=14)
     ws.append([heading])
+    if warning:
+        alarm = WriteOnlyCell(ws, warning)
+        alarm.font = Font(bold=True, color="B00020")
+        ws.append([alarm])
     ws.append(["Accounts as of", as_of])
     ws.append(["Ranked by", "expected value = P(win) x predicted deal value"])
     ws.append([])
@@ -175,10 +181,11 @@ def _fixed_zip(raw: bytes, core_xml: bytes, when: dt.datetime, path: Path) -> No
             dst.writestr(zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6]), data)
 
 
-def write_xlsx(shown: pd.DataFrame, path: Path, counts: dict, title: str, as_of: str) -> None:
+def write_xlsx(shown: pd.DataFrame, path: Path, counts: dict, title: str, as_of: str,
+               warning: str | None = None) -> None:
     """An "About" sheet, then one sheet per tier (write-only mode: memory stays flat)."""
     wb = Workbook(write_only=True)
-    _about_sheet(wb, counts, title, as_of)
+    _about_sheet(wb, counts, title, as_of, warning)
     for tier, (n, total) in counts.items():
         _tier_sheet(wb, tier, shown[shown["tier"] == tier], n, total)
     when = dt.datetime.fromisoformat(as_of) if as_of else dt.datetime(1980, 1, 1)
@@ -198,6 +205,7 @@ header{padding:16px 20px 8px;background:#f4f6fa;border-bottom:1px solid #d8dee8}
 h1{font-size:20px;margin:0 0 4px}
 .meta,.note{margin:4px 0;color:#4a5568}
 .note{color:#8a4b00}
+.warning{margin:6px 0;padding:6px 10px;background:#fde8eb;color:#b00020;font-weight:600;border-radius:4px}
 .bar{display:flex;flex-wrap:wrap;gap:6px;align-items:center;padding:10px 20px}
 .bar button{font:inherit;border:1px solid #9aa8bc;background:#fff;border-radius:4px;padding:4px 10px;
   cursor:pointer}
@@ -314,7 +322,7 @@ def _rows(rows: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
-def page(shown: pd.DataFrame, counts: dict, title: str, as_of: str) -> str:
+def page(shown: pd.DataFrame, counts: dict, title: str, as_of: str, warning: str | None = None) -> str:
     """One self-contained page: styles and script inline, no address of any kind, every text escaped."""
     e = html.escape
     total = sum(t for _, t in counts.values())
@@ -339,6 +347,7 @@ def page(shown: pd.DataFrame, counts: dict, title: str, as_of: str) -> str:
 <body>
 <header>
 <h1>{e(title)}</h1>
+{f'<p class="warning" role="alert">{e(warning)}</p>' if warning else ""}
 <p class="meta">Accounts as of {e(as_of)} · {total:,} accounts ranked by expected value = P(win) ×
 predicted deal value · <span class="flag">Yes</span> under Global/strategic marks the largest enterprises</p>
 <p class="meta">{summary}</p>

@@ -41,7 +41,7 @@ def run(p: P.Params, log=say) -> dict:
     evaluate.run(p.evaluate, p.score, p.features.out, p.train.out, log=log)
     explain.run(p.explain, p.features.out, p.train.out, Path(p.evaluate.out) / "metrics.json", p.train.seed,
                 log=log)
-    score.run(p.score, p.features.out, p.train.out, p.ingest.out, log=log)
+    score.run(p.score, p.features.out, p.train.out, p.ingest.out, Path(p.evaluate.out) / "metrics.json", log=log)
     registered = report.run(p, log=log)
     log(f"run: done in {time.perf_counter() - start:.0f}s")
     return registered

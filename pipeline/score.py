@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from models.bundle import predict
 from models.explain import as_seen, contributions
+from models.metrics import chance_verdict
 from models.reasons import REASONS, explain_rows
 from models.targets import open_deals, rank, tier_table, tiers
 from pipeline import params as P
@@ -81,8 +82,12 @@ def top_table(targets: pd.DataFrame, n: int = 10) -> str:
     return "\n".join(rows)
 
 
-def run(cfg: P.Score, features: str | Path, model: str | Path, interim: str | Path, log=say) -> dict:
+def run(cfg: P.Score, features: str | Path, model: str | Path, interim: str | Path, metrics: str | Path,
+        log=say) -> dict:
+    """`metrics`: evaluate's metrics.json; a model no better than chance puts a warning on every list."""
     start = time.perf_counter()
+    chance = chance_verdict(json.loads(Path(metrics).read_text())["model"])
+    warning = chance and f"WARNING: {chance}: this ranking is no better than a random list"
     path = Path(features) / "score.parquet"
     total = pq.ParquetFile(path).metadata.num_rows
     bundle = load_bundle(model)
@@ -124,14 +129,18 @@ def run(cfg: P.Score, features: str | Path, model: str | Path, interim: str | Pa
     deals = _open_deals(interim, features, scored, targets, as_of)
     elapsed = time.perf_counter() - start
     summary = {"as_of": as_of, "read": total, "universe": len(targets), "tiers": tier_table(targets),
-               "explained": len(explained), "open_deals": len(deals)}  # no timings: same inputs, same bytes
+               "explained": len(explained), "open_deals": len(deals),
+               "warning": warning}  # no timings: same inputs, same bytes
     with new_folder(cfg.out) as tmp:
-        summary["files"] = write_lists(targets, tmp, cfg.list_rows_per_tier, f"Target accounts as of {as_of}")
+        summary["files"] = write_lists(targets, tmp, cfg.list_rows_per_tier, f"Target accounts as of {as_of}",
+                                       warning)
         deals.to_csv(tmp / "open_deals.csv", index=False, lineterminator="\n")
         (tmp / "summary.json").write_text(to_json(summary))
     counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
     log(f"score: wrote {cfg.out}/target_accounts.csv, .xlsx, .html, open_deals.csv and summary.json: "
         f"{len(targets):,} accounts ({counts}), {len(deals):,} open deals in {time.perf_counter() - start:.1f}s ({total / elapsed:,.0f} accounts/s)")
+    if warning:
+        log(f"score: {warning}")
     return summary
 
 
@@ -145,13 +154,16 @@ def show(n: int = 10, out: str | Path | None = None) -> str:
     counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
     files = "\n".join(f"  {out / name}" for name in ("target_accounts.csv", "target_accounts.xlsx",
                                                       "target_accounts.html", "open_deals.csv"))
-    return (f"Top {n} target accounts as of {summary['as_of']} ({summary['universe']:,} scored: {counts})\n"
+    warning = f"{summary['warning']}\n" if summary.get("warning") else ""
+    return (f"{warning}Top {n} target accounts as of {summary['as_of']} ({summary['universe']:,} scored: "
+            f"{counts})\n"
             f"{top_table(targets, n)}\n\nThe full lists (and the open deals):\n{files}")
 
 
 def main() -> None:
     params = P.load()
-    run(params.score, params.features.out, params.train.out, params.ingest.out)
+    run(params.score, params.features.out, params.train.out, params.ingest.out,
+        Path(params.evaluate.out) / "metrics.json")
 
 
 if __name__ == "__main__":

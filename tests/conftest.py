@@ -46,7 +46,7 @@ def small_run(small_world, tmp_path_factory):
     evaluate.run(p.evaluate, p.score, p.features.out, p.train.out, **quiet)
     explained = explain.run(p.explain, p.features.out, p.train.out, Path(p.evaluate.out) / "metrics.json",
                             p.train.seed, **quiet)
-    summary = score.run(p.score, p.features.out, p.train.out, p.ingest.out, **quiet)
+    summary = score.run(p.score, p.features.out, p.train.out, p.ingest.out, Path(p.evaluate.out) / "metrics.json", **quiet)
     return {"params": p, "explained": explained, "summary": summary}
 
 

@@ -346,6 +346,8 @@ def test_the_maven_crm_example_runs_end_to_end_and_finds_no_signal(project):
     profile = json.loads((out / "reports" / "icp_profile.json").read_text())
     assert not profile["beats_chance"] and profile["summary"].startswith("No ICP")  # ROC AUC CI 0.476-0.536
     assert profile["summary"] in (out / "reports" / "icp_profile.md").read_text()
+    warning = json.loads((out / "targets" / "summary.json").read_text())["warning"]
+    assert warning.startswith("WARNING: the model ranks the evaluated deals no better than chance")
 
 
 def test_a_look_up_that_misses_says_which_values(tmp_path):

@@ -1,5 +1,6 @@
 """explain and score on a small world: SHAP, the ICP profile, tiers, and reasons that match their SHAP values."""
 
+import html
 import json
 import math
 import re
@@ -13,7 +14,8 @@ import pytest
 import shap
 
 from models.explain import as_seen, contributions
-from models.profile import no_signal
+from models.metrics import chance_verdict
+from models.profile import no_icp
 from models.reasons import describe, phrase, reasons, span, why_now
 from models.spec import encode
 from models.targets import rank, tiers
@@ -141,7 +143,7 @@ def test_explain_and_score_give_the_same_bytes_twice(small_run, tmp_path):
     quiet = {"log": lambda *a, **k: None}
     explain.run(again.explain, p.features.out, p.train.out, Path(p.evaluate.out) / "metrics.json", p.train.seed,
                 **quiet)
-    score.run(again.score, p.features.out, p.train.out, p.ingest.out, **quiet)
+    score.run(again.score, p.features.out, p.train.out, p.ingest.out, Path(p.evaluate.out) / "metrics.json", **quiet)
     pairs = [(Path(p.explain.out), tmp_path / "explain"), (Path(p.score.out), tmp_path / "targets")]
     for first, second in pairs:
         names = sorted(f.name for f in first.iterdir())
@@ -192,12 +194,12 @@ def test_explain_writes_ranked_importance_charts_and_a_profile_from_the_data(sma
     ({"roc_auc": 0.56, "roc_auc_ci_low": 0.51, "roc_auc_ci_high": 0.61}, None),
     ({"roc_auc": 0.52}, None),
 ])
-def test_the_profile_says_no_icp_when_the_model_is_no_better_than_chance(model, verdict):
-    said = no_signal(model)
+def test_a_model_is_no_better_than_chance_when_its_auc_interval_reaches_one_half(model, verdict):
+    said = chance_verdict(model)
     if verdict is None:
         assert said is None
     else:
-        assert said.startswith("No ICP") and verdict in said
+        assert said.startswith("the model ranks the evaluated deals no better than chance (") and verdict in said
 
 
 def test_a_model_trained_on_shuffled_outcomes_gets_no_icp(small_run, tmp_path):
@@ -216,9 +218,17 @@ def test_a_model_trained_on_shuffled_outcomes_gets_no_icp(small_run, tmp_path):
     profile = explain.run(q.explain, features, q.train.out, tmp_path / "reports" / "metrics.json", q.train.seed,
                           **quiet)["profile"]
     assert model["roc_auc_ci_low"] <= 0.5 < model["roc_auc_ci_high"]
-    assert not profile["beats_chance"] and profile["summary"] == no_signal(model)
+    assert not profile["beats_chance"] and profile["summary"] == no_icp(chance_verdict(model))
     md = Path(f"{q.explain.profile}.md").read_text()
     assert md.startswith(f"# Ideal Customer Profile\n\n{profile['summary']}") and "(no ICP)" in md
+    shutil.copy(Path(p.features.out) / "score.parquet", features / "score.parquet")
+    q = replace(q, score=replace(q.score, out=str(tmp_path / "targets")))
+    summary = score.run(q.score, features, q.train.out, p.ingest.out, tmp_path / "reports" / "metrics.json",
+                        **quiet)
+    assert summary["warning"] == f"WARNING: {chance_verdict(model)}: this ranking is no better than a random list"
+    assert html.escape(summary["warning"]) in (tmp_path / "targets" / "target_accounts.html").read_text()
+    assert score.show(3, tmp_path / "targets").startswith(summary["warning"] + "\nTop 3 target accounts")
+    assert small_run["summary"]["warning"] is None  # the small world's model has signal
 
 
 def test_score_ranks_tiers_and_explains_the_universe(small_run):
@@ -245,7 +255,7 @@ def test_score_ranks_tiers_and_explains_the_universe(small_run):
 def test_scoring_in_small_chunks_gives_the_same_list_and_reasons_for_all_on_request(small_run, tmp_path):
     p = small_run["params"]
     cfg = replace(p.score, out=str(tmp_path / "targets"), chunk_size=700, reasons_for_all=True)
-    score.run(cfg, p.features.out, p.train.out, p.ingest.out, log=lambda *a: None)
+    score.run(cfg, p.features.out, p.train.out, p.ingest.out, Path(p.evaluate.out) / "metrics.json", log=lambda *a: None)
     whole = pd.read_csv(Path(p.score.out) / "target_accounts.csv", keep_default_na=False)
     chunked = pd.read_csv(tmp_path / "targets" / "target_accounts.csv", keep_default_na=False)
     pd.testing.assert_frame_equal(chunked.drop(columns=score.REASONS), whole.drop(columns=score.REASONS))

@@ -137,6 +137,18 @@ def test_empty_tier_keeps_its_sheet_and_button(tmp_path):
     assert 'data-filter="3"' in (tmp_path / "target_accounts.html").read_text(encoding="utf-8")
 
 
+def test_a_warning_opens_both_lists_and_is_absent_otherwise(lists, tmp_path):
+    warning = 'WARNING: the model ranks <no better> than chance & "so on"'
+    write_lists(make_targets(), tmp_path, ROWS_PER_TIER, "Target accounts: demo", warning)
+    about = openpyxl.load_workbook(tmp_path / "target_accounts.xlsx")["About"]
+    assert about["A2"].value == warning and about["A2"].font.b and about["A2"].font.color.rgb.endswith("B00020")
+    page = (tmp_path / "target_accounts.html").read_text(encoding="utf-8")
+    assert f'<h1>Target accounts: demo</h1>\n<p class="warning" role="alert">{html.escape(warning)}</p>' in page
+    plain = (lists["folder"] / "target_accounts.html").read_text(encoding="utf-8")
+    assert 'class="warning"' not in plain
+    assert openpyxl.load_workbook(lists["folder"] / "target_accounts.xlsx")["About"]["A2"].value == "Accounts as of"
+
+
 def test_missing_column_is_named(tmp_path):
     with pytest.raises(ValueError, match="why_now"):
         write_lists(make_targets().drop(columns="why_now"), tmp_path, 10, "x")
