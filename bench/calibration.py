@@ -1,14 +1,14 @@
-"""Which calibration to ship: every method of models/calibration.py on the same trained classifiers of many worlds.
+"""Which calibration to ship: each method of models/calibration.py on the same classifiers of many worlds.
 
     python bench/calibration.py                          # seeds 7 8 9 (those of bench/quality.py)
     python bench/calibration.py --seeds 7 8 9 21 22 23   # more worlds: a default should not rest on three
 
-Each world runs the real stages (synthesize ... train) once; each method's map is then fitted on the same validation
-deals and applied to the same raw scores, so the methods differ by nothing else. Printed per method and world, then
-summarised over the worlds:
+Each world runs the real stages (synthesize ... train) once; each method's map is then fitted on the same
+validation deals and applied to the same raw scores, so the methods differ by nothing else. Printed per method
+and world, then summarised over the worlds:
 - holdout: ECE against the outcomes (as evaluate reports it, target <= 0.03), true ECE against the truth's own
-  probabilities (the same bins without the noise of the drawn outcomes: the calibration's real error), log loss,
-  Brier score;
+  probabilities (the same bins without the noise of the drawn outcomes: the calibration's real error), log
+  loss, Brier score;
 - target list, ranked and tiered as score does: Tier 1 over universe (target >= 3) and Tier 1+2 value vs truth
   (target >= 0.85), as bench/targets.py judges them.
 """
@@ -58,7 +58,7 @@ def compare(p: P.Params) -> list[dict]:
         ranked["tier"] = tiers(ranked["p_win"], s.tier1_size, s.tier2_size, s.tier3_size, s.tier3_min_p_win)
         lists = tier_quality(Path(p.evaluate.truth), ranked, s.tier1_size + s.tier2_size)
         rows.append({"method": method, "seed": p.synthesize.seed, "ece": m["ece"],
-                     # the truth's probability in place of the outcome: the bins' mean truth vs mean prediction
+                     # the truth's probability in place of the outcome: each bin's mean truth vs prediction
                      "true_ece": expected_calibration_error(true_p, p_hold, bins),
                      "log_loss": m["log_loss"], "brier": m["brier"],
                      "tier1_over_universe": lists["tier1_over_universe"],
@@ -86,7 +86,8 @@ def main() -> None:
     g = table.groupby(level="method")
     summary = pd.DataFrame({
         "worlds": g.size(), "mean_ece": g["ece"].mean(), "max_ece": g["ece"].max(),
-        "ece_over_0.03": g["ece"].apply(lambda e: int((e > 0.03).sum())), "mean_true_ece": g["true_ece"].mean(),
+        "ece_over_0.03": g["ece"].apply(lambda e: int((e > 0.03).sum())),
+        "mean_true_ece": g["true_ece"].mean(),
         "mean_log_loss": g["log_loss"].mean(), "mean_brier": g["brier"].mean(),
         "mean_tier1": g["tier1_over_universe"].mean(), "min_tier1": g["tier1_over_universe"].min(),
         "tier1_under_3": g["tier1_over_universe"].apply(lambda t: int((t < 3).sum())),

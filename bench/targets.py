@@ -72,7 +72,7 @@ def drivers_table(truth: Path, importance: dict) -> pd.DataFrame:
 
 
 def tier_quality(truth: Path, targets: pd.DataFrame, tier12: int) -> dict:
-    """The two target-list figures of a universe's tiers (`targets`: account_id, tier), judged by the truth."""
+    """The two target-list figures of a universe's tiers (`targets`: account_id, tier), by the truth."""
     t = targets[["account_id", "tier"]]
     acc = pd.read_parquet(truth / "accounts.parquet").set_index("account_id")
     t = t.join(acc[["true_p_win", "true_expected_value"]], on="account_id")
@@ -96,12 +96,13 @@ def main() -> None:
             p = P.rooted(base, root, seed)
             run_graph(p)
             metrics = Path(p.evaluate.out) / "metrics.json"
-            ranked = explain.run(p.explain, p.features.out, p.train.out, metrics, p.train.seed, **QUIET)["importance"]
+            explained = explain.run(p.explain, p.features.out, p.train.out, metrics, p.train.seed, **QUIET)
             score.run(p.score, p.features.out, p.train.out, p.ingest.out, metrics, **QUIET)
             truth = Path(p.evaluate.truth)
-            rows.append({"seed": seed, **tier_quality(truth, pd.read_csv(root / "targets" / "target_accounts.csv"),
-                                                         p.score.tier1_size + p.score.tier2_size)})
-            drivers[seed] = drivers_table(truth, ranked)
+            listed = pd.read_csv(root / "targets" / "target_accounts.csv")
+            tier12 = p.score.tier1_size + p.score.tier2_size
+            rows.append({"seed": seed, **tier_quality(truth, listed, tier12)})
+            drivers[seed] = drivers_table(truth, explained["importance"])
             print(f"seed {seed} done", file=sys.stderr)
     pd.set_option("display.width", 200)
     table = pd.DataFrame(rows).set_index("seed")

@@ -49,8 +49,9 @@ def expected_calibration_error(won: np.ndarray, p: np.ndarray, bins: int) -> flo
 
 
 def chance_verdict(model: dict) -> str | None:
-    """'the model ranks the evaluated deals no better than chance (ROC AUC ...)' when its ROC AUC, or the low
-    end of its 95% interval where evaluate computed one, is at most 0.5; else None. `model`: metrics.json's."""
+    """'the model ranks the evaluated deals no better than chance (ROC AUC ...)' when its ROC AUC, or the
+    low end of its 95% interval where evaluate computed one, is at most 0.5; else None.
+    `model`: the "model" part of metrics.json."""
     auc, low, high = (model.get(k) for k in ("roc_auc", "roc_auc_ci_low", "roc_auc_ci_high"))
     if (auc if low is None else low) > 0.5:
         return None

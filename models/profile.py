@@ -153,8 +153,8 @@ def line(s: dict, base: float) -> str:
 def no_icp(chance: str) -> str:
     """The profile's summary when the model is no better than chance (`chance`: metrics.chance_verdict):
     segments of scores without signal would dress the training deals' noise up as an ICP."""
-    return (f"No ICP: {chance}. The segments below describe what it learned from its training deals, not what "
-            "wins; do not target by them.")
+    return (f"No ICP: {chance}. The segments below describe what it learned from its training deals, not "
+            "what wins; do not target by them.")
 
 
 def summary(segs: list[dict], base: float) -> str:

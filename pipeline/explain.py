@@ -73,7 +73,8 @@ def markdown(profile: dict, ranked: dict, top: int) -> str:
             f"Derived from {profile['deals']:,} closed deals ({profile['wins']:,} won, base win rate {base:.0%}) "
             f"by a depth-limited tree fitted to the model's scores (it reproduces {profile['surrogate_r2']:.0%} "
             f"of their variance); win rates are the deals' actual outcomes with {interval_words(profile)}.\n",
-            "## Segments, best first\n" if profile["beats_chance"] else "## Segments of the model's scores (no ICP)\n"]
+            "## Segments, best first\n" if profile["beats_chance"]
+            else "## Segments of the model's scores (no ICP)\n"]
     rows += [f"{i}. {line(s, base)}" for i, s in enumerate(profile["segments"], start=1)]
     rows += ["", "## Top drivers (mean |SHAP| on the holdout)\n", "| rank | feature | family | mean abs SHAP |",
              "|---:|---|---|---:|"]
@@ -82,8 +83,9 @@ def markdown(profile: dict, ranked: dict, top: int) -> str:
     return "\n".join(rows) + "\n"
 
 
-def run(cfg: P.Explain, features: str | Path, model: str | Path, metrics: str | Path, seed: int, log=say) -> dict:
-    """`metrics`: evaluate's metrics.json, whose verdict on the model decides whether the segments are an ICP."""
+def run(cfg: P.Explain, features: str | Path, model: str | Path, metrics: str | Path, seed: int,
+        log=say) -> dict:
+    """`metrics`: evaluate's metrics.json, whose verdict on the model says if the segments are an ICP."""
     start = time.perf_counter()
     bundle = load_bundle(model)
     deals, split = split_deals(features, model)

@@ -186,7 +186,8 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
             unknown = sorted(set(given[~canonical_industry(given).isin(INDUSTRIES)]))
             if unknown:
                 notes.append(f"accounts.industry: {', '.join(unknown[:8])} are not among the contract's 15 "
-                             f"industries (ingest would clear them, keeping the accounts): map them under `values:`")
+                             "industries (ingest would clear them, keeping the accounts): map them under "
+                             "`values:`")
         if table == "opportunities" and "type" not in columns:
             spec["defaults"] = {"type": "new business"}
             notes.append("opportunities.type: no column gives it; every deal counts as new business")

@@ -48,7 +48,7 @@ PAGE_ROWS = 500  # rows the page lays out at once ("Show more" adds as many): th
 def write_lists(targets: pd.DataFrame, folder: Path, rows_per_tier: int, title: str,
                 warning: str | None = None) -> dict:
     """Write target_accounts.csv, .xlsx and .html into `folder`; returns row counts for the stage's log.
-    `warning`: what the readers of the .xlsx and .html must know before using the ranking, shown at the top."""
+    `warning`: what readers of the .xlsx and .html must know before using the ranking, shown at the top."""
     missing = [c for c in COLUMNS if c not in targets.columns]
     if missing:
         raise ValueError(f"write_lists: targets lacks columns {missing}")

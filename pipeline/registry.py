@@ -74,8 +74,8 @@ def decide(metric: str, margin: float, new: float, champion: str | None,
                           f"hand (icp promote) if this version should be used"}
     if unlike:
         return {**decision, "promote": False,
-                "reason": f"{unlike}, so the figures are not comparable: promote by hand (icp promote) if this "
-                          "version should be used"}
+                "reason": f"{unlike}, so the figures are not comparable: promote by hand (icp promote) if "
+                          "this version should be used"}
     improvement = (champion_value - new) if metric in LOWER_IS_BETTER else (new - champion_value)
     promote = improvement >= margin
     return {**decision, "improvement": improvement, "promote": promote,

@@ -43,7 +43,8 @@ REQUIREMENTS = ("mlflow", "lightgbm", "numpy", "pandas", "pyarrow", "scikit-lear
                 "pyyaml")  # what the pyfunc imports when it loads
 REFERENCE = "drift_reference.json"
 # how a run's model metrics were measured, by its data.small_data tag (MLflow keeps tags as text)
-EVALUATED = {"True": "cross-validated over chronological folds (small data)", "False": "measured on a holdout"}
+EVALUATED = {"True": "cross-validated over chronological folds (small data)",
+             "False": "measured on a holdout"}
 
 
 def read_json(path: str | Path) -> dict | None:

@@ -39,9 +39,9 @@ def run(p: P.Params, log=say) -> dict:
     featurize.run(p, log=log)
     train.run(p.train, p.features.out, log=log)
     evaluate.run(p.evaluate, p.score, p.features.out, p.train.out, log=log)
-    explain.run(p.explain, p.features.out, p.train.out, Path(p.evaluate.out) / "metrics.json", p.train.seed,
-                log=log)
-    score.run(p.score, p.features.out, p.train.out, p.ingest.out, Path(p.evaluate.out) / "metrics.json", log=log)
+    metrics = Path(p.evaluate.out) / "metrics.json"
+    explain.run(p.explain, p.features.out, p.train.out, metrics, p.train.seed, log=log)
+    score.run(p.score, p.features.out, p.train.out, p.ingest.out, metrics, log=log)
     registered = report.run(p, log=log)
     log(f"run: done in {time.perf_counter() - start:.0f}s")
     return registered
