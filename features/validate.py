@@ -144,7 +144,7 @@ def normalise(name: str, raw: pd.DataFrame, date_format: str | None = None) -> t
             values = _vocabulary(values, spec.checks[0].statistics["allowed_values"])
         if col == "industry":  # one outside the 15 costs the account its industry, not itself and its deals
             other = values.notna() & ~values.isin(INDUSTRIES)
-            why = "' is not one of the " + f"{len(INDUSTRIES)} canonical industries: " + CLEARED
+            why = f"' is not one of the {len(INDUSTRIES)} canonical industries: {CLEARED}"
             issues.append(_issues(raw.index[other], col, col + " '" + _shown(raw[col][other]) + why, "clear"))
             values = values.mask(other)
         out[col] = values

@@ -182,7 +182,7 @@ def _fixed_zip(raw: bytes, core_xml: bytes, when: dt.datetime, path: Path) -> No
 
 
 def write_xlsx(shown: pd.DataFrame, path: Path, counts: dict, title: str, as_of: str,
-               warning: str | None = None) -> None:
+               warning: str | None) -> None:
     """An "About" sheet, then one sheet per tier (write-only mode: memory stays flat)."""
     wb = Workbook(write_only=True)
     _about_sheet(wb, counts, title, as_of, warning)
@@ -322,7 +322,7 @@ def _rows(rows: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
-def page(shown: pd.DataFrame, counts: dict, title: str, as_of: str, warning: str | None = None) -> str:
+def page(shown: pd.DataFrame, counts: dict, title: str, as_of: str, warning: str | None) -> str:
     """One self-contained page: styles and script inline, no address of any kind, every text escaped."""
     e = html.escape
     total = sum(t for _, t in counts.values())
