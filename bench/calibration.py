@@ -32,9 +32,9 @@ from models.metrics import expected_calibration_error, score_metrics  # noqa: E4
 from models.spec import encode  # noqa: E402
 from models.targets import rank, tiers  # noqa: E402
 from pipeline import params as P  # noqa: E402
-from pipeline.evaluate import read_oracle  # noqa: E402
-from pipeline.score import universe  # noqa: E402
-from pipeline.train import load_bundle, split_deals  # noqa: E402
+from pipeline.stages.evaluate import read_oracle  # noqa: E402
+from pipeline.stages.score import universe  # noqa: E402
+from pipeline.stages.train import load_bundle, split_deals  # noqa: E402
 
 
 def compare(p: P.Params) -> list[dict]:

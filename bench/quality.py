@@ -21,7 +21,7 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline import evaluate, featurize, ingest, synthesize, train  # noqa: E402
+from pipeline.stages import evaluate, featurize, ingest, synthesize, train  # noqa: E402
 from pipeline import params as P  # noqa: E402
 from pipeline.world import WorldConfig  # noqa: E402
 from models.bundle import predict  # noqa: E402

@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
 import sys; sys.path.insert(0, {root!r})
 from dataclasses import replace
-from pipeline import params as P, score
+from pipeline import params as P
+from pipeline.stages import score
 p = P.load({params!r})
 score.run(replace(p.score, out={out!r}), {features!r}, p.train.out, {interim!r},
           p.evaluate.out + '/metrics.json', log=lambda *a: None)

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from quality import QUIET, run_graph  # noqa: E402
 
-from pipeline import explain, score  # noqa: E402
+from pipeline.stages import explain, score  # noqa: E402
 from pipeline import params as P  # noqa: E402
 
 TOP = 15

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 def _command(args) -> int:
 
     if args.command == "synthesize":
-        from pipeline.synthesize import run
+        from pipeline.stages.synthesize import run
         cfg = WorldConfig(accounts=args.accounts, seed=args.seed, end_date=args.end_date, years=args.years,
                           chunk_size=args.chunk_size)
         run(cfg, args.out, args.truth_out or f"{args.out.rstrip('/')}_truth", args.format)
@@ -65,7 +65,7 @@ def _command(args) -> int:
         from pipeline.world_report import report
         print(report(args.data, args.truth))
     elif args.command == "targets":
-        from pipeline.score import show
+        from pipeline.stages.score import show
         print(show(args.top))
     elif args.command == "init":
         from pipeline.guess import write_mapping
@@ -73,7 +73,7 @@ def _command(args) -> int:
         print(write_mapping(args.source, out, args.force))
     elif args.command == "run":
         from pipeline.run import params_for, run
-        from pipeline.score import show
+        from pipeline.stages.score import show
         name = args.name or Path(args.data).resolve().name
         p = params_for(args.data, args.mapping, args.out or Path("runs") / name, name, args.set)
         registered = run(p)

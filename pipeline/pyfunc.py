@@ -11,7 +11,7 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from models.bundle import Bundle, predict
-from pipeline.train import load_bundle
+from pipeline.stages.train import load_bundle
 
 BUNDLE = "bundle"  # the name of the data/model folder among the logged model's artifacts
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline import evaluate, explain, featurize, ingest, report, score, train
+from pipeline.stages import evaluate, explain, featurize, ingest, report, score, train
 from pipeline import params as P
 from pipeline.io import say
 from pipeline.sources import load_mapping

@@ -12,7 +12,7 @@ import yaml
 
 from features.validate import CLEARED
 
-from pipeline.synthesize import run
+from pipeline.stages.synthesize import run
 from pipeline.world import WorldConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def small_run(small_world, tmp_path_factory):
     from dataclasses import replace
     from pathlib import Path
 
-    from pipeline import evaluate, explain, featurize, ingest, score, train
+    from pipeline.stages import evaluate, explain, featurize, ingest, score, train
     from pipeline import params as P
 
     p = P.rooted(P.load(Path(__file__).resolve().parents[1] / "params.yaml"), tmp_path_factory.mktemp("run"))

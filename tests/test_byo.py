@@ -11,10 +11,10 @@ import yaml
 
 from features.contract import TABLES
 from features.validate import ContractError
-from pipeline import ingest as ingest_stage
+from pipeline.stages import ingest as ingest_stage
 from pipeline import readers
 from pipeline.guess import guess, stage_values, type_values
-from pipeline.synthesize import run as synthesize
+from pipeline.stages.synthesize import run as synthesize
 from pipeline.world import WorldConfig
 from tests.conftest import ROOT, assert_reconciles, sh
 

@@ -19,8 +19,8 @@ from models.profile import no_icp
 from models.reasons import describe, phrase, reasons, span, why_now
 from models.spec import encode
 from models.targets import rank, tiers
-from pipeline import evaluate, explain, score, train
-from pipeline.train import load_bundle
+from pipeline.stages import evaluate, explain, score, train
+from pipeline.stages.train import load_bundle
 
 PRODUCTS = {"gong": "Gong"}
 

@@ -10,9 +10,9 @@ import pytest
 from features.contract import COUNTRY_REGION, INDUSTRIES, SCHEMAS, TABLES, foreign_key_violations
 from features.normalize import normalise_domain
 from features.validate import CLEARED, ContractError, merge_duplicate_accounts
-from pipeline import ingest as stage
+from pipeline.stages import ingest as stage
 from pipeline.params import Ingest
-from pipeline.synthesize import run as synthesize
+from pipeline.stages.synthesize import run as synthesize
 from pipeline.world import WorldConfig
 from tests.conftest import assert_reconciles, rejects_of as _rejects
 

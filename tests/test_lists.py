@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline.lists import COLUMNS, write_lists
+from pipeline.outputs.lists import COLUMNS, write_lists
 
 CHROMIUM = "/usr/bin/chromium"
 TIER_SIZES = {1: 5, 2: 10, 3: 15, 4: 30}

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from features.contract import DATE_COLUMN, TABLES
 from features.pointintime import PREFIX, FeatureConfig, build
 from pipeline.io import read_table
-from pipeline.synthesize import run
+from pipeline.stages.synthesize import run
 from pipeline.world import WorldConfig
 from pipeline.world.catalog import OUR_PRODUCT
 

@@ -24,9 +24,9 @@ from conftest import ROOT, sh, tiny_project
 
 from models.drift import LARGE, psi, reference
 from pipeline import params as P
-from pipeline.model_card import reject_reasons, render
+from pipeline.outputs.model_card import reject_reasons, render
 from pipeline.registry import decide
-from pipeline.report import promotion
+from pipeline.stages.report import promotion
 
 MODEL = "icp-win-model"
 # The three trainings of the end-to-end test, in order: (params set, what the promotion rule must decide).
@@ -93,7 +93,7 @@ def test_reject_reasons_count_rows_per_kind_of_reason():
 
 
 def card_facts(**overrides) -> dict:
-    """Facts shaped as pipeline/report.py gathers them: a small world, no explain and score outputs."""
+    """Facts shaped as pipeline/stages/report.py gathers them: a small world, no explain and score outputs."""
     split = {"deals": 60, "wins": 15, "win_rate": 0.25, "from": "2024-01-01", "to": "2024-06-30"}
     metric = {"roc_auc": 0.71, "pr_auc": 0.4, "log_loss": 0.5, "brier": 0.18, "ece": 0.03,
               "top_decile_lift": 2.0, "precision_at_tier1": 0.5, "value_captured_at_tier1": 0.2,

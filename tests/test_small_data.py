@@ -17,9 +17,9 @@ from test_report import card_facts
 from models.bootstrap import draw_counts, metric_intervals, rate_intervals, resampled_metrics
 from models.metrics import score_metrics, top_k_sums
 from models.split import assign_fold, cv_folds
-from pipeline import evaluate, explain, train
-from pipeline.model_card import render
-from pipeline.report import run_tags
+from pipeline.stages import evaluate, explain, train
+from pipeline.outputs.model_card import render
+from pipeline.stages.report import run_tags
 
 SPLIT = {"train": 0.6, "validation": 0.2, "holdout": 0.2}
 

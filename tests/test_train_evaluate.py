@@ -11,9 +11,9 @@ from test_models import FEATURES, SMALL, deals_frame
 
 from models.bundle import predict
 from pipeline import params as P
-from pipeline.evaluate import run as evaluate
-from pipeline.train import load_bundle
-from pipeline.train import run as train
+from pipeline.stages.evaluate import run as evaluate
+from pipeline.stages.train import load_bundle
+from pipeline.stages.train import run as train
 
 TIERS = replace(P.load(Path(__file__).resolve().parents[1] / "params.yaml").score, tier1_size=20, tier2_size=80)
 FILES = ("classifier.txt", "value_model.txt", "calibration.json", "feature_spec.json", "train_summary.json")

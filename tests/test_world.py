@@ -11,7 +11,7 @@ from features.contract import SCHEMAS, TABLES, foreign_key_violations
 from features.normalize import canonical_country, canonical_industry, normalise_domain
 from pipeline.cli import main as cli
 from pipeline.io import read_table
-from pipeline.synthesize import run
+from pipeline.stages.synthesize import run
 from pipeline.world import WorldConfig
 from pipeline.world.catalog import OUR_PRODUCT
 from pipeline.world_report import deals_at_creation, report

@@ -1,6 +1,6 @@
 """Stage `explain`: what drives the model (SHAP on the holdout) and the ICP profile in plain language.
 
-`python -m pipeline.explain` reads params.yaml. Writes `explain.out`/importance.json, bar.png, beeswarm.png,
+`python -m pipeline.stages.explain` reads params.yaml. Writes `explain.out`/importance.json, bar.png, beeswarm.png,
 families.png, dependence_<feature>.png, and `explain.profile`.md / .json.
 """
 
@@ -21,9 +21,9 @@ from models.explain import chart_data, contributions, importance  # noqa: E402
 from models.metrics import chance_verdict  # noqa: E402
 from models.profile import interval_words, line, no_icp, segments  # noqa: E402
 from pipeline import params as P  # noqa: E402
-from pipeline.featurize import products  # noqa: E402
+from pipeline.stages.featurize import products  # noqa: E402
 from pipeline.io import new_folder, say, to_json, write_text  # noqa: E402
-from pipeline.train import load_bundle, read_summary, split_deals  # noqa: E402
+from pipeline.stages.train import load_bundle, read_summary, split_deals  # noqa: E402
 
 DPI = 110
 

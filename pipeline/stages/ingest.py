@@ -1,6 +1,6 @@
 """Stage `ingest`: raw tables to validated, canonical Parquet in data/interim/, every row left out explained.
 
-`python -m pipeline.ingest` reads params.yaml (ingest.source, ingest.out, ingest.max_reject_share, and
+`python -m pipeline.stages.ingest` reads params.yaml (ingest.source, ingest.out, ingest.max_reject_share, and
 ingest.mapping when the export has its own names: pipeline/sources.py). The rules live in features/validate.py;
 this module reads the files, writes the interim folder atomically, reconciles:
 rows in = rows kept + rows rejected, per table. Input it cannot use stops it with exit code 2 and a message

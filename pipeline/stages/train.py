@@ -1,6 +1,6 @@
 """Stage `train`: chronological split, LightGBM classifier, calibration and value model, as native files.
 
-`python -m pipeline.train` reads params.yaml. Writes `train.out`: classifier.txt and value_model.txt (LightGBM
+`python -m pipeline.stages.train` reads params.yaml. Writes `train.out`: classifier.txt and value_model.txt (LightGBM
 model files), calibration.json, feature_spec.json and train_summary.json; in small-data mode (fewer than
 `train.small_data_deals` won or lost deals) also cv_predictions.parquet, the out-of-fold predictions of the
 chronological folds that evaluate scores instead of the holdout. Same data and params, same bytes.

@@ -1,6 +1,6 @@
 """Stage `score`: the ranked, tiered target-account list with predicted value and reasons in words.
 
-`python -m pipeline.score` reads params.yaml. Reads the scoring set in chunks (bounded memory for millions of
+`python -m pipeline.stages.score` reads params.yaml. Reads the scoring set in chunks (bounded memory for millions of
 accounts), keeps the scoring universe, predicts, ranks by expected value, tiers by capacity, explains Tier 1-3
 (or all) with SHAP values turned into sentences, and writes `score.out`/target_accounts.csv/.xlsx/.html and
 summary.json.
@@ -19,10 +19,10 @@ from models.metrics import chance_verdict
 from models.reasons import REASONS, explain_rows
 from models.targets import open_deals, rank, tier_table, tiers
 from pipeline import params as P
-from pipeline.featurize import products
+from pipeline.stages.featurize import products
 from pipeline.io import new_folder, say, to_json
-from pipeline.lists import COLUMNS, write_lists
-from pipeline.train import load_bundle
+from pipeline.outputs.lists import COLUMNS, write_lists
+from pipeline.stages.train import load_bundle
 # open_deals.csv, in order (docs/outputs.md describes every column)
 OPEN_DEAL_COLUMNS = ["opportunity_id", "account_id", "name", "type", "created_date", "days_open", "amount",
                      "predicted_value", "deal_value", "p_win", "expected_value", "account_rank", "account_tier",

@@ -1,6 +1,6 @@
 """Stage `report`: one MLflow run per training, the model registered with safe promotion, and the model card.
 
-`python -m pipeline.report` reads params.yaml and what the stages before it wrote. It logs one run in
+`python -m pipeline.stages.report` reads params.yaml and what the stages before it wrote. It logs one run in
 experiment `report.experiment`: every param (flattened), tags (git commit, DVC experiment, md5 of the input
 data from dvc.lock, data window and counts, data.small_data), every numeric metric of metrics.json (with
 their bootstrap intervals, e.g. model.roc_auc_ci_low), and as artifacts the plots, SHAP charts,
@@ -30,11 +30,12 @@ import models
 import pipeline
 from models import drift
 from models.bundle import Bundle
-from pipeline import model_card, pyfunc, registry
+from pipeline import pyfunc, registry
+from pipeline.outputs import model_card
 from pipeline import params as P
 from pipeline.io import say, write_text
-from pipeline.score import universe
-from pipeline.train import load_bundle, split_deals
+from pipeline.stages.score import universe
+from pipeline.stages.train import load_bundle, split_deals
 
 DRIFT_FEATURES = 8  # top drivers whose drift the card shows
 EXAMPLE_ROWS = 5

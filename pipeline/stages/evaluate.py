@@ -1,6 +1,6 @@
 """Stage `evaluate`: the model against baselines (and the oracle, on the demo world) on the newest deals.
 
-`python -m pipeline.evaluate` reads params.yaml. Writes `evaluate.out`/metrics.json (for `dvc metrics`) and
+`python -m pipeline.stages.evaluate` reads params.yaml. Writes `evaluate.out`/metrics.json (for `dvc metrics`) and
 `evaluate.out`/plots/{roc,precision_recall,calibration,gains}.csv (for the top-level `plots:` of dvc.yaml).
 The deals are the chronological holdout, or in small-data mode (train_summary.json) the pooled test blocks of
 the chronological folds; ROC AUC, PR AUC, Brier and top-decile lift get 95% bootstrap intervals.
@@ -26,7 +26,7 @@ from models.metrics import (
 from models.spec import encode, make_spec
 from pipeline import params as P
 from pipeline.io import new_folder, say, to_json, write_text
-from pipeline.train import describe, folds_of, load_bundle, read_summary, split_deals
+from pipeline.stages.train import describe, folds_of, load_bundle, read_summary, split_deals
 
 METHODS = ("model", "logistic", "checklist", "oracle")
 

@@ -1,6 +1,6 @@
 """Stage `synthesize`: write the demo world's export tables and, apart, its ground truth.
 
-`python -m pipeline.synthesize` reads params.yaml; `icp synthesize --accounts N --seed S --out DIR` does the same
+`python -m pipeline.stages.synthesize` reads params.yaml; `icp synthesize --accounts N --seed S --out DIR` does the same
 with explicit values. No modelling stage may read the truth folder: it exists to judge the pipeline.
 """
 

@@ -1,0 +1,1 @@
+"""The files people open: the target lists and the model card."""
