@@ -1,6 +1,6 @@
 """params.yaml, loaded once into typed objects: a misspelt or missing key fails here, not deep in a stage."""
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import yaml
@@ -157,6 +157,23 @@ def _section(cls, raw: dict, name: str):
     return cls(**raw)
 
 
+def _set(tree: dict, key: str, value) -> None:
+    """Set `section.key` (or a deeper dotted key) in a params tree, as `dvc exp run -S` does."""
+    *parents, leaf = key.split(".")
+    if not parents or parents[0] not in {f.name for f in fields(Params)}:
+        raise ParamsError(f"cannot set {key!r}: write section.key=value with a section of params.yaml")
+    node = tree
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ParamsError(f"cannot set {key!r}: {part} holds a value, not keys")
+    node[leaf] = value
+
+
+def _build(tree: dict) -> Params:
+    return Params(**{f.name: _section(f.type, tree.get(f.name) or {}, f.name) for f in fields(Params)})
+
+
 def load(path: str | Path = "params.yaml", overrides: dict | None = None) -> Params:
     """params.yaml with `overrides` ({"score.include_open": True, ...}, like `dvc exp run -S`) applied."""
     path = Path(path)
@@ -164,16 +181,21 @@ def load(path: str | Path = "params.yaml", overrides: dict | None = None) -> Par
         raise ParamsError(f"{path.resolve()} not found: run from the project folder, where params.yaml is")
     raw = yaml.safe_load(path.read_text())
     for key, value in (overrides or {}).items():
-        *parents, leaf = key.split(".")
-        if not parents or parents[0] not in {f.name for f in fields(Params)}:
-            raise ParamsError(f"cannot set {key!r}: write section.key=value with a section of params.yaml")
-        node = raw
-        for part in parents:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ParamsError(f"cannot set {key!r}: {part} holds a value, not keys")
-        node[leaf] = value
-    return Params(**{f.name: _section(f.type, raw.get(f.name) or {}, f.name) for f in fields(Params)})
+        _set(raw, key, value)
+    return _build(raw)
+
+
+def as_dict(p: Params) -> dict:
+    """The params as the nested dict params.yaml holds."""
+    return asdict(p)
+
+
+def override(p: Params, values: dict) -> Params:
+    """A copy of `p` with dotted keys set ({"score.out": "x", ...}), checked as params.yaml is."""
+    tree = as_dict(p)
+    for key, value in values.items():
+        _set(tree, key, value)
+    return _build(tree)
 
 
 def flatten(tree: dict, prefix: str = "") -> dict:
@@ -190,13 +212,11 @@ def flatten(tree: dict, prefix: str = "") -> dict:
 def rooted(p: Params, root: str | Path, seed: int | None = None) -> Params:
     """The same params with every path moved under `root` (and the world's seed changed): a throwaway project
     for tests and benchmarks that never touches ./data."""
-    root, r = Path(root), replace
-    s = p.synthesize
-    return r(p, synthesize=r(s, seed=s.seed if seed is None else seed, out=str(root / "raw"),
-                             truth_out=str(root / "truth")),
-             ingest=r(p.ingest, source=str(root / "raw"), out=str(root / "interim")),
-             features=r(p.features, out=str(root / "features")), train=r(p.train, out=str(root / "model")),
-             evaluate=r(p.evaluate, out=str(root / "reports"), truth=str(root / "truth")),
-             explain=r(p.explain, out=str(root / "reports" / "explain"), profile=str(root / "reports" / "icp_profile")),
-             score=r(p.score, out=str(root / "targets")),
-             report=r(p.report, out=str(root / "reports" / "model_card.html")))
+    root = Path(root)
+    folders = {"synthesize.out": "raw", "synthesize.truth_out": "truth", "ingest.source": "raw",
+               "ingest.out": "interim", "features.out": "features", "train.out": "model",
+               "evaluate.out": "reports", "evaluate.truth": "truth", "explain.out": "reports/explain",
+               "explain.profile": "reports/icp_profile", "score.out": "targets",
+               "report.out": "reports/model_card.html"}
+    values = {key: str(root / sub) for key, sub in folders.items()}
+    return override(p, values | ({} if seed is None else {"synthesize.seed": seed}))

@@ -7,7 +7,6 @@ user's models never compete with the demo's for the champion alias.
 """
 
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -27,9 +26,8 @@ def params_for(data: str | Path, mapping: str | Path | None, out: str | Path, na
             raise ValueError(f"--set {item!r}: write section.key=value")
         overrides[key.strip()] = yaml.safe_load(value)
     p = P.rooted(P.load(base, overrides), out)
-    return replace(p, ingest=replace(p.ingest, source=str(data), mapping=str(mapping or "")),
-                   evaluate=replace(p.evaluate, truth=""),
-                   report=replace(p.report, experiment=f"icp-{name}", registered_model=f"{name}-win-model"))
+    return P.override(p, {"ingest.source": str(data), "ingest.mapping": str(mapping or ""), "evaluate.truth": "",
+                          "report.experiment": f"icp-{name}", "report.registered_model": f"{name}-win-model"})
 
 
 def run(p: P.Params, log=say) -> dict:

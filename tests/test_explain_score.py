@@ -138,8 +138,8 @@ def test_reasons_in_the_list_agree_with_shap_and_quote_real_values(small_run):
 
 def test_explain_and_score_give_the_same_bytes_twice(small_run, tmp_path):
     p = small_run["params"]
-    again = replace(p, explain=replace(p.explain, out=str(tmp_path / "explain"), profile=str(tmp_path / "icp")),
-                    score=replace(p.score, out=str(tmp_path / "targets")))
+    again = P.override(p, {"explain.out": str(tmp_path / "explain"), "explain.profile": str(tmp_path / "icp"),
+                           "score.out": str(tmp_path / "targets")})
     quiet = {"log": lambda *a, **k: None}
     explain.run(again.explain, p.features.out, p.train.out, Path(p.evaluate.out) / "metrics.json", p.train.seed,
                 **quiet)
@@ -210,9 +210,9 @@ def test_a_model_trained_on_shuffled_outcomes_gets_no_icp(small_run, tmp_path):
     deals = pd.read_parquet(Path(p.features.out) / "train.parquet")
     deals.assign(won=deals["won"].sample(frac=1, random_state=0).to_numpy()).to_parquet(features / "train.parquet")
     shutil.copy(Path(p.features.out) / "features.json", features / "features.json")
-    q = replace(p, train=replace(p.train, out=str(tmp_path / "model")),
-                evaluate=replace(p.evaluate, out=str(tmp_path / "reports"), truth=""),
-                explain=replace(p.explain, out=str(tmp_path / "explain"), profile=str(tmp_path / "icp_profile")))
+    q = P.override(p, {"train.out": str(tmp_path / "model"), "evaluate.out": str(tmp_path / "reports"),
+                       "evaluate.truth": "", "explain.out": str(tmp_path / "explain"),
+                       "explain.profile": str(tmp_path / "icp_profile")})
     train.run(q.train, features, **quiet)
     model = evaluate.run(q.evaluate, q.score, features, q.train.out, **quiet)["model"]
     profile = explain.run(q.explain, features, q.train.out, tmp_path / "reports" / "metrics.json", q.train.seed,
@@ -222,7 +222,7 @@ def test_a_model_trained_on_shuffled_outcomes_gets_no_icp(small_run, tmp_path):
     md = Path(f"{q.explain.profile}.md").read_text()
     assert md.startswith(f"# Ideal Customer Profile\n\n{profile['summary']}") and "(no ICP)" in md
     shutil.copy(Path(p.features.out) / "score.parquet", features / "score.parquet")
-    q = replace(q, score=replace(q.score, out=str(tmp_path / "targets")))
+    q = P.override(q, {"score.out": str(tmp_path / "targets")})
     summary = score.run(q.score, features, q.train.out, p.ingest.out, tmp_path / "reports" / "metrics.json",
                         **quiet)
     assert summary["warning"] == f"WARNING: {chance_verdict(model)}: this ranking is no better than a random list"

@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import time
-from dataclasses import asdict
 from importlib.metadata import version
 from pathlib import Path
 
@@ -146,7 +145,7 @@ def drift_rows(p: P.Params, reference: dict, importance: dict | None, spec: dict
 def log_contents(p: P.Params, metrics: dict, tags: dict, reference: dict) -> None:
     """Params, tags, metrics and the files of the stages before, into the active run (explain and score
     outputs when they exist)."""
-    mlflow.log_params(P.flatten(asdict(p)))  # the params in effect (`icp run` overrides some)
+    mlflow.log_params(P.flatten(P.as_dict(p)))  # the params in effect (`icp run` overrides some)
     mlflow.set_tags(tags)
     mlflow.log_metrics({k: v for k, v in P.flatten(metrics).items() if isinstance(v, int | float)})
     for path, folder in [(Path(p.evaluate.out) / "plots", "plots"), (Path(p.explain.out), "explain"),
