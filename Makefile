@@ -32,7 +32,7 @@ test: install browser
 	$(BIN)/python -m pytest -q
 
 world-report: install
-	$(BIN)/icp world-report --data data/raw/synthetic --truth data/raw/synthetic_truth
+	$(BIN)/icp world-report
 
 clean:
 	rm -rf data/raw data/interim data/features data/model data/reports data/targets

@@ -33,20 +33,23 @@ from models.spec import encode  # noqa: E402
 from models.targets import rank, tiers  # noqa: E402
 from pipeline import params as P  # noqa: E402
 from pipeline.stages.evaluate import read_oracle  # noqa: E402
-from pipeline.stages.score import universe  # noqa: E402
-from pipeline.stages.train import load_bundle, split_deals  # noqa: E402
+from models.bundle import load_bundle, read_summary  # noqa: E402
+from models.split import read_deals, split_of  # noqa: E402
+from models.targets import universe  # noqa: E402
+from pipeline.paths import paths  # noqa: E402
 
 
 def compare(p: P.Params) -> list[dict]:
     """One row per calibration method on the world `p` points at (already trained)."""
-    bundle = load_bundle(p.train.out)
-    deals, split = split_deals(p.features.out, p.train.out)
+    f = paths(p)
+    bundle, deals = load_bundle(f.model), read_deals(f.train_set)
+    split = split_of(deals, read_summary(f.model))
     raw = bundle.classifier.predict(encode(deals, bundle.spec), raw_score=True)
     won = deals["won"].to_numpy(bool)
     va, ho = (split == "validation").to_numpy(), (split == "holdout").to_numpy()
-    true_p = read_oracle(p.evaluate.truth, deals[ho])["true_p_win"].to_numpy()
-    scoring = pd.read_parquet(Path(p.features.out) / "score.parquet")
-    scoring = scoring[universe(scoring, p.score)]
+    true_p = read_oracle(f.truth, deals[ho])["true_p_win"].to_numpy()
+    scoring = pd.read_parquet(f.score_set)
+    scoring = scoring[universe(scoring, p.score.include_customers, p.score.include_open)]
     s, bins = p.score, p.evaluate.ece_bins
     rows = []
     for method in METHODS:
@@ -56,7 +59,7 @@ def compare(p: P.Params) -> list[dict]:
         swapped = dataclasses.replace(bundle, calibration={**bundle.calibration, "p_win": calibration})
         ranked = rank(predict(swapped, scoring).assign(account_id=scoring["account_id"].to_numpy()))
         ranked["tier"] = tiers(ranked["p_win"], s.tier1_size, s.tier2_size, s.tier3_size, s.tier3_min_p_win)
-        lists = tier_quality(Path(p.evaluate.truth), ranked, s.tier1_size + s.tier2_size)
+        lists = tier_quality(f.truth, ranked, s.tier1_size + s.tier2_size)
         rows.append({"method": method, "seed": p.synthesize.seed, "ece": m["ece"],
                      # the truth's probability in place of the outcome: each bin's mean truth vs prediction
                      "true_ece": expected_calibration_error(true_p, p_hold, bins),

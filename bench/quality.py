@@ -8,7 +8,6 @@ project's params.yaml. The table shows holdout metrics per seed and the ratio (A
 """
 
 import argparse
-import dataclasses
 import json
 import sys
 import tempfile
@@ -21,31 +20,20 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.stages import evaluate, featurize, ingest, synthesize, train  # noqa: E402
+from models.bundle import load_bundle, predict, read_summary  # noqa: E402
 from pipeline import params as P  # noqa: E402
-from pipeline.world import WorldConfig  # noqa: E402
-from models.bundle import predict  # noqa: E402
-
-QUIET = {"log": lambda *a, **k: None}
+from pipeline.paths import paths  # noqa: E402
+from pipeline.run import run_stages  # noqa: E402
 
 
 def run_graph(p: P.Params) -> tuple[dict, dict]:
-    s = p.synthesize
+    """synthesize ... evaluate on the world of `p`: the metrics and each stage's seconds."""
     timings = {}
-    t = time.perf_counter()
-    synthesize.run(WorldConfig(s.accounts, s.seed, s.end_date, s.years, s.chunk_size), s.out, s.truth_out, s.format,
-                   **QUIET)
-    timings["synthesize"] = time.perf_counter() - t
-    for name, step in (("ingest", lambda: ingest.run(p.ingest.source, p.ingest.out, p.ingest.max_reject_share,
-                                                      **QUIET)),
-                       ("featurize", lambda: featurize.run(p, **QUIET)),
-                       ("train", lambda: train.run(p.train, p.features.out, **QUIET)),
-                       ("evaluate", lambda: evaluate.run(p.evaluate, p.score, p.features.out, p.train.out,
-                                                         **QUIET))):
+    for name in ("synthesize", "ingest", "featurize", "train", "evaluate"):
         t = time.perf_counter()
-        step()
+        run_stages(p, [name])
         timings[name] = time.perf_counter() - t
-    return json.loads((Path(p.evaluate.out) / "metrics.json").read_text()), timings
+    return json.loads(paths(p).metrics.read_text()), timings
 
 
 def soft_auc(score: np.ndarray, p_true: np.ndarray) -> float:
@@ -64,32 +52,33 @@ LEAKS = {  # present-state fields a careless pipeline joins as they are today
 }
 
 
-def leaky_features(p: P.Params, out: Path) -> None:
-    """Copy the feature folder, adding today's snapshot fields to every row, as of no date at all."""
-    interim = Path(p.ingest.out)
-    acc, tech, acts = (pd.read_parquet(interim / f"{n}.parquet") for n in ("accounts", "technographics", "activities"))
+def leaky_features(p: P.Params, leaky: P.Params) -> None:
+    """Copy the feature folder of `p` to that of `leaky`, adding today's snapshot fields to every row, as of no
+    date at all."""
+    f, out = paths(p), paths(leaky)
+    acc, tech, acts = (pd.read_parquet(f.interim_table(n)) for n in ("accounts", "technographics", "activities"))
     leak = pd.DataFrame({"account_id": acc["account_id"], **{k: f(acc, tech, acts) for k, f in LEAKS.items()}})
-    out.mkdir(parents=True)
-    for name in ("train", "score"):
-        frame = pd.read_parquet(Path(p.features.out) / f"{name}.parquet").merge(leak, on="account_id", how="left")
-        frame.to_parquet(out / f"{name}.parquet", index=False)
-    spec = json.loads((Path(p.features.out) / "features.json").read_text())
+    out.features.mkdir(parents=True)
+    for src, dst in ((f.train_set, out.train_set), (f.score_set, out.score_set)):
+        pd.read_parquet(src).merge(leak, on="account_id", how="left").to_parquet(dst, index=False)
+    spec = json.loads(f.features_json.read_text())
     family = {"firm": "firmographic", "tech": "technographic", "beh": "behaviour"}
     spec["features"] += [{"name": k, "family": family[k.split("_")[0]], "kind": "numeric"} for k in LEAKS]
-    (out / "features.json").write_text(json.dumps(spec))
+    out.features_json.write_text(json.dumps(spec))
 
 
-def judge_by_truth(p: P.Params, features: str, model: str) -> dict:
+def judge_by_truth(p: P.Params) -> dict:
     """How well the model's ranking agrees with the truth, on holdout deals and on the scoring universe."""
-    bundle = train.load_bundle(model)
-    deals = pd.read_parquet(Path(features) / "train.parquet")
-    split = json.loads((Path(model) / "train_summary.json").read_text())
+    f = paths(p)
+    bundle = load_bundle(f.model)
+    deals = pd.read_parquet(f.train_set)
+    split = read_summary(f.model)
     holdout = deals[deals["created_date"] >= pd.Timestamp(split["boundaries"]["holdout"])]
-    truth = pd.read_parquet(Path(p.evaluate.truth) / "opportunities.parquet").set_index("opportunity_id")
+    truth = pd.read_parquet(f.truth / "opportunities.parquet").set_index("opportunity_id")
     p_hold = predict(bundle, holdout)["p_win"].to_numpy()
-    score = pd.read_parquet(Path(features) / "score.parquet")
+    score = pd.read_parquet(f.score_set)
     score = score[~score["customer"] & ~score["open_opportunity"]]
-    acc_truth = pd.read_parquet(Path(p.evaluate.truth) / "accounts.parquet").set_index("account_id")["true_p_win"]
+    acc_truth = pd.read_parquet(f.truth / "accounts.parquet").set_index("account_id")["true_p_win"]
     p_score = predict(bundle, score)["p_win"].to_numpy()
     return {"holdout_auc_vs_truth": soft_auc(p_hold, holdout["opportunity_id"].map(truth["true_p_win"]).to_numpy()),
             "universe_auc_vs_truth": soft_auc(p_score, score["account_id"].map(acc_truth).to_numpy())}
@@ -103,7 +92,7 @@ def main() -> None:
     args = ap.parse_args()
     base = P.load(Path(__file__).resolve().parents[1] / "params.yaml")
     if args.accounts:
-        base = dataclasses.replace(base, synthesize=dataclasses.replace(base.synthesize, accounts=args.accounts))
+        base = P.override(base, {"synthesize.accounts": args.accounts})
     rows, leak_rows = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
@@ -121,15 +110,13 @@ def main() -> None:
             rows.append(row)
             print(f"seed {seed}: " + ", ".join(f"{k} {v:.1f}s" for k, v in t.items()), file=sys.stderr)
             if args.leaky:
-                honest = judge_by_truth(p, p.features.out, p.train.out)
+                honest = judge_by_truth(p)
                 leaky_dir = Path(tmp) / str(seed) / "leaky"
-                leaky_features(p, leaky_dir / "features")
-                lp = dataclasses.replace(p, train=dataclasses.replace(p.train, out=str(leaky_dir / "model")),
-                                         evaluate=dataclasses.replace(p.evaluate, out=str(leaky_dir / "reports")))
-                train.run(lp.train, str(leaky_dir / "features"), **QUIET)
-                evaluate.run(lp.evaluate, lp.score, str(leaky_dir / "features"), lp.train.out, **QUIET)
-                lm = json.loads((leaky_dir / "reports" / "metrics.json").read_text())
-                leaky = judge_by_truth(lp, str(leaky_dir / "features"), lp.train.out)
+                lp = P.override(p, {"features.out": str(leaky_dir / "features"),
+                                    "train.out": str(leaky_dir / "model"), "evaluate.out": str(leaky_dir / "reports")})
+                leaky_features(p, lp)
+                lm = run_stages(lp, ["train", "evaluate"])["evaluate"]
+                leaky = judge_by_truth(lp)
                 leak_rows += [{"seed": seed, "model": "honest", "offline_holdout_auc": m["model"]["roc_auc"], **honest},
                               {"seed": seed, "model": "leaky", "offline_holdout_auc": lm["model"]["roc_auc"], **leaky}]
     pd.set_option("display.width", 200)

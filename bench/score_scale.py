@@ -25,12 +25,10 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
 import sys; sys.path.insert(0, {root!r})
-from dataclasses import replace
 from pipeline import params as P
 from pipeline.stages import score
 p = P.load({params!r})
-score.run(replace(p.score, out={out!r}), {features!r}, p.train.out, {interim!r},
-          p.evaluate.out + '/metrics.json', log=lambda *a: None)
+score.run(P.override(p, {{"score.out": {out!r}, "features.out": {features!r}, "ingest.out": {interim!r}}}))
 """
 
 
@@ -74,6 +72,7 @@ def main() -> None:
         shutil.copy(features / "features.json", tmp / "features")
         tile(features, tmp / "features", "score", args.accounts, "-t")
         tile(interim, tmp / "interim", "accounts", args.accounts, "-t")
+        shutil.copy(interim / "opportunities.parquet", tmp / "interim")  # the open deals, as they are
         big = measure(tmp / "features", tmp / "interim", tmp / "big")
     print(f"{'':>12} {'accounts':>10} {'universe':>10} {'explained':>9} {'seconds':>8} {'accounts/s':>10} "
           f"{'peak GiB':>8}")

@@ -20,10 +20,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from quality import QUIET, run_graph  # noqa: E402
+from quality import run_graph  # noqa: E402
 
-from pipeline.stages import explain, score  # noqa: E402
 from pipeline import params as P  # noqa: E402
+from pipeline.paths import paths  # noqa: E402
+from pipeline.run import run_stages  # noqa: E402
+from pipeline.world import DRIVERS  # noqa: E402
 
 TOP = 15
 # Which features measure each planted driver (the world's drivers.json names and describes them). An interaction
@@ -58,7 +60,7 @@ def best_rank(driver: str, ranks: dict[str, int]) -> tuple[int | None, str]:
 def drivers_table(truth: Path, importance: dict) -> pd.DataFrame:
     ranks = {f["feature"]: f["rank"] for f in importance["features"]}
     rows = []
-    for d in json.loads((truth / "drivers.json").read_text()):
+    for d in json.loads((truth / DRIVERS).read_text()):
         name = d["driver"]
         if name in PARTS:
             parts = [best_rank(p, ranks) for p in PARTS[name]]
@@ -95,11 +97,9 @@ def main() -> None:
             root = Path(tmp) / str(seed)
             p = P.rooted(base, root, seed)
             run_graph(p)
-            metrics = Path(p.evaluate.out) / "metrics.json"
-            explained = explain.run(p.explain, p.features.out, p.train.out, metrics, p.train.seed, **QUIET)
-            score.run(p.score, p.features.out, p.train.out, p.ingest.out, metrics, **QUIET)
-            truth = Path(p.evaluate.truth)
-            listed = pd.read_csv(root / "targets" / "target_accounts.csv")
+            explained = run_stages(p, ["explain", "score"])["explain"]
+            truth = paths(p).truth
+            listed = pd.read_csv(paths(p).target_list("csv"))
             tier12 = p.score.tier1_size + p.score.tier2_size
             rows.append({"seed": seed, **tier_quality(truth, listed, tier12)})
             drivers[seed] = drivers_table(truth, explained["importance"])

@@ -14,6 +14,7 @@ import ibis
 import ibis.expr.types as ir
 
 from features.contract import ACTIVITY_TYPES, TECH_CATEGORIES, TRIGGER_TYPES
+from features.products import slug
 
 PREFIX = {"firmographic": "firm_", "technographic": "tech_", "behaviour": "beh_", "intent": "intent_",
           "triggers": "trig_", "relationship": "rel_"}
@@ -38,10 +39,6 @@ class FeatureConfig:
 
 def _days(later: ir.Value, earlier: ir.Value) -> ir.FloatingValue:
     return (later.epoch_seconds() - earlier.epoch_seconds()) / DAY
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
 def _events(spine: ir.Table, source: ir.Table, date: str, lookback_days: int | None = None) -> ir.Table:

@@ -1,6 +1,6 @@
 """LightGBM models: the won/lost classifier and the value model of won deals' amounts."""
 
-from collections.abc import Callable
+import logging
 
 import lightgbm as lgb
 import numpy as np
@@ -10,7 +10,7 @@ import pandas as pd
 # seconds, and OpenMP threads on a busy machine spin-wait (2 threads on 2 cores, one core taken: 20x slower).
 NUM_THREADS = 1
 
-Log = Callable[[str], None] | None
+log = logging.getLogger(__name__)
 
 
 def _params(objective: str, hyper: dict, seed: int) -> tuple[dict, int, int]:
@@ -22,38 +22,38 @@ def _params(objective: str, hyper: dict, seed: int) -> tuple[dict, int, int]:
     return params, rounds, patience
 
 
-def _progress(log: Callable[[str], None], what: str, every: int = 100):
+def _progress(what: str, every: int = 100):
     def callback(env: lgb.callback.CallbackEnv) -> None:
         if (env.iteration + 1) % every == 0:
             _, metric, value, _ = env.evaluation_result_list[0]
-            log(f"{what}: round {env.iteration + 1}, validation {metric} {value:.5f}")
+            log.info(f"train: {what}: round {env.iteration + 1}, validation {metric} {value:.5f}")
     return callback
 
 
 def _fit(objective: str, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray, hyper: dict,
-         seed: int, log: Log, what: str) -> lgb.Booster:
+         seed: int, verbose: bool, what: str) -> lgb.Booster:
     params, rounds, patience = _params(objective, hyper, seed)
     categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     train = lgb.Dataset(X, label=y, categorical_feature=categorical)
     valid = lgb.Dataset(X_val, label=y_val, reference=train)
-    callbacks = [lgb.early_stopping(patience, verbose=False)] + ([_progress(log, what)] if log else [])
+    callbacks = [lgb.early_stopping(patience, verbose=False)] + ([_progress(what)] if verbose else [])
     return lgb.train(params, train, num_boost_round=rounds, valid_sets=[valid], callbacks=callbacks)
 
 
 def fit_classifier(X: pd.DataFrame, won: np.ndarray, X_val: pd.DataFrame, won_val: np.ndarray, hyper: dict,
-                   seed: int, log: Log = None) -> lgb.Booster:
+                   seed: int, verbose: bool = False) -> lgb.Booster:
     """Binary classifier early-stopped on the validation deals' log loss; its best iteration is kept."""
-    return _fit("binary", X, np.asarray(won, float), X_val, np.asarray(won_val, float), hyper, seed, log,
+    return _fit("binary", X, np.asarray(won, float), X_val, np.asarray(won_val, float), hyper, seed, verbose,
                 "classifier")
 
 
 def fit_value_model(X: pd.DataFrame, amount: np.ndarray, X_val: pd.DataFrame, amount_val: np.ndarray,
-                    hyper: dict, seed: int, log: Log = None) -> tuple[lgb.Booster, float]:
+                    hyper: dict, seed: int, verbose: bool = False) -> tuple[lgb.Booster, float]:
     """Regression of log amount on won deals, plus Duan's smearing factor from the validation residuals.
 
     exp(predicted log) is a median-like amount; times mean(exp(residual)) it is a mean, which expected value
     = P(win) x amount needs. Validation residuals, because training residuals are shrunk by the fit.
     """
     y, y_val = np.log(np.asarray(amount, float)), np.log(np.asarray(amount_val, float))
-    booster = _fit("regression", X, y, X_val, y_val, hyper, seed, log, "value model")
+    booster = _fit("regression", X, y, X_val, y_val, hyper, seed, verbose, "value model")
     return booster, float(np.mean(np.exp(y_val - booster.predict(X_val))))

@@ -1,6 +1,9 @@
-"""The trained bundle and the one prediction function that scoring and evaluate share."""
+"""The trained bundle, its folder (the one place that knows the folder's file names) and the one prediction
+function that every stage and the served MLflow model share."""
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
@@ -26,3 +29,35 @@ def predict(bundle: Bundle, frame: pd.DataFrame) -> pd.DataFrame:
     amount = np.exp(bundle.value_model.predict(X)) * bundle.calibration["amount"]["smearing"]
     return pd.DataFrame({"p_win": p_win, "amount": amount, "expected_value": p_win * amount},
                         index=frame.index)
+
+
+# the model folder: native LightGBM files, JSON beside them, and in small-data mode the out-of-fold predictions
+BOOSTERS = ("classifier.txt", "value_model.txt")
+CALIBRATION, SPEC, SUMMARY, OOF = "calibration.json", "feature_spec.json", "train_summary.json", "cv_predictions.parquet"
+
+
+def save_bundle(folder: Path, bundle: Bundle, summary: dict, oof: pd.DataFrame | None = None) -> None:
+    """Write the bundle, the training summary and (small data) the out-of-fold predictions into `folder`."""
+    for booster, name in zip((bundle.classifier, bundle.value_model), BOOSTERS, strict=True):
+        booster.save_model(folder / name)
+    for obj, name in ((bundle.calibration, CALIBRATION), (bundle.spec, SPEC), (summary, SUMMARY)):
+        (folder / name).write_text(json.dumps(obj, indent=2, default=list) + "\n")
+    if oof is not None:
+        oof.to_parquet(folder / OOF, index=False)
+
+
+def load_bundle(folder: str | Path) -> Bundle:
+    folder = Path(folder)
+    boosters = (lgb.Booster(model_file=folder / name) for name in BOOSTERS)
+    jsons = (json.loads((folder / name).read_text()) for name in (CALIBRATION, SPEC))
+    return Bundle(*boosters, *jsons)
+
+
+def read_summary(folder: str | Path) -> dict:
+    """What train wrote about the split, the folds and the fitted models."""
+    return json.loads((Path(folder) / SUMMARY).read_text())
+
+
+def read_oof(folder: str | Path) -> pd.DataFrame:
+    """Small data: the out-of-fold predictions of the chronological folds."""
+    return pd.read_parquet(Path(folder) / OOF)

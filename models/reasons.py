@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from features.contract import TECH_CATEGORIES, TRIGGER_TYPES
-from features.pointintime import slug
 
 ACTIVITY = {"all": "engagement activit(y|ies)", "web_visit": "web visit(s)", "pricing_page": "pricing-page visit(s)",
             "content_download": "content download(s)", "webinar": "webinar(s) attended",
@@ -118,10 +117,6 @@ def phrase(name: str, products: dict[str, str]) -> Phrase:
         product = products.get(m[1], m[1].replace("_", " "))
         return Phrase("flag", f"runs {product}", event=f"does not run {product}")
     return Phrase("number", name + " = {}")
-
-
-def products_by_slug(named_products) -> dict[str, str]:
-    return {slug(p): p for p in named_products}
 
 
 def _money(v: float) -> str:

@@ -1,5 +1,7 @@
 """Chronological split: train on older deals, validate on newer, hold out the newest (DESIGN section 2)."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -62,3 +64,44 @@ def assign_fold(created: pd.Series, fold: dict) -> pd.Series:
     """Each deal's part in one fold: train, validation, holdout (its test block) or "" (newer than it)."""
     split = assign_split(created, fold)
     return split if fold["end"] is None else split.where(created.dt.normalize() < fold["end"], "")
+
+
+def read_deals(train_set: str | Path) -> pd.DataFrame:
+    """The closed deals of featurize's training set in one fixed order, so row order in the file never changes
+    the model."""
+    deals = pd.read_parquet(train_set)
+    return deals.sort_values(["created_date", "opportunity_id"], kind="stable").reset_index(drop=True)
+
+
+def split_of(deals: pd.DataFrame, summary: dict) -> pd.Series:
+    """The split each deal had at training, from the boundaries train saved in its summary."""
+    split = assign_split(deals["created_date"], {k: pd.Timestamp(v) for k, v in summary["boundaries"].items()})
+    for s in SPLITS:
+        if (split == s).sum() != summary["splits"][s]["deals"]:
+            raise ValueError(f"the features have {(split == s).sum():,} {s} deals, the model was trained with "
+                             f"{summary['splits'][s]['deals']:,}: retrain (dvc repro)")
+    return split
+
+
+def folds_of(deals: pd.DataFrame, summary: dict, oof: pd.DataFrame) -> list[tuple[pd.Series, pd.DataFrame]]:
+    """Small data: each fold's part of every deal (assign_fold) and the out-of-fold predictions train saved for
+    its test block, indexed like `deals`."""
+    out = []
+    for k, fold in enumerate(summary["cv"], start=1):
+        boundaries = {b: d and pd.Timestamp(d) for b, d in fold["boundaries"].items()}
+        split = assign_fold(deals["created_date"], boundaries)
+        test = deals.loc[split == "holdout", "opportunity_id"]
+        pred = oof[oof["fold"] == k].set_index("opportunity_id").reindex(test).set_axis(test.index)
+        if len(test) != fold["deals"]["holdout"] or pred["p_win"].isna().any():
+            raise ValueError(f"the deals of fold {k} are not those the model was cross-validated on: retrain "
+                             "(dvc repro)")
+        out.append((split, pred))
+    return out
+
+
+def describe(deals: pd.DataFrame) -> dict:
+    """Deals, wins, win rate and creation window of a set of closed deals (for summaries and metrics)."""
+    return {"deals": len(deals), "wins": int(deals["won"].sum()),
+            "win_rate": round(float(deals["won"].mean()), 6),
+            "from": deals["created_date"].min().date().isoformat(),
+            "to": deals["created_date"].max().date().isoformat()}

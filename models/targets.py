@@ -4,6 +4,16 @@ import numpy as np
 import pandas as pd
 
 
+def universe(frame: pd.DataFrame, include_customers: bool, include_open: bool) -> pd.Series:
+    """Who is scored: by default prospects only (no customers, no open opportunity); params widen it."""
+    keep = pd.Series(True, index=frame.index)
+    if not include_customers:
+        keep &= ~frame["customer"].astype(bool)
+    if not include_open:
+        keep &= ~frame["open_opportunity"].astype(bool)
+    return keep
+
+
 def rank(scored: pd.DataFrame) -> pd.DataFrame:
     """Best first by expected value (ties: higher P(win), then account id), with `rank` 1..n."""
     ranked = scored.sort_values(["expected_value", "p_win", "account_id"], ascending=[False, False, True],

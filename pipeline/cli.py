@@ -5,12 +5,18 @@ import sys
 from pathlib import Path
 
 from features.validate import ContractError
+from pipeline import console
 from pipeline import params as P
 from pipeline.world import WorldConfig
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="icp", description="Predictive ICP pipeline")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("-q", "--quiet", action="store_const", const=-1, dest="verbosity", default=0,
+                       help="warnings and results only, no progress")
+    noise.add_argument("-v", "--verbose", action="store_const", const=1, dest="verbosity",
+                       help="also the details of each step")
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("synthesize", help="generate a synthetic B2B world with known truth")
     s.add_argument("--accounts", type=int, default=WorldConfig.accounts)
@@ -22,8 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--out", required=True, help="folder for the export tables")
     s.add_argument("--truth-out", help="folder for the ground truth (default: <out>_truth)")
     r = sub.add_parser("world-report", help="describe a synthetic world and check its planted truth")
-    r.add_argument("--data", default="data/raw/synthetic")
-    r.add_argument("--truth", default="data/raw/synthetic_truth")
+    r.add_argument("--data", help="the world's export (default: synthesize.out of params.yaml)")
+    r.add_argument("--truth", help="its ground truth (default: synthesize.truth_out)")
     t = sub.add_parser("targets", help="show the top of the ranked target-account list and where its files are")
     t.add_argument("--top", type=int, default=10)
     m = sub.add_parser("promote", help="make a registered model version the champion (the model in use)")
@@ -45,11 +51,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="override a param of params.yaml, as dvc exp run -S does (repeatable)")
     args = parser.parse_args(argv)
     try:
-        return _command(args)
-    except ContractError as e:
-        print(f"icp {args.command}: {e}", file=sys.stderr)
-        return 2
-    except P.ParamsError as e:
+        with console.messages(args.verbosity):
+            return _command(args)
+    except (ContractError, P.ParamsError) as e:
         print(f"icp {args.command}: {e}", file=sys.stderr)
         return 2
 
@@ -57,32 +61,36 @@ def main(argv: list[str] | None = None) -> int:
 def _command(args) -> int:
 
     if args.command == "synthesize":
-        from pipeline.stages.synthesize import run
+        from pipeline.stages.synthesize import write_world
         cfg = WorldConfig(accounts=args.accounts, seed=args.seed, end_date=args.end_date, years=args.years,
                           chunk_size=args.chunk_size)
-        run(cfg, args.out, args.truth_out or f"{args.out.rstrip('/')}_truth", args.format)
+        write_world(cfg, args.out, args.truth_out or f"{args.out.rstrip('/')}_truth", args.format)
     elif args.command == "world-report":
+        from pipeline.paths import paths
         from pipeline.world_report import report
-        print(report(args.data, args.truth))
+        f = paths(P.load()) if not (args.data and args.truth) else None
+        print(report(args.data or f.world, args.truth or f.world_truth))
     elif args.command == "targets":
+        from pipeline.paths import paths
         from pipeline.stages.score import show
-        print(show(args.top))
+        print(show(paths(P.load()), args.top))
     elif args.command == "init":
         from pipeline.guess import write_mapping
         out = args.out or f"{Path(args.source).resolve().name}.mapping.yaml"
         print(write_mapping(args.source, out, args.force))
     elif args.command == "run":
-        from pipeline.run import params_for, run
+        from pipeline.paths import paths
+        from pipeline.run import params_for, run_stages
         from pipeline.stages.score import show
         name = args.name or Path(args.data).resolve().name
         p = params_for(args.data, args.mapping, args.out or Path("runs") / name, name, args.set)
-        registered = run(p)
-        print(show(10, p.score.out))
-        print(f"\nMetrics: {p.evaluate.out}/metrics.json   ICP profile: {p.explain.profile}.md\n"
-              f"Model card: {p.report.out}   MLflow: {p.report.registered_model} v{registered['version']} in "
+        f = paths(p)
+        registered = run_stages(p)["report"]
+        print(show(f, 10))
+        print(f"\nMetrics: {f.metrics}   ICP profile: {f.profile_md}\n"
+              f"Model card: {f.model_card}   MLflow: {p.report.registered_model} v{registered['version']} in "
               f"experiment {p.report.experiment}")
     elif args.command in ("promote", "rollback", "registry"):
-        from pipeline import params as P
         from pipeline import registry
         cfg, client = P.load().report, registry.connect()
         if args.command == "promote":

@@ -3,7 +3,6 @@
 import json
 import os
 import shutil
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,11 +23,6 @@ def _arrow_schema(name: str, df: pd.DataFrame) -> pa.Schema:
     contract = SCHEMAS[name].columns if name in SCHEMAS else {}
     return pa.schema([pa.field(c, _ARROW[str(contract[c].dtype)] if c in contract else inferred.field(c).type)
                       for c in df.columns])
-
-
-def say(message: str) -> None:
-    """Progress and summaries go to stderr, so stdout stays clean for reports."""
-    print(message, file=sys.stderr, flush=True)
 
 
 @contextmanager

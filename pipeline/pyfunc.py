@@ -10,8 +10,7 @@ import mlflow
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from models.bundle import Bundle, predict
-from pipeline.stages.train import load_bundle
+from models.bundle import Bundle, load_bundle, predict
 
 BUNDLE = "bundle"  # the name of the data/model folder among the logged model's artifacts
 

@@ -1,5 +1,6 @@
 """A user's export folder read through a mapping file into contract-named tables, ready for `ingest`."""
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -8,7 +9,8 @@ import yaml
 from features import mapping as M
 from features.contract import TABLES
 from pipeline import readers
-from pipeline.io import say
+
+log = logging.getLogger(__name__)
 
 
 def load_mapping(path: str | Path) -> dict:
@@ -22,8 +24,7 @@ def load_mapping(path: str | Path) -> dict:
         raise M.MappingError(f"{path}: not valid YAML ({e})") from e
 
 
-def read_mapped(source: str | Path, mapping_file: str | Path, log=say
-                ) -> tuple[dict[str, pd.DataFrame], dict[str, str], dict[str, str]]:
+def read_mapped(source: str | Path, mapping_file: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], dict[str, str]]:
     """The tables of `source` as the mapping says: frames in contract names, the file of each table and the
     date format of each table that has one."""
     mapping, source = load_mapping(mapping_file), Path(source)
@@ -33,7 +34,7 @@ def read_mapped(source: str | Path, mapping_file: str | Path, log=say
         if not path.is_file():
             raise M.MappingError(f"{mapping_file}: names {file}, but {path} does not exist")
         frames[file, sheet] = readers.read(path, sheet)
-        log(f"ingest: read {path}{f' (sheet {sheet})' if sheet else ''} ({len(frames[file, sheet]):,} rows)")
+        log.info(f"ingest: read {path}{f' (sheet {sheet})' if sheet else ''} ({len(frames[file, sheet]):,} rows)")
     specs = mapping["tables"]
     formats = {name: specs[name]["date_format"] for name in specs if specs[name].get("date_format")}
     try:
@@ -50,6 +51,6 @@ def read_mapped(source: str | Path, mapping_file: str | Path, log=say
     except M.MappingError as e:
         raise M.MappingError(f"{mapping_file}: {e}") from None
     for note in notes:
-        log(f"ingest: {note}")
+        log.info(f"ingest: {note}")
     files = {name: str(source / specs[name]["file"]) for name in tables}
     return tables, files, formats

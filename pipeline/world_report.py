@@ -12,6 +12,7 @@ from sklearn.metrics import roc_auc_score
 
 from features.normalize import canonical_industry, normalise_domain
 from pipeline.io import read_table
+from pipeline.world import SUMMARY
 from pipeline.world.catalog import OUR_PRODUCT
 
 SIZE_BANDS = [0, 10, 50, 200, 1000, 5000, np.inf]
@@ -46,7 +47,7 @@ def deals_at_creation(data: Path, truth: Path) -> pd.DataFrame:
 
 def report(data: str | Path, truth: str | Path) -> str:
     data, truth = Path(data), Path(truth)
-    world = json.loads((truth / "world.json").read_text())
+    world = json.loads((truth / SUMMARY).read_text())
     accounts = read_table(data, "accounts")
     deals = deals_at_creation(data, truth)
     oracle = read_table(truth, "opportunities").set_index("opportunity_id")["true_p_win"]

@@ -1,9 +1,12 @@
 """Small seeded worlds made by the generator itself, shared by the tests of a session; throwaway projects."""
 
+import logging
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -11,43 +14,57 @@ import pytest
 import yaml
 
 from features.validate import CLEARED
-
-from pipeline.stages.synthesize import run
+from pipeline import params as P
+from pipeline.console import messages
+from pipeline.run import run_stages
+from pipeline.stages import ingest
+from pipeline.stages.synthesize import write_world
 from pipeline.world import WorldConfig
 
 ROOT = Path(__file__).resolve().parents[1]
+PARAMS = P.load(ROOT / "params.yaml")
 
 SMALL = WorldConfig(accounts=6000, seed=11, chunk_size=3000)  # two chunks, so chunking is exercised
+
+
+def params_at(root: Path, values: dict | None = None) -> P.Params:
+    """The project's params.yaml with every output under `root` and dotted `values` set on top."""
+    return P.override(P.rooted(PARAMS, root), {k: str(v) if isinstance(v, Path) else v
+                                                for k, v in (values or {}).items()})
+
+
+def ingest_into(source: Path, out: Path, max_reject_share: float = 0.2, mapping: Path | str = "",
+                **kw) -> dict:
+    """The ingest stage on `source` into `out`."""
+    p = P.override(PARAMS, {"ingest.source": str(source), "ingest.out": str(out),
+                            "ingest.max_reject_share": max_reject_share, "ingest.mapping": str(mapping)})
+    return ingest.run(p, **kw)
+
+
+@contextmanager
+def said() -> Iterator[list[str]]:
+    """The messages of the project's loggers (INFO and up) inside the block, for fixtures wider than caplog."""
+    said = []
+    handler = logging.Handler()
+    handler.emit = lambda record: said.append(record.getMessage())
+    with messages(0, handler):
+        yield said
 
 
 @pytest.fixture(scope="session")
 def small_world(tmp_path_factory):
     root = tmp_path_factory.mktemp("world")
-    summary = run(SMALL, root / "raw", root / "truth", "parquet", log=lambda *a, **k: None)
+    summary = write_world(SMALL, root / "raw", root / "truth", "parquet")
     return {"data": root / "raw", "truth": root / "truth", "summary": summary}
 
 
 @pytest.fixture(scope="session")
 def small_run(small_world, tmp_path_factory):
     """The project's params.yaml run through ingest ... score on the small world, in a tmp folder."""
-    from dataclasses import replace
-    from pathlib import Path
-
-    from pipeline.stages import evaluate, explain, featurize, ingest, score, train
-    from pipeline import params as P
-
-    p = P.rooted(P.load(Path(__file__).resolve().parents[1] / "params.yaml"), tmp_path_factory.mktemp("run"))
-    p = replace(p, ingest=replace(p.ingest, source=str(small_world["data"])),
-                evaluate=replace(p.evaluate, truth=str(small_world["truth"])))
-    quiet = {"log": lambda *a, **k: None}
-    ingest.run(p.ingest.source, p.ingest.out, p.ingest.max_reject_share, **quiet)
-    featurize.run(p, **quiet)
-    train.run(p.train, p.features.out, **quiet)
-    evaluate.run(p.evaluate, p.score, p.features.out, p.train.out, **quiet)
-    explained = explain.run(p.explain, p.features.out, p.train.out, Path(p.evaluate.out) / "metrics.json",
-                            p.train.seed, **quiet)
-    summary = score.run(p.score, p.features.out, p.train.out, p.ingest.out, Path(p.evaluate.out) / "metrics.json", **quiet)
-    return {"params": p, "explained": explained, "summary": summary}
+    p = params_at(tmp_path_factory.mktemp("run"), {"ingest.source": small_world["data"],
+                                                    "evaluate.truth": small_world["truth"]})
+    results = run_stages(p, ["ingest", "featurize", "train", "evaluate", "explain", "score"])
+    return {"params": p, "explained": results["explain"], "summary": results["score"]}
 
 
 def sh(cwd: Path, *cmd: str) -> subprocess.CompletedProcess:

@@ -1,6 +1,7 @@
 """Bring your own data: readers, the mapping file, `icp init` guesses, and `icp run` on a CRM-style export."""
 
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -11,14 +12,11 @@ import yaml
 
 from features.contract import TABLES
 from features.validate import ContractError
-from pipeline.stages import ingest as ingest_stage
 from pipeline import readers
 from pipeline.guess import guess, stage_values, type_values
-from pipeline.stages.synthesize import run as synthesize
+from pipeline.stages.synthesize import write_world as synthesize
 from pipeline.world import WorldConfig
-from tests.conftest import ROOT, assert_reconciles, sh
-
-QUIET = {"log": lambda *a, **k: None}
+from tests.conftest import ROOT, assert_reconciles, ingest_into, sh
 
 # The generator's world as a Salesforce export would name it (standard and custom __c fields).
 SALESFORCE = {
@@ -73,7 +71,7 @@ def project(tmp_path_factory):
     """A folder with the project's params.yaml to run `icp` in, and a 2,000-account world."""
     root = tmp_path_factory.mktemp("byo")
     shutil.copy(ROOT / "params.yaml", root / "params.yaml")
-    synthesize(WorldConfig(accounts=2000, seed=5), root / "world", root / "truth", "parquet", **QUIET)
+    synthesize(WorldConfig(accounts=2000, seed=5), root / "world", root / "truth", "parquet")
     return root
 
 
@@ -178,7 +176,7 @@ def _crm(tmp_path, mapping=MAPPING, edits=None):
 
 def test_the_mapping_renames_recodes_scales_looks_up_and_joins_by_domain(tmp_path):
     raw, mapping = _crm(tmp_path)
-    summary = ingest_stage.run(raw, tmp_path / "interim", 1.0, mapping=mapping, **QUIET)
+    summary = ingest_into(raw, tmp_path / "interim", 1.0, mapping=mapping)
     acc = pd.read_parquet(tmp_path / "interim" / "accounts.parquet")
     opp = pd.read_parquet(tmp_path / "interim" / "opportunities.parquet")
     tech = pd.read_parquet(tmp_path / "interim" / "technographics.parquet")
@@ -220,7 +218,7 @@ MAPPED_ROW_CASES = {
 def test_a_mapped_export_rejects_bad_rows_with_their_reason(tmp_path, case):
     (file, old, new), expected = MAPPED_ROW_CASES[case]
     raw, mapping = _crm(tmp_path, edits={file: CRM[file].replace(old, new, 1)})
-    summary = ingest_stage.run(raw, tmp_path / "interim", 1.0, mapping=mapping, **QUIET)
+    summary = ingest_into(raw, tmp_path / "interim", 1.0, mapping=mapping)
     rejects = pd.read_csv(tmp_path / "interim" / "rejects.csv", dtype=str, keep_default_na=False)
     rejects = rejects[rejects["table"] != "technographics"].astype({"row": int})
     assert [tuple(r) for r in rejects.values.tolist()][:1] == [expected]
@@ -273,7 +271,7 @@ def test_a_mapping_that_cannot_work_stops_with_what_is_wrong(tmp_path, case):
     edits = {"Prices.csv": CRM["Prices.csv"] + "Pro;4000\n"} if "repeats" in case else None
     raw, path = _crm(tmp_path, mapping, edits)
     with pytest.raises(ContractError) as e:
-        ingest_stage.run(raw, tmp_path / "interim", 1.0, mapping=path, **QUIET)
+        ingest_into(raw, tmp_path / "interim", 1.0, mapping=path)
     assert message in str(e.value)
     assert not (tmp_path / "interim").exists()
 
@@ -281,7 +279,7 @@ def test_a_mapping_that_cannot_work_stops_with_what_is_wrong(tmp_path, case):
 def test_a_mapping_that_is_not_yaml_stops_naming_the_file(tmp_path):
     raw, path = _crm(tmp_path, "tables: [accounts\n")
     with pytest.raises(ContractError, match="map.yaml: not valid YAML"):
-        ingest_stage.run(raw, tmp_path / "interim", 1.0, mapping=path, **QUIET)
+        ingest_into(raw, tmp_path / "interim", 1.0, mapping=path)
 
 
 # --- icp init -------------------------------------------------------------------------------------------------
@@ -350,12 +348,12 @@ def test_the_maven_crm_example_runs_end_to_end_and_finds_no_signal(project):
     assert warning.startswith("WARNING: the model ranks the evaluated deals no better than chance")
 
 
-def test_a_look_up_that_misses_says_which_values(tmp_path):
+def test_a_look_up_that_misses_says_which_values(tmp_path, caplog):
     raw, mapping = _crm(tmp_path, edits={"Deals.csv": CRM["Deals.csv"].replace("Closed Lost;Basic", "Closed Lost;Ultra")})
-    said = []
-    ingest_stage.run(raw, tmp_path / "interim", 1.0, mapping=mapping, log=said.append)
+    caplog.set_level(logging.INFO)
+    ingest_into(raw, tmp_path / "interim", 1.0, mapping=mapping)
     assert "ingest: Deals.csv: 1 rows have a Product that Prices.csv lacks in sku (Ultra): their amount stays " \
-           "empty" in said
+           "empty" in caplog.messages
 
 
 def test_two_sheets_of_one_workbook_are_two_tables(tmp_path):
@@ -367,12 +365,12 @@ def test_two_sheets_of_one_workbook_are_two_tables(tmp_path):
     mapping["tables"]["accounts"] |= {"file": "crm.xlsx", "sheet": "Companies"}
     mapping["tables"]["opportunities"] |= {"file": "crm.xlsx", "sheet": "Deals"}
     (tmp_path / "map.yaml").write_text(yaml.safe_dump(mapping))
-    summary = ingest_stage.run(raw, tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml", **QUIET)
+    summary = ingest_into(raw, tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
     assert summary["tables"]["accounts"]["rows_kept"] == 2 and summary["tables"]["opportunities"]["rows_kept"] == 3
 
 
 def test_an_enrichment_row_without_a_domain_is_rejected_once(tmp_path):
     raw, mapping = _crm(tmp_path, edits={"Tech.csv": CRM["Tech.csv"].replace("nope.io", "")})
-    ingest_stage.run(raw, tmp_path / "interim", 1.0, mapping=mapping, **QUIET)
+    ingest_into(raw, tmp_path / "interim", 1.0, mapping=mapping)
     rejects = pd.read_csv(tmp_path / "interim" / "rejects.csv", dtype=str, keep_default_na=False)
     assert rejects.values.tolist() == [["technographics", "3", "account_domain", "", "account_domain is empty"]]

@@ -5,7 +5,6 @@ import json
 import math
 import re
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +18,11 @@ from models.profile import no_icp
 from models.reasons import describe, phrase, reasons, span, why_now
 from models.spec import encode
 from models.targets import rank, tiers
-from pipeline.stages import evaluate, explain, score, train
-from pipeline.stages.train import load_bundle
+from models.bundle import load_bundle
+from pipeline import params as P
+from pipeline.paths import paths
+from pipeline.run import run_stages
+from pipeline.stages import score
 
 PRODUCTS = {"gong": "Gong"}
 
@@ -140,10 +142,7 @@ def test_explain_and_score_give_the_same_bytes_twice(small_run, tmp_path):
     p = small_run["params"]
     again = P.override(p, {"explain.out": str(tmp_path / "explain"), "explain.profile": str(tmp_path / "icp"),
                            "score.out": str(tmp_path / "targets")})
-    quiet = {"log": lambda *a, **k: None}
-    explain.run(again.explain, p.features.out, p.train.out, Path(p.evaluate.out) / "metrics.json", p.train.seed,
-                **quiet)
-    score.run(again.score, p.features.out, p.train.out, p.ingest.out, Path(p.evaluate.out) / "metrics.json", **quiet)
+    run_stages(again, ["explain", "score"])
     pairs = [(Path(p.explain.out), tmp_path / "explain"), (Path(p.score.out), tmp_path / "targets")]
     for first, second in pairs:
         names = sorted(f.name for f in first.iterdir())
@@ -204,30 +203,27 @@ def test_a_model_is_no_better_than_chance_when_its_auc_interval_reaches_one_half
 
 def test_a_model_trained_on_shuffled_outcomes_gets_no_icp(small_run, tmp_path):
     """Outcomes shuffled across the deals leave nothing to learn: the profile must say so, not show an ICP."""
-    p, quiet = small_run["params"], {"log": lambda *a, **k: None}
+    p = small_run["params"]
     features = tmp_path / "features"
     features.mkdir()
     deals = pd.read_parquet(Path(p.features.out) / "train.parquet")
     deals.assign(won=deals["won"].sample(frac=1, random_state=0).to_numpy()).to_parquet(features / "train.parquet")
     shutil.copy(Path(p.features.out) / "features.json", features / "features.json")
-    q = P.override(p, {"train.out": str(tmp_path / "model"), "evaluate.out": str(tmp_path / "reports"),
-                       "evaluate.truth": "", "explain.out": str(tmp_path / "explain"),
-                       "explain.profile": str(tmp_path / "icp_profile")})
-    train.run(q.train, features, **quiet)
-    model = evaluate.run(q.evaluate, q.score, features, q.train.out, **quiet)["model"]
-    profile = explain.run(q.explain, features, q.train.out, tmp_path / "reports" / "metrics.json", q.train.seed,
-                          **quiet)["profile"]
+    q = P.override(p, {"features.out": str(features), "train.out": str(tmp_path / "model"),
+                       "evaluate.out": str(tmp_path / "reports"), "evaluate.truth": "",
+                       "explain.out": str(tmp_path / "explain"), "explain.profile": str(tmp_path / "icp_profile")})
+    results = run_stages(q, ["train", "evaluate", "explain"])
+    model, profile = results["evaluate"]["model"], results["explain"]["profile"]
     assert model["roc_auc_ci_low"] <= 0.5 < model["roc_auc_ci_high"]
     assert not profile["beats_chance"] and profile["summary"] == no_icp(chance_verdict(model))
     md = Path(f"{q.explain.profile}.md").read_text()
     assert md.startswith(f"# Ideal Customer Profile\n\n{profile['summary']}") and "(no ICP)" in md
     shutil.copy(Path(p.features.out) / "score.parquet", features / "score.parquet")
     q = P.override(q, {"score.out": str(tmp_path / "targets")})
-    summary = score.run(q.score, features, q.train.out, p.ingest.out, tmp_path / "reports" / "metrics.json",
-                        **quiet)
+    summary = score.run(q)
     assert summary["warning"] == f"WARNING: {chance_verdict(model)}: this ranking is no better than a random list"
     assert html.escape(summary["warning"]) in (tmp_path / "targets" / "target_accounts.html").read_text()
-    assert score.show(3, tmp_path / "targets").startswith(summary["warning"] + "\nTop 3 target accounts")
+    assert score.show(paths(q), 3).startswith(summary["warning"] + "\nTop 3 target accounts")
     assert small_run["summary"]["warning"] is None  # the small world's model has signal
 
 
@@ -254,8 +250,8 @@ def test_score_ranks_tiers_and_explains_the_universe(small_run):
 
 def test_scoring_in_small_chunks_gives_the_same_list_and_reasons_for_all_on_request(small_run, tmp_path):
     p = small_run["params"]
-    cfg = replace(p.score, out=str(tmp_path / "targets"), chunk_size=700, reasons_for_all=True)
-    score.run(cfg, p.features.out, p.train.out, p.ingest.out, Path(p.evaluate.out) / "metrics.json", log=lambda *a: None)
+    score.run(P.override(p, {"score.out": str(tmp_path / "targets"), "score.chunk_size": 700,
+                             "score.reasons_for_all": True}))
     whole = pd.read_csv(Path(p.score.out) / "target_accounts.csv", keep_default_na=False)
     chunked = pd.read_csv(tmp_path / "targets" / "target_accounts.csv", keep_default_na=False)
     pd.testing.assert_frame_equal(chunked.drop(columns=score.REASONS), whole.drop(columns=score.REASONS))

@@ -2,7 +2,6 @@
 
 import io
 import json
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -11,18 +10,16 @@ from features.contract import COUNTRY_REGION, INDUSTRIES, SCHEMAS, TABLES, forei
 from features.normalize import normalise_domain
 from features.validate import CLEARED, ContractError, merge_duplicate_accounts
 from pipeline.stages import ingest as stage
-from pipeline.params import Ingest
-from pipeline.stages.synthesize import run as synthesize
+from pipeline import params as P
+from pipeline.console import stage_main
+from pipeline.stages.synthesize import write_world as synthesize
 from pipeline.world import WorldConfig
-from tests.conftest import assert_reconciles, rejects_of as _rejects
-
-QUIET = {"log": lambda *a, **k: None}
-
+from tests.conftest import PARAMS, assert_reconciles, ingest_into, rejects_of as _rejects
 
 @pytest.fixture(scope="module")
 def world(small_world, tmp_path_factory):
     out = tmp_path_factory.mktemp("interim") / "interim"
-    summary = stage.run(small_world["data"], out, 0.2, **QUIET)
+    summary = ingest_into(small_world["data"], out, 0.2)
     return {"out": out, "summary": summary, "raw": small_world["data"], "truth": small_world["truth"]}
 
 
@@ -37,8 +34,8 @@ def test_big_tables_in_chunks_give_the_same_interim_folder(small_world, tmp_path
     acts.loc[[7, 99_999], "activity_type"] = "telepathy"
     acts.loc[[123_456], "contact_id"] = "CON-NOPE"
     acts.to_parquet(raw / "activities.parquet", index=False)
-    whole = stage.run(raw, tmp_path / "whole", 1.0, **QUIET)
-    chunked = stage.run(raw, tmp_path / "chunked", 1.0, chunk_rows=9_973, **QUIET)
+    whole = ingest_into(raw, tmp_path / "whole", 1.0)
+    chunked = ingest_into(raw, tmp_path / "chunked", 1.0, chunk_rows=9_973)
     assert chunked == whole
     assert (tmp_path / "chunked" / "rejects.csv").read_text() == (tmp_path / "whole" / "rejects.csv").read_text()
     rejected = _rejects(tmp_path / "chunked")
@@ -101,8 +98,8 @@ def test_world_interim_tables_meet_the_contract_with_the_agreed_dtypes(world):
 
 def test_csv_and_parquet_exports_ingest_to_the_same_tables(tmp_path):
     for fmt in ("csv", "parquet"):
-        synthesize(WorldConfig(accounts=400, seed=5), tmp_path / fmt, tmp_path / f"{fmt}_truth", fmt, **QUIET)
-        stage.run(tmp_path / fmt, tmp_path / f"{fmt}_interim", 0.2, **QUIET)
+        synthesize(WorldConfig(accounts=400, seed=5), tmp_path / fmt, tmp_path / f"{fmt}_truth", fmt)
+        ingest_into(tmp_path / fmt, tmp_path / f"{fmt}_interim", 0.2)
     for name in (*TABLES, "rejects", "account_merges"):
         read = pd.read_parquet if name in TABLES else pd.read_csv
         ext = "parquet" if name in TABLES else "csv"
@@ -153,7 +150,7 @@ def _source(folder, edits=(), drop=(), encoding="utf-8"):
 
 def _ingest(tmp_path, edits=(), **kw):
     out = tmp_path / "interim"
-    summary = stage.run(_source(tmp_path / "raw", edits, **kw), out, 1.0, **QUIET)
+    summary = ingest_into(_source(tmp_path / "raw", edits, **kw), out, 1.0)
     assert_reconciles(out, summary)
     return out, summary
 
@@ -263,13 +260,13 @@ def test_optional_tables_may_be_absent_and_then_their_links_are_not_checked(tmp_
 def test_an_event_table_with_a_header_only_ingests_as_empty(tmp_path):
     raw = _source(tmp_path / "raw")
     (raw / "intent.csv").write_text("account_id,topic,week,score\n")
-    summary = stage.run(raw, tmp_path / "interim", 1.0, **QUIET)
+    summary = ingest_into(raw, tmp_path / "interim", 1.0)
     assert summary["tables"]["intent"] | {"file": None} == {
         "file": None, "rows_in": 0, "rows_kept": 0, "rows_rejected": 0, "values_cleared": 0}
     assert pd.read_parquet(tmp_path / "interim" / "intent.parquet").empty
     (raw / "intent.csv").write_text("account_id,topic,week\n")
     with pytest.raises(ContractError, match="intent.csv: missing column 'score'"):
-        stage.run(raw, tmp_path / "interim2", 1.0, **QUIET)
+        ingest_into(raw, tmp_path / "interim2", 1.0)
 
 
 def test_cleared_links_keep_their_rows(tmp_path):
@@ -342,7 +339,7 @@ def test_unusable_input_is_fatal_with_file_and_column(tmp_path, case):
     elif case == "no closed deals":
         opps.write_text(opps.read_text().replace(",won,", ",open,").replace(",lost,", ",open,"))
     with pytest.raises(ContractError) as e:
-        stage.run(raw, tmp_path / "interim", 1.0, **QUIET)
+        ingest_into(raw, tmp_path / "interim", 1.0)
     message = str(e.value)
     assert (str(raw) if case == "missing file" else str(opps)) in message and OPPS in message
     expected = {"missing column": "missing column 'stage'", "unreadable file": "Expected 8 fields in line 5",
@@ -355,15 +352,16 @@ def test_too_many_rejects_stops_naming_file_column_row_and_value(tmp_path, monke
     raw = _source(tmp_path / "raw", [(OPPS, 2, "amount", "-5"), (OPPS, 3, "stage", "??")])
     out = tmp_path / "interim"
     with pytest.raises(ContractError) as e:
-        stage.run(raw, out, 0.5, **QUIET)
+        ingest_into(raw, out, 0.5)
     message = str(e.value)
     for part in (str(raw / "opportunities.csv"), "row 2", "column amount", "value '-5'",
                  str(out / "rejects.csv")):
         assert part in message
     assert len(_rejects(out)) == 2 and not list(out.glob("*.parquet"))  # rejects to read, no table to run on
 
-    monkeypatch.setattr(stage.P, "load", lambda: SimpleNamespace(ingest=Ingest(str(raw), str(out), 0.5)))
+    bad = P.override(PARAMS, {"ingest.source": str(raw), "ingest.out": str(out), "ingest.max_reject_share": 0.5})
+    monkeypatch.setattr(P, "load", lambda: bad)
     with pytest.raises(SystemExit) as exit_:
-        stage.main()
+        stage_main(stage.run)
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "row 2, column amount, value '-5'" in err and "Traceback" not in err

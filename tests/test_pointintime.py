@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from features.contract import DATE_COLUMN, TABLES
 from features.pointintime import PREFIX, FeatureConfig, build
 from pipeline.io import read_table
-from pipeline.stages.synthesize import run
+from pipeline.stages.synthesize import write_world as run
 from pipeline.world import WorldConfig
 from pipeline.world.catalog import OUR_PRODUCT
 
@@ -20,7 +20,7 @@ CFG = FeatureConfig(intent_topics=("revenue operations", "sales intelligence"), 
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory):
     root = tmp_path_factory.mktemp("pit")
-    run(WorldConfig(accounts=700, seed=21), root / "w", root / "t", log=lambda *a, **k: None)
+    run(WorldConfig(accounts=700, seed=21), root / "w", root / "t")
     tables = {n: read_table(root / "w", n) for n in TABLES}
     for name, cols in {"opportunities": ["created_date", "close_date"], "accounts": ["customer_since", "snapshot_date"],
                        "technographics": ["first_seen", "last_seen"]}.items():

@@ -3,7 +3,6 @@ evaluate -> explain -> model card in small-data mode on a seeded 15% of the smal
 
 import json
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +15,14 @@ from test_report import card_facts
 
 from models.bootstrap import draw_counts, metric_intervals, rate_intervals, resampled_metrics
 from models.metrics import score_metrics, top_k_sums
-from models.split import assign_fold, cv_folds
-from pipeline.stages import evaluate, explain, train
+from models.bundle import read_summary
+from models.split import assign_fold, cv_folds, read_deals
+from pipeline import params as P
 from pipeline.outputs.model_card import render
+from pipeline.run import run_stages
+from pipeline.stages import evaluate, train
 from pipeline.stages.report import run_tags
+from tests.conftest import said
 
 SPLIT = {"train": 0.6, "validation": 0.2, "holdout": 0.2}
 
@@ -116,15 +119,13 @@ def few(small_run, tmp_path_factory):
     deals = pd.read_parquet(Path(p.features.out) / "train.parquet").sample(frac=0.15, random_state=0)
     deals.to_parquet(root / "features" / "train.parquet")
     shutil.copy(Path(p.features.out) / "features.json", root / "features" / "features.json")
-    p = replace(p, train=replace(p.train, out=str(root / "model")),
-                evaluate=replace(p.evaluate, out=str(root / "reports")),
-                explain=replace(p.explain, out=str(root / "explain"), profile=str(root / "icp_profile"),
-                                profile_min_deals=60, few_deals=100))
-    messages = []
-    summary = train.run(p.train, root / "features", log=messages.append)
-    metrics = evaluate.run(p.evaluate, p.score, root / "features", p.train.out, log=messages.append)
-    explained = explain.run(p.explain, root / "features", p.train.out, root / "reports" / "metrics.json",
-                            p.train.seed, log=messages.append)
+    p = P.override(p, {"features.out": str(root / "features"), "train.out": str(root / "model"),
+                       "evaluate.out": str(root / "reports"), "explain.out": str(root / "explain"),
+                       "explain.profile": str(root / "icp_profile"), "explain.profile_min_deals": 60,
+                       "explain.few_deals": 100})
+    with said() as messages:
+        results = run_stages(p, ["train", "evaluate", "explain"])
+    summary, metrics, explained = results["train"], results["evaluate"], results["explain"]
     return {"root": root, "params": p, "deals": deals, "summary": summary, "metrics": metrics,
             "explained": explained, "messages": messages}
 
@@ -136,11 +137,11 @@ def test_small_data_mode_starts_just_below_the_threshold(small_run, few, tmp_pat
     assert few["summary"]["classifier"]["params"] == "small_data_classifier"
     assert (Path(cfg.out) / "cv_predictions.parquet").exists()
     for threshold, small in ((fewest, False), (fewest + 1, True)):
-        s = train.run(replace(cfg, out=str(tmp_path / str(threshold)), small_data_deals=threshold),
-                      few["root"] / "features", log=lambda m: None)
+        s = train.run(P.override(few["params"], {"train.out": str(tmp_path / str(threshold)),
+                                                 "train.small_data_deals": threshold}))
         assert s["small_data"] is small and ("cv" in s) is small
         assert (tmp_path / str(threshold) / "cv_predictions.parquet").exists() is small
-    whole = train.read_summary(small_run["params"].train.out)  # 1,146 won: the whole small world is not small
+    whole = read_summary(small_run["params"].train.out)  # 1,146 won: the whole small world is not small
     assert whole["small_data"] is False and min(whole["closed_deals"].values()) >= 200
 
 
@@ -156,7 +157,7 @@ def test_train_warns_plainly_and_records_the_counts_and_folds(few):
 
 
 def test_out_of_fold_predictions_are_chronological_and_cover_the_pooled_deals_once(few):
-    deals = train.read_deals(few["root"] / "features")
+    deals = read_deals(few["root"] / "features" / "train.parquet")
     oof = pd.read_parquet(Path(few["params"].train.out) / "cv_predictions.parquet")
     created = deals.set_index("opportunity_id")["created_date"]
     for k, fold in enumerate(few["summary"]["cv"], start=1):
@@ -182,12 +183,10 @@ def test_cross_validated_metrics_have_intervals_and_the_same_bytes_twice(few, tm
     line = next(m for m in few["messages"] if m.startswith("evaluate: model"))
     assert f"(95% CI {model['roc_auc_ci_low']:.2f}-{model['roc_auc_ci_high']:.2f})" in line
 
-    again = replace(p.train, out=str(tmp_path / "model"))
-    train.run(again, few["root"] / "features", log=lambda m: None)
+    again = P.override(p, {"train.out": str(tmp_path / "model"), "evaluate.out": str(tmp_path / "reports")})
+    run_stages(again, ["train", "evaluate"])
     for name in ("cv_predictions.parquet", "train_summary.json", "classifier.txt"):
         assert (tmp_path / "model" / name).read_bytes() == (Path(p.train.out) / name).read_bytes(), name
-    evaluate.run(replace(p.evaluate, out=str(tmp_path / "reports")), p.score, few["root"] / "features",
-                 again.out, log=lambda m: None)
     assert (tmp_path / "reports" / "metrics.json").read_bytes() == \
         (Path(p.evaluate.out) / "metrics.json").read_bytes()
 
@@ -201,8 +200,8 @@ def test_evaluate_refuses_folds_of_other_deals(few, tmp_path):
     deals.loc[moved.idxmax(), "opportunity_id"] = "OPP-NOT-SEEN"  # same day, same counts, another deal
     deals.to_parquet(features / "train.parquet")
     with pytest.raises(ValueError, match="fold 3 .* retrain"):
-        evaluate.run(few["params"].evaluate, few["params"].score, features, few["params"].train.out,
-                     log=lambda m: None)
+        evaluate.run(P.override(few["params"], {"features.out": str(features),
+                                                "evaluate.out": str(tmp_path / "reports")}))
 
 
 def test_profile_win_rates_get_bootstrap_intervals_and_say_so(few):

@@ -1,28 +1,28 @@
 """The train and evaluate stages end to end on a small features folder written to a tmp folder."""
 
 import json
-from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from test_models import FEATURES, SMALL, deals_frame
 
-from models.bundle import predict
+from models.bundle import load_bundle, predict
 from pipeline import params as P
 from pipeline.stages.evaluate import run as evaluate
-from pipeline.stages.train import load_bundle
 from pipeline.stages.train import run as train
+from tests.conftest import PARAMS, said
 
-TIERS = replace(P.load(Path(__file__).resolve().parents[1] / "params.yaml").score, tier1_size=20, tier2_size=80)
 FILES = ("classifier.txt", "value_model.txt", "calibration.json", "feature_spec.json", "train_summary.json")
 
 
-def _train_params(out, calibration="isotonic") -> P.Train:
-    return P.Train(out=str(out), seed=7, split={"train": 0.6, "validation": 0.2, "holdout": 0.2},
-                   calibration=calibration, classifier=SMALL, value=SMALL, small_data_deals=200,
-                   small_data_classifier={"num_leaves": 4}, cv_folds=5)
+def _params(features, model, calibration="isotonic", **more) -> P.Params:
+    """The stages on a features folder: small trees, tiers of 20 and 80 deals, `more` dotted values on top."""
+    return P.override(PARAMS, {"features.out": str(features), "train.out": str(model), "train.seed": 7,
+                               "train.split": {"train": 0.6, "validation": 0.2, "holdout": 0.2},
+                               "train.calibration": calibration, "train.classifier": SMALL, "train.value": SMALL,
+                               "train.small_data_deals": 200, "train.small_data_classifier": {"num_leaves": 4},
+                               "train.cv_folds": 5, "score.tier1_size": 20, "score.tier2_size": 80, **more})
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +42,8 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(world):
-    messages = []
-    summary = train(_train_params(world / "model"), world / "features", log=messages.append)
+    with said() as messages:
+        summary = train(_params(world / "features", world / "model"))
     return summary, messages
 
 
@@ -75,13 +75,13 @@ def test_bundle_predicts_calibrated_probabilities_and_expected_value(world, trai
 
 
 def test_retrain_gives_byte_identical_files(world, trained, tmp_path):
-    train(_train_params(tmp_path / "again"), world / "features", log=lambda m: None)
+    train(_params(world / "features", tmp_path / "again"))
     for name in FILES:
         assert (tmp_path / "again" / name).read_bytes() == (world / "model" / name).read_bytes(), name
 
 
 def test_sigmoid_calibration_trains(world, tmp_path):
-    train(_train_params(tmp_path / "sigmoid", "sigmoid"), world / "features", log=lambda m: None)
+    train(_params(world / "features", tmp_path / "sigmoid", "sigmoid"))
     calibration = json.loads((tmp_path / "sigmoid" / "calibration.json").read_text())
     assert calibration["p_win"]["method"] == "sigmoid" and calibration["p_win"]["slope"] > 0
 
@@ -89,11 +89,11 @@ def test_sigmoid_calibration_trains(world, tmp_path):
 @pytest.mark.parametrize("with_truth", [True, False])
 def test_evaluate_writes_metrics_and_plots(world, trained, with_truth):
     out = world / f"reports_{with_truth}"
-    cfg = P.Evaluate(out=str(out), truth=str(world / "truth") if with_truth else "", ece_bins=10,
-                     bootstrap=1000, seed=7)
-    messages = []
-    metrics = evaluate(cfg, TIERS, world / "features",
-                       world / "model", log=messages.append)
+    p = _params(world / "features", world / "model", **{
+        "evaluate.out": str(out), "evaluate.truth": str(world / "truth") if with_truth else "",
+        "evaluate.ece_bins": 10, "evaluate.bootstrap": 1000, "evaluate.seed": 7})
+    with said() as messages:
+        metrics = evaluate(p)
     assert json.loads((out / "metrics.json").read_text()) == metrics
     assert metrics["holdout"]["deals"] == trained[0]["splits"]["holdout"]["deals"]
     methods = ["model", "logistic", "checklist"] + (["oracle"] if with_truth else [])
@@ -106,8 +106,8 @@ def test_evaluate_writes_metrics_and_plots(world, trained, with_truth):
             assert metrics[m][f"{key}_ci_low"] <= metrics[m][key] <= metrics[m][f"{key}_ci_high"]
     model = metrics["model"]
     ci = f"(95% CI {model['roc_auc_ci_low']:.2f}-{model['roc_auc_ci_high']:.2f})"
-    said = f"ROC AUC {model['roc_auc']:.3f} {ci}"
-    assert said in next(m for m in messages if m.startswith("evaluate: model"))
+    line = f"ROC AUC {model['roc_auc']:.3f} {ci}"
+    assert line in next(m for m in messages if m.startswith("evaluate: model"))
     assert metrics["model"]["roc_auc"] > metrics["checklist"]["roc_auc"] - 0.05
     assert ("model_vs_oracle" in metrics) == with_truth
     if with_truth:
@@ -133,5 +133,5 @@ def test_evaluate_refuses_features_changed_since_training(world, trained, tmp_pa
     deals = pd.read_parquet(world / "features" / "train.parquet")
     deals.iloc[:-50].to_parquet(features / "train.parquet")
     with pytest.raises(ValueError, match="retrain"):
-        evaluate(P.Evaluate(out=str(tmp_path / "r"), truth="", ece_bins=10, bootstrap=0, seed=7), TIERS,
-                 features, world / "model", log=lambda m: None)
+        evaluate(_params(features, world / "model", **{"evaluate.out": str(tmp_path / "r"), "evaluate.truth": "",
+                                                       "evaluate.bootstrap": 0}))

@@ -11,13 +11,10 @@ from features.contract import SCHEMAS, TABLES, foreign_key_violations
 from features.normalize import canonical_country, canonical_industry, normalise_domain
 from pipeline.cli import main as cli
 from pipeline.io import read_table
-from pipeline.stages.synthesize import run
+from pipeline.stages.synthesize import write_world as run
 from pipeline.world import WorldConfig
 from pipeline.world.catalog import OUR_PRODUCT
 from pipeline.world_report import deals_at_creation, report
-
-QUIET = {"log": lambda *a, **k: None}
-
 
 def _tables(folder) -> dict[str, pd.DataFrame]:
     return {name: read_table(folder, name) for name in TABLES}
@@ -54,8 +51,8 @@ def test_raw_industries_and_countries_are_messy_but_all_normalise(small_world):
 def test_same_seed_gives_identical_files_and_another_seed_differs(tmp_path, small_world):
     cfg = WorldConfig(accounts=800, seed=3, chunk_size=400)
     for name in ("a", "b"):
-        run(cfg, tmp_path / name, tmp_path / f"{name}_truth", "parquet", **QUIET)
-    run(WorldConfig(accounts=800, seed=4, chunk_size=400), tmp_path / "c", tmp_path / "c_truth", "parquet", **QUIET)
+        run(cfg, tmp_path / name, tmp_path / f"{name}_truth", "parquet")
+    run(WorldConfig(accounts=800, seed=4, chunk_size=400), tmp_path / "c", tmp_path / "c_truth", "parquet")
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     assert _digest(tmp_path / "a_truth") == _digest(tmp_path / "b_truth")
     differ = {k for k, v in _digest(tmp_path / "a").items() if _digest(tmp_path / "c")[k] != v}
@@ -64,8 +61,8 @@ def test_same_seed_gives_identical_files_and_another_seed_differs(tmp_path, smal
 
 def test_csv_and_parquet_worlds_hold_the_same_data(tmp_path):
     cfg = WorldConfig(accounts=500, seed=5)
-    run(cfg, tmp_path / "p", tmp_path / "pt", "parquet", **QUIET)
-    run(cfg, tmp_path / "c", tmp_path / "ct", "csv", **QUIET)
+    run(cfg, tmp_path / "p", tmp_path / "pt", "parquet")
+    run(cfg, tmp_path / "c", tmp_path / "ct", "csv")
     for name in TABLES:
         p, c = read_table(tmp_path / "p", name), read_table(tmp_path / "c", name)
         assert len(p) == len(c) and list(p.columns) == list(c.columns), name
@@ -151,5 +148,5 @@ def test_cli_synthesize_writes_both_folders_and_the_report_reads_them(tmp_path, 
 
 def test_a_failed_run_leaves_no_half_written_folder(tmp_path):
     with pytest.raises(ValueError):
-        run(WorldConfig(accounts=300, end_date="not a date"), tmp_path / "x", tmp_path / "xt", **QUIET)
+        run(WorldConfig(accounts=300, end_date="not a date"), tmp_path / "x", tmp_path / "xt")
     assert not (tmp_path / "x").exists() and not list(tmp_path.glob(".x.tmp-*"))

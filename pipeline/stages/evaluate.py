@@ -6,6 +6,7 @@ The deals are the chronological holdout, or in small-data mode (train_summary.js
 the chronological folds; ROC AUC, PR AUC, Brier and top-decile lift get 95% bootstrap intervals.
 """
 
+import logging
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pandas as pd
 
 from models.baselines import checklist_points, checklist_proba, fit_checklist, fit_logistic
 from models.bootstrap import metric_intervals
-from models.bundle import Bundle, predict
+from models.bundle import Bundle, load_bundle, predict, read_oof, read_summary
 from models.metrics import (
     GRID,
     calibration_table,
@@ -24,18 +25,22 @@ from models.metrics import (
     score_metrics,
 )
 from models.spec import encode, make_spec
+from models.split import describe, folds_of, read_deals, split_of
 from pipeline import params as P
-from pipeline.io import new_folder, say, to_json, write_text
-from pipeline.stages.train import describe, folds_of, load_bundle, read_summary, split_deals
+from pipeline.console import stage_main
+from pipeline.io import new_folder, to_json, write_text
+from pipeline.paths import paths
+
+log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
 
 METHODS = ("model", "logistic", "checklist", "oracle")
 
 
-def read_oracle(truth: str, deals: pd.DataFrame) -> pd.DataFrame | None:
+def read_oracle(truth: Path | None, deals: pd.DataFrame) -> pd.DataFrame | None:
     """True P(win) and expected amount of each deal, when `evaluate.truth` names an existing folder."""
-    if not truth or not Path(truth).is_dir():
+    if truth is None or not truth.is_dir():
         return None
-    oracle = pd.read_parquet(Path(truth) / "opportunities.parquet",
+    oracle = pd.read_parquet(truth / "opportunities.parquet",
                              columns=["opportunity_id", "true_p_win", "true_expected_amount"])
     oracle = deals[["opportunity_id"]].merge(oracle, on="opportunity_id", how="left", validate="one_to_one")
     if oracle["true_p_win"].isna().any():
@@ -67,13 +72,13 @@ def holdout_scores(bundle: Bundle, deals: pd.DataFrame, split: pd.Series
     return hold, p, pred["amount"].to_numpy()
 
 
-def pooled_scores(bundle: Bundle, deals: pd.DataFrame, model: str | Path
+def pooled_scores(bundle: Bundle, deals: pd.DataFrame, summary: dict, oof: pd.DataFrame
                   ) -> tuple[pd.DataFrame, dict, np.ndarray]:
     """Small data: the same for the deals of every fold's test block, pooled: the model's out-of-fold
     predictions saved by train, the baselines fitted per fold on the fold's train deals (with the fold's own
     categories, as its model had)."""
     parts = []
-    for split, pred in folds_of(deals, model):
+    for split, pred in folds_of(deals, summary, oof):
         train, test = deals[split == "train"], deals[split == "holdout"]
         spec = make_spec(train, bundle.spec["features"])
         parts.append(pd.DataFrame({"model": pred["p_win"], **baseline_scores(train, test, spec),
@@ -99,12 +104,12 @@ def _ci(m: dict, key: str) -> str:
     return f" (95% CI {m[key + '_ci_low']:.2f}-{m[key + '_ci_high']:.2f})" if key + "_ci_low" in m else ""
 
 
-def run(cfg: P.Evaluate, score: P.Score, features: str | Path, model: str | Path, log=say) -> dict:
-    start = time.perf_counter()
-    deals, split = split_deals(features, model)
-    summary, bundle = read_summary(model), load_bundle(model)
+def run(params: P.Params) -> dict:
+    start, cfg, score, f = time.perf_counter(), params.evaluate, params.score, paths(params)
+    deals, summary, bundle = read_deals(f.train_set), read_summary(f.model), load_bundle(f.model)
+    split = split_of(deals, summary)
     if summary["small_data"]:
-        rows, p, amount = pooled_scores(bundle, deals, model)
+        rows, p, amount = pooled_scores(bundle, deals, summary, read_oof(f.model))
         how = {"evaluation": "chronological_cv", "folds": len(summary["cv"])}
         what = f"the pooled test blocks of {how['folds']} chronological folds"
     else:
@@ -113,11 +118,11 @@ def run(cfg: P.Evaluate, score: P.Score, features: str | Path, model: str | Path
     won = rows["won"].to_numpy(bool)
     if not 0 < won.sum() < len(won):
         raise ValueError(f"the {len(rows):,} deals of {what} need both wins and losses to be evaluated")
-    log(f"evaluate: {len(rows):,} deals of {what}, {won.sum():,} won"
+    log.info(f"evaluate: {len(rows):,} deals of {what}, {won.sum():,} won"
         + (f"; 95% intervals from {cfg.bootstrap:,} bootstrap resamples" if cfg.bootstrap else ""))
 
     ev = {m: p[m] * amount for m in p}
-    oracle = read_oracle(cfg.truth, rows)
+    oracle = read_oracle(f.truth, rows)
     if oracle is not None:
         p["oracle"] = oracle["true_p_win"].to_numpy()
         ev["oracle"] = p["oracle"] * oracle["true_expected_amount"].to_numpy()
@@ -130,7 +135,7 @@ def run(cfg: P.Evaluate, score: P.Score, features: str | Path, model: str | Path
         if cfg.bootstrap:
             for key, (low, high) in metric_intervals(won, p[m], cfg.bootstrap, cfg.seed).items():
                 metrics[m] |= {f"{key}_ci_low": low, f"{key}_ci_high": high}
-        log(f"evaluate: {m:<9} ROC AUC {metrics[m]['roc_auc']:.3f}{_ci(metrics[m], 'roc_auc')}  "
+        log.info(f"evaluate: {m:<9} ROC AUC {metrics[m]['roc_auc']:.3f}{_ci(metrics[m], 'roc_auc')}  "
             f"PR AUC {metrics[m]['pr_auc']:.3f}{_ci(metrics[m], 'pr_auc')}  "
             f"log loss {metrics[m]['log_loss']:.4f}  ECE {metrics[m]['ece']:.4f}  "
             f"top-decile lift {metrics[m]['top_decile_lift']:.2f}{_ci(metrics[m], 'top_decile_lift')}  "
@@ -142,21 +147,15 @@ def run(cfg: P.Evaluate, score: P.Score, features: str | Path, model: str | Path
             "top_decile_lift_ratio": model_m["top_decile_lift"] / best["top_decile_lift"]}
     metrics = _rounded(metrics)
 
-    out = Path(cfg.out)
     tables = plot_tables(won, p, cfg.ece_bins)
-    with new_folder(out / "plots") as tmp:
+    with new_folder(f.plots) as tmp:
         for name, table in tables.items():
             table.round(6).to_csv(tmp / f"{name}.csv", index=False)
-    write_text(out / "metrics.json", to_json(metrics))
-    log(f"evaluate: wrote {out / 'metrics.json'} ({len(p)} methods on {len(rows):,} deals of {what}) and "
-        f"{len(tables)} plot files in {out / 'plots'} in {time.perf_counter() - start:.1f}s")
+    write_text(f.metrics, to_json(metrics))
+    log.info(f"evaluate: wrote {f.metrics} ({len(p)} methods on {len(rows):,} deals of {what}) and "
+             f"{len(tables)} plot files in {f.plots} in {time.perf_counter() - start:.1f}s")
     return metrics
 
 
-def main() -> None:
-    params = P.load()
-    run(params.evaluate, params.score, params.features.out, params.train.out)
-
-
 if __name__ == "__main__":
-    main()
+    stage_main(run)

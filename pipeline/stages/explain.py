@@ -5,6 +5,7 @@ families.png, dependence_<feature>.png, and `explain.profile`.md / .json.
 """
 
 import json
+import logging
 import time
 import warnings
 from pathlib import Path
@@ -17,15 +18,21 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shap  # noqa: E402
 
+from features.products import by_slug  # noqa: E402
+from models.bundle import load_bundle, read_summary  # noqa: E402
 from models.explain import chart_data, contributions, importance  # noqa: E402
 from models.metrics import chance_verdict  # noqa: E402
 from models.profile import interval_words, line, no_icp, segments  # noqa: E402
+from models.split import read_deals, split_of  # noqa: E402
 from pipeline import params as P  # noqa: E402
-from pipeline.stages.featurize import products  # noqa: E402
-from pipeline.io import new_folder, say, to_json, write_text  # noqa: E402
-from pipeline.stages.train import load_bundle, read_summary, split_deals  # noqa: E402
+from pipeline.console import progress, stage_main  # noqa: E402
+from pipeline.io import new_folder, to_json, write_text  # noqa: E402
+from pipeline.paths import paths  # noqa: E402
+
+log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
 
 DPI = 110
+SHAP_ROWS = 20_000  # closed deals explained at a time: a progress bar on millions of deals
 
 
 def _save(path: Path) -> None:
@@ -34,8 +41,8 @@ def _save(path: Path) -> None:
     plt.close(fig)
 
 
-def charts(folder: Path, shap_values: pd.DataFrame, bias: np.ndarray, data: pd.DataFrame, ranked: dict,
-           top: int, dependence: int, seed: int) -> list[str]:
+def charts(folder: Path, bar: str, shap_values: pd.DataFrame, bias: np.ndarray, data: pd.DataFrame,
+           ranked: dict, top: int, dependence: int, seed: int) -> list[str]:
     """Bar and beeswarm of the top features, family shares, and dependence plots of the top few.
 
     SHAP's beeswarm and scatter jitter dots with NumPy's global generator: seeded before each, so the same
@@ -44,7 +51,7 @@ def charts(folder: Path, shap_values: pd.DataFrame, bias: np.ndarray, data: pd.D
                                    feature_names=list(shap_values.columns))
     shap.plots.bar(explanation, max_display=top, show=False)
     plt.title("Mean |SHAP| on the holdout (log-odds of winning)")
-    _save(folder / "bar.png")
+    _save(folder / bar)
     np.random.seed(seed)
     with warnings.catch_warnings():  # a feature the export lacks is all missing: SHAP finds no colour range
         warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
@@ -57,7 +64,7 @@ def charts(folder: Path, shap_values: pd.DataFrame, bias: np.ndarray, data: pd.D
     plt.xlabel("share of total mean |SHAP|")
     plt.title("Feature families")
     _save(folder / "families.png")
-    written = ["bar.png", "beeswarm.png", "families.png"]
+    written = [bar, "beeswarm.png", "families.png"]
     for f in [r["feature"] for r in ranked["features"][:dependence]]:
         np.random.seed(seed)
         shap.plots.scatter(explanation[:, f], color=explanation, show=False)
@@ -83,47 +90,42 @@ def markdown(profile: dict, ranked: dict, top: int) -> str:
     return "\n".join(rows) + "\n"
 
 
-def run(cfg: P.Explain, features: str | Path, model: str | Path, metrics: str | Path, seed: int,
-        log=say) -> dict:
-    """`metrics`: evaluate's metrics.json, whose verdict on the model says if the segments are an ICP."""
-    start = time.perf_counter()
-    bundle = load_bundle(model)
-    deals, split = split_deals(features, model)
+def run(p: P.Params) -> dict:
+    """Evaluate's verdict on the model (metrics.json) says if the segments are an ICP."""
+    start, cfg, seed, f = time.perf_counter(), p.explain, p.train.seed, paths(p)
+    bundle, summary, deals = load_bundle(f.model), read_summary(f.model), read_deals(f.train_set)
+    split = split_of(deals, summary)
     hold = deals[split == "holdout"]
     if len(hold) > cfg.max_rows:
         hold = hold.sample(cfg.max_rows, random_state=seed).sort_index()
     shap_values, bias = contributions(bundle, hold)
     ranked = importance(shap_values, bundle.spec)
-    log(f"explain: SHAP values of {len(hold):,} holdout deals; top features: "
+    log.info(f"explain: SHAP values of {len(hold):,} holdout deals; top features: "
         + ", ".join(r["feature"] for r in ranked["features"][:5]))
 
-    named = products(features)
-    all_shap, all_bias = contributions(bundle, deals)
+    named = by_slug(json.loads(f.features_json.read_text())["config"]["named_products"])
+    parts = [contributions(bundle, deals.iloc[i:i + SHAP_ROWS])
+             for i in progress(range(0, len(deals), SHAP_ROWS), what="explain: SHAP", unit="chunk")]
+    all_shap, all_bias = pd.concat([s for s, _ in parts]), np.concatenate([b for _, b in parts])
     score = all_shap.sum(axis=1).to_numpy() + all_bias
-    resamples = cfg.bootstrap if read_summary(model)["small_data"] else 0
+    resamples = cfg.bootstrap if summary["small_data"] else 0
     profile = segments(deals, bundle.spec, score, deals["won"].to_numpy(), deals["amount"].to_numpy(),
                        cfg.profile_depth, cfg.profile_min_deals, cfg.few_deals, named, resamples, seed)
-    chance = chance_verdict(json.loads(Path(metrics).read_text())["model"])
+    chance = chance_verdict(json.loads(f.metrics.read_text())["model"])
     profile["beats_chance"] = chance is None
     profile["summary"] = no_icp(chance) if chance else profile["summary"]
-    log(f"explain: {profile['summary']}")
+    log.info(f"explain: {profile['summary']}")
 
-    with new_folder(cfg.out) as tmp:
-        written = charts(tmp, shap_values, bias, chart_data(hold, bundle.spec), ranked, cfg.top_features,
+    with new_folder(f.explain) as tmp:
+        written = charts(tmp, f.bar_chart.name, shap_values, bias, chart_data(hold, bundle.spec), ranked, cfg.top_features,
                          cfg.dependence_plots, seed)
-        (tmp / "importance.json").write_text(to_json(ranked))
-    write_text(f"{cfg.profile}.json", to_json(profile))
-    write_text(f"{cfg.profile}.md", markdown(profile, ranked, cfg.top_features))
-    log(f"explain: wrote {cfg.out} (importance.json, {len(written)} charts) and {cfg.profile}.md/.json "
+        (tmp / f.importance.name).write_text(to_json(ranked))
+    write_text(f.profile_json, to_json(profile))
+    write_text(f.profile_md, markdown(profile, ranked, cfg.top_features))
+    log.info(f"explain: wrote {f.explain} ({f.importance.name}, {len(written)} charts) and {f.profile_md}, .json "
         f"({len(profile['segments'])} segments of {profile['deals']:,} deals) in {time.perf_counter() - start:.1f}s")
     return {"importance": ranked, "profile": profile}
 
 
-def main() -> None:
-    params = P.load()
-    run(params.explain, params.features.out, params.train.out, Path(params.evaluate.out) / "metrics.json",
-        params.train.seed)
-
-
 if __name__ == "__main__":
-    main()
+    stage_main(run)

@@ -8,7 +8,7 @@ naming file, column, row and value; then no interim table is written, so no late
 data, but rejects.csv is, so the user can see every problem at once.
 """
 
-import sys
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,32 +19,36 @@ from features.contract import DOMAIN_KEY, REQUIRED_TABLES, TABLES
 from features.validate import STREAMED, ContractError, Ingested, ingest, ingest_part
 from pipeline import params as P
 from pipeline import readers
-from pipeline.io import TableFolder, new_folder, say, table_path, to_json
+from pipeline.console import progress, stage_main
+from pipeline.io import TableFolder, new_folder, table_path, to_json
+from pipeline.paths import paths
 from pipeline.sources import read_mapped
+
+log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
 
 CHUNK_ROWS = 2_000_000  # rows of a big table validated at a time: bounds memory on millions of accounts
 
 
-def _read(path: Path, log=say) -> pd.DataFrame:
+def _read(path: Path) -> pd.DataFrame:
     """A whole table (the keyed ones, whose keys are checked across all rows)."""
     start = time.perf_counter()
     frame = readers.read(path)
-    log(f"ingest: read {path} ({len(frame):,} rows, {time.perf_counter() - start:.1f}s)")
+    log.info(f"ingest: read {path} ({len(frame):,} rows, {time.perf_counter() - start:.1f}s)")
     return frame
 
 
 def _stream(name: str, frames: Iterator[pd.DataFrame], file: str, base: Ingested, out: TableFolder | None,
-            date_format: str | None = None, log=say) -> Ingested:
+            date_format: str | None = None) -> Ingested:
     """A table with no key of its own, validated and written chunk by chunk: memory bounded by the chunks."""
     start, parts, offset = time.perf_counter(), [], 0
-    for chunk in frames:
+    for chunk in progress(frames, what=f"ingest: {name}", unit="chunk"):
         part = ingest_part(name, chunk, file, base, offset, date_format)
         if out is not None:
             out.append(name, part.tables[name])
         parts.append(part)
         part.tables.clear()  # written: only the rejects and counts stay in memory
         offset += len(chunk)
-        log(f"ingest: {name}: {offset:,} rows checked ({time.perf_counter() - start:.1f}s)")
+        log.debug(f"ingest: {name}: {offset:,} rows checked ({time.perf_counter() - start:.1f}s)")
     counts = {k: sum(p.counts[name][k] for p in parts) for k in parts[0].counts[name]} if parts else {}
     return Ingested({}, *(pd.concat([getattr(p, f) for p in parts], ignore_index=True)
                           for f in ("rejects", "problems")), base.merges, {name: counts}, {})
@@ -75,62 +79,52 @@ def no_closed_deals(result: Ingested, files: dict[str, str]) -> str | None:
             f"Export closed deals too, or map your closed stages to won and lost (tables.opportunities.values).")
 
 
-def run(source: str | Path, out: str | Path, max_reject_share: float, log=say, chunk_rows: int = CHUNK_ROWS,
-        mapping: str | Path | None = None) -> dict:
-    """Ingest the tables of `source` (named as the contract says, or as the `mapping` file says) into `out`;
-    the summary it returns is also `out`/ingest_summary.json."""
-    start = time.perf_counter()
+def run(p: P.Params, chunk_rows: int = CHUNK_ROWS) -> dict:
+    """Ingest the tables of `ingest.source` (named as the contract says, or as the `ingest.mapping` file says)
+    into `ingest.out`; the summary it returns is also its ingest_summary.json."""
+    start, f = time.perf_counter(), paths(p)
+    source, mapping, max_reject_share = f.source, p.ingest.mapping, p.ingest.max_reject_share
     if mapping:
-        whole, files, formats = read_mapped(source, mapping, log)
+        whole, files, formats = read_mapped(source, mapping)
         streams = {name: iter([whole.pop(name)]) for name in STREAMED if name in whole}
     else:
-        paths = {name: path for name in TABLES if (path := table_path(source, name)) is not None}
-        files, formats = {name: str(path) for name, path in paths.items()}, {}
-        whole = {name: _read(path, log) for name, path in paths.items() if name not in STREAMED}
-        streams = {name: readers.chunks(paths[name], chunk_rows) for name in STREAMED if name in paths}
+        found = {name: path for name in TABLES if (path := table_path(source, name)) is not None}
+        files, formats = {name: str(path) for name, path in found.items()}, {}
+        whole = {name: _read(path) for name, path in found.items() if name not in STREAMED}
+        streams = {name: readers.chunks(found[name], chunk_rows) for name in STREAMED if name in found}
     result = ingest(whole, files, str(source), formats)
     del whole
     fatal = too_many_rejects(result, files, max_reject_share) or no_closed_deals(result, files)
-    with new_folder(out) as folder, TableFolder(folder, "parquet") as tables:
+    with new_folder(f.interim) as folder, TableFolder(folder, "parquet") as tables:
         if fatal is None:
             for name, df in result.tables.items():
-                df.to_parquet(folder / f"{name}.parquet", index=False)  # keeps pandas dtypes (Int64, ns dates)
+                df.to_parquet(folder / f.interim_table(name).name, index=False)  # keeps Int64, ns dates
         streamed = [_stream(name, streams[name], files[name], result, None if fatal else tables,
-                            formats.get(name), log) for name in STREAMED if name in streams]
+                            formats.get(name)) for name in STREAMED if name in streams]
         parts = [result, *streamed]
         counts = {name: c for p in parts for name, c in p.counts.items()}
         rejects = pd.concat([p.rejects for p in parts], ignore_index=True)
         rejects = rejects.sort_values("table", key=lambda s: s.map(TABLES.index), kind="stable")
-        rejects.to_csv(folder / "rejects.csv", index=False)
-        result.merges.to_csv(folder / "account_merges.csv", index=False)
+        rejects.to_csv(folder / f.rejects.name, index=False)
+        result.merges.to_csv(folder / f.merges.name, index=False)
         summary = {"source": str(source), "account_merges": len(result.merges),
                    "tables": {name: {"file": files[name], **counts[name]} for name in TABLES if name in counts}}
-        (folder / "ingest_summary.json").write_text(to_json(summary))
+        (folder / f.ingest_summary.name).write_text(to_json(summary))
     for name, c in summary["tables"].items():
         merged = len(result.merges) if name == "accounts" else 0
         notes = [f"{merged:,} merged duplicates"] if merged else []
         notes += [f"{c['values_cleared']:,} values cleared, rows kept"] if c["values_cleared"] else []
         unmatched = ((rejects["table"] == name) & (rejects["column"] == DOMAIN_KEY)).sum()
         notes += [f"{unmatched:,} rows match no account's domain"] if unmatched else []
-        log(f"ingest: {name}: rows in {c['rows_in']:,} = rows kept {c['rows_kept']:,} + rows rejected "
+        log.info(f"ingest: {name}: rows in {c['rows_in']:,} = rows kept {c['rows_kept']:,} + rows rejected "
             f"{c['rows_rejected']:,}" + (f" ({'; '.join(notes)})" if notes else ""))
     if fatal is not None:
-        raise ContractError(f"{fatal} Every reject is listed in {Path(out) / 'rejects.csv'}; no table was "
-                            f"written.")
+        raise ContractError(f"{fatal} Every reject is listed in {f.rejects}; no table was written.")
     kept = sum(c["rows_kept"] for c in summary["tables"].values())
-    log(f"ingest: wrote {out} ({len(summary['tables'])} tables, {kept:,} rows; {len(rejects):,} rejects "
+    log.info(f"ingest: wrote {f.interim} ({len(summary['tables'])} tables, {kept:,} rows; {len(rejects):,} rejects "
         f"in rejects.csv, {len(result.merges):,} account merges) in {time.perf_counter() - start:.1f}s")
     return summary
 
 
-def main() -> None:
-    p = P.load().ingest
-    try:
-        run(p.source, p.out, p.max_reject_share, mapping=p.mapping)
-    except ContractError as e:
-        print(f"ingest: {e}", file=sys.stderr)
-        sys.exit(2)
-
-
 if __name__ == "__main__":
-    main()
+    stage_main(run)

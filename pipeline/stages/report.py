@@ -11,6 +11,7 @@ repo root, artifacts in mlartifacts/ beside it.
 """
 
 import json
+import logging
 import os
 import subprocess
 import time
@@ -28,13 +29,17 @@ import features
 import models
 import pipeline
 from models import drift
-from models.bundle import Bundle
-from pipeline import pyfunc, registry
-from pipeline.outputs import model_card
+from models.bundle import Bundle, load_bundle, read_summary
+from models.split import read_deals, split_of
+from models.targets import universe
 from pipeline import params as P
-from pipeline.io import say, write_text
-from pipeline.stages.score import universe
-from pipeline.stages.train import load_bundle, split_deals
+from pipeline import pyfunc, registry
+from pipeline.console import stage_main
+from pipeline.io import write_text
+from pipeline.outputs import model_card
+from pipeline.paths import paths
+
+log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
 
 DRIFT_FEATURES = 8  # top drivers whose drift the card shows
 EXAMPLE_ROWS = 5
@@ -68,6 +73,7 @@ def data_hashes(lock: str | Path, paths: set[str]) -> dict[str, str]:
 
 
 def run_tags(p: P.Params, summary: dict, meta: dict, targets: dict | None, deal_accounts: int) -> dict:
+    """The run's data, counts and provenance as MLflow tags."""
     splits = summary["splits"]
     deals, wins = sum(s["deals"] for s in splits.values()), sum(s["wins"] for s in splits.values())
     tags = {"data.window": f"{splits['train']['from']} to {splits['holdout']['to']}", "data.deals": deals,
@@ -92,9 +98,9 @@ def signature(example: pd.DataFrame, output: pd.DataFrame, spec: dict) -> ModelS
     return ModelSignature(Schema(inputs), inferred.outputs)
 
 
-def log_model(p: P.Params, bundle: Bundle, score_path: Path):
+def log_model(p: P.Params, bundle: Bundle):
     """The pyfunc model, registered; returns MLflow's ModelInfo."""
-    example = next(pq.ParquetFile(score_path).iter_batches(batch_size=EXAMPLE_ROWS)).to_pandas()
+    example = next(pq.ParquetFile(paths(p).score_set).iter_batches(batch_size=EXAMPLE_ROWS)).to_pandas()
     return mlflow.pyfunc.log_model(
         name="model", python_model=Path(pyfunc.__file__), artifacts={pyfunc.BUNDLE: p.train.out},
         code_paths=[str(Path(pkg.__file__).parent) for pkg in (features, models, pipeline)],
@@ -136,9 +142,8 @@ def drift_rows(p: P.Params, reference: dict, importance: dict | None, spec: dict
     ranked = ([r["feature"] for r in importance["features"]] if importance
               else [f["name"] for f in spec["features"]])
     chosen = [f for f in ranked if f in reference][:DRIFT_FEATURES]
-    frame = pd.read_parquet(Path(p.features.out) / "score.parquet",
-                            columns=[*chosen, "customer", "open_opportunity"])
-    frame = frame[universe(frame, p.score)]
+    frame = pd.read_parquet(paths(p).score_set, columns=[*chosen, "customer", "open_opportunity"])
+    frame = frame[universe(frame, p.score.include_customers, p.score.include_open)]
     return [(f, round(drift.psi(reference[f], frame[f]), 4)) for f in chosen]
 
 
@@ -148,12 +153,10 @@ def log_contents(p: P.Params, metrics: dict, tags: dict, reference: dict) -> Non
     mlflow.log_params(P.flatten(P.as_dict(p)))  # the params in effect (`icp run` overrides some)
     mlflow.set_tags(tags)
     mlflow.log_metrics({k: v for k, v in P.flatten(metrics).items() if isinstance(v, int | float)})
-    for path, folder in [(Path(p.evaluate.out) / "plots", "plots"), (Path(p.explain.out), "explain"),
-                         (Path(f"{p.explain.profile}.md"), "profile"),
-                         (Path(f"{p.explain.profile}.json"), "profile"),
-                         (Path(p.score.out) / "target_accounts.csv", "targets"),
-                         (Path(p.score.out) / "summary.json", "targets"),
-                         (Path(p.ingest.out) / "ingest_summary.json", "data")]:
+    f = paths(p)
+    for path, folder in [(f.plots, "plots"), (f.explain, "explain"), (f.profile_md, "profile"),
+                         (f.profile_json, "profile"), (f.target_list("csv"), "targets"),
+                         (f.targets_summary, "targets"), (f.ingest_summary, "data")]:
         if path.is_dir():
             mlflow.log_artifacts(str(path), folder)
         elif path.is_file():
@@ -164,36 +167,34 @@ def log_contents(p: P.Params, metrics: dict, tags: dict, reference: dict) -> Non
 def card_facts(p: P.Params, model: dict, decision: dict, champion: dict | None, reference: dict,
                bundle: Bundle, inputs: dict) -> dict:
     """What model_card.render needs (its docstring lists the keys)."""
-    plots, explain, interim = Path(p.evaluate.out) / "plots", Path(p.explain.out), Path(p.ingest.out)
+    f = paths(p)
     own = not (champion and champion["reference"])
     against = "this model's training deals" if own else f"champion v{champion['version']}'s training deals"
     return {**inputs, "model": model, "decision": decision, "params": p,
             "champion_metrics": champion["metrics"] if champion else None,
-            "plots": {n: pd.read_csv(plots / f"{n}.csv") for n in ("gains", "calibration")
-                      if (plots / f"{n}.csv").exists()},
-            "profile": read_json(f"{p.explain.profile}.json"),
-            "bar_png": (explain / "bar.png").read_bytes() if (explain / "bar.png").exists() else None,
-            "ingest": read_json(interim / "ingest_summary.json"),
-            "rejects": pd.read_csv(interim / "rejects.csv") if (interim / "rejects.csv").exists() else None,
+            "plots": {n: pd.read_csv(f.plots / f"{n}.csv") for n in ("gains", "calibration")
+                      if (f.plots / f"{n}.csv").exists()},
+            "profile": read_json(f.profile_json),
+            "bar_png": f.bar_chart.read_bytes() if f.bar_chart.exists() else None,
+            "ingest": read_json(f.ingest_summary),
+            "rejects": pd.read_csv(f.rejects) if f.rejects.exists() else None,
             "drift": {"against": against, "rows": drift_rows(p, reference if own else champion["reference"],
                                                              inputs["importance"], bundle.spec)}}
 
 
-def run(p: P.Params, log=say) -> dict:
-    start = time.perf_counter()
+def run(p: P.Params) -> dict:
+    start, f = time.perf_counter(), paths(p)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # progress bars, not warnings
     cfg, name = p.report, p.report.registered_model
-    metrics = json.loads((Path(p.evaluate.out) / "metrics.json").read_text())
+    metrics = json.loads(f.metrics.read_text())
     if cfg.promotion_metric not in metrics["model"]:
         raise SystemExit(f"report: report.promotion_metric {cfg.promotion_metric!r} is not a holdout metric; "
                          f"one of {sorted(metrics['model'])}")
     inputs = {"metrics": metrics,
-              "train_summary": json.loads((Path(p.train.out) / "train_summary.json").read_text()),
-              "features": json.loads((Path(p.features.out) / "features.json").read_text()),
-              "targets": read_json(Path(p.score.out) / "summary.json"),
-              "importance": read_json(Path(p.explain.out) / "importance.json")}
-    bundle = load_bundle(p.train.out)
-    deals, split = split_deals(p.features.out, p.train.out)
+              "train_summary": read_summary(f.model), "features": json.loads(f.features_json.read_text()),
+              "targets": read_json(f.targets_summary), "importance": read_json(f.importance)}
+    bundle, deals = load_bundle(f.model), read_deals(f.train_set)
+    split = split_of(deals, inputs["train_summary"])
     reference = drift.reference(deals[split == "train"], bundle.spec)
     tags = run_tags(p, inputs["train_summary"], inputs["features"], inputs["targets"],
                     deals["account_id"].nunique())
@@ -208,15 +209,15 @@ def run(p: P.Params, log=say) -> dict:
     with mlflow.start_run(experiment_id=experiment, run_name=run_name) as active:
         run_id = active.info.run_id
         log_contents(p, metrics, tags, reference)
-        log(f"report: logging the model to MLflow and registering it as {name}")
-        logged = log_model(p, bundle, Path(p.features.out) / "score.parquet")
+        log.info(f"report: logging the model to MLflow and registering it as {name}")
+        logged = log_model(p, bundle)
         new_version = str(logged.registered_model_version)
         decision = promotion(p, metrics, champion, tags, new_version)
         model = {"name": name, "version": new_version, "run_id": run_id, "experiment": cfg.experiment,
                  "tracking_uri": uri, "commit": commit}
         facts = card_facts(p, model, decision, champion, reference, bundle, inputs)
-        write_text(cfg.out, model_card.render(facts))
-        mlflow.log_artifact(cfg.out)
+        write_text(f.model_card, model_card.render(facts))
+        mlflow.log_artifact(str(f.model_card))
         mlflow.log_dict(decision, "promotion.json")
         role = "champion" if decision["promote"] else "challenger"
         mlflow.set_tags({"promotion.promoted": decision["promote"], "promotion.reason": decision["reason"],
@@ -230,16 +231,12 @@ def run(p: P.Params, log=say) -> dict:
             registry.promote(client, name, new_version, f"promotion rule: {decision['reason']}")
     outcome = (f"v{new_version} is champion and challenger" if decision["promote"] else
                f"v{new_version} is challenger, champion stays v{decision['champion']}")
-    log(f"report: promotion on holdout {cfg.promotion_metric} (margin {cfg.promotion_margin}): {outcome}: "
+    log.info(f"report: promotion on holdout {cfg.promotion_metric} (margin {cfg.promotion_margin}): {outcome}: "
         f"{decision['reason']}")
-    log(f"report: wrote {cfg.out} and MLflow run {run_id} in experiment {cfg.experiment!r} ({uri}); "
+    log.info(f"report: wrote {f.model_card} and MLflow run {run_id} in experiment {cfg.experiment!r} ({uri}); "
         f"registered {name} v{new_version}: {outcome} in {time.perf_counter() - start:.1f}s")
     return {"run_id": run_id, "version": new_version, "decision": decision}
 
 
-def main() -> None:
-    run(P.load())
-
-
 if __name__ == "__main__":
-    main()
+    stage_main(run)

@@ -7,22 +7,26 @@ summary.json.
 """
 
 import json
+import logging
 import time
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 
-from models.bundle import predict
+from features.products import by_slug
+from models.bundle import load_bundle, predict
 from models.explain import as_seen, contributions
 from models.metrics import chance_verdict
 from models.reasons import REASONS, explain_rows
-from models.targets import open_deals, rank, tier_table, tiers
+from models.targets import open_deals, rank, tier_table, tiers, universe
 from pipeline import params as P
-from pipeline.stages.featurize import products
-from pipeline.io import new_folder, say, to_json
+from pipeline.console import progress, stage_main
+from pipeline.io import new_folder, to_json
 from pipeline.outputs.lists import COLUMNS, write_lists
-from pipeline.stages.train import load_bundle
+from pipeline.paths import LISTS, Paths, paths
+
+log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
 # open_deals.csv, in order (docs/outputs.md describes every column)
 OPEN_DEAL_COLUMNS = ["opportunity_id", "account_id", "name", "type", "created_date", "days_open", "amount",
                      "predicted_value", "deal_value", "p_win", "expected_value", "account_rank", "account_tier",
@@ -31,20 +35,12 @@ KEPT = {"firm_strategic": "strategic", "firm_industry": "industry", "firm_employ
         "firm_country": "country"}
 
 
-def chunks(path: Path, size: int):
-    """The scoring set, `size` rows at a time."""
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=size):
+def chunks(path: Path, size: int, what: str):
+    """The scoring set, `size` rows at a time, with a progress bar."""
+    file = pq.ParquetFile(path)
+    batches = file.iter_batches(batch_size=size)
+    for batch in progress(batches, total=-(-file.metadata.num_rows // size), what=what, unit="chunk"):
         yield batch.to_pandas()
-
-
-def universe(frame: pd.DataFrame, cfg: P.Score) -> pd.Series:
-    """Who is scored: by default prospects only (no customers, no open opportunity); params widen it."""
-    keep = pd.Series(True, index=frame.index)
-    if not cfg.include_customers:
-        keep &= ~frame["customer"].astype(bool)
-    if not cfg.include_open:
-        keep &= ~frame["open_opportunity"].astype(bool)
-    return keep
 
 
 def _scored(chunk: pd.DataFrame, bundle) -> pd.DataFrame:
@@ -55,11 +51,9 @@ def _scored(chunk: pd.DataFrame, bundle) -> pd.DataFrame:
     return pd.concat([kept, pred], axis=1)
 
 
-def _open_deals(interim: str | Path, features: str | Path, scored: pd.DataFrame, targets: pd.DataFrame,
-                as_of: str) -> pd.DataFrame:
+def _open_deals(f: Paths, types: list, scored: pd.DataFrame, targets: pd.DataFrame, as_of: str) -> pd.DataFrame:
     """The open deals of the modelled types created before as_of, with their account's score and place."""
-    types = json.loads((Path(features) / "features.json").read_text())["opportunity_types"]
-    o = pd.read_parquet(Path(interim) / "opportunities.parquet",
+    o = pd.read_parquet(f.interim_table("opportunities"),
                         columns=["opportunity_id", "account_id", "created_date", "stage", "type", "amount"])
     o = o[(o["stage"] == "open") & o["type"].isin(types) & (o["created_date"] < pd.Timestamp(as_of))]
     place = targets[["account_id", "name", "rank", "tier", "reason_1"]].rename(
@@ -82,25 +76,23 @@ def top_table(targets: pd.DataFrame, n: int = 10) -> str:
     return "\n".join(rows)
 
 
-def run(cfg: P.Score, features: str | Path, model: str | Path, interim: str | Path, metrics: str | Path,
-        log=say) -> dict:
-    """`metrics`: evaluate's metrics.json; a model no better than chance puts a warning on every list."""
-    start = time.perf_counter()
-    chance = chance_verdict(json.loads(Path(metrics).read_text())["model"])
+def run(p: P.Params) -> dict:
+    """A model no better than chance (evaluate's metrics.json) puts a warning on every list."""
+    start, cfg, f = time.perf_counter(), p.score, paths(p)
+    chance = chance_verdict(json.loads(f.metrics.read_text())["model"])
     warning = chance and f"WARNING: {chance}: this ranking is no better than a random list"
-    path = Path(features) / "score.parquet"
+    path = f.score_set
     total = pq.ParquetFile(path).metadata.num_rows
-    bundle = load_bundle(model)
-    named = products(features)
-    parts, seen = [], 0
-    for chunk in chunks(path, cfg.chunk_size):
-        seen += len(chunk)
-        chunk["in_universe"] = universe(chunk, cfg)
+    bundle = load_bundle(f.model)
+    meta = json.loads(f.features_json.read_text())
+    named = by_slug(meta["config"]["named_products"])
+    parts = []
+    for chunk in chunks(path, cfg.chunk_size, "score: scoring"):
+        chunk["in_universe"] = universe(chunk, cfg.include_customers, cfg.include_open)
         kept = chunk[chunk["in_universe"] | chunk["open_opportunity"].astype(bool)]  # open deals are listed too
         if len(kept):
             parts.append(_scored(kept, bundle))
-        rate = seen / max(time.perf_counter() - start, 1e-9)
-        log(f"score: {seen:,}/{total:,} accounts read ({rate:,.0f}/s)")
+    log.info(f"score: {total:,} accounts scored ({time.perf_counter() - start:.1f}s)")
     scored = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["in_universe"])
     if not scored["in_universe"].any():
         raise SystemExit(f"score: no account of {path} is in the scoring universe (include_customers="
@@ -110,15 +102,15 @@ def run(cfg: P.Score, features: str | Path, model: str | Path, interim: str | Pa
 
     wanted = set(ranked["account_id"] if cfg.reasons_for_all else ranked.loc[ranked["tier"] <= 3, "account_id"])
     texts = []
-    for chunk in chunks(path, cfg.chunk_size):
+    for chunk in chunks(path, cfg.chunk_size, "score: reasons"):
         chunk = chunk[chunk["account_id"].isin(wanted)].set_index("account_id", drop=False)
         if len(chunk):
             shap_values, _ = contributions(bundle, chunk)
             texts.append(explain_rows(shap_values, as_seen(chunk, bundle.spec), named))
     explained = pd.concat(texts) if texts else pd.DataFrame(columns=REASONS)
-    log(f"score: reasons for {len(explained):,} accounts ({time.perf_counter() - start:.1f}s)")
+    log.info(f"score: reasons for {len(explained):,} accounts ({time.perf_counter() - start:.1f}s)")
 
-    accounts = pd.read_parquet(Path(interim) / "accounts.parquet", columns=["account_id", "name", "domain"])
+    accounts = pd.read_parquet(f.interim_table("accounts"), columns=["account_id", "name", "domain"])
     targets = (ranked.merge(accounts, on="account_id", how="left", validate="one_to_one")
                .merge(explained, left_on="account_id", right_index=True, how="left"))
     targets[REASONS] = targets[REASONS].fillna("")
@@ -126,45 +118,38 @@ def run(cfg: P.Score, features: str | Path, model: str | Path, interim: str | Pa
     targets = targets[COLUMNS]
 
     as_of = targets["as_of"].iloc[0]
-    deals = _open_deals(interim, features, scored, targets, as_of)
+    deals = _open_deals(f, meta["opportunity_types"], scored, targets, as_of)
     elapsed = time.perf_counter() - start
     summary = {"as_of": as_of, "read": total, "universe": len(targets), "tiers": tier_table(targets),
                "explained": len(explained), "open_deals": len(deals),
                "warning": warning}  # no timings: same inputs, same bytes
-    with new_folder(cfg.out) as tmp:
+    with new_folder(f.targets) as tmp:
         summary["files"] = write_lists(targets, tmp, cfg.list_rows_per_tier, f"Target accounts as of {as_of}",
                                        warning)
-        deals.to_csv(tmp / "open_deals.csv", index=False, lineterminator="\n")
-        (tmp / "summary.json").write_text(to_json(summary))
+        deals.to_csv(tmp / f.open_deals.name, index=False, lineterminator="\n")
+        (tmp / f.targets_summary.name).write_text(to_json(summary))
     counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
-    log(f"score: wrote {cfg.out}/target_accounts.csv, .xlsx, .html, open_deals.csv and summary.json: "
-        f"{len(targets):,} accounts ({counts}), {len(deals):,} open deals in {time.perf_counter() - start:.1f}s ({total / elapsed:,.0f} accounts/s)")
+    log.info(f"score: wrote {f.targets}: {', '.join(f.target_list(e).name for e in LISTS)}, {f.open_deals.name} and "
+             f"{f.targets_summary.name}: {len(targets):,} accounts ({counts}), {len(deals):,} open deals in "
+             f"{elapsed:.1f}s ({total / elapsed:,.0f} accounts/s)")
     if warning:
-        log(f"score: {warning}")
+        log.warning(f"score: {warning}")
     return summary
 
 
-def show(n: int = 10, out: str | Path | None = None) -> str:
-    """The console view of the last scoring run into `out` (score.out): top `n` accounts, tier counts, files."""
-    out = Path(out or P.load().score.out)
-    if not (out / "summary.json").exists():
-        raise SystemExit(f"no target list in {out}: run `make run` (or `dvc repro score`) first")
-    summary = json.loads((out / "summary.json").read_text())
-    targets = pd.read_csv(out / "target_accounts.csv", nrows=n, keep_default_na=False)
+def show(f: Paths, n: int = 10) -> str:
+    """The console view of the last scoring run: top `n` accounts, tier counts, files."""
+    if not f.targets_summary.exists():
+        raise SystemExit(f"no target list in {f.targets}: run `make run` (or `dvc repro score`) first")
+    summary = json.loads(f.targets_summary.read_text())
+    targets = pd.read_csv(f.target_list("csv"), nrows=n, keep_default_na=False)
     counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
-    files = "\n".join(f"  {out / name}" for name in ("target_accounts.csv", "target_accounts.xlsx",
-                                                      "target_accounts.html", "open_deals.csv"))
+    files = "\n".join(f"  {path}" for path in (*map(f.target_list, LISTS), f.open_deals))
     warning = f"{summary['warning']}\n" if summary.get("warning") else ""
     return (f"{warning}Top {n} target accounts as of {summary['as_of']} ({summary['universe']:,} scored: "
             f"{counts})\n"
             f"{top_table(targets, n)}\n\nThe full lists (and the open deals):\n{files}")
 
 
-def main() -> None:
-    params = P.load()
-    run(params.score, params.features.out, params.train.out, params.ingest.out,
-        Path(params.evaluate.out) / "metrics.json")
-
-
 if __name__ == "__main__":
-    main()
+    stage_main(run)

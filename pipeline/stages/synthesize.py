@@ -4,6 +4,7 @@
 with explicit values. No modelling stage may read the truth folder: it exists to judge the pipeline.
 """
 
+import logging
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -12,17 +13,29 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from pipeline import params as P
-from pipeline.io import TableFolder, new_folder, say, to_json
-from pipeline.world import WorldConfig, drivers, generate
+from pipeline.console import progress, stage_main
+from pipeline.io import TableFolder, new_folder, to_json
+from pipeline.paths import paths
+from pipeline.world import DRIVERS, SUMMARY, WorldConfig, drivers, generate
+
+log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
 
 
-def run(cfg: WorldConfig, out: str | Path, truth_out: str | Path, fmt: str = "parquet", log=say) -> dict:
+def run(p: P.Params) -> dict:
+    s, f = p.synthesize, paths(p)
+    cfg = WorldConfig(accounts=s.accounts, seed=s.seed, end_date=s.end_date, years=s.years, chunk_size=s.chunk_size)
+    return write_world(cfg, f.world, f.world_truth, s.format)
+
+
+def write_world(cfg: WorldConfig, out: str | Path, truth_out: str | Path, fmt: str = "parquet") -> dict:
+    """The world's export tables into `out`, its truth into `truth_out` (also `icp synthesize`'s job)."""
     start = time.perf_counter()
     outcome = {"p": [], "won": [], "new": []}
     with new_folder(out) as out_dir, new_folder(truth_out) as truth_dir, \
             TableFolder(out_dir, fmt) as tables, TableFolder(truth_dir, "parquet") as truth:
         done = 0
-        for chunk in generate(cfg):
+        for chunk in progress(generate(cfg), total=-(-cfg.accounts // cfg.chunk_size), what="synthesize",
+                              unit="chunk"):
             for name, df in chunk.tables.items():
                 tables.append(name, df)
             for name, df in chunk.truth.items():
@@ -33,17 +46,17 @@ def run(cfg: WorldConfig, out: str | Path, truth_out: str | Path, fmt: str = "pa
             outcome["won"].append((opps["stage"] == "won").to_numpy()[closed])
             outcome["new"].append((opps["type"] == "new business").to_numpy()[closed])
             done += chunk.accounts
-            log(f"synthesize: {done:,}/{cfg.accounts:,} accounts ({time.perf_counter() - start:.1f}s)")
+            log.debug(f"synthesize: {done:,}/{cfg.accounts:,} accounts ({time.perf_counter() - start:.1f}s)")
         p, won, new = (np.concatenate(outcome[k]) for k in ("p", "won", "new"))
         summary = {
             "config": asdict(cfg), "format": fmt, "rows": dict(tables.rows),
             "closed_deals": int(len(won)), "win_rate": float(won.mean()) if len(won) else None,
             "oracle_roc_auc_closed": _auc(won, p), "oracle_roc_auc_new_business": _auc(won[new], p[new]),
         }
-        (truth_dir / "drivers.json").write_text(to_json(drivers()))
-        (truth_dir / "world.json").write_text(to_json(summary))
+        (truth_dir / DRIVERS).write_text(to_json(drivers()))
+        (truth_dir / SUMMARY).write_text(to_json(summary))
     rows = ", ".join(f"{k} {v:,}" for k, v in summary["rows"].items())
-    log(f"synthesize: wrote {out} ({rows}) and truth to {truth_out} in {time.perf_counter() - start:.1f}s")
+    log.info(f"synthesize: wrote {out} ({rows}) and truth to {truth_out} in {time.perf_counter() - start:.1f}s")
     return summary
 
 
@@ -51,11 +64,5 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float | None:
     return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else None
 
 
-def main() -> None:
-    s = P.load().synthesize
-    cfg = WorldConfig(accounts=s.accounts, seed=s.seed, end_date=s.end_date, years=s.years, chunk_size=s.chunk_size)
-    run(cfg, s.out, s.truth_out, s.format)
-
-
 if __name__ == "__main__":
-    main()
+    stage_main(run)

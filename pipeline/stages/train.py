@@ -7,77 +7,26 @@ chronological folds that evaluate scores instead of the holdout. Same data and p
 """
 
 import json
+import logging
 import time
-from pathlib import Path
 
-import lightgbm as lgb
 import pandas as pd
 
 from models.boosting import fit_classifier, fit_value_model
-from models.bundle import Bundle, predict
+from models.bundle import Bundle, predict, save_bundle
 from models.calibration import fit_calibration
 from models.spec import encode, make_spec
-from models.split import SPLITS, assign_fold, assign_split, cv_folds, split_boundaries
+from models.split import SPLITS, assign_fold, assign_split, cv_folds, describe, read_deals, split_boundaries
 from pipeline import params as P
-from pipeline.io import new_folder, say, to_json
+from pipeline.console import progress, stage_main
+from pipeline.io import new_folder
+from pipeline.paths import paths
 
-
-def read_deals(features: str | Path) -> pd.DataFrame:
-    """The closed deals in one fixed order, so row order in the file never changes the model."""
-    deals = pd.read_parquet(Path(features) / "train.parquet")
-    return deals.sort_values(["created_date", "opportunity_id"], kind="stable").reset_index(drop=True)
-
-
-def read_summary(model: str | Path) -> dict:
-    return json.loads((Path(model) / "train_summary.json").read_text())
-
-
-def split_deals(features: str | Path, model: str | Path) -> tuple[pd.DataFrame, pd.Series]:
-    """The closed deals and the split each one had at training (the boundaries the model saved)."""
-    deals = read_deals(features)
-    summary = read_summary(model)
-    split = assign_split(deals["created_date"], {k: pd.Timestamp(v) for k, v in summary["boundaries"].items()})
-    for s in SPLITS:
-        if (split == s).sum() != summary["splits"][s]["deals"]:
-            raise ValueError(f"{features} has {(split == s).sum():,} {s} deals, the model in {model} was trained "
-                             f"with {summary['splits'][s]['deals']:,}: retrain (dvc repro)")
-    return deals, split
-
-
-def folds_of(deals: pd.DataFrame, model: str | Path) -> list[tuple[pd.Series, pd.DataFrame]]:
-    """Small data: each fold's part of every deal (models/split.assign_fold) and the out-of-fold predictions
-    train saved for its test block, indexed like `deals` (from split_deals)."""
-    oof = pd.read_parquet(Path(model) / "cv_predictions.parquet")
-    out = []
-    for k, fold in enumerate(read_summary(model)["cv"], start=1):
-        boundaries = {b: d and pd.Timestamp(d) for b, d in fold["boundaries"].items()}
-        split = assign_fold(deals["created_date"], boundaries)
-        test = deals.loc[split == "holdout", "opportunity_id"]
-        pred = oof[oof["fold"] == k].set_index("opportunity_id").reindex(test).set_axis(test.index)
-        if len(test) != fold["deals"]["holdout"] or pred["p_win"].isna().any():
-            raise ValueError(f"the deals of fold {k} are not those the model in {model} was cross-validated "
-                             "on: retrain (dvc repro)")
-        out.append((split, pred))
-    return out
-
-
-def load_bundle(model: str | Path) -> Bundle:
-    model = Path(model)
-    boosters = (lgb.Booster(model_file=model / f) for f in ("classifier.txt", "value_model.txt"))
-    jsons = (json.loads((model / f).read_text()) for f in ("calibration.json", "feature_spec.json"))
-    return Bundle(*boosters, *jsons)
-
-
-def describe(deals: pd.DataFrame) -> dict:
-    """Deals, wins, win rate and creation window of a set of closed deals (for summaries and metrics)."""
-    return {"deals": len(deals), "wins": int(deals["won"].sum()),
-            "win_rate": round(float(deals["won"].mean()), 6),
-            "from": deals["created_date"].min().date().isoformat(),
-            "to": deals["created_date"].max().date().isoformat()}
+log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
 
 
 def fit_bundle(deals: pd.DataFrame, split: pd.Series, features: list[dict], cfg: P.Train, hyper: dict,
-               log=None) -> tuple[Bundle, dict]:
+               verbose: bool = False) -> tuple[Bundle, dict]:
     """Classifier on the `train` rows early-stopped on `validation`, calibration on `validation`, value model;
     the feature spec from the train rows. The final model and every small-data fold are fitted by this."""
     deals = deals[split.isin(["train", "validation"])]
@@ -90,10 +39,10 @@ def fit_bundle(deals: pd.DataFrame, split: pd.Series, features: list[dict], cfg:
                              "amount")
     spec = make_spec(deals[tr], features)
     X = encode(deals, spec)
-    classifier = fit_classifier(X[tr], won[tr], X[va], won[va], hyper, cfg.seed, log)
+    classifier = fit_classifier(X[tr], won[tr], X[va], won[va], hyper, cfg.seed, verbose)
     calibration = fit_calibration(classifier.predict(X[va], raw_score=True), won[va], cfg.calibration)
     value_model, smearing = fit_value_model(X[tr & priced], amount[tr & priced], X[va & priced],
-                                            amount[va & priced], cfg.value, cfg.seed, log)
+                                            amount[va & priced], cfg.value, cfg.seed, verbose)
     fitted = {"classifier": classifier.best_iteration, "value_model": value_model.best_iteration,
               "won_deals_with_amount": {"train": int((tr & priced).sum()),
                                         "validation": int((va & priced).sum())},
@@ -102,13 +51,13 @@ def fit_bundle(deals: pd.DataFrame, split: pd.Series, features: list[dict], cfg:
     return Bundle(classifier, value_model, calibrations, spec), fitted
 
 
-def cross_validate(deals: pd.DataFrame, features: list[dict], cfg: P.Train, hyper: dict,
-                   log=say) -> tuple[list[dict], pd.DataFrame]:
+def cross_validate(deals: pd.DataFrame, features: list[dict], cfg: P.Train, hyper: dict
+                   ) -> tuple[list[dict], pd.DataFrame]:
     """Small data: the chronological folds, and the out-of-fold P(win) and amount of every deal of a test
     block, each predicted by a bundle fitted as the final one is, on older deals only."""
     folds = cv_folds(deals["created_date"], cfg.cv_folds, cfg.split)
     described, parts = [], []
-    for k, fold in enumerate(folds, start=1):
+    for k, fold in enumerate(progress(folds, what="train: folds", unit="fold"), start=1):
         split = assign_fold(deals["created_date"], fold)
         try:
             bundle, fitted = fit_bundle(deals, split, features, cfg, hyper)
@@ -121,31 +70,31 @@ def cross_validate(deals: pd.DataFrame, features: list[dict], cfg: P.Train, hype
         wins = int(test["won"].sum())
         described.append({"boundaries": {b: d and d.date().isoformat() for b, d in fold.items()},
                           "deals": counts, "holdout_wins": wins, "best_iteration": fitted["classifier"]})
-        log(f"train: fold {k}/{len(folds)}: learned from {counts['train'] + counts['validation']:,} deals "
+        log.info(f"train: fold {k}/{len(folds)}: learned from {counts['train'] + counts['validation']:,} deals "
             f"before {fold['holdout'].date()}, predicted {counts['holdout']:,} ({wins:,} won), "
             f"{fitted['classifier']} trees")
     oof = pd.concat(parts)[["opportunity_id", "fold", "p_win", "amount"]].reset_index(drop=True)
     return described, oof
 
 
-def run(cfg: P.Train, features: str | Path, log=say) -> dict:
-    start = time.perf_counter()
-    deals = read_deals(features)
-    meta = json.loads((Path(features) / "features.json").read_text())
+def run(p: P.Params) -> dict:
+    start, cfg, f = time.perf_counter(), p.train, paths(p)
+    deals = read_deals(f.train_set)
+    meta = json.loads(f.features_json.read_text())
     won, lost = int(deals["won"].sum()), int((~deals["won"]).sum())
     small = min(won, lost) < cfg.small_data_deals
     hyper = {**cfg.classifier, **cfg.small_data_classifier} if small else cfg.classifier
     if small:
-        log(f"train: WARNING: only {won:,} won and {lost:,} lost deals (fewer than {cfg.small_data_deals} "
+        log.warning(f"train: WARNING: only {won:,} won and {lost:,} lost deals (fewer than {cfg.small_data_deals} "
             "of each): small-data mode: stronger regularisation, metrics cross-validated over "
             f"{cfg.cv_folds} chronological folds with bootstrap intervals; treat every figure as uncertain")
     boundaries = split_boundaries(deals["created_date"], cfg.split)
     split = assign_split(deals["created_date"], boundaries)
     counts = split.value_counts()
-    log(f"train: {len(deals):,} deals ({counts['train']:,} train, {counts['validation']:,} validation, "
+    log.info(f"train: {len(deals):,} deals ({counts['train']:,} train, {counts['validation']:,} validation, "
         f"{counts['holdout']:,} holdout), {len(meta['features'])} features")
 
-    bundle, fitted = fit_bundle(deals, split, meta["features"], cfg, hyper, log)
+    bundle, fitted = fit_bundle(deals, split, meta["features"], cfg, hyper, verbose=True)
     summary = {
         "small_data": small, "closed_deals": {"won": won, "lost": lost},
         "small_data_deals": cfg.small_data_deals,
@@ -157,27 +106,17 @@ def run(cfg: P.Train, features: str | Path, log=say) -> dict:
                         "won_deals_with_amount": fitted["won_deals_with_amount"],
                         "smearing": fitted["smearing"]},
     }
+    oof = None
     if small:
-        summary["cv"], oof = cross_validate(deals, meta["features"], cfg, hyper, log)
-    with new_folder(cfg.out) as tmp:
-        bundle.classifier.save_model(tmp / "classifier.txt")
-        bundle.value_model.save_model(tmp / "value_model.txt")
-        (tmp / "calibration.json").write_text(to_json(bundle.calibration))
-        (tmp / "feature_spec.json").write_text(to_json(bundle.spec))
-        (tmp / "train_summary.json").write_text(to_json(summary))
-        if small:
-            oof.to_parquet(tmp / "cv_predictions.parquet", index=False)
-    log(f"train: wrote {cfg.out} (classifier {fitted['classifier']} trees, value model "
+        summary["cv"], oof = cross_validate(deals, meta["features"], cfg, hyper)
+    with new_folder(f.model) as tmp:
+        save_bundle(tmp, bundle, summary, oof)
+    log.info(f"train: wrote {f.model} (classifier {fitted['classifier']} trees, value model "
         f"{fitted['value_model']} trees, {len(deals):,} deals"
         + (f", {len(oof):,} out-of-fold predictions" if small else "")
         + f") in {time.perf_counter() - start:.1f}s")
     return summary
 
 
-def main() -> None:
-    params = P.load()
-    run(params.train, params.features.out)
-
-
 if __name__ == "__main__":
-    main()
+    stage_main(run)

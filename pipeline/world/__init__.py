@@ -13,6 +13,7 @@ import pandas as pd
 from pipeline.world import catalog as C
 from pipeline.world import deals, export, firms, signals
 
+SUMMARY, DRIVERS = "world.json", "drivers.json"  # beside the truth tables: the world's figures, its drivers
 PREHISTORY_DAYS = 182  # signals start half a year before the first deal, so every window has history
 INTENT_COVERAGE = 0.6  # share of accounts the intent vendor covers
 

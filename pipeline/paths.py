@@ -1,0 +1,97 @@
+"""Every artifact path, derived once from the params' folders. Stages, the CLI, the runner, the tests and the
+benches ask here; dvc.yaml names the same folders through `${...}` (tests/test_graph.py checks the two agree).
+The model folder's own files are the bundle's format: models/bundle.py names them."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.params import Params
+
+LISTS = ("csv", "xlsx", "html")  # the target list's formats, in the order they are offered
+
+
+@dataclass(frozen=True)
+class Paths:
+    world: Path        # synthesize.out: the demo world's export
+    world_truth: Path  # synthesize.truth_out: its ground truth, which no modelling stage reads
+    source: Path       # ingest.source: the export ingest reads
+    interim: Path
+    features: Path
+    model: Path
+    reports: Path
+    truth: Path | None  # evaluate.truth: the truth evaluate compares with (None for real data)
+    explain: Path
+    profile: Path      # explain.profile, without its .md / .json
+    targets: Path
+    model_card: Path
+
+    def interim_table(self, name: str) -> Path:
+        return self.interim / f"{name}.parquet"
+
+    @property
+    def rejects(self) -> Path:
+        return self.interim / "rejects.csv"
+
+    @property
+    def merges(self) -> Path:
+        return self.interim / "account_merges.csv"
+
+    @property
+    def ingest_summary(self) -> Path:
+        return self.interim / "ingest_summary.json"
+
+    @property
+    def train_set(self) -> Path:
+        return self.features / "train.parquet"
+
+    @property
+    def score_set(self) -> Path:
+        return self.features / "score.parquet"
+
+    @property
+    def features_json(self) -> Path:
+        return self.features / "features.json"
+
+    @property
+    def metrics(self) -> Path:
+        return self.reports / "metrics.json"
+
+    @property
+    def plots(self) -> Path:
+        return self.reports / "plots"
+
+    @property
+    def importance(self) -> Path:
+        return self.explain / "importance.json"
+
+    @property
+    def bar_chart(self) -> Path:
+        """The SHAP bar chart, which the model card shows too."""
+        return self.explain / "bar.png"
+
+    @property
+    def profile_md(self) -> Path:
+        return self.profile.with_name(f"{self.profile.name}.md")
+
+    @property
+    def profile_json(self) -> Path:
+        return self.profile.with_name(f"{self.profile.name}.json")
+
+    @property
+    def targets_summary(self) -> Path:
+        return self.targets / "summary.json"
+
+    def target_list(self, fmt: str) -> Path:
+        return self.targets / f"target_accounts.{fmt}"
+
+    @property
+    def open_deals(self) -> Path:
+        return self.targets / "open_deals.csv"
+
+
+def paths(p: Params) -> Paths:
+    return Paths(world=Path(p.synthesize.out), world_truth=Path(p.synthesize.truth_out),
+                 source=Path(p.ingest.source), interim=Path(p.ingest.out), features=Path(p.features.out),
+                 model=Path(p.train.out), reports=Path(p.evaluate.out),
+                 truth=Path(p.evaluate.truth) if p.evaluate.truth else None, explain=Path(p.explain.out),
+                 profile=Path(p.explain.profile), targets=Path(p.score.out), model_card=Path(p.report.out))
