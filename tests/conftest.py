@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from features.validate import CLEARED
+from features.rules import CLEARED
 
 from pipeline.stages.synthesize import run
 from pipeline.world import WorldConfig

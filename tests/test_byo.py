@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from features.contract import TABLES
-from features.validate import ContractError
+from features.ingest import ContractError
 from pipeline.stages import ingest as ingest_stage
 from pipeline import readers
 from pipeline.guess import guess, stage_values, type_values

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.contract import DOMAIN_KEY, REQUIRED_TABLES, TABLES
-from features.validate import STREAMED, ContractError, Ingested, ingest, ingest_part
+from features.ingest import STREAMED, ContractError, Ingested, ingest, ingest_part
 from pipeline import params as P
 from pipeline import readers
 from pipeline.io import TableFolder, new_folder, say, table_path, to_json
