@@ -2,7 +2,7 @@
 units, defaults and look-ups (docs/bring_your_own_data.md). Pure: frames in, contract-named frames out.
 
 The mapped frames keep the source's rows in order (row N of the file stays row N), so rejects point at the
-user's own file. Values are recoded and scaled here, then parsed and checked by features/validate.py, so a
+user's own file. Values are recoded and scaled here, then parsed and checked by features/ingest.py, so a
 bad value is rejected quoting it as the mapping made it (as the file says, unless `values:` or `scale:` changed
 it).
 """
@@ -10,7 +10,8 @@ it).
 import pandas as pd
 
 from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES
-from features.validate import ContractError, clean_text, parse_dates
+from features.ingest import ContractError
+from features.parse import clean_text, parse_dates
 
 TABLE_KEYS = ("file", "sheet", "columns", "values", "scale", "defaults", "date_format", "lookup")
 LOOKUP_KEYS = ("file", "column", "key", "value")

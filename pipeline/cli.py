@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from features.validate import ContractError
+from features.ingest import ContractError
 from pipeline import console
 from pipeline import params as P
 from pipeline.world import WorldConfig

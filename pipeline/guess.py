@@ -14,9 +14,10 @@ import pandas as pd
 import yaml
 
 from features.contract import DOMAIN_KEY, INDUSTRIES, SCHEMAS, TABLES
+from features.ingest import ContractError
 from features.mapping import MappingError, contract_columns
 from features.normalize import canonical_industry
-from features.validate import ContractError, clean_text
+from features.parse import clean_text
 from pipeline import readers
 
 SAMPLE_ROWS = 20_000  # rows read per file to guess values and date formats

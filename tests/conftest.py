@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from features.validate import CLEARED
+from features.rules import CLEARED
 from pipeline import params as P
 from pipeline.console import messages
 from pipeline.run import run_stages

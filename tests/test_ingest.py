@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from features.contract import COUNTRY_REGION, INDUSTRIES, SCHEMAS, TABLES, foreign_key_violations
+from features.ingest import ContractError
+from features.keys import merge_duplicate_accounts
 from features.normalize import normalise_domain
-from features.validate import CLEARED, ContractError, merge_duplicate_accounts
 from pipeline.stages import ingest as stage
 from pipeline import params as P
 from pipeline.console import stage_main

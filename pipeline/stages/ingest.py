@@ -1,7 +1,7 @@
 """Stage `ingest`: raw tables to validated, canonical Parquet in data/interim/, every row left out explained.
 
 `python -m pipeline.stages.ingest` reads params.yaml (ingest.source, ingest.out, ingest.max_reject_share, and
-ingest.mapping when the export has its own names: pipeline/sources.py). The rules live in features/validate.py;
+ingest.mapping when the export has its own names: pipeline/sources.py). The rules live in features/ (ingest.py and the parse, rules and keys it calls);
 this module reads the files, writes the interim folder atomically, reconciles:
 rows in = rows kept + rows rejected, per table. Input it cannot use stops it with exit code 2 and a message
 naming file, column, row and value; then no interim table is written, so no later stage runs on stale or bad
@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.contract import DOMAIN_KEY, REQUIRED_TABLES, TABLES
-from features.validate import STREAMED, ContractError, Ingested, ingest, ingest_part
+from features.ingest import STREAMED, ContractError, Ingested, ingest, ingest_part
 from pipeline import params as P
 from pipeline import readers
 from pipeline.console import progress, stage_main

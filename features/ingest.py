@@ -1,0 +1,119 @@
+"""Ingest: raw tables to canonical contract form, with a plain-language reason for every row left out.
+
+Pure functions of data frames, so each rule is testable on a few rows. This module runs the steps in order and
+counts: values parsed (features/parse.py), each table's rows checked (features/rules.py), then duplicate
+accounts merged and keys checked across tables (features/keys.py). A row is rejected once per problem, so the
+user sees everything wrong with it, but counted once.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES
+from features.keys import by_domain, check_keys, merge_duplicate_accounts, repoint
+from features.rules import concat_issues, contract_problems, issue, normalise, shown
+
+REJECT_COLUMNS = ["table", "row", "column", "value", "reason"]
+# Tables with no key of their own (the big ones): checked chunk by chunk against the keyed tables' kept ids.
+STREAMED = DOMAIN_KEYED
+
+
+class ContractError(ValueError):
+    """Input the pipeline cannot use at all: a required table or column is missing, a file is unreadable."""
+
+
+@dataclass(frozen=True)
+class Ingested:
+    tables: dict[str, pd.DataFrame]  # kept rows: contract columns, canonical values, contract dtypes
+    rejects: pd.DataFrame  # REJECT_COLUMNS, every problem, merged duplicate and cleared value
+    problems: pd.DataFrame  # the rejects that removed a row because of a data problem
+    merges: pd.DataFrame  # duplicate_account_id, kept_account_id, domain
+    counts: dict[str, dict[str, int]]  # per table: rows_in, rows_kept, rows_rejected, values_cleared
+    canon: dict[str, pd.DataFrame]  # accounts and contacts before rejection: to explain a later orphan
+
+
+def ingest(raw: dict[str, pd.DataFrame], files: dict[str, str], source: str,
+           date_formats: dict[str, str] | None = None) -> Ingested:
+    """Normalise, validate, merge duplicate accounts and check keys of the `raw` tables read from `files`
+    (dates as `date_formats[table]` says, ISO 8601 by default)."""
+    for name in REQUIRED_TABLES:
+        if name not in raw:
+            raise ContractError(f"{source}: no {name}.csv or {name}.parquet. The {name} table is required "
+                                f"(docs/data_contract.md): export it into that folder.")
+    raw = {name: _headers(name, df, files[name]) for name, df in raw.items() if name in TABLES}
+    canon, issues = {}, {}
+    for name, df in raw.items():
+        canon[name], parse = normalise(name, df, (date_formats or {}).get(name))
+        issues[name] = [parse, contract_problems(name, canon[name], df, parse)]
+    kept = {name: canon[name].drop(index=_rows(issues[name])) for name in canon}
+    kept["accounts"], merges = merge_duplicate_accounts(kept["accounts"])
+    issues["accounts"].append(issue(merges.index, "domain", "duplicate of " + merges["kept_account_id"]
+                                    + " (same domain " + merges["domain"] + "): merged into it", "merge"))
+    repoint(kept, merges)
+    check_keys(kept, canon, issues, list(kept))
+    return _result(raw, kept, issues, merges, canon)
+
+
+def ingest_part(name: str, raw: pd.DataFrame, file: str, base: Ingested, offset: int,
+                date_format: str | None = None) -> Ingested:
+    """Rows `offset` + 1 ... of a STREAMED table, checked like `ingest` does against the accounts (and
+    contacts) that `base` kept, so a table of any length is validated in chunks of bounded memory."""
+    raw = _headers(name, raw, file, need_rows=False)
+    unmatched = issue([], "", [])
+    if "account_id" not in raw:
+        raw, unmatched = by_domain(raw, base.tables["accounts"])
+    canon, parse = normalise(name, raw, date_format)
+    issues = {name: [unmatched, parse, contract_problems(name, canon, raw, parse)]}
+    kept = {name: canon.drop(index=_rows(issues[name]))}
+    repoint(kept, base.merges)
+    kept |= {t: base.tables[t] for t in ("accounts", "contacts") if t in base.tables}
+    check_keys(kept, base.canon, issues, [name])
+    return _result({name: raw}, {name: kept[name]}, issues, base.merges, base.canon, offset)
+
+
+def _headers(name: str, df: pd.DataFrame, file: str, need_rows: bool = True) -> pd.DataFrame:
+    """Column names matched ignoring case and surrounding spaces; a missing contract column is fatal (an
+    enrichment table may give account_domain for account_id)."""
+    df = df.rename(columns=lambda c: str(c).strip().lower()).reset_index(drop=True)
+    keyed_by_domain = name in DOMAIN_KEYED and DOMAIN_KEY in df.columns
+    missing = [c for c in SCHEMAS[name].columns if c not in df.columns
+               and not (c == "account_id" and keyed_by_domain)]
+    if missing:
+        raise ContractError(
+            f"{file}: missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}, "
+            f"required by the data contract (docs/data_contract.md). The file has: {', '.join(df.columns)}. "
+            f"Add the column (values may be empty where the contract allows it) or rename yours to it.")
+    if need_rows and name in REQUIRED_TABLES and df.empty:
+        raise ContractError(f"{file}: no data rows, but the {name} table is required. Export its rows.")
+    return df
+
+
+def _rows(frames: list[pd.DataFrame]) -> np.ndarray:
+    """The rows a problem drops (a cleared value keeps its row)."""
+    found = concat_issues(frames)
+    return np.unique(found.loc[found["kind"] == "drop", "row"].to_numpy())
+
+
+def _result(raw, kept, issues, merges, canon, offset: int = 0) -> Ingested:
+    """Rejects with the source value of each cell, 1-based rows (after `offset` rows of earlier chunks), in
+    table then row order; counts per table."""
+    found, counts = [], {}
+    for name in (t for t in TABLES if t in raw):
+        table = concat_issues(issues[name])
+        table["value"] = ""
+        for col, group in table[table["column"] != ""].groupby("column"):
+            table.loc[group.index, "value"] = shown(raw[name][col].iloc[group["row"]]).to_numpy()
+        found.append(table.assign(table=name))
+        counts[name] = {"rows_in": len(raw[name]), "rows_kept": len(kept[name]),
+                        "rows_rejected": len(raw[name]) - len(kept[name]),
+                        "values_cleared": int((table["kind"] == "clear").sum())}
+        kept[name] = kept[name].reset_index(drop=True)
+    every = pd.concat(found, ignore_index=True).sort_values("row", kind="stable")
+    every = every.sort_values("table", key=lambda t: t.map(TABLES.index), kind="stable")
+    every = every.reset_index(drop=True)
+    every["row"] += 1 + offset
+    problems = every[every["kind"] == "drop"][REJECT_COLUMNS].reset_index(drop=True)
+    keyed = {t: canon[t] for t in ("accounts", "contacts") if t in canon}
+    return Ingested(kept, every[REJECT_COLUMNS], problems, merges.reset_index(drop=True), counts, keyed)

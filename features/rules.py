@@ -1,0 +1,148 @@
+"""Row rules: one table in contract form, and what is wrong with its rows, in plain words.
+
+The pandera schemas of features/contract.py find the failures; this module says them as a user reads them,
+quoting the value as the file has it. Every problem is an `issue` (rows, column, reason, and whether the row
+is dropped, merged or kept with a value cleared), the form features/keys.py and features/ingest.py use too.
+- Industries, countries and every coded column are matched ignoring case and aliases.
+- An industry outside the contract's 15 (after aliases) is cleared, row kept: it is a fact about the account
+  the model cannot use, not a reason to lose the account and its deals.
+- An open deal's close_date is the date it is expected to close (Salesforce fills it): cleared, row kept.
+"""
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pandera
+
+from features.contract import INDUSTRIES, SCHEMAS, STAGES
+from features.normalize import canonical_country, canonical_industry, normalise_domain, region_of
+from features.parse import canonical_codes, clean_text, parse_as
+
+CLEARED = "cleared, row kept"
+_SPECIAL = {"industry": canonical_industry, "country": canonical_country, "domain": normalise_domain}
+
+
+def normalise(name: str, raw: pd.DataFrame,
+              date_format: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The table in contract form (contract columns and dtypes, index = source row - 1); parse problems."""
+    out, issues, source = {}, [], raw
+    if name == "opportunities":  # an open deal's close_date is an expected date, often in the future: cleared
+        stage = canonical_codes(clean_text(raw["stage"]), STAGES)
+        expected = (stage == "open") & clean_text(raw["close_date"]).notna()
+        issues.append(issue(raw.index[expected], "close_date", "open deal's close_date is the date it is "
+                            "expected to close, not an outcome: " + CLEARED, "clear"))
+        source = raw.assign(close_date=raw["close_date"].mask(expected))
+    for col, spec in SCHEMAS[name].columns.items():
+        values, bad = parse_as(source[col], str(spec.dtype), date_format)
+        for mask, reason in bad:
+            issues.append(issue(raw.index[mask], col, reason(shown(raw[col][mask]))))
+        if col in _SPECIAL:
+            values = _SPECIAL[col](values)
+        elif spec.checks and spec.checks[0].name == "isin":
+            values = canonical_codes(values, spec.checks[0].statistics["allowed_values"])
+        if col == "industry":  # one outside the 15 costs the account its industry, not itself and its deals
+            other = values.notna() & ~values.isin(INDUSTRIES)
+            why = f"' is not one of the {len(INDUSTRIES)} canonical industries: {CLEARED}"
+            issues.append(issue(raw.index[other], col, col + " '" + shown(raw[col][other]) + why, "clear"))
+            values = values.mask(other)
+        out[col] = values
+    if "region" in out:
+        out["region"] = out["region"].fillna(region_of(out["country"]))
+    df = pd.DataFrame(out, index=raw.index)
+    return df.astype({c: "str" for c in df if df[c].dtype == object}), concat_issues(issues)
+
+
+# The contract's column checks in plain words: (column, its values as text, check statistics) -> reasons.
+_CHECKS = {
+    "isin": lambda col, v, s: col + " '" + v + "' is not one of " + ", ".join(s["allowed_values"]),
+    "in_range": lambda col, v, s: col + " " + v + f" is outside {s['min_value']} to {s['max_value']}",
+    "greater_than_or_equal_to": lambda col, v, s: col + " " + v + f" is less than {s['min_value']}",
+}
+# The contract's table-wide rules in plain words: (column blamed, other columns involved, reason from texts).
+_RULES = {
+    "close_date >= created_date": (
+        "close_date", ["created_date"],
+        lambda t: "close_date " + t["close_date"] + " is before created_date " + t["created_date"]),
+    "closed deals have a close_date, open deals none": (
+        "close_date", ["stage"],
+        lambda t: np.where(t["close_date"] == "", t["stage"].str.lower() + " deal has no close_date",
+                           "open deal has a close_date " + t["close_date"])),
+    "won deals have an amount": (
+        "amount", ["stage"], lambda t: t["stage"].str.lower() + " deal has no amount"),
+    "last_seen >= first_seen": (
+        "last_seen", ["first_seen"],
+        lambda t: "last_seen " + t["last_seen"] + " is before first_seen " + t["first_seen"]),
+}
+
+
+def contract_problems(name: str, df: pd.DataFrame, raw: pd.DataFrame, parse: pd.DataFrame) -> pd.DataFrame:
+    """The pandera schema's failures, in plain words. A cell already rejected when parsed is not blamed again,
+    and a table-wide rule is not blamed on a row whose columns it involves already failed their own checks."""
+    schema = SCHEMAS[name]
+    try:
+        schema.validate(df, lazy=True)
+        return concat_issues([])
+    except pandera.errors.SchemaErrors as e:
+        failures = e.failure_cases
+    failures = failures[failures["index"].notna()].astype({"index": "int64"})
+    wide = failures["check_number"].notna() & (failures["schema_context"] == "DataFrameSchema")
+    cells = concat_issues([_cell_problems(schema, raw, f)
+                           for _, f in failures[~wide].groupby(["column", "check"], sort=False)])
+    cells = cells.drop_duplicates(["row", "column", "reason"])
+    cells = cells[~_cell(cells).isin(_cell(parse))]
+    blamed = concat_issues([parse, cells])
+    rules = [_rule_problems(schema.checks[int(n)].name, raw, f["index"].unique(), blamed)
+             for n, f in failures[wide].groupby("check_number")]
+    return concat_issues([cells, *rules])
+
+
+def _cell(issues: pd.DataFrame) -> pd.MultiIndex:
+    return pd.MultiIndex.from_frame(issues[["row", "column"]])
+
+
+def _cell_problems(schema: pandera.DataFrameSchema, raw: pd.DataFrame, f: pd.DataFrame) -> pd.DataFrame:
+    col, check, number = f["column"].iloc[0], f["check"].iloc[0], f["check_number"].iloc[0]
+    rows = f["index"].to_numpy()
+    text = shown(raw[col].iloc[rows])
+    if check == "not_nullable":
+        return issue(rows, col, col + " is empty")
+    if check in ("field_uniqueness", "multiple_fields_uniqueness"):
+        keys = schema.unique if check == "multiple_fields_uniqueness" else [col]
+        key = " + ".join(keys) + " " + shown(raw[keys[0]].iloc[rows])
+        for k in keys[1:]:
+            key = key + " + " + shown(raw[k].iloc[rows])
+        return issue(rows, keys[0], "duplicate " + key + " (every row with it is rejected)")
+    spec = schema.columns[col].checks[int(number)] if pd.notna(number) else None
+    if spec is not None and spec.name in _CHECKS:
+        return issue(rows, col, _CHECKS[spec.name](col, text, spec.statistics))
+    return issue(rows, col, col + " '" + text + f"' fails the contract check {check}")
+
+
+def _rule_problems(rule: str, raw: pd.DataFrame, rows: np.ndarray, blamed: pd.DataFrame) -> pd.DataFrame:
+    if rule not in _RULES:
+        return issue(rows, "", f"breaks the contract rule '{rule}'")
+    col, others = _RULES[rule][:2]
+    involved = blamed[blamed["column"].isin([col, *others])]["row"]
+    rows = np.setdiff1d(rows, involved.to_numpy())
+    texts = pd.DataFrame({c: shown(raw[c].iloc[rows]) for c in [col, *others]})
+    return issue(rows, col, _RULES[rule][2](texts))
+
+
+def issue(rows, column: str, reason, kind: str = "drop") -> pd.DataFrame:
+    """Problems by 0-based source row; `kind`: the row is dropped, merged, or kept with a value cleared."""
+    rows = np.asarray(rows, dtype="int64")
+    reason = np.asarray(reason, dtype=object) if not isinstance(reason, str) else reason
+    return pd.DataFrame({"row": rows, "column": column, "reason": reason, "kind": kind})
+
+
+def concat_issues(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else issue([], "", [])
+
+
+def shown(values: pd.Series) -> pd.Series:
+    """Source values as text, as the user would find them in the file ('' when empty)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        text = values.dt.strftime("%Y-%m-%d %H:%M:%S").str.removesuffix(" 00:00:00")
+    else:
+        text = values.astype("str")
+    return text.where(values.notna(), "").reset_index(drop=True)
