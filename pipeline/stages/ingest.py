@@ -1,9 +1,9 @@
 """Stage `ingest`: raw tables to validated, canonical Parquet in data/interim/, every row left out explained.
 
 `python -m pipeline.stages.ingest` reads params.yaml (ingest.source, ingest.out, ingest.max_reject_share, and
-ingest.mapping when the export has its own names: pipeline/sources.py). The rules live in features/ (ingest.py and the parse, rules and keys it calls);
-this module reads the files, writes the interim folder atomically, reconciles:
-rows in = rows kept + rows rejected, per table. Input it cannot use stops it with exit code 2 and a message
+ingest.mapping when the export has its own names: pipeline/sources.py). The rules live in features/ (ingest.py
+and the parse, rules and keys it calls); this module reads the files, writes the interim folder atomically,
+reconciles: rows in = rows kept + rows rejected, per table. Input it cannot use stops it with exit code 2 and a message
 naming file, column, row and value; then no interim table is written, so no later stage runs on stale or bad
 data, but rejects.csv is, so the user can see every problem at once.
 """
