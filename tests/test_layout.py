@@ -176,3 +176,10 @@ def test_no_file_name_is_a_literal_in_two_modules():
     twice = {literal: sorted(mods) for literal, mods in where.items() if len(mods) > 1}
     assert not twice, twice
 
+
+
+def test_no_module_is_over_300_lines_without_saying_why():
+    """A long module usually does two jobs; one that does not says so in its docstring ("Over 300 lines: ...")."""
+    long = [name for name, source in sources().items() if source.count("\n") > 300
+            and "Over 300 lines" not in (ast.get_docstring(ast.parse(source)) or "")]
+    assert not long, long

@@ -11,12 +11,21 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from pipeline import params as P
 from pipeline.outputs.lists import COLUMNS, write_lists
+from pipeline.paths import LISTS, paths
+from tests.conftest import PARAMS
 
 CHROMIUM = "/usr/bin/chromium"
 TIER_SIZES = {1: 5, 2: 10, 3: 15, 4: 30}
 ROWS_PER_TIER = 20  # cuts Tier 4 (30 accounts) only
 TRICKY = 'Smith <b>&amp; "Sons" & Co'
+
+
+def files_in(folder: Path) -> dict[str, Path]:
+    """The three list files in `folder`, named as the score stage names them."""
+    f = paths(P.override(PARAMS, {"score.out": str(folder)}))
+    return {fmt: f.target_list(fmt) for fmt in LISTS}
 
 
 def make_targets(sizes: dict = TIER_SIZES, seed: int = 3) -> pd.DataFrame:
@@ -59,7 +68,7 @@ def make_targets(sizes: dict = TIER_SIZES, seed: int = 3) -> pd.DataFrame:
 def lists(tmp_path_factory):
     folder = tmp_path_factory.mktemp("targets")
     targets = make_targets()
-    summary = write_lists(targets, folder, ROWS_PER_TIER, "Target accounts: demo")
+    summary = write_lists(targets, files_in(folder), ROWS_PER_TIER, "Target accounts: demo")
     return {"folder": folder, "targets": targets, "summary": summary}
 
 
@@ -119,7 +128,7 @@ def test_html_is_self_contained_and_escaped(lists):
 
 
 def test_same_input_same_bytes(lists, tmp_path):
-    write_lists(lists["targets"], tmp_path, ROWS_PER_TIER, "Target accounts: demo")
+    write_lists(lists["targets"], files_in(tmp_path), ROWS_PER_TIER, "Target accounts: demo")
     for name in ("target_accounts.csv", "target_accounts.xlsx", "target_accounts.html"):
         assert (tmp_path / name).read_bytes() == (lists["folder"] / name).read_bytes(), name
     with zipfile.ZipFile(tmp_path / "target_accounts.xlsx") as xlsx:  # no clock, even across a second
@@ -130,7 +139,7 @@ def test_same_input_same_bytes(lists, tmp_path):
 def test_empty_tier_keeps_its_sheet_and_button(tmp_path):
     targets = make_targets()
     targets = targets[targets["tier"] != 3].reset_index(drop=True)
-    summary = write_lists(targets, tmp_path, 100, "No Tier 3")
+    summary = write_lists(targets, files_in(tmp_path), 100, "No Tier 3")
     assert summary["truncated"] == {}
     wb = openpyxl.load_workbook(tmp_path / "target_accounts.xlsx")
     assert wb["Tier 3"].max_row == 1
@@ -139,7 +148,7 @@ def test_empty_tier_keeps_its_sheet_and_button(tmp_path):
 
 def test_a_warning_opens_both_lists_and_is_absent_otherwise(lists, tmp_path):
     warning = 'WARNING: the model ranks <no better> than chance & "so on"'
-    write_lists(make_targets(), tmp_path, ROWS_PER_TIER, "Target accounts: demo", warning)
+    write_lists(make_targets(), files_in(tmp_path), ROWS_PER_TIER, "Target accounts: demo", warning)
     about = openpyxl.load_workbook(tmp_path / "target_accounts.xlsx")["About"]
     assert about["A2"].value == warning and about["A2"].font.b and about["A2"].font.color.rgb.endswith("B00020")
     page = (tmp_path / "target_accounts.html").read_text(encoding="utf-8")
@@ -151,7 +160,7 @@ def test_a_warning_opens_both_lists_and_is_absent_otherwise(lists, tmp_path):
 
 def test_missing_column_is_named(tmp_path):
     with pytest.raises(ValueError, match="why_now"):
-        write_lists(make_targets().drop(columns="why_now"), tmp_path, 10, "x")
+        write_lists(make_targets().drop(columns="why_now"), files_in(tmp_path), 10, "x")
 
 
 def test_html_in_chromium(lists, tmp_path):
@@ -162,7 +171,7 @@ def test_html_in_chromium(lists, tmp_path):
     from playwright.sync_api import sync_playwright
 
     url = (lists["folder"] / "target_accounts.html").resolve().as_uri()
-    write_lists(make_targets({1: 50, 2: 200, 3: 450, 4: 300}), tmp_path, 1000, "Longer than a page")
+    write_lists(make_targets({1: 50, 2: 200, 3: 450, 4: 300}), files_in(tmp_path), 1000, "Longer than a page")
     long_url = (tmp_path / "target_accounts.html").resolve().as_uri()
     requests, failed, errors = [], [], []
     with sync_playwright() as pw:

@@ -3,7 +3,7 @@ bytes, and every value is escaped, as html.escape escapes it."""
 
 import html
 
-from test_lists import make_targets
+from test_lists import files_in, make_targets
 from test_report import card_facts
 
 from pipeline.outputs.lists import write_lists
@@ -38,7 +38,7 @@ def planted_list(folder) -> str:
     targets = make_targets()
     for column in ("name", "domain", "reason_1", "reason_against", "why_now", "industry", "account_id"):
         targets.loc[[0, 9], column] = PLANTED
-    write_lists(targets, folder, 20, PLANTED, PLANTED)
+    write_lists(targets, files_in(folder), 20, PLANTED, PLANTED)
     return (folder / "target_accounts.html").read_text(encoding="utf-8")
 
 
@@ -46,7 +46,7 @@ def test_same_input_same_bytes(tmp_path):
     assert render(card_facts()).encode() == render(card_facts()).encode()
     for run in ("a", "b"):
         (tmp_path / run).mkdir()
-        write_lists(make_targets(), tmp_path / run, 20, "Target accounts: demo")
+        write_lists(make_targets(), files_in(tmp_path / run), 20, "Target accounts: demo")
     pages = [(tmp_path / run / "target_accounts.html").read_bytes() for run in ("a", "b")]
     assert pages[0] == pages[1]
 

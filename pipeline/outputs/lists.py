@@ -20,21 +20,19 @@ COLUMNS = ["rank", "account_id", "name", "domain", "tier", "strategic", "p_win",
 TIERS = (1, 2, 3, 4)
 
 
-def write_lists(targets: pd.DataFrame, folder: Path, rows_per_tier: int, title: str,
+def write_lists(targets: pd.DataFrame, files: dict[str, Path], rows_per_tier: int, title: str,
                 warning: str | None = None) -> dict:
-    """Write target_accounts.csv, .xlsx and .html into `folder`; returns row counts for the stage's log.
-    `warning`: what readers of the .xlsx and .html must know before using the ranking, shown at the top."""
+    """Write the list to `files` ({"csv": path, "xlsx": path, "html": path}); returns row counts for the stage's
+    log. `warning`: what readers of the .xlsx and .html must know before using the ranking, shown at the top."""
     missing = [c for c in COLUMNS if c not in targets.columns]
     if missing:
         raise ValueError(f"write_lists: targets lacks columns {missing}")
-    folder = Path(folder)
-    targets.to_csv(folder / "target_accounts.csv", columns=COLUMNS, index=False, encoding="utf-8",
-                   lineterminator="\n")
+    targets.to_csv(files["csv"], columns=COLUMNS, index=False, encoding="utf-8", lineterminator="\n")
     shown = targets.groupby("tier", sort=False).head(rows_per_tier)
     totals = {int(t): int(n) for t, n in targets["tier"].value_counts().items()}
     counts = {t: (int((shown["tier"] == t).sum()), totals.get(t, 0)) for t in TIERS}
     as_of = str(targets["as_of"].iloc[0]) if len(targets) else ""
-    write_xlsx(shown, folder / "target_accounts.xlsx", counts, title, as_of, warning)
-    write_html(shown, folder / "target_accounts.html", counts, title, as_of, warning)
+    write_xlsx(shown, files["xlsx"], counts, title, as_of, warning)
+    write_html(shown, files["html"], counts, title, as_of, warning)
     return {"csv": len(targets), "xlsx": len(shown), "html": len(shown),
             "truncated": {t: total for t, (n, total) in counts.items() if n < total}}

@@ -124,7 +124,8 @@ def run(p: P.Params) -> dict:
                "explained": len(explained), "open_deals": len(deals),
                "warning": warning}  # no timings: same inputs, same bytes
     with new_folder(f.targets) as tmp:
-        summary["files"] = write_lists(targets, tmp, cfg.list_rows_per_tier, f"Target accounts as of {as_of}",
+        files = {fmt: tmp / f.target_list(fmt).name for fmt in LISTS}
+        summary["files"] = write_lists(targets, files, cfg.list_rows_per_tier, f"Target accounts as of {as_of}",
                                        warning)
         deals.to_csv(tmp / f.open_deals.name, index=False, lineterminator="\n")
         (tmp / f.targets_summary.name).write_text(to_json(summary))
