@@ -1,142 +1,192 @@
-"""params.yaml, loaded once into typed objects: a misspelt or missing key fails here, not deep in a stage."""
+"""params.yaml, loaded once into typed objects: a misspelt, missing, mistyped or out-of-range key stops here,
+in one line naming it, not deep in a stage."""
 
-from dataclasses import asdict, dataclass, fields
+import datetime as dt
+from dataclasses import asdict, fields
 from pathlib import Path
+from typing import Annotated, Literal
 
 import yaml
+from pydantic import (
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.dataclasses import dataclass
 
 from models.calibration import METHODS
+from models.split import SPLITS
 
 
 class ParamsError(ValueError):
-    """A param that is misspelt, missing or out of range: said in one line, no traceback."""
-
-
-@dataclass(frozen=True)
-class Synthesize:
-    accounts: int
-    seed: int
-    end_date: str
-    years: int
-    format: str
-    chunk_size: int
-    out: str
-    truth_out: str
-
-    def __post_init__(self):
-        if self.format not in ("parquet", "csv"):
-            raise ParamsError(f"params.yaml: synthesize.format must be parquet or csv, not {self.format!r}")
-        if self.accounts < 1 or self.chunk_size < 1:
-            raise ParamsError("params.yaml: synthesize.accounts and synthesize.chunk_size must be positive")
-
-
-@dataclass(frozen=True)
-class Ingest:
-    source: str
-    out: str
-    max_reject_share: float
-    mapping: str = ""  # a mapping file (docs/bring_your_own_data.md); "" when source is named as the contract
+    """A param misspelt, missing, of the wrong type or out of range: said in one line, no traceback."""
 
 
 FAMILIES = ("firmographic", "technographic", "behaviour", "intent", "triggers", "relationship")
 
+# pydantic dataclasses, not BaseModel: callers build sections by position (Ingest(source, out, 0.5)) and copy
+# them with dataclasses.replace, which validates the copy. Strict per field, not per class: a strict class
+# would refuse its section as the dict YAML gives. Strict ints refuse "50", 2.5 and true; strict floats still
+# take a YAML int (lambda_l2: 1) as the float it means.
+Count = Annotated[StrictInt, Field(ge=1)]
+Whole = Annotated[StrictInt, Field(ge=0)]
+Share = Annotated[StrictFloat, Field(ge=0, le=1)]
+Name = Annotated[StrictStr, Field(min_length=1)]  # paths among them: "" would write into the project folder
 
-@dataclass(frozen=True)
+
+def _number(value):
+    """An int stays an int (num_leaves: 15), a float a float: LightGBM and MLflow see what params.yaml says.
+    ValueError, not TypeError: pydantic reports only the former as the key's error."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise ValueError(f"must be a number, not {value!r}")
+
+
+def _date(value):
+    """YAML reads an unquoted 2026-06-30 (`-S score.as_of=2026-06-30`) as a date; stages take the text."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    try:
+        dt.datetime.strptime(value, "%Y-%m-%d")
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a date as YYYY-MM-DD, not {value!r}") from None
+    return value
+
+
+Hyper = dict[StrictStr, Annotated[int | float, PlainValidator(_number)]]  # LightGBM params, passed as given
+Date = Annotated[str, PlainValidator(_date)]
+CONFIG = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(config=CONFIG)
+class Synthesize:
+    accounts: Count
+    seed: Whole
+    end_date: Date
+    years: Count
+    format: Literal["parquet", "csv"]
+    chunk_size: Count
+    out: Name
+    truth_out: Name
+
+
+@dataclass(config=CONFIG)
+class Ingest:
+    source: Name
+    out: Name
+    max_reject_share: Share
+    # a mapping file (docs/bring_your_own_data.md); "" when source is named as the contract
+    mapping: StrictStr = ""
+
+
+@dataclass(config=CONFIG)
 class Features:
-    out: str
-    as_of_lag_days: int
-    opportunity_types: list
-    families: list
-    windows: list
-    intent_topics: list
-    surge_threshold: int
-    strategic_employees: int
-    tech_seen_within_days: int
-    memory_limit: str
-
-    def __post_init__(self):
-        unknown = set(self.families) - set(FAMILIES)
-        if unknown:
-            raise ParamsError(f"params.yaml: features.families has unknown {sorted(unknown)}; known: {FAMILIES}")
+    out: Name
+    as_of_lag_days: Whole
+    opportunity_types: Annotated[list[StrictStr], Field(min_length=1)]
+    families: Annotated[list[Literal[FAMILIES]], Field(min_length=1)]
+    windows: list[Count]
+    intent_topics: list[StrictStr]
+    surge_threshold: Annotated[StrictInt, Field(ge=0, le=100)]  # intent scores are 0-100 (data contract)
+    strategic_employees: Count
+    tech_seen_within_days: Whole
+    memory_limit: Name
 
 
-@dataclass(frozen=True)
+@dataclass(config=CONFIG)
 class Train:
-    out: str
-    seed: int
-    split: dict
-    calibration: str
-    classifier: dict
-    value: dict
-    small_data_deals: int
-    small_data_classifier: dict
-    cv_folds: int
+    out: Name
+    seed: Whole
+    split: dict[Literal[SPLITS], Annotated[StrictFloat, Field(gt=0, lt=1)]]
+    calibration: Literal[METHODS]
+    classifier: Hyper
+    value: Hyper
+    small_data_deals: Whole
+    small_data_classifier: Hyper
+    cv_folds: Annotated[StrictInt, Field(ge=2)]
 
-    def __post_init__(self):
-        if self.calibration not in METHODS:
-            raise ParamsError(f"params.yaml: train.calibration must be one of {', '.join(METHODS)}, not "
-                              f"{self.calibration!r}")
-        if set(self.split) != {"train", "validation", "holdout"} or abs(sum(self.split.values()) - 1) > 1e-9:
-            raise ParamsError("params.yaml: train.split needs train, validation and holdout fractions summing to 1")
-        unknown = set(self.small_data_classifier) - set(self.classifier)
+    @field_validator("split")
+    @classmethod
+    def _fractions(cls, split: dict) -> dict:
+        """Every deal falls in one part: a part left out, or fractions off 1, would drop or double count."""
+        if set(split) != set(SPLITS) or abs(sum(split.values()) - 1) > 1e-9:
+            raise ValueError(f"needs train, validation and holdout fractions summing to 1, not {split}")
+        return split
+
+    @field_validator("classifier", "value")
+    @classmethod
+    def _rounds(cls, hyper: dict) -> dict:
+        """models.boosting takes these two from the LightGBM params: without them training fails late."""
+        missing = sorted({"n_estimators", "early_stopping_rounds"} - set(hyper))
+        if missing:
+            raise ValueError(f"lacks {missing}: the most boosting rounds and the early-stopping patience")
+        return hyper
+
+    @field_validator("small_data_classifier")
+    @classmethod
+    def _overrides(cls, small: dict, info: ValidationInfo) -> dict:
+        """Small data overrides the classifier's params; a key it lacks is most likely misspelt."""
+        unknown = sorted(set(small) - set(info.data.get("classifier", small)))
         if unknown:
-            raise ParamsError(f"params.yaml: train.small_data_classifier overrides keys of train.classifier; "
-                             f"{sorted(unknown)} are not among them")
-        if self.cv_folds < 2:
-            raise ParamsError("params.yaml: train.cv_folds must be at least 2")
+            raise ValueError(f"overrides keys of train.classifier; {unknown} are not among them")
+        return small
 
 
-@dataclass(frozen=True)
+@dataclass(config=CONFIG)
 class Evaluate:
-    out: str
-    truth: str
-    ece_bins: int
-    bootstrap: int
-    seed: int
+    out: Name
+    truth: StrictStr  # "" for real data, which has no ground truth
+    ece_bins: Count
+    bootstrap: Whole
+    seed: Whole
 
 
-@dataclass(frozen=True)
+@dataclass(config=CONFIG)
 class Explain:
-    out: str
-    profile: str
-    max_rows: int
-    top_features: int
-    dependence_plots: int
-    profile_depth: int
-    profile_min_deals: int
-    few_deals: int
-    bootstrap: int
+    out: Name
+    profile: Name
+    max_rows: Count
+    top_features: Count
+    dependence_plots: Whole
+    profile_depth: Count
+    profile_min_deals: Count
+    few_deals: Whole
+    bootstrap: Whole
 
 
-@dataclass(frozen=True)
+@dataclass(config=CONFIG)
 class Score:
-    as_of: str | None
-    out: str
-    tier1_size: int
-    tier2_size: int
-    tier3_size: int
-    tier3_min_p_win: float
-    include_customers: bool
-    include_open: bool
-    reasons_for_all: bool
-    chunk_size: int
-    list_rows_per_tier: int
-
-    def __post_init__(self):
-        if min(self.tier1_size, self.tier2_size, self.tier3_size, self.chunk_size, self.list_rows_per_tier) < 1:
-            raise ParamsError("params.yaml: score tier sizes, chunk_size and list_rows_per_tier must be positive")
+    as_of: Date | None
+    out: Name
+    tier1_size: Count
+    tier2_size: Count
+    tier3_size: Count
+    tier3_min_p_win: Share
+    include_customers: StrictBool
+    include_open: StrictBool
+    reasons_for_all: StrictBool
+    chunk_size: Count
+    list_rows_per_tier: Count
 
 
-@dataclass(frozen=True)
+@dataclass(config=CONFIG)
 class Report:
-    experiment: str
-    registered_model: str
-    promotion_metric: str
-    promotion_margin: float
-    out: str
+    experiment: Name
+    registered_model: Name
+    promotion_metric: Name  # the report stage checks it against the holdout metrics
+    promotion_margin: StrictFloat  # below 0, a challenger somewhat worse is promoted too
+    out: Name
 
 
-@dataclass(frozen=True)
+@dataclass(config=CONFIG)
 class Params:
     synthesize: Synthesize
     ingest: Ingest
@@ -148,19 +198,66 @@ class Params:
     report: Report
 
 
-def _section(cls, raw: dict, name: str):
-    known = {f.name for f in fields(cls)}
-    unknown, missing = set(raw) - known, known - set(raw)
-    if unknown or missing:
-        raise ParamsError(f"params.yaml: section {name!r} has unknown keys {sorted(unknown)} "
-                         f"and lacks {sorted(missing)}")
-    return cls(**raw)
+_SECTIONS = {f.name: f.type for f in fields(Params)}
+_PARAMS = TypeAdapter(Params)
+_KINDS = {"int_type": "a whole number", "float_type": "a number", "string_type": "text",
+          "bool_type": "true or false", "list_type": "a list", "dict_type": "keys with values"}
+_BOUNDS = {"greater_than_equal": "at least {ge}", "greater_than": "more than {gt}",
+           "less_than_equal": "at most {le}", "less_than": "less than {lt}"}
+
+
+def _key(loc: tuple) -> str:
+    """("features", "families", 2) -> features.families[2]: the dotted key `--set` and `-S` take."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+
+
+def _problem(error: dict) -> str:
+    """One of pydantic's errors in words: the key, what it allows, and what it was given."""
+    loc, kind, value, ctx = error["loc"], error["type"], error["input"], error.get("ctx", {})
+    if kind == "missing":
+        return f"section {loc[0]!r} is missing" if len(loc) == 1 else f"{_key(loc)} is missing"
+    if kind == "dataclass_type":
+        return (f"section {loc[0]!r} must hold its keys, not {value!r}" if loc else
+                f"the file must hold the sections {', '.join(_SECTIONS)}, not {value!r}")
+    if kind == "literal_error":
+        choices = ctx["expected"].replace("'", "").replace(" or ", ", ")
+        if loc[-1] == "[key]":  # a key of a dict whose keys are fixed (train.split)
+            return f"{_key(loc[:-2])} has key {value!r}; its keys are {choices}"
+        return f"{_key(loc)} must be one of {choices}, not {value!r}"
+    if kind in _BOUNDS:
+        return f"{_key(loc)} must be {_BOUNDS[kind].format(**ctx)}, not {value!r}"
+    if kind in _KINDS:
+        return f"{_key(loc)} must be {_KINDS[kind]}, not {value!r}"
+    if kind in ("string_too_short", "too_short"):
+        return f"{_key(loc)} must not be empty"
+    if kind == "value_error":
+        return f"{_key(loc)} {ctx['error']}"
+    return f"{_key(loc)}: {error['msg']}"
+
+
+def _unknown(where: tuple, keys: list) -> str:
+    """Unknown keys of a section (or unknown sections) with the ones it has: the likely misspelling shows."""
+    if not where:
+        return f"unknown sections {sorted(keys)}; the sections are {', '.join(_SECTIONS)}"
+    known = ", ".join(f.name for f in fields(_SECTIONS[where[0]]))
+    return f"section {where[0]!r} has unknown keys {sorted(keys)}; its keys are {known}"
+
+
+def _line(e: ValidationError) -> str:
+    """All of pydantic's errors in one line, instead of its two or three lines per error."""
+    unknown, problems = {}, []
+    for error in e.errors():
+        if error["type"] == "unexpected_keyword_argument":
+            unknown.setdefault(error["loc"][:-1], []).append(error["loc"][-1])
+        else:
+            problems.append(_problem(error))
+    return "params.yaml: " + "; ".join([_unknown(*item) for item in unknown.items()] + problems)
 
 
 def _set(tree: dict, key: str, value) -> None:
     """Set `section.key` (or a deeper dotted key) in a params tree, as `dvc exp run -S` does."""
     *parents, leaf = key.split(".")
-    if not parents or parents[0] not in {f.name for f in fields(Params)}:
+    if not parents or parents[0] not in _SECTIONS:
         raise ParamsError(f"cannot set {key!r}: write section.key=value with a section of params.yaml")
     node = tree
     for part in parents:
@@ -171,7 +268,10 @@ def _set(tree: dict, key: str, value) -> None:
 
 
 def _build(tree: dict) -> Params:
-    return Params(**{f.name: _section(f.type, tree.get(f.name) or {}, f.name) for f in fields(Params)})
+    try:
+        return _PARAMS.validate_python(tree)
+    except ValidationError as e:
+        raise ParamsError(_line(e)) from None
 
 
 def load(path: str | Path = "params.yaml", overrides: dict | None = None) -> Params:
