@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 LOCK   := requirements.lock
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test install lock browser world-report clean
+.PHONY: run test lint install lock browser world-report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +46,13 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; } \
 		|| echo "chromium not installed: the HTML browser test (tests/test_lists.py) will be skipped"
 
-test: install browser
+# The locked ruff, as in pre-commit. Both checks run before make stops, one line a finding, so one run shows
+# everything (`ruff format --diff .` shows what the formatter would change).
+lint: install
+	$(BIN)/ruff check --output-format concise . ; status=$$?; \
+		$(BIN)/ruff format --check --output-format concise . && exit $$status
+
+test: install browser lint
 	$(BIN)/python -m pytest -q
 
 world-report: install
