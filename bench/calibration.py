@@ -26,17 +26,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from quality import run_graph  # noqa: E402
 from targets import tier_quality  # noqa: E402
 
-from models.bundle import predict  # noqa: E402
+from models.bundle import (  # noqa: E402
+    load_bundle,
+    predict,  # noqa: E402
+    read_summary,
+)
 from models.calibration import METHODS, calibrate, fit_calibration  # noqa: E402
 from models.metrics import expected_calibration_error, score_metrics  # noqa: E402
 from models.spec import encode  # noqa: E402
-from models.targets import rank, tiers  # noqa: E402
-from pipeline import params as P  # noqa: E402
-from pipeline.stages.evaluate import read_oracle  # noqa: E402
-from models.bundle import load_bundle, read_summary  # noqa: E402
 from models.split import read_deals, split_of  # noqa: E402
-from models.targets import universe  # noqa: E402
+from models.targets import (  # noqa: E402
+    rank,
+    tiers,
+    universe,  # noqa: E402
+)
+from pipeline import params as P  # noqa: E402
 from pipeline.paths import paths  # noqa: E402
+from pipeline.stages.evaluate import read_oracle  # noqa: E402
 
 
 def compare(p: P.Params) -> list[dict]:
@@ -60,12 +66,19 @@ def compare(p: P.Params) -> list[dict]:
         ranked = rank(predict(swapped, scoring).assign(account_id=scoring["account_id"].to_numpy()))
         ranked["tier"] = tiers(ranked["p_win"], s.tier1_size, s.tier2_size, s.tier3_size, s.tier3_min_p_win)
         lists = tier_quality(f.truth, ranked, s.tier1_size + s.tier2_size)
-        rows.append({"method": method, "seed": p.synthesize.seed, "ece": m["ece"],
-                     # the truth's probability in place of the outcome: each bin's mean truth vs prediction
-                     "true_ece": expected_calibration_error(true_p, p_hold, bins),
-                     "log_loss": m["log_loss"], "brier": m["brier"],
-                     "tier1_over_universe": lists["tier1_over_universe"],
-                     "tier12_value_vs_truth": lists["tier12_value_vs_truth"]})
+        rows.append(
+            {
+                "method": method,
+                "seed": p.synthesize.seed,
+                "ece": m["ece"],
+                # the truth's probability in place of the outcome: each bin's mean truth vs prediction
+                "true_ece": expected_calibration_error(true_p, p_hold, bins),
+                "log_loss": m["log_loss"],
+                "brier": m["brier"],
+                "tier1_over_universe": lists["tier1_over_universe"],
+                "tier12_value_vs_truth": lists["tier12_value_vs_truth"],
+            }
+        )
     return rows
 
 
@@ -83,18 +96,28 @@ def main() -> None:
             print(f"seed {seed} done", file=sys.stderr)
     table = pd.DataFrame(rows).set_index(["method", "seed"])
     pd.set_option("display.width", 200)
-    print("Calibration methods on the same classifiers (ECE target <= 0.03; tier1_over_universe target >= 3; "
-          "tier12_value_vs_truth target >= 0.85)")
+    print(
+        "Calibration methods on the same classifiers (ECE target <= 0.03; tier1_over_universe target >= 3; "
+        "tier12_value_vs_truth target >= 0.85)"
+    )
     print(table.round(4).to_string())
     g = table.groupby(level="method")
-    summary = pd.DataFrame({
-        "worlds": g.size(), "mean_ece": g["ece"].mean(), "max_ece": g["ece"].max(),
-        "ece_over_0.03": g["ece"].apply(lambda e: int((e > 0.03).sum())),
-        "mean_true_ece": g["true_ece"].mean(),
-        "mean_log_loss": g["log_loss"].mean(), "mean_brier": g["brier"].mean(),
-        "mean_tier1": g["tier1_over_universe"].mean(), "min_tier1": g["tier1_over_universe"].min(),
-        "tier1_under_3": g["tier1_over_universe"].apply(lambda t: int((t < 3).sum())),
-        "mean_tier12": g["tier12_value_vs_truth"].mean(), "min_tier12": g["tier12_value_vs_truth"].min()})
+    summary = pd.DataFrame(
+        {
+            "worlds": g.size(),
+            "mean_ece": g["ece"].mean(),
+            "max_ece": g["ece"].max(),
+            "ece_over_0.03": g["ece"].apply(lambda e: int((e > 0.03).sum())),
+            "mean_true_ece": g["true_ece"].mean(),
+            "mean_log_loss": g["log_loss"].mean(),
+            "mean_brier": g["brier"].mean(),
+            "mean_tier1": g["tier1_over_universe"].mean(),
+            "min_tier1": g["tier1_over_universe"].min(),
+            "tier1_under_3": g["tier1_over_universe"].apply(lambda t: int((t < 3).sum())),
+            "mean_tier12": g["tier12_value_vs_truth"].mean(),
+            "min_tier12": g["tier12_value_vs_truth"].min(),
+        }
+    )
     print("\nOver the worlds")
     print(summary.round(4).to_string())
 

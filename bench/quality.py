@@ -3,8 +3,9 @@
     python bench/quality.py                 # seeds 7 8 9 at the default size: model vs oracle vs baselines
     python bench/quality.py --leaky         # also train on present-state snapshot fields, judge against truth
 
-Each world runs the real stages (synthesize, ingest, featurize, train, evaluate) in a temporary folder with the
-project's params.yaml. The table shows holdout metrics per seed and the ratio (AUC - 0.5) / (oracle AUC - 0.5).
+Each world runs the real stages (synthesize, ingest, featurize, train, evaluate) in a temporary folder with
+the project's params.yaml. The table shows holdout metrics per seed and the ratio
+(AUC - 0.5) / (oracle AUC - 0.5).
 """
 
 import argparse
@@ -37,7 +38,8 @@ def run_graph(p: P.Params) -> tuple[dict, dict]:
 
 
 def soft_auc(score: np.ndarray, p_true: np.ndarray) -> float:
-    """The ROC AUC expected if outcomes were drawn from the true probabilities: judges a ranking by the truth."""
+    """The ROC AUC expected if outcomes were drawn from the true probabilities: judges a ranking by the
+    truth."""
     y = np.r_[np.ones(len(score)), np.zeros(len(score))]
     return float(roc_auc_score(y, np.r_[score, score], sample_weight=np.r_[p_true, 1 - p_true]))
 
@@ -45,19 +47,27 @@ def soft_auc(score: np.ndarray, p_true: np.ndarray) -> float:
 LEAKS = {  # present-state fields a careless pipeline joins as they are today
     "firm_now_is_customer": lambda acc, tech, acts: acc["is_customer"].astype(float),
     "firm_now_employees": lambda acc, tech, acts: acc["employees"].astype(float),
-    "tech_now_our_product": lambda acc, tech, acts: acc["account_id"].isin(
-        tech.loc[tech["category"] == "ours", "account_id"]).astype(float),
-    "beh_all_time_onboarding": lambda acc, tech, acts: acc["account_id"].map(
-        acts[acts["activity_type"] == "onboarding_session"].groupby("account_id").size()).fillna(0.0),
+    "tech_now_our_product": lambda acc, tech, acts: (
+        acc["account_id"].isin(tech.loc[tech["category"] == "ours", "account_id"]).astype(float)
+    ),
+    "beh_all_time_onboarding": lambda acc, tech, acts: (
+        acc["account_id"]
+        .map(acts[acts["activity_type"] == "onboarding_session"].groupby("account_id").size())
+        .fillna(0.0)
+    ),
 }
 
 
 def leaky_features(p: P.Params, leaky: P.Params) -> None:
-    """Copy the feature folder of `p` to that of `leaky`, adding today's snapshot fields to every row, as of no
-    date at all."""
+    """Copy the feature folder of `p` to that of `leaky`, adding today's snapshot fields to every row, as of
+    no date at all."""
     f, out = paths(p), paths(leaky)
-    acc, tech, acts = (pd.read_parquet(f.interim_table(n)) for n in ("accounts", "technographics", "activities"))
-    leak = pd.DataFrame({"account_id": acc["account_id"], **{k: f(acc, tech, acts) for k, f in LEAKS.items()}})
+    acc, tech, acts = (
+        pd.read_parquet(f.interim_table(n)) for n in ("accounts", "technographics", "activities")
+    )
+    leak = pd.DataFrame(
+        {"account_id": acc["account_id"], **{k: f(acc, tech, acts) for k, f in LEAKS.items()}}
+    )
     out.features.mkdir(parents=True)
     for src, dst in ((f.train_set, out.train_set), (f.score_set, out.score_set)):
         pd.read_parquet(src).merge(leak, on="account_id", how="left").to_parquet(dst, index=False)
@@ -80,8 +90,12 @@ def judge_by_truth(p: P.Params) -> dict:
     score = score[~score["customer"] & ~score["open_opportunity"]]
     acc_truth = pd.read_parquet(f.truth / "accounts.parquet").set_index("account_id")["true_p_win"]
     p_score = predict(bundle, score)["p_win"].to_numpy()
-    return {"holdout_auc_vs_truth": soft_auc(p_hold, holdout["opportunity_id"].map(truth["true_p_win"]).to_numpy()),
-            "universe_auc_vs_truth": soft_auc(p_score, score["account_id"].map(acc_truth).to_numpy())}
+    return {
+        "holdout_auc_vs_truth": soft_auc(
+            p_hold, holdout["opportunity_id"].map(truth["true_p_win"]).to_numpy()
+        ),
+        "universe_auc_vs_truth": soft_auc(p_score, score["account_id"].map(acc_truth).to_numpy()),
+    }
 
 
 def main() -> None:
@@ -112,23 +126,38 @@ def main() -> None:
             if args.leaky:
                 honest = judge_by_truth(p)
                 leaky_dir = Path(tmp) / str(seed) / "leaky"
-                lp = P.override(p, {"features.out": str(leaky_dir / "features"),
-                                    "train.out": str(leaky_dir / "model"), "evaluate.out": str(leaky_dir / "reports")})
+                lp = P.override(
+                    p,
+                    {
+                        "features.out": str(leaky_dir / "features"),
+                        "train.out": str(leaky_dir / "model"),
+                        "evaluate.out": str(leaky_dir / "reports"),
+                    },
+                )
                 leaky_features(p, lp)
                 lm = run_stages(lp, ["train", "evaluate"])["evaluate"]
                 leaky = judge_by_truth(lp)
-                leak_rows += [{"seed": seed, "model": "honest", "offline_holdout_auc": m["model"]["roc_auc"], **honest},
-                              {"seed": seed, "model": "leaky", "offline_holdout_auc": lm["model"]["roc_auc"], **leaky}]
+                leak_rows += [
+                    {"seed": seed, "model": "honest", "offline_holdout_auc": m["model"]["roc_auc"], **honest},
+                    {"seed": seed, "model": "leaky", "offline_holdout_auc": lm["model"]["roc_auc"], **leaky},
+                ]
     pd.set_option("display.width", 200)
     table = pd.DataFrame(rows).set_index("seed")
-    print("Holdout quality per seed (AUC = ROC AUC; lift10 = top-decile lift; ratio = (AUC-0.5)/(oracle AUC-0.5))")
+    print(
+        "Holdout quality per seed (AUC = ROC AUC; lift10 = top-decile lift; "
+        "ratio = (AUC-0.5)/(oracle AUC-0.5))"
+    )
     print(table.round(3).to_string())
-    beats = ((table["model_auc"] > table[["logistic_auc", "checklist_auc"]].max(axis=1))
-             & (table["model_lift10"] > table[["logistic_lift10", "checklist_lift10"]].max(axis=1))).all()
-    print(f"\nworst ratio {table['ratio'].min():.3f}; worst lift ratio {table['lift_ratio'].min():.3f}; "
-          f"max model ECE {table['model_ece'].max():.4f}; model beats logistic and checklist on AUC and "
-          f"top-decile lift on every seed: {bool(beats)}; "
-          f"ingest+featurize+train+evaluate at most {table['stages_s'].max():.1f}s")
+    beats = (
+        (table["model_auc"] > table[["logistic_auc", "checklist_auc"]].max(axis=1))
+        & (table["model_lift10"] > table[["logistic_lift10", "checklist_lift10"]].max(axis=1))
+    ).all()
+    print(
+        f"\nworst ratio {table['ratio'].min():.3f}; worst lift ratio {table['lift_ratio'].min():.3f}; "
+        f"max model ECE {table['model_ece'].max():.4f}; model beats logistic and checklist on AUC and "
+        f"top-decile lift on every seed: {bool(beats)}; "
+        f"ingest+featurize+train+evaluate at most {table['stages_s'].max():.1f}s"
+    )
     if leak_rows:
         print("\nLeakage: offline holdout AUC vs agreement with the truth (soft AUC on true probabilities)")
         print(pd.DataFrame(leak_rows).set_index(["seed", "model"]).round(3).to_string())

@@ -2,10 +2,10 @@
 
     python bench/score_scale.py --accounts 1000000     # needs `make run` first (data/features, data/model)
 
-The demo world's scoring set is tiled (new account ids) to the requested size, then the real `score` stage runs
-in a child process on both the original set (the baseline) and the tiled one, with the trained model of
-data/model; each run's peak resident memory is read from the kernel (getrusage of the child). What this measures
-is scoring alone: building a million-account scoring set needs ingest and featurize at that size too.
+The demo world's scoring set is tiled (new account ids) to the requested size, then the real `score` stage
+runs in a child process on both the original set (the baseline) and the tiled one, with the trained model of
+data/model; each run's peak resident memory is read from the kernel (getrusage of the child). What this
+measures is scoring alone: building a million-account scoring set needs ingest and featurize at that size too.
 """
 
 import argparse
@@ -46,15 +46,25 @@ def tile(src: Path, dst: Path, table: str, n: int, suffix: str) -> None:
 
 
 def measure(features: Path, interim: Path, out: Path) -> dict:
-    code = CHILD.format(root=str(ROOT), params=str(ROOT / "params.yaml"), out=str(out), features=str(features),
-                        interim=str(interim))
+    code = CHILD.format(
+        root=str(ROOT),
+        params=str(ROOT / "params.yaml"),
+        out=str(out),
+        features=str(features),
+        interim=str(interim),
+    )
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
     seconds = time.perf_counter() - start
     summary = json.loads((out / "summary.json").read_text())
-    return {"accounts": summary["read"], "universe": summary["universe"], "explained": summary["explained"],
-            "seconds": round(seconds, 1), "accounts_per_s": round(summary["read"] / seconds),
-            "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2 ** 20, 2)}
+    return {
+        "accounts": summary["read"],
+        "universe": summary["universe"],
+        "explained": summary["explained"],
+        "seconds": round(seconds, 1),
+        "accounts_per_s": round(summary["read"] / seconds),
+        "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20, 2),
+    }
 
 
 def main() -> None:
@@ -74,14 +84,20 @@ def main() -> None:
         tile(interim, tmp / "interim", "accounts", args.accounts, "-t")
         shutil.copy(interim / "opportunities.parquet", tmp / "interim")  # the open deals, as they are
         big = measure(tmp / "features", tmp / "interim", tmp / "big")
-    print(f"{'':>12} {'accounts':>10} {'universe':>10} {'explained':>9} {'seconds':>8} {'accounts/s':>10} "
-          f"{'peak GiB':>8}")
+    print(
+        f"{'':>12} {'accounts':>10} {'universe':>10} {'explained':>9} {'seconds':>8} {'accounts/s':>10} "
+        f"{'peak GiB':>8}"
+    )
     for name, r in (("baseline", base), ("large", big)):
-        print(f"{name:>12} {r['accounts']:>10,} {r['universe']:>10,} {r['explained']:>9,} {r['seconds']:>8} "
-              f"{r['accounts_per_s']:>10,} {r['peak_rss_gib']:>8}")
-    print(f"\nlarge / baseline: {big['accounts'] / base['accounts']:.0f}x the accounts, throughput ratio "
-          f"{big['accounts_per_s'] / base['accounts_per_s']:.2f}, peak memory ratio "
-          f"{big['peak_rss_gib'] / base['peak_rss_gib']:.2f} (target: peak under 3 GiB)")
+        print(
+            f"{name:>12} {r['accounts']:>10,} {r['universe']:>10,} {r['explained']:>9,} {r['seconds']:>8} "
+            f"{r['accounts_per_s']:>10,} {r['peak_rss_gib']:>8}"
+        )
+    print(
+        f"\nlarge / baseline: {big['accounts'] / base['accounts']:.0f}x the accounts, throughput ratio "
+        f"{big['accounts_per_s'] / base['accounts_per_s']:.2f}, peak memory ratio "
+        f"{big['peak_rss_gib'] / base['peak_rss_gib']:.2f} (target: peak under 3 GiB)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,24 +1,46 @@
 """The data contract: every raw table, its columns, types, units, allowed values and rules.
 
-These schemas describe a table *after* normalisation (canonical spellings, parsed dates); `docs/data_contract.md`
-describes the same columns for people, and a test keeps the two equal. Cross-table keys are checked by
-`foreign_key_violations`, since pandera validates one frame at a time.
+These schemas describe a table *after* normalisation (canonical spellings, parsed dates);
+`docs/data_contract.md` describes the same columns for people, and a test keeps the two equal. Cross-table
+keys are checked by `foreign_key_violations`, since pandera validates one frame at a time.
 """
 
 import pandas as pd
 import pandera.pandas as pa
 
 INDUSTRIES = (
-    "Software", "Fintech", "Financial Services", "Healthcare", "Manufacturing", "Retail", "Education",
-    "Government", "Media", "Telecommunications", "Energy", "Logistics", "Professional Services", "Real Estate",
+    "Software",
+    "Fintech",
+    "Financial Services",
+    "Healthcare",
+    "Manufacturing",
+    "Retail",
+    "Education",
+    "Government",
+    "Media",
+    "Telecommunications",
+    "Energy",
+    "Logistics",
+    "Professional Services",
+    "Real Estate",
     "Hospitality",
 )
 COUNTRY_REGION = {
-    "United States": "North America", "Canada": "North America",
-    "United Kingdom": "EMEA", "Germany": "EMEA", "France": "EMEA", "Netherlands": "EMEA", "Sweden": "EMEA",
-    "Spain": "EMEA", "Ireland": "EMEA",
-    "India": "APAC", "Australia": "APAC", "Japan": "APAC", "Singapore": "APAC",
-    "Brazil": "LATAM", "Mexico": "LATAM",
+    "United States": "North America",
+    "Canada": "North America",
+    "United Kingdom": "EMEA",
+    "Germany": "EMEA",
+    "France": "EMEA",
+    "Netherlands": "EMEA",
+    "Sweden": "EMEA",
+    "Spain": "EMEA",
+    "Ireland": "EMEA",
+    "India": "APAC",
+    "Australia": "APAC",
+    "Japan": "APAC",
+    "Singapore": "APAC",
+    "Brazil": "LATAM",
+    "Mexico": "LATAM",
 }
 REGIONS = ("North America", "EMEA", "APAC", "LATAM")
 OWNERSHIP = ("private", "public", "vc_backed", "pe_backed", "nonprofit", "government")
@@ -27,14 +49,34 @@ STAGES = ("won", "lost", "open")
 OPPORTUNITY_TYPES = ("new business", "expansion", "renewal")
 LEAD_SOURCES = ("inbound", "outbound", "partner", "event", "referral")
 TECH_CATEGORIES = (
-    "crm", "marketing_automation", "cloud", "data_warehouse", "bi", "collaboration", "competitor", "complement",
+    "crm",
+    "marketing_automation",
+    "cloud",
+    "data_warehouse",
+    "bi",
+    "collaboration",
+    "competitor",
+    "complement",
     "ours",
 )
 ACTIVITY_TYPES = (
-    "web_visit", "pricing_page", "content_download", "webinar", "email_click", "event",
-    "onboarding_session", "support_ticket",
+    "web_visit",
+    "pricing_page",
+    "content_download",
+    "webinar",
+    "email_click",
+    "event",
+    "onboarding_session",
+    "support_ticket",
 )
-TRIGGER_TYPES = ("funding_round", "executive_hire", "product_launch", "hiring_surge", "acquisition", "layoffs")
+TRIGGER_TYPES = (
+    "funding_round",
+    "executive_hire",
+    "product_launch",
+    "hiring_surge",
+    "acquisition",
+    "layoffs",
+)
 SENIORITIES = ("c_level", "vp", "director", "manager", "individual_contributor")
 DEPARTMENTS = ("executive", "sales", "marketing", "it", "finance", "operations", "engineering", "product")
 
@@ -47,8 +89,13 @@ DOMAIN_KEY = "account_domain"
 DOMAIN_KEYED = ("technographics", "activities", "intent", "triggers")
 # The column that dates each record of a table: what the point-in-time rule filters on.
 DATE_COLUMN = {
-    "opportunities": "created_date", "snapshots": "snapshot_date", "technographics": "first_seen",
-    "activities": "timestamp", "intent": "week", "triggers": "date", "contacts": "created_date",
+    "opportunities": "created_date",
+    "snapshots": "snapshot_date",
+    "technographics": "first_seen",
+    "activities": "timestamp",
+    "intent": "week",
+    "triggers": "date",
+    "contacts": "created_date",
 }
 
 DATE = "datetime64[ns]"
@@ -60,8 +107,9 @@ def _text(description: str, *, allowed=None, nullable=False, unique=False) -> pa
 
 
 def _id(description: str, *, nullable=False, unique=False) -> pa.Column:
-    return pa.Column(str, pa.Check.str_length(min_value=1), nullable=nullable, unique=unique,
-                     description=description)
+    return pa.Column(
+        str, pa.Check.str_length(min_value=1), nullable=nullable, unique=unique, description=description
+    )
 
 
 def _number(dtype, description: str, *, nullable=True, ge=None, le=None) -> pa.Column:
@@ -87,83 +135,143 @@ def _won_have_amount(df: pd.DataFrame) -> pd.Series:
 
 
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
-    "accounts": pa.DataFrameSchema({
-        "account_id": _id("CRM account id", unique=True),
-        "name": _text("company name"),
-        "domain": _text("web domain, lower case, no scheme or www (acme.com); accounts sharing one are merged",
-                        nullable=True),
-        "industry": _text("industry, one of the 15 canonical industries", allowed=INDUSTRIES, nullable=True),
-        "employees": _number("Int64", "employee count at snapshot_date (current snapshot)", ge=1),
-        "annual_revenue": _number("float64", "annual revenue in USD at snapshot_date (current snapshot)", ge=0),
-        "founded_year": _number("Int64", "year the company was founded", ge=1800, le=2100),
-        "country": _text("country: English name; common aliases made canonical, others kept as written",
-                         nullable=True),
-        "region": _text("sales region", allowed=REGIONS, nullable=True),
-        "ownership": _text("ownership type", allowed=OWNERSHIP, nullable=True),
-        "funding_stage": _text("latest funding stage", allowed=FUNDING_STAGES, nullable=True),
-        "parent_account_id": _id("account_id of the parent company, empty when independent", nullable=True),
-        "employee_growth_1y": _number("float64", "headcount growth over the year to snapshot_date, fraction "
-                                      "(current snapshot)"),
-        "is_customer": pa.Column(bool, coerce=True, description="customer today: present state, never a feature"),
-        "customer_since": _date("date of the first won deal: present state, never a feature", nullable=True),
-        "snapshot_date": _date("date the firmographic values of this row were measured"),
-    }, unique=["account_id"], strict=False, name="accounts"),
-    "opportunities": pa.DataFrameSchema({
-        "opportunity_id": _id("CRM opportunity id", unique=True),
-        "account_id": _id("account of the deal (key into accounts)"),
-        "created_date": _date("date the opportunity was created"),
-        "close_date": _date("date it was won or lost; empty while open", nullable=True),
-        "stage": _text("outcome", allowed=STAGES),
-        "amount": _number("float64", "deal amount in USD (annual contract value); may be empty on lost deals", ge=0),
-        "type": _text("deal type", allowed=OPPORTUNITY_TYPES),
-        "lead_source": _text("where the deal came from", allowed=LEAD_SOURCES, nullable=True),
-    }, checks=[
-        pa.Check(_closed_have_dates, element_wise=False, name="closed deals have a close_date, open deals none"),
-        pa.Check(_close_after_create, element_wise=False, name="close_date >= created_date"),
-        pa.Check(_won_have_amount, element_wise=False, name="won deals have an amount"),
-    ], strict=False, name="opportunities"),
-    "snapshots": pa.DataFrameSchema({
-        "account_id": _id("account (key into accounts)"),
-        "snapshot_date": _date("date the values were measured"),
-        "employees": _number("Int64", "employee count on snapshot_date", ge=1),
-        "annual_revenue": _number("float64", "annual revenue in USD on snapshot_date", ge=0),
-    }, unique=["account_id", "snapshot_date"], strict=False, name="snapshots"),
-    "technographics": pa.DataFrameSchema({
-        "account_id": _id("account (key into accounts)"),
-        "technology": _text("product name"),
-        "category": _text("product category", allowed=TECH_CATEGORIES),
-        "first_seen": _date("date the product was first detected at the account"),
-        "last_seen": _date("date it was last detected (the export date while still in use)"),
-    }, checks=[pa.Check(lambda df: df["last_seen"] >= df["first_seen"], element_wise=False,
-                        name="last_seen >= first_seen")], strict=False, name="technographics"),
-    "activities": pa.DataFrameSchema({
-        "account_id": _id("account (key into accounts)"),
-        "contact_id": _id("contact who acted; empty for anonymous web visits", nullable=True),
-        "timestamp": _date("when it happened (UTC)"),
-        "activity_type": _text("what happened", allowed=ACTIVITY_TYPES),
-        "detail": _text("page, asset, webinar or event name", nullable=True),
-    }, strict=False, name="activities"),
-    "intent": pa.DataFrameSchema({
-        "account_id": _id("account (key into accounts)"),
-        "topic": _text("intent topic"),
-        "week": _date("date the weekly score was published (end of the measured week)"),
-        "score": _number("Int64", "topic intent score, 0-100 (70 and above is a surge)", nullable=False, ge=0,
-                         le=100),
-    }, strict=False, name="intent"),
-    "triggers": pa.DataFrameSchema({
-        "account_id": _id("account (key into accounts)"),
-        "date": _date("date of the event"),
-        "trigger_type": _text("kind of event", allowed=TRIGGER_TYPES),
-        "detail": _text("free-text description", nullable=True),
-    }, strict=False, name="triggers"),
-    "contacts": pa.DataFrameSchema({
-        "contact_id": _id("CRM contact id", unique=True),
-        "account_id": _id("account (key into accounts)"),
-        "title": _text("job title", nullable=True),
-        "seniority": _text("seniority level", allowed=SENIORITIES, nullable=True),
-        "department": _text("department", allowed=DEPARTMENTS, nullable=True),
-        "created_date": _date("date the contact was created in the CRM"),
-    }, strict=False, name="contacts"),
+    "accounts": pa.DataFrameSchema(
+        {
+            "account_id": _id("CRM account id", unique=True),
+            "name": _text("company name"),
+            "domain": _text(
+                "web domain, lower case, no scheme or www (acme.com); accounts sharing one are merged",
+                nullable=True,
+            ),
+            "industry": _text(
+                "industry, one of the 15 canonical industries", allowed=INDUSTRIES, nullable=True
+            ),
+            "employees": _number("Int64", "employee count at snapshot_date (current snapshot)", ge=1),
+            "annual_revenue": _number(
+                "float64", "annual revenue in USD at snapshot_date (current snapshot)", ge=0
+            ),
+            "founded_year": _number("Int64", "year the company was founded", ge=1800, le=2100),
+            "country": _text(
+                "country: English name; common aliases made canonical, others kept as written", nullable=True
+            ),
+            "region": _text("sales region", allowed=REGIONS, nullable=True),
+            "ownership": _text("ownership type", allowed=OWNERSHIP, nullable=True),
+            "funding_stage": _text("latest funding stage", allowed=FUNDING_STAGES, nullable=True),
+            "parent_account_id": _id(
+                "account_id of the parent company, empty when independent", nullable=True
+            ),
+            "employee_growth_1y": _number(
+                "float64", "headcount growth over the year to snapshot_date, fraction (current snapshot)"
+            ),
+            "is_customer": pa.Column(
+                bool, coerce=True, description="customer today: present state, never a feature"
+            ),
+            "customer_since": _date(
+                "date of the first won deal: present state, never a feature", nullable=True
+            ),
+            "snapshot_date": _date("date the firmographic values of this row were measured"),
+        },
+        unique=["account_id"],
+        strict=False,
+        name="accounts",
+    ),
+    "opportunities": pa.DataFrameSchema(
+        {
+            "opportunity_id": _id("CRM opportunity id", unique=True),
+            "account_id": _id("account of the deal (key into accounts)"),
+            "created_date": _date("date the opportunity was created"),
+            "close_date": _date("date it was won or lost; empty while open", nullable=True),
+            "stage": _text("outcome", allowed=STAGES),
+            "amount": _number(
+                "float64", "deal amount in USD (annual contract value); may be empty on lost deals", ge=0
+            ),
+            "type": _text("deal type", allowed=OPPORTUNITY_TYPES),
+            "lead_source": _text("where the deal came from", allowed=LEAD_SOURCES, nullable=True),
+        },
+        checks=[
+            pa.Check(
+                _closed_have_dates, element_wise=False, name="closed deals have a close_date, open deals none"
+            ),
+            pa.Check(_close_after_create, element_wise=False, name="close_date >= created_date"),
+            pa.Check(_won_have_amount, element_wise=False, name="won deals have an amount"),
+        ],
+        strict=False,
+        name="opportunities",
+    ),
+    "snapshots": pa.DataFrameSchema(
+        {
+            "account_id": _id("account (key into accounts)"),
+            "snapshot_date": _date("date the values were measured"),
+            "employees": _number("Int64", "employee count on snapshot_date", ge=1),
+            "annual_revenue": _number("float64", "annual revenue in USD on snapshot_date", ge=0),
+        },
+        unique=["account_id", "snapshot_date"],
+        strict=False,
+        name="snapshots",
+    ),
+    "technographics": pa.DataFrameSchema(
+        {
+            "account_id": _id("account (key into accounts)"),
+            "technology": _text("product name"),
+            "category": _text("product category", allowed=TECH_CATEGORIES),
+            "first_seen": _date("date the product was first detected at the account"),
+            "last_seen": _date("date it was last detected (the export date while still in use)"),
+        },
+        checks=[
+            pa.Check(
+                lambda df: df["last_seen"] >= df["first_seen"],
+                element_wise=False,
+                name="last_seen >= first_seen",
+            )
+        ],
+        strict=False,
+        name="technographics",
+    ),
+    "activities": pa.DataFrameSchema(
+        {
+            "account_id": _id("account (key into accounts)"),
+            "contact_id": _id("contact who acted; empty for anonymous web visits", nullable=True),
+            "timestamp": _date("when it happened (UTC)"),
+            "activity_type": _text("what happened", allowed=ACTIVITY_TYPES),
+            "detail": _text("page, asset, webinar or event name", nullable=True),
+        },
+        strict=False,
+        name="activities",
+    ),
+    "intent": pa.DataFrameSchema(
+        {
+            "account_id": _id("account (key into accounts)"),
+            "topic": _text("intent topic"),
+            "week": _date("date the weekly score was published (end of the measured week)"),
+            "score": _number(
+                "Int64", "topic intent score, 0-100 (70 and above is a surge)", nullable=False, ge=0, le=100
+            ),
+        },
+        strict=False,
+        name="intent",
+    ),
+    "triggers": pa.DataFrameSchema(
+        {
+            "account_id": _id("account (key into accounts)"),
+            "date": _date("date of the event"),
+            "trigger_type": _text("kind of event", allowed=TRIGGER_TYPES),
+            "detail": _text("free-text description", nullable=True),
+        },
+        strict=False,
+        name="triggers",
+    ),
+    "contacts": pa.DataFrameSchema(
+        {
+            "contact_id": _id("CRM contact id", unique=True),
+            "account_id": _id("account (key into accounts)"),
+            "title": _text("job title", nullable=True),
+            "seniority": _text("seniority level", allowed=SENIORITIES, nullable=True),
+            "department": _text("department", allowed=DEPARTMENTS, nullable=True),
+            "created_date": _date("date the contact was created in the CRM"),
+        },
+        strict=False,
+        name="contacts",
+    ),
 }
 
 

@@ -34,14 +34,20 @@ class Ingested:
     canon: dict[str, pd.DataFrame]  # accounts and contacts before rejection: to explain a later orphan
 
 
-def ingest(raw: dict[str, pd.DataFrame], files: dict[str, str], source: str,
-           date_formats: dict[str, str] | None = None) -> Ingested:
+def ingest(
+    raw: dict[str, pd.DataFrame],
+    files: dict[str, str],
+    source: str,
+    date_formats: dict[str, str] | None = None,
+) -> Ingested:
     """Normalise, validate, merge duplicate accounts and check keys of the `raw` tables read from `files`
     (dates as `date_formats[table]` says, ISO 8601 by default)."""
     for name in REQUIRED_TABLES:
         if name not in raw:
-            raise ContractError(f"{source}: no {name}.csv or {name}.parquet. The {name} table is required "
-                                f"(docs/data_contract.md): export it into that folder.")
+            raise ContractError(
+                f"{source}: no {name}.csv or {name}.parquet. The {name} table is required "
+                f"(docs/data_contract.md): export it into that folder."
+            )
     raw = {name: _headers(name, df, files[name]) for name, df in raw.items() if name in TABLES}
     canon, issues = {}, {}
     for name, df in raw.items():
@@ -49,15 +55,26 @@ def ingest(raw: dict[str, pd.DataFrame], files: dict[str, str], source: str,
         issues[name] = [parse, contract_problems(name, canon[name], df, parse)]
     kept = {name: canon[name].drop(index=_rows(issues[name])) for name in canon}
     kept["accounts"], merges = merge_duplicate_accounts(kept["accounts"])
-    issues["accounts"].append(issue(merges.index, "domain", "duplicate of " + merges["kept_account_id"]
-                                    + " (same domain " + merges["domain"] + "): merged into it", "merge"))
+    issues["accounts"].append(
+        issue(
+            merges.index,
+            "domain",
+            "duplicate of "
+            + merges["kept_account_id"]
+            + " (same domain "
+            + merges["domain"]
+            + "): merged into it",
+            "merge",
+        )
+    )
     repoint(kept, merges)
     check_keys(kept, canon, issues, list(kept))
     return _result(raw, kept, issues, merges, canon)
 
 
-def ingest_part(name: str, raw: pd.DataFrame, file: str, base: Ingested, offset: int,
-                date_format: str | None = None) -> Ingested:
+def ingest_part(
+    name: str, raw: pd.DataFrame, file: str, base: Ingested, offset: int, date_format: str | None = None
+) -> Ingested:
     """Rows `offset` + 1 ... of a STREAMED table, checked like `ingest` does against the accounts (and
     contacts) that `base` kept, so a table of any length is validated in chunks of bounded memory."""
     raw = _headers(name, raw, file, need_rows=False)
@@ -78,13 +95,17 @@ def _headers(name: str, df: pd.DataFrame, file: str, need_rows: bool = True) -> 
     enrichment table may give account_domain for account_id)."""
     df = df.rename(columns=lambda c: str(c).strip().lower()).reset_index(drop=True)
     keyed_by_domain = name in DOMAIN_KEYED and DOMAIN_KEY in df.columns
-    missing = [c for c in SCHEMAS[name].columns if c not in df.columns
-               and not (c == "account_id" and keyed_by_domain)]
+    missing = [
+        c
+        for c in SCHEMAS[name].columns
+        if c not in df.columns and not (c == "account_id" and keyed_by_domain)
+    ]
     if missing:
         raise ContractError(
             f"{file}: missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}, "
             f"required by the data contract (docs/data_contract.md). The file has: {', '.join(df.columns)}. "
-            f"Add the column (values may be empty where the contract allows it) or rename yours to it.")
+            f"Add the column (values may be empty where the contract allows it) or rename yours to it."
+        )
     if need_rows and name in REQUIRED_TABLES and df.empty:
         raise ContractError(f"{file}: no data rows, but the {name} table is required. Export its rows.")
     return df
@@ -106,9 +127,12 @@ def _result(raw, kept, issues, merges, canon, offset: int = 0) -> Ingested:
         for col, group in table[table["column"] != ""].groupby("column"):
             table.loc[group.index, "value"] = shown(raw[name][col].iloc[group["row"]]).to_numpy()
         found.append(table.assign(table=name))
-        counts[name] = {"rows_in": len(raw[name]), "rows_kept": len(kept[name]),
-                        "rows_rejected": len(raw[name]) - len(kept[name]),
-                        "values_cleared": int((table["kind"] == "clear").sum())}
+        counts[name] = {
+            "rows_in": len(raw[name]),
+            "rows_kept": len(kept[name]),
+            "rows_rejected": len(raw[name]) - len(kept[name]),
+            "values_cleared": int((table["kind"] == "clear").sum()),
+        }
         kept[name] = kept[name].reset_index(drop=True)
     every = pd.concat(found, ignore_index=True).sort_values("row", kind="stable")
     every = every.sort_values("table", key=lambda t: t.map(TABLES.index), kind="stable")

@@ -32,9 +32,16 @@ def by_domain(raw: pd.DataFrame, accounts: pd.DataFrame) -> tuple[pd.DataFrame, 
     known = accounts.dropna(subset=["domain"]).drop_duplicates("domain").set_index("domain")["account_id"]
     ids = domain.map(known)
     miss = ids.isna()
-    why = np.where(given[miss].isna(), DOMAIN_KEY + " is empty",
-                   DOMAIN_KEY + " " + given[miss].fillna("") + " (domain " + domain[miss].fillna("")
-                   + ") matches no account's domain")
+    why = np.where(
+        given[miss].isna(),
+        DOMAIN_KEY + " is empty",
+        DOMAIN_KEY
+        + " "
+        + given[miss].fillna("")
+        + " (domain "
+        + domain[miss].fillna("")
+        + ") matches no account's domain",
+    )
     return raw.assign(account_id=ids.fillna("?")), issue(raw.index[miss], DOMAIN_KEY, why)
 
 
@@ -45,8 +52,13 @@ def merge_duplicate_accounts(accounts: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
     ranked = ranked.assign(_empty=ranked.isna().sum(axis=1)).sort_values(["domain", "_empty", "account_id"])
     kept = ranked["domain"].map(ranked.drop_duplicates("domain").set_index("domain")["account_id"])
     dup = ranked[ranked["account_id"] != kept].sort_index()
-    merges = pd.DataFrame({"duplicate_account_id": dup["account_id"], "kept_account_id": kept[dup.index],
-                           "domain": dup["domain"]})
+    merges = pd.DataFrame(
+        {
+            "duplicate_account_id": dup["account_id"],
+            "kept_account_id": kept[dup.index],
+            "domain": dup["domain"],
+        }
+    )
     return accounts.drop(index=dup.index), merges
 
 
@@ -60,12 +72,15 @@ def repoint(kept: dict[str, pd.DataFrame], merges: pd.DataFrame) -> None:
 
 
 # Links whose dangling target is cleared rather than rejected: (table, column, target table, target key).
-_LINKS = [("accounts", "parent_account_id", "accounts", "account_id"),
-          ("activities", "contact_id", "contacts", "contact_id")]
+_LINKS = [
+    ("accounts", "parent_account_id", "accounts", "account_id"),
+    ("activities", "contact_id", "contacts", "contact_id"),
+]
 
 
-def check_keys(kept: dict[str, pd.DataFrame], canon: dict[str, pd.DataFrame], issues: dict,
-               names: list) -> None:
+def check_keys(
+    kept: dict[str, pd.DataFrame], canon: dict[str, pd.DataFrame], issues: dict, names: list
+) -> None:
     """The contract's key rules (features.contract.foreign_key_violations) on the tables `names`: a row
     naming no kept account is rejected; then a dangling parent or activity contact is cleared (contacts lose
     orphans first)."""
@@ -89,8 +104,12 @@ def _unknown(ids: pd.Series, table: str, canon: dict, known: pd.Series, then: st
     key = known.name
     dropped = canon[table][key][~_isin(canon[table][key], known)]
     why = np.where(_isin(ids, dropped), " (its row there was rejected)", "")
-    return issue(ids.index, ids.name, ids.name + " " + ids + f" is not in {table}" + why
-                 + (f": {then}" if then else ""), "clear" if then else "drop")
+    return issue(
+        ids.index,
+        ids.name,
+        ids.name + " " + ids + f" is not in {table}" + why + (f": {then}" if then else ""),
+        "clear" if then else "drop",
+    )
 
 
 def _isin(values: pd.Series, keys) -> pd.Series:

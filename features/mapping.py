@@ -3,8 +3,8 @@ units, defaults and look-ups (docs/bring_your_own_data.md). Pure: frames in, con
 
 The mapped frames keep the source's rows in order (row N of the file stays row N), so rejects point at the
 user's own file. Values are recoded and scaled here, then parsed and checked by features/ingest.py, so a
-bad value is rejected quoting it as the mapping made it (as the file says, unless `values:` or `scale:` changed
-it).
+bad value is rejected quoting it as the mapping made it (as the file says, unless `values:` or `scale:`
+changed it).
 """
 
 import pandas as pd
@@ -29,8 +29,9 @@ def contract_columns(table: str) -> list[str]:
 def check(mapping: dict, where: str) -> dict:
     """The mapping's structure, or a MappingError naming the key that is wrong and what it may be."""
     if not isinstance(mapping, dict) or not isinstance(mapping.get("tables"), dict):
-        raise MappingError(f"{where}: needs a `tables:` section naming a file per table (see "
-                           f"docs/bring_your_own_data.md)")
+        raise MappingError(
+            f"{where}: needs a `tables:` section naming a file per table (see docs/bring_your_own_data.md)"
+        )
     unknown = set(mapping) - {"tables", "params"}
     if unknown:
         raise MappingError(f"{where}: unknown top-level key {sorted(unknown)[0]!r}; known: tables, params")
@@ -54,23 +55,31 @@ def check(mapping: dict, where: str) -> dict:
         for key in ("columns", "scale", "defaults"):
             wrong = set(spec.get(key) or {}) - set(known)
             if wrong:
-                raise MappingError(f"{at}.{key}: {sorted(wrong)[0]!r} is not a column of the {name} contract; "
-                                   f"known: {', '.join(known)}")
+                raise MappingError(
+                    f"{at}.{key}: {sorted(wrong)[0]!r} is not a column of the {name} contract; "
+                    f"known: {', '.join(known)}"
+                )
         for target, factor in (spec.get("scale") or {}).items():
             if isinstance(factor, bool) or not isinstance(factor, int | float):
                 raise MappingError(f"{at}.scale.{target}: must be a number (a factor), not {factor!r}")
         for col, codes in (spec.get("values") or {}).items():
             if not isinstance(codes, dict):
-                raise MappingError(f"{at}.values.{col}: must map your values to the contract's "
-                                   f"({{your value: contract value}}), not {codes!r}")
+                raise MappingError(
+                    f"{at}.values.{col}: must map your values to the contract's "
+                    f"({{your value: contract value}}), not {codes!r}"
+                )
             if any(isinstance(k, bool) for k in codes):
-                raise MappingError(f"{at}.values.{col}: YAML reads yes/no/on/off/true/false as booleans: quote "
-                                   f"them ('Yes': won)")
+                raise MappingError(
+                    f"{at}.values.{col}: YAML reads yes/no/on/off/true/false as booleans: quote "
+                    f"them ('Yes': won)"
+                )
         for target, look in (spec.get("lookup") or {}).items():
             if target not in known or not isinstance(look, dict) or set(look) != set(LOOKUP_KEYS):
-                raise MappingError(f"{at}.lookup.{target}: needs a contract column and exactly the keys "
-                                   f"{', '.join(LOOKUP_KEYS)} (file, your column, its key column there, the "
-                                   f"column to take)")
+                raise MappingError(
+                    f"{at}.lookup.{target}: needs a contract column and exactly the keys "
+                    f"{', '.join(LOOKUP_KEYS)} (file, your column, its key column there, the "
+                    f"column to take)"
+                )
     return mapping
 
 
@@ -89,8 +98,10 @@ def sources(mapping: dict) -> set[tuple[str, str | int]]:
 def _need(frame: pd.DataFrame, columns, file: str, what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise MappingError(f"{file}: no column {missing[0]!r} ({what}). The file has: "
-                           f"{', '.join(map(str, frame.columns))}. Fix the mapping or the export.")
+        raise MappingError(
+            f"{file}: no column {missing[0]!r} ({what}). The file has: "
+            f"{', '.join(map(str, frame.columns))}. Fix the mapping or the export."
+        )
 
 
 def _recode(values: pd.Series, codes: dict) -> pd.Series:
@@ -111,7 +122,8 @@ def _empty(values: pd.Series) -> pd.Series:
 
 
 def apply(name: str, spec: dict, frames: dict[tuple, pd.DataFrame]) -> tuple[pd.DataFrame, list[str]]:
-    """Table `name` in contract column names, from `frames` by (file, sheet); notes on look-ups that missed."""
+    """Table `name` in contract column names, from `frames` by (file, sheet); notes on look-ups that
+    missed."""
     file, columns, notes = spec["file"], spec.get("columns") or {}, []
     frame = frames[source_of(spec)].reset_index(drop=True)
     _need(frame, list(columns.values()), file, f"named in tables.{name}.columns")
@@ -126,14 +138,18 @@ def apply(name: str, spec: dict, frames: dict[tuple, pd.DataFrame]) -> tuple[pd.
         _need(table, [look["key"], look["value"]], look["file"], f"tables.{name}.lookup.{target}")
         keys = clean_text(table[look["key"]])
         if keys.duplicated().any():
-            raise MappingError(f"{look['file']}: {look['key']} '{keys[keys.duplicated()].iloc[0]}' appears "
-                               f"twice, so tables.{name}.lookup.{target} cannot tell which {look['value']}")
+            raise MappingError(
+                f"{look['file']}: {look['key']} '{keys[keys.duplicated()].iloc[0]}' appears "
+                f"twice, so tables.{name}.lookup.{target} cannot tell which {look['value']}"
+            )
         wanted = clean_text(frame[look["column"]])
-        found = wanted.map(dict(zip(keys, table[look["value"]])))
+        found = wanted.map(dict(zip(keys, table[look["value"]], strict=True)))
         missed = wanted[wanted.notna() & ~wanted.isin(list(keys))]
         if len(missed):
-            notes.append(f"{file}: {len(missed):,} rows have a {look['column']} that {look['file']} lacks in "
-                         f"{look['key']} ({', '.join(sorted(missed.unique())[:5])}): their {target} stays empty")
+            notes.append(
+                f"{file}: {len(missed):,} rows have a {look['column']} that {look['file']} lacks in "
+                f"{look['key']} ({', '.join(sorted(missed.unique())[:5])}): their {target} stays empty"
+            )
         out[target] = out[target].mask(_empty(out[target]), found) if target in out else found
     for target, factor in (spec.get("scale") or {}).items():
         _need(out, [target], file, f"tables.{name}.scale names a column the mapping does not fill")
@@ -154,8 +170,9 @@ def _default(table: str, column: str, value, date_format: str | None) -> str:
     return when.strftime(date_format)
 
 
-def derive_customers(accounts: pd.DataFrame, opportunities: pd.DataFrame, formats: dict[str, str]
-                     ) -> tuple[pd.DataFrame, list[str]]:
+def derive_customers(
+    accounts: pd.DataFrame, opportunities: pd.DataFrame, formats: dict[str, str]
+) -> tuple[pd.DataFrame, list[str]]:
     """is_customer and customer_since from the won deals, where the export does not carry them: an account is
     a customer from its first won deal's close date (dates read and written in each table's `formats`). These
     are present-state columns, never features."""
@@ -165,10 +182,14 @@ def derive_customers(accounts: pd.DataFrame, opportunities: pd.DataFrame, format
     first = closed.groupby(clean_text(won["account_id"])).min()
     ids = clean_text(accounts["account_id"])
     if "is_customer" not in accounts:
-        accounts = accounts.assign(is_customer=ids.isin(first.dropna().index).map({True: "true", False: "false"}))
+        accounts = accounts.assign(
+            is_customer=ids.isin(first.dropna().index).map({True: "true", False: "false"})
+        )
         notes.append("is_customer: from the won deals (an account with a won deal is a customer)")
     if "customer_since" not in accounts:
-        accounts = accounts.assign(customer_since=ids.map(first.dt.strftime(formats.get("accounts", "%Y-%m-%d"))))
+        accounts = accounts.assign(
+            customer_since=ids.map(first.dt.strftime(formats.get("accounts", "%Y-%m-%d")))
+        )
         notes.append("customer_since: the close date of each account's first won deal")
     return accounts, notes
 
@@ -179,9 +200,11 @@ def complete(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     columns = SCHEMAS[name].columns
     for c, col in columns.items():
         if c not in frame and not col.nullable and not (c == "account_id" and DOMAIN_KEY in frame):
-            raise MappingError(f"tables.{name}: nothing fills {c} ({col.description}), which the contract "
-                               f"requires. Name your column for it under `columns:`, or give every row one "
-                               f"value under `defaults:`.")
+            raise MappingError(
+                f"tables.{name}: nothing fills {c} ({col.description}), which the contract "
+                f"requires. Name your column for it under `columns:`, or give every row one "
+                f"value under `defaults:`."
+            )
     added = [c for c in columns if c not in frame and not (c == "account_id" and DOMAIN_KEY in frame)]
     empty = pd.Series(None, index=frame.index, dtype="str")  # text, like every column a file gives
     return frame.assign(**{c: empty for c in added}), added

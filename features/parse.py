@@ -29,8 +29,10 @@ def parse_as(values: pd.Series, dtype: str, date_format: str | None = None) -> t
         lower = text.str.lower()
         parsed = lower.isin(_TRUE)
         unknown = text.notna() & ~parsed & ~lower.isin(_FALSE)
-        return parsed, [(text.isna(), lambda v: values.name + " is empty"),
-                        (unknown, lambda v: values.name + " '" + v + "' is not true or false")]
+        return parsed, [
+            (text.isna(), lambda v: values.name + " is empty"),
+            (unknown, lambda v: values.name + " '" + v + "' is not true or false"),
+        ]
     return text, []
 
 
@@ -59,9 +61,11 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.S
     future = parsed.notna() & (parsed >= latest)
     parsed = parsed.mask(future).astype(DATE)
     expected = date_format or "YYYY-MM-DD"
-    return parsed, [(unreadable, lambda v: "unparsable date '" + v + f"' (expected {expected})"),
-                    (outside, lambda v: "date " + v + " is outside " + _DATE_RANGE),
-                    (future, lambda v: "date " + v + " is in the future")]
+    return parsed, [
+        (unreadable, lambda v: "unparsable date '" + v + f"' (expected {expected})"),
+        (outside, lambda v: "date " + v + " is outside " + _DATE_RANGE),
+        (future, lambda v: "date " + v + " is in the future"),
+    ]
 
 
 def _numbers(values: pd.Series, dtype: str) -> tuple[pd.Series, list]:
@@ -74,8 +78,10 @@ def _numbers(values: pd.Series, dtype: str) -> tuple[pd.Series, list]:
     unreadable = given & number.isna()
     fraction = (number % 1 != 0) & number.notna() & (dtype == "Int64")
     number = number.mask(fraction).astype(dtype)
-    return number, [(unreadable, lambda v: "unparsable number '" + v + "'"),
-                    (fraction, lambda v: values.name + " " + v + " is not a whole number")]
+    return number, [
+        (unreadable, lambda v: "unparsable number '" + v + "'"),
+        (fraction, lambda v: values.name + " " + v + " is not a whole number"),
+    ]
 
 
 def canonical_codes(values: pd.Series, allowed) -> pd.Series:

@@ -1,10 +1,10 @@
 """Point-in-time features, as Ibis expressions (DuckDB on a laptop, Spark when a user outgrows one machine).
 
-Every feature of a row is computed from records dated strictly before the row's `as_of` (the start of that day):
-the same code serves training rows (as_of = deal creation less a lag) and scoring rows (as_of = score date). A
-spine is a table of `key, account_id, as_of`; each family joins its source to the spine on account_id with
-`date < as_of`, aggregates per key, and is left-joined back, so a row with no history gets zero counts and
-missing recencies. Names carry a family prefix so reports can group them.
+Every feature of a row is computed from records dated strictly before the row's `as_of` (the start of that
+day): the same code serves training rows (as_of = deal creation less a lag) and scoring rows (as_of = score
+date). A spine is a table of `key, account_id, as_of`; each family joins its source to the spine on
+account_id with `date < as_of`, aggregates per key, and is left-joined back, so a row with no history gets
+zero counts and missing recencies. Names carry a family prefix so reports can group them.
 """
 
 import re
@@ -16,10 +16,21 @@ import ibis.expr.types as ir
 from features.contract import ACTIVITY_TYPES, TECH_CATEGORIES, TRIGGER_TYPES
 from features.products import slug
 
-PREFIX = {"firmographic": "firm_", "technographic": "tech_", "behaviour": "beh_", "intent": "intent_",
-          "triggers": "trig_", "relationship": "rel_"}
-SOURCE = {"technographic": "technographics", "behaviour": "activities", "intent": "intent",
-          "triggers": "triggers", "relationship": "opportunities"}
+PREFIX = {
+    "firmographic": "firm_",
+    "technographic": "tech_",
+    "behaviour": "beh_",
+    "intent": "intent_",
+    "triggers": "trig_",
+    "relationship": "rel_",
+}
+SOURCE = {
+    "technographic": "technographics",
+    "behaviour": "activities",
+    "intent": "intent",
+    "triggers": "triggers",
+    "relationship": "opportunities",
+}
 CATEGORICAL = ("firm_industry", "firm_country", "firm_region", "firm_ownership", "firm_size_band")
 SIZE_BANDS = ((10, "1-10"), (50, "11-50"), (200, "51-200"), (1000, "201-1,000"), (5000, "1,001-5,000"))
 SENIOR = ("c_level", "vp")
@@ -30,10 +41,12 @@ DAY = 86400.0
 class FeatureConfig:
     families: tuple = tuple(PREFIX)
     windows: tuple = (7, 30, 90, 180)
-    intent_topics: tuple = ()          # empty: every topic counts as relevant
+    intent_topics: tuple = ()  # empty: every topic counts as relevant
     surge_threshold: int = 70
     strategic_employees: int = 10000
-    tech_seen_within_days: int = 30    # a product counts as in use when last seen this close to as_of (crawl cadence)
+    tech_seen_within_days: int = (
+        30  # a product counts as in use when last seen this close to as_of (crawl cadence)
+    )
     named_products: tuple = field(default=())  # complement / competitor products with a presence flag each
 
 
@@ -53,7 +66,8 @@ def _events(spine: ir.Table, source: ir.Table, date: str, lookback_days: int | N
 
 def firmographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     acc = t["accounts"]
-    # Today's values in accounts are one more snapshot, dated snapshot_date: visible only to later as-of dates.
+    # Today's values in accounts are one more snapshot, dated snapshot_date: visible only to later as-of
+    # dates.
     current = acc.select("account_id", "snapshot_date", "employees", "annual_revenue")
     snaps = current.union(t["snapshots"].select(*current.columns)) if "snapshots" in t else current
     j = _events(spine, snaps, "snapshot_date")
@@ -61,14 +75,18 @@ def firmographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     agg = j.group_by("key").aggregate(
         firm_employees=j.employees.cast("float64").argmax(j.snapshot_date, where=j.employees.notnull()),
         firm_revenue=j.annual_revenue.argmax(j.snapshot_date, where=j.annual_revenue.notnull()),
-        _employees_1y=j.employees.cast("float64").argmax(j.snapshot_date, where=year_ago & j.employees.notnull()),
+        _employees_1y=j.employees.cast("float64").argmax(
+            j.snapshot_date, where=year_ago & j.employees.notnull()
+        ),
     )
-    # Undated fields of today's row: only those a company rarely changes. Funding stage and parent company change
-    # with funding rounds and M&A, so today's value would tell a past deal its future: never features.
+    # Undated fields of today's row: only those a company rarely changes. Funding stage and parent company
+    # change with funding rounds and M&A, so today's value would tell a past deal its future: never features.
     static = spine.select("key", "account_id", "as_of").join(acc, "account_id")
     static = static.select(
         "key",
-        firm_industry=static.industry, firm_country=static.country, firm_region=static.region,
+        firm_industry=static.industry,
+        firm_country=static.country,
+        firm_region=static.region,
         firm_ownership=static.ownership,
         firm_age_years=(static.as_of.year() - static.founded_year).cast("float64"),
     )
@@ -86,10 +104,13 @@ def firmographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
 
 def technographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     j = _events(spine, t["technographics"], "first_seen")
-    # In use at as_of: seen by the vendor's crawls up to (about) as_of. Crawls are periodic, so the latest crawl
-    # before a scoring date is days old: a tolerance of one crawl cycle, or nothing would be in use when scoring.
+    # In use at as_of: seen by the vendor's crawls up to (about) as_of. Crawls are periodic, so the latest
+    # crawl before a scoring date is days old: a tolerance of one crawl cycle, or nothing would be in use when
+    # scoring.
     live = (j.last_seen >= j.as_of - ibis.interval(days=cfg.tech_seen_within_days)) & (j.category != "ours")
-    cols = {f"tech_n_{c}": live.sum(where=j.category == c).cast("float64") for c in TECH_CATEGORIES if c != "ours"}
+    cols = {
+        f"tech_n_{c}": live.sum(where=j.category == c).cast("float64") for c in TECH_CATEGORIES if c != "ours"
+    }
     cols["tech_n_total"] = live.sum().cast("float64")
     cols["tech_days_since_adoption"] = j.age.min(where=live)
     cols["tech_days_since_complement"] = j.age.min(where=live & (j.category == "complement"))
@@ -104,8 +125,11 @@ def behaviour(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
         c = t["contacts"].select("contact_id", "department", "seniority", contact_created="created_date")
         acts = acts.left_join(c, "contact_id").drop("contact_id_right")
     else:
-        acts = acts.mutate(department=ibis.null("string"), seniority=ibis.null("string"),
-                           contact_created=ibis.null("timestamp"))
+        acts = acts.mutate(
+            department=ibis.null("string"),
+            seniority=ibis.null("string"),
+            contact_created=ibis.null("timestamp"),
+        )
     j = _events(spine, acts, "timestamp", lookback_days=max(365, *cfg.windows))
     known = j.contact_created < j.as_of  # a contact's department is known only once its record exists
     cols = {}
@@ -123,7 +147,9 @@ def behaviour(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
         beh_contacts_90d=j.contact_id.nunique(where=d90).cast("float64"),
         beh_departments_90d=j.department.nunique(where=d90 & known).cast("float64"),
         beh_seniorities_90d=j.seniority.nunique(where=d90 & known).cast("float64"),
-        beh_senior_contacts_90d=j.contact_id.nunique(where=d90 & known & j.seniority.isin(SENIOR)).cast("float64"),
+        beh_senior_contacts_90d=j.contact_id.nunique(where=d90 & known & j.seniority.isin(SENIOR)).cast(
+            "float64"
+        ),
     )
     return j.group_by("key").aggregate(**cols)
 
@@ -168,8 +194,14 @@ def relationship(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     )
 
 
-FAMILIES = {"firmographic": firmographic, "technographic": technographic, "behaviour": behaviour,
-            "intent": intent, "triggers": triggers, "relationship": relationship}
+FAMILIES = {
+    "firmographic": firmographic,
+    "technographic": technographic,
+    "behaviour": behaviour,
+    "intent": intent,
+    "triggers": triggers,
+    "relationship": relationship,
+}
 
 
 def available_families(tables: dict, cfg: FeatureConfig) -> list[str]:
@@ -188,12 +220,20 @@ def build(spine: ir.Table, tables: dict[str, ir.Table], cfg: FeatureConfig) -> i
 
 
 def _is_count(name: str) -> bool:
-    return (name.startswith(("tech_n_", "tech_has_", "beh_", "intent_weeks", "intent_topics", "rel_prior"))
-            and "days_since" not in name) or re.fullmatch(r"trig_.+_\d+d", name) is not None
+    return (
+        name.startswith(("tech_n_", "tech_has_", "beh_", "intent_weeks", "intent_topics", "rel_prior"))
+        and "days_since" not in name
+    ) or re.fullmatch(r"trig_.+_\d+d", name) is not None
 
 
 def feature_columns(frame_columns, spine_columns) -> list[dict]:
     names = [c for c in frame_columns if c not in spine_columns]
     family = {v: k for k, v in PREFIX.items()}
-    return [{"name": n, "family": family[n.split("_")[0] + "_"], "kind": "categorical" if n in CATEGORICAL
-             else "numeric"} for n in names]
+    return [
+        {
+            "name": n,
+            "family": family[n.split("_")[0] + "_"],
+            "kind": "categorical" if n in CATEGORICAL else "numeric",
+        }
+        for n in names
+    ]

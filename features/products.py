@@ -1,7 +1,7 @@
 """Named products: the complement and competitor technologies that each get their own presence flag.
 
-Featurize chooses them from the data; reasons turn a flag's slug back into the product's name. Both live here, so
-`features` and `models` never need each other for it.
+Featurize chooses them from the data; reasons turn a flag's slug back into the product's name. Both live
+here, so `features` and `models` never need each other for it.
 """
 
 import re
@@ -19,8 +19,13 @@ def named_products(tables: dict, limit: int = 20) -> tuple:
     if "technographics" not in tables:
         return ()
     t = tables["technographics"]
-    top = (t.filter(t.category.isin(["complement", "competitor"])).group_by("technology")
-           .aggregate(n=t.account_id.nunique()).order_by([ibis.desc("n"), "technology"]).limit(limit))
+    top = (
+        t.filter(t.category.isin(["complement", "competitor"]))
+        .group_by("technology")
+        .aggregate(n=t.account_id.nunique())
+        .order_by([ibis.desc("n"), "technology"])
+        .limit(limit)
+    )
     return tuple(top.execute()["technology"])
 
 

@@ -21,15 +21,22 @@ CLEARED = "cleared, row kept"
 _SPECIAL = {"industry": canonical_industry, "country": canonical_country, "domain": normalise_domain}
 
 
-def normalise(name: str, raw: pd.DataFrame,
-              date_format: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def normalise(
+    name: str, raw: pd.DataFrame, date_format: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The table in contract form (contract columns and dtypes, index = source row - 1); parse problems."""
     out, issues, source = {}, [], raw
     if name == "opportunities":  # an open deal's close_date is an expected date, often in the future: cleared
         stage = canonical_codes(clean_text(raw["stage"]), STAGES)
         expected = (stage == "open") & clean_text(raw["close_date"]).notna()
-        issues.append(issue(raw.index[expected], "close_date", "open deal's close_date is the date it is "
-                            "expected to close, not an outcome: " + CLEARED, "clear"))
+        issues.append(
+            issue(
+                raw.index[expected],
+                "close_date",
+                "open deal's close_date is the date it is expected to close, not an outcome: " + CLEARED,
+                "clear",
+            )
+        )
         source = raw.assign(close_date=raw["close_date"].mask(expected))
     for col, spec in SCHEMAS[name].columns.items():
         values, bad = parse_as(source[col], str(spec.dtype), date_format)
@@ -60,17 +67,29 @@ _CHECKS = {
 # The contract's table-wide rules in plain words: (column blamed, other columns involved, reason from texts).
 _RULES = {
     "close_date >= created_date": (
-        "close_date", ["created_date"],
-        lambda t: "close_date " + t["close_date"] + " is before created_date " + t["created_date"]),
+        "close_date",
+        ["created_date"],
+        lambda t: "close_date " + t["close_date"] + " is before created_date " + t["created_date"],
+    ),
     "closed deals have a close_date, open deals none": (
-        "close_date", ["stage"],
-        lambda t: np.where(t["close_date"] == "", t["stage"].str.lower() + " deal has no close_date",
-                           "open deal has a close_date " + t["close_date"])),
+        "close_date",
+        ["stage"],
+        lambda t: np.where(
+            t["close_date"] == "",
+            t["stage"].str.lower() + " deal has no close_date",
+            "open deal has a close_date " + t["close_date"],
+        ),
+    ),
     "won deals have an amount": (
-        "amount", ["stage"], lambda t: t["stage"].str.lower() + " deal has no amount"),
+        "amount",
+        ["stage"],
+        lambda t: t["stage"].str.lower() + " deal has no amount",
+    ),
     "last_seen >= first_seen": (
-        "last_seen", ["first_seen"],
-        lambda t: "last_seen " + t["last_seen"] + " is before first_seen " + t["first_seen"]),
+        "last_seen",
+        ["first_seen"],
+        lambda t: "last_seen " + t["last_seen"] + " is before first_seen " + t["first_seen"],
+    ),
 }
 
 
@@ -85,13 +104,16 @@ def contract_problems(name: str, df: pd.DataFrame, raw: pd.DataFrame, parse: pd.
         failures = e.failure_cases
     failures = failures[failures["index"].notna()].astype({"index": "int64"})
     wide = failures["check_number"].notna() & (failures["schema_context"] == "DataFrameSchema")
-    cells = concat_issues([_cell_problems(schema, raw, f)
-                           for _, f in failures[~wide].groupby(["column", "check"], sort=False)])
+    cells = concat_issues(
+        [_cell_problems(schema, raw, f) for _, f in failures[~wide].groupby(["column", "check"], sort=False)]
+    )
     cells = cells.drop_duplicates(["row", "column", "reason"])
     cells = cells[~_cell(cells).isin(_cell(parse))]
     blamed = concat_issues([parse, cells])
-    rules = [_rule_problems(schema.checks[int(n)].name, raw, f["index"].unique(), blamed)
-             for n, f in failures[wide].groupby("check_number")]
+    rules = [
+        _rule_problems(schema.checks[int(n)].name, raw, f["index"].unique(), blamed)
+        for n, f in failures[wide].groupby("check_number")
+    ]
     return concat_issues([cells, *rules])
 
 

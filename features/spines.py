@@ -1,13 +1,20 @@
-"""The rows features are computed for: closed deals as of their creation (training), accounts as of the scoring
-date (scoring). A spine is `key, account_id, as_of` plus what the row carries beside its features."""
+"""The rows features are computed for: closed deals as of their creation (training), accounts as of the
+scoring date (scoring). A spine is `key, account_id, as_of` plus what the row carries beside its features."""
 
 import ibis
 import pandas as pd
 
 # the dated columns of each contract table: the scoring date defaults to the day after the latest of them
-DATED = {"opportunities": ["created_date", "close_date"], "snapshots": ["snapshot_date"],
-         "technographics": ["first_seen", "last_seen"], "activities": ["timestamp"], "intent": ["week"],
-         "triggers": ["date"], "contacts": ["created_date"], "accounts": ["snapshot_date"]}
+DATED = {
+    "opportunities": ["created_date", "close_date"],
+    "snapshots": ["snapshot_date"],
+    "technographics": ["first_seen", "last_seen"],
+    "activities": ["timestamp"],
+    "intent": ["week"],
+    "triggers": ["date"],
+    "contacts": ["created_date"],
+    "accounts": ["snapshot_date"],
+}
 TRAIN_META = ["opportunity_id", "account_id", "as_of", "created_date", "close_date", "won", "amount"]
 
 
@@ -19,11 +26,16 @@ def latest_date(tables: dict) -> pd.Timestamp:
 def training_spine(tables: dict, types: list, lag_days: int):
     o = tables["opportunities"]
     closed = o.filter(o.stage.isin(["won", "lost"]) & o.type.isin(list(types)))
-    return closed.select(key=closed.opportunity_id, opportunity_id=closed.opportunity_id,
-                         account_id=closed.account_id,
-                         as_of=closed.created_date.truncate("D") - ibis.interval(days=lag_days),
-                         created_date=closed.created_date, close_date=closed.close_date,
-                         won=closed.stage == "won", amount=closed.amount)
+    return closed.select(
+        key=closed.opportunity_id,
+        opportunity_id=closed.opportunity_id,
+        account_id=closed.account_id,
+        as_of=closed.created_date.truncate("D") - ibis.interval(days=lag_days),
+        created_date=closed.created_date,
+        close_date=closed.close_date,
+        won=closed.stage == "won",
+        amount=closed.amount,
+    )
 
 
 def scoring_spine(tables: dict, as_of: pd.Timestamp):
@@ -34,5 +46,7 @@ def scoring_spine(tables: dict, as_of: pd.Timestamp):
     open_ = o.filter((o.created_date < when) & (o.close_date.isnull() | (o.close_date >= when)))
     open_ = open_.select("account_id").distinct()
     s = a.select(key=a.account_id, account_id=a.account_id, as_of=when)
-    s = s.mutate(customer=s.account_id.isin(won.account_id), open_opportunity=s.account_id.isin(open_.account_id))
+    s = s.mutate(
+        customer=s.account_id.isin(won.account_id), open_opportunity=s.account_id.isin(open_.account_id)
+    )
     return s

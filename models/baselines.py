@@ -46,6 +46,10 @@ def fit_logistic(X: pd.DataFrame, won: np.ndarray, spec: dict) -> Pipeline:
     impute = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
     numeric = make_pipeline(impute, StandardScaler())
     categorical = OneHotEncoder(handle_unknown="ignore")
-    prepare = ColumnTransformer([("numeric", numeric, names(spec, "numeric")),
-                                 ("categorical", categorical, names(spec, "categorical"))])
+    prepare = ColumnTransformer(
+        [
+            ("numeric", numeric, names(spec, "numeric")),
+            ("categorical", categorical, names(spec, "categorical")),
+        ]
+    )
     return make_pipeline(prepare, LogisticRegression(max_iter=5000)).fit(X, np.asarray(won, bool))

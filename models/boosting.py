@@ -17,8 +17,14 @@ def _params(objective: str, hyper: dict, seed: int) -> tuple[dict, int, int]:
     """LightGBM params from a params.yaml section (n_estimators and early_stopping_rounds are taken apart)."""
     params = dict(hyper)
     rounds, patience = params.pop("n_estimators"), params.pop("early_stopping_rounds")
-    params |= {"objective": objective, "seed": seed, "deterministic": True, "force_col_wise": True,
-               "num_threads": NUM_THREADS, "verbosity": -1}
+    params |= {
+        "objective": objective,
+        "seed": seed,
+        "deterministic": True,
+        "force_col_wise": True,
+        "num_threads": NUM_THREADS,
+        "verbosity": -1,
+    }
     return params, rounds, patience
 
 
@@ -27,11 +33,21 @@ def _progress(what: str, every: int = 100):
         if (env.iteration + 1) % every == 0:
             _, metric, value, _ = env.evaluation_result_list[0]
             log.info(f"train: {what}: round {env.iteration + 1}, validation {metric} {value:.5f}")
+
     return callback
 
 
-def _fit(objective: str, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray, hyper: dict,
-         seed: int, verbose: bool, what: str) -> lgb.Booster:
+def _fit(
+    objective: str,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    X_val: pd.DataFrame,
+    y_val: np.ndarray,
+    hyper: dict,
+    seed: int,
+    verbose: bool,
+    what: str,
+) -> lgb.Booster:
     params, rounds, patience = _params(objective, hyper, seed)
     categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     train = lgb.Dataset(X, label=y, categorical_feature=categorical)
@@ -40,15 +56,38 @@ def _fit(objective: str, X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_
     return lgb.train(params, train, num_boost_round=rounds, valid_sets=[valid], callbacks=callbacks)
 
 
-def fit_classifier(X: pd.DataFrame, won: np.ndarray, X_val: pd.DataFrame, won_val: np.ndarray, hyper: dict,
-                   seed: int, verbose: bool = False) -> lgb.Booster:
+def fit_classifier(
+    X: pd.DataFrame,
+    won: np.ndarray,
+    X_val: pd.DataFrame,
+    won_val: np.ndarray,
+    hyper: dict,
+    seed: int,
+    verbose: bool = False,
+) -> lgb.Booster:
     """Binary classifier early-stopped on the validation deals' log loss; its best iteration is kept."""
-    return _fit("binary", X, np.asarray(won, float), X_val, np.asarray(won_val, float), hyper, seed, verbose,
-                "classifier")
+    return _fit(
+        "binary",
+        X,
+        np.asarray(won, float),
+        X_val,
+        np.asarray(won_val, float),
+        hyper,
+        seed,
+        verbose,
+        "classifier",
+    )
 
 
-def fit_value_model(X: pd.DataFrame, amount: np.ndarray, X_val: pd.DataFrame, amount_val: np.ndarray,
-                    hyper: dict, seed: int, verbose: bool = False) -> tuple[lgb.Booster, float]:
+def fit_value_model(
+    X: pd.DataFrame,
+    amount: np.ndarray,
+    X_val: pd.DataFrame,
+    amount_val: np.ndarray,
+    hyper: dict,
+    seed: int,
+    verbose: bool = False,
+) -> tuple[lgb.Booster, float]:
     """Regression of log amount on won deals, plus Duan's smearing factor from the validation residuals.
 
     exp(predicted log) is a median-like amount; times mean(exp(residual)) it is a mean, which expected value

@@ -42,10 +42,12 @@ def resampled_metrics(won: np.ndarray, p: np.ndarray, counts: np.ndarray) -> dic
     before = (tp + fp - size)[rows, cut]
     top_wins = (tp - wins)[rows, cut] + (k - before) * wins[rows, cut] / size[rows, cut]
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = {"roc_auc": (wins * (n_lost[:, None] - fp + 0.5 * losses)).sum(axis=1) / (n_won * n_lost),
-               "pr_auc": (wins * tp / np.maximum(tp + fp, 1)).sum(axis=1) / n_won,
-               "brier": counts @ (p - won) ** 2 / n,
-               "top_decile_lift": top_wins / k / (n_won / n)}
+        out = {
+            "roc_auc": (wins * (n_lost[:, None] - fp + 0.5 * losses)).sum(axis=1) / (n_won * n_lost),
+            "pr_auc": (wins * tp / np.maximum(tp + fp, 1)).sum(axis=1) / n_won,
+            "brier": counts @ (p - won) ** 2 / n,
+            "top_decile_lift": top_wins / k / (n_won / n),
+        }
     defined = (n_won > 0) & (n_lost > 0)
     return {m: np.where(defined, v, np.nan) for m, v in out.items()}
 
@@ -57,18 +59,22 @@ def percentile(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray
     return low, high
 
 
-def metric_intervals(won: np.ndarray, p: np.ndarray, resamples: int, seed: int,
-                     level: float = 0.95) -> dict[str, tuple[float, float]]:
+def metric_intervals(
+    won: np.ndarray, p: np.ndarray, resamples: int, seed: int, level: float = 0.95
+) -> dict[str, tuple[float, float]]:
     """Percentile bootstrap interval of each of METRICS for scores `p` of deals with outcomes `won`."""
     blocks = [resampled_metrics(won, p, c) for c in draw_counts(len(won), resamples, seed)]
-    return {m: tuple(float(x) for x in percentile(np.concatenate([b[m] for b in blocks]), level))
-            for m in METRICS}
+    return {
+        m: tuple(float(x) for x in percentile(np.concatenate([b[m] for b in blocks]), level)) for m in METRICS
+    }
 
 
-def rate_intervals(group: np.ndarray, won: np.ndarray, resamples: int, seed: int,
-                   level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def rate_intervals(
+    group: np.ndarray, won: np.ndarray, resamples: int, seed: int, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bootstrap interval of the win rate of each group 0..g-1 (e.g. ICP segments), the whole set
-    of deals resampled, so a group's size varies as it would in another sample; arrays of low and high ends."""
+    of deals resampled, so a group's size varies as it would in another sample; arrays of low and high
+    ends."""
     group, won = np.asarray(group, int), np.asarray(won, float)
     member = np.eye(group.max() + 1)[group]  # (deals, groups)
     rates = []

@@ -16,6 +16,7 @@ from models.spec import encode
 @dataclass(frozen=True)
 class Bundle:
     """What a prediction needs, as saved by `train`: two boosters, the calibrations and the feature spec."""
+
     classifier: lgb.Booster
     value_model: lgb.Booster
     calibration: dict  # {"p_win": fit_calibration(...), "amount": {"smearing": float}}
@@ -27,13 +28,20 @@ def predict(bundle: Bundle, frame: pd.DataFrame) -> pd.DataFrame:
     X = encode(frame, bundle.spec)
     p_win = calibrate(bundle.classifier.predict(X, raw_score=True), bundle.calibration["p_win"])
     amount = np.exp(bundle.value_model.predict(X)) * bundle.calibration["amount"]["smearing"]
-    return pd.DataFrame({"p_win": p_win, "amount": amount, "expected_value": p_win * amount},
-                        index=frame.index)
+    return pd.DataFrame(
+        {"p_win": p_win, "amount": amount, "expected_value": p_win * amount}, index=frame.index
+    )
 
 
-# the model folder: native LightGBM files, JSON beside them, and in small-data mode the out-of-fold predictions
+# the model folder: native LightGBM files, JSON beside them, and in small-data mode the out-of-fold
+# predictions
 BOOSTERS = ("classifier.txt", "value_model.txt")
-CALIBRATION, SPEC, SUMMARY, OOF = "calibration.json", "feature_spec.json", "train_summary.json", "cv_predictions.parquet"
+CALIBRATION, SPEC, SUMMARY, OOF = (
+    "calibration.json",
+    "feature_spec.json",
+    "train_summary.json",
+    "cv_predictions.parquet",
+)
 
 
 def save_bundle(folder: Path, bundle: Bundle, summary: dict, oof: pd.DataFrame | None = None) -> None:

@@ -22,8 +22,11 @@ def fit_calibration(raw_score: np.ndarray, won: np.ndarray, method: str) -> dict
         return {"method": "isotonic", "x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
     if method == "sigmoid":
         platt = LogisticRegression(C=np.inf).fit(raw_score.reshape(-1, 1), won)
-        return {"method": "sigmoid", "slope": float(platt.coef_[0, 0]),
-                "intercept": float(platt.intercept_[0])}
+        return {
+            "method": "sigmoid",
+            "slope": float(platt.coef_[0, 0]),
+            "intercept": float(platt.intercept_[0]),
+        }
     raise ValueError(f"calibration method must be one of {', '.join(METHODS)}, not {method!r}")
 
 

@@ -38,8 +38,13 @@ def calibration_table(won: np.ndarray, p: np.ndarray, bins: int) -> pd.DataFrame
     ids = np.searchsorted(np.linspace(0.0, 1.0, bins + 1)[1:-1], p)
     deals = np.bincount(ids, minlength=bins)
     keep = deals > 0
-    return pd.DataFrame({"predicted": np.bincount(ids, p, bins)[keep] / deals[keep],
-                         "observed": np.bincount(ids, won, bins)[keep] / deals[keep], "deals": deals[keep]})
+    return pd.DataFrame(
+        {
+            "predicted": np.bincount(ids, p, bins)[keep] / deals[keep],
+            "observed": np.bincount(ids, won, bins)[keep] / deals[keep],
+            "deals": deals[keep],
+        }
+    )
 
 
 def expected_calibration_error(won: np.ndarray, p: np.ndarray, bins: int) -> float:
@@ -59,17 +64,27 @@ def chance_verdict(model: dict) -> str | None:
     return f"the model ranks the evaluated deals no better than chance ({said})"
 
 
-def score_metrics(won: np.ndarray, p: np.ndarray, expected_value: np.ndarray, won_amount: np.ndarray,
-                  ks: dict[str, int], bins: int) -> dict[str, float]:
+def score_metrics(
+    won: np.ndarray,
+    p: np.ndarray,
+    expected_value: np.ndarray,
+    won_amount: np.ndarray,
+    ks: dict[str, int],
+    bins: int,
+) -> dict[str, float]:
     """Probability quality (ROC AUC, PR AUC as average precision, log loss, Brier, ECE), top-decile lift of
     P(win), and for each named k the precision and the share of won amount among the top k by expected value
     (the ranking tiers are built from)."""
     won, p = np.asarray(won, bool), np.asarray(p, float)
     n = len(won)
-    out = {"roc_auc": roc_auc_score(won, p), "pr_auc": average_precision_score(won, p),
-           "log_loss": log_loss(won, p, labels=[False, True]), "brier": brier_score_loss(won, p),
-           "ece": expected_calibration_error(won, p, bins),
-           "top_decile_lift": top_k_sums(p, won, [n / 10])[0] / (n / 10) / won.mean()}
+    out = {
+        "roc_auc": roc_auc_score(won, p),
+        "pr_auc": average_precision_score(won, p),
+        "log_loss": log_loss(won, p, labels=[False, True]),
+        "brier": brier_score_loss(won, p),
+        "ece": expected_calibration_error(won, p, bins),
+        "top_decile_lift": top_k_sums(p, won, [n / 10])[0] / (n / 10) / won.mean(),
+    }
     for name, k in ks.items():
         k = min(k, n)
         wins, amount = (top_k_sums(expected_value, v, [k])[0] for v in (won, won_amount))

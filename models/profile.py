@@ -17,7 +17,6 @@ from models.reasons import describe, phrase, span
 from models.spec import encode
 
 
-
 def wilson(wins: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """95% Wilson score interval of a win rate: sane for small n and rates near 0 or 1."""
     if n == 0:
@@ -27,14 +26,18 @@ def wilson(wins: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
 
 
-def _numeric(frame: pd.DataFrame, spec: dict, score: np.ndarray, products: dict
-             ) -> tuple[pd.DataFrame, dict, dict]:
+def _numeric(
+    frame: pd.DataFrame, spec: dict, score: np.ndarray, products: dict
+) -> tuple[pd.DataFrame, dict, dict]:
     """The tree's inputs: categories ordered by mean model score (so one split is a set of categories), and a
-    missing 'days since' (never happened) as one day older than the oldest on record; that horizon per feature."""
+    missing 'days since' (never happened) as one day older than the oldest on record; that horizon per
+    feature."""
     X, orders, horizons = encode(frame, spec), {}, {}
     for c in X.columns:
         if X[c].dtype == "category":
-            means = pd.Series(score, index=X.index).groupby(X[c], observed=True).mean().sort_values(kind="stable")
+            means = (
+                pd.Series(score, index=X.index).groupby(X[c], observed=True).mean().sort_values(kind="stable")
+            )
             orders[c] = list(means.index)
             X[c] = X[c].map({cat: float(i) for i, cat in enumerate(orders[c])}).astype(float)
         elif phrase(c, products).kind == "since" and X[c].notna().any():
@@ -50,20 +53,26 @@ def _natural(label: str) -> tuple:
 
 
 def _rule(path: list, orders: dict, horizons: dict, gaps: set, products: dict) -> str:
-    """Conditions along a tree path, merged per feature, as one phrase; `gaps`: features with missing values."""
+    """Conditions along a tree path, merged per feature, as one phrase; `gaps`: features with missing
+    values."""
     bounds: dict[str, list] = {}
     for feature, above, threshold, with_missing in path:
         low, high, missing = bounds.get(feature, [-np.inf, np.inf, True])
-        bounds[feature] = [max(low, threshold) if above else low, high if above else min(high, threshold),
-                           missing and with_missing]
+        bounds[feature] = [
+            max(low, threshold) if above else low,
+            high if above else min(high, threshold),
+            missing and with_missing,
+        ]
     parts = []
     for feature, (low, high, missing) in bounds.items():
         if feature in orders:
             kept = {c for i, c in enumerate(orders[feature]) if low < i <= high}
             left = kept if len(kept) <= len(orders[feature]) / 2 else set(orders[feature]) - kept
             said = ", ".join(sorted(left, key=_natural))
-            parts.append(f"{phrase(feature, products).noun} {'' if left is kept else 'not '}{said}"
-                         + (" (or unknown)" if missing and feature in gaps else ""))
+            parts.append(
+                f"{phrase(feature, products).noun} {'' if left is kept else 'not '}{said}"
+                + (" (or unknown)" if missing and feature in gaps else "")
+            )
             continue
         if feature in horizons and low >= horizons[feature]:  # only accounts where it never happened
             parts.append(describe(feature, np.nan, products))
@@ -87,13 +96,24 @@ def _leaves(tree, columns) -> list[tuple[int, list]]:
         left_missing = bool(t.missing_go_to_left[node])
         walk(t.children_left[node], path + [(feature, False, threshold, left_missing)])
         walk(t.children_right[node], path + [(feature, True, threshold, not left_missing)])
+
     walk(0, [])
     return out
 
 
-def segments(frame: pd.DataFrame, spec: dict, score: np.ndarray, won: np.ndarray, amount: np.ndarray,
-             depth: int, min_deals: int, few_deals: int, products: dict, resamples: int = 0,
-             seed: int = 0) -> dict:
+def segments(
+    frame: pd.DataFrame,
+    spec: dict,
+    score: np.ndarray,
+    won: np.ndarray,
+    amount: np.ndarray,
+    depth: int,
+    min_deals: int,
+    few_deals: int,
+    products: dict,
+    resamples: int = 0,
+    seed: int = 0,
+) -> dict:
     """Segments of the closed deals in `frame` from a surrogate tree on `score` (the model's log-odds).
 
     Each: rule, deals, wins, win rate with its 95% interval, lift over the base rate, mean amount of its won
@@ -118,16 +138,31 @@ def segments(frame: pd.DataFrame, spec: dict, score: np.ndarray, won: np.ndarray
             low, high = (float(end[np.searchsorted(nodes, node)]) for end in boot)
         values = amount[inside & won]
         values = values[np.isfinite(values)]
-        out.append({"rule": _rule(path, orders, horizons, gaps, products) or "all deals", "deals": n, "wins": wins,
-                    "win_rate": round(wins / n, 6), "ci_low": round(low, 6), "ci_high": round(high, 6),
-                    "lift": round(wins / n / base, 6) if base else None,
-                    "avg_deal_value": round(float(values.mean()), 2) if len(values) else None,
-                    "uncertain": n < few_deals})
+        out.append(
+            {
+                "rule": _rule(path, orders, horizons, gaps, products) or "all deals",
+                "deals": n,
+                "wins": wins,
+                "win_rate": round(wins / n, 6),
+                "ci_low": round(low, 6),
+                "ci_high": round(high, 6),
+                "lift": round(wins / n / base, 6) if base else None,
+                "avg_deal_value": round(float(values.mean()), 2) if len(values) else None,
+                "uncertain": n < few_deals,
+            }
+        )
     out.sort(key=lambda s: (-s["win_rate"], s["rule"]))
     fidelity = float(tree.score(X, score))
-    return {"base_win_rate": round(base, 6), "deals": int(len(won)), "wins": int(won.sum()),
-            "surrogate_r2": round(fidelity, 6), "interval": "bootstrap" if resamples else "wilson",
-            "resamples": resamples, "segments": out, "summary": summary(out, base)}
+    return {
+        "base_win_rate": round(base, 6),
+        "deals": int(len(won)),
+        "wins": int(won.sum()),
+        "surrogate_r2": round(fidelity, 6),
+        "interval": "bootstrap" if resamples else "wilson",
+        "resamples": resamples,
+        "segments": out,
+        "summary": summary(out, base),
+    }
 
 
 def _pct(x: float) -> str:
@@ -137,8 +172,10 @@ def _pct(x: float) -> str:
 def interval_words(profile: dict) -> str:
     """What the segments' intervals are, for the profile and the model card."""
     if profile["interval"] == "bootstrap":
-        return (f"95% bootstrap intervals ({profile['resamples']:,} resamples of the closed deals, as the "
-                "data are few; a segment all won or all lost keeps its Wilson interval)")
+        return (
+            f"95% bootstrap intervals ({profile['resamples']:,} resamples of the closed deals, as the "
+            "data are few; a segment all won or all lost keeps its Wilson interval)"
+        )
     return "95% Wilson intervals"
 
 
@@ -146,15 +183,19 @@ def line(s: dict, base: float) -> str:
     """One segment in a sentence: rule, win rate vs base, lift, deals, value, and its uncertainty."""
     value = f", average won deal ${s['avg_deal_value']:,.0f}" if s["avg_deal_value"] is not None else ""
     caution = " (few deals: treat as a hint)" if s["uncertain"] else ""
-    return (f"{s['rule']}: win rate {_pct(s['win_rate'])} (95% CI {_pct(s['ci_low'])}-{_pct(s['ci_high'])}) "
-            f"vs {_pct(base)} base ({s['lift']:.1f}x), {s['deals']:,} deals{value}{caution}")
+    return (
+        f"{s['rule']}: win rate {_pct(s['win_rate'])} (95% CI {_pct(s['ci_low'])}-{_pct(s['ci_high'])}) "
+        f"vs {_pct(base)} base ({s['lift']:.1f}x), {s['deals']:,} deals{value}{caution}"
+    )
 
 
 def no_icp(chance: str) -> str:
     """The profile's summary when the model is no better than chance (`chance`: metrics.chance_verdict):
     segments of scores without signal would dress the training deals' noise up as an ICP."""
-    return (f"No ICP: {chance}. The segments below describe what it learned from its training deals, not "
-            "what wins; do not target by them.")
+    return (
+        f"No ICP: {chance}. The segments below describe what it learned from its training deals, not "
+        "what wins; do not target by them."
+    )
 
 
 def summary(segs: list[dict], base: float) -> str:

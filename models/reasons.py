@@ -1,8 +1,8 @@
-"""Plain language for features: a value as a phrase ("5 pricing-page visits in the last 30 days"), a split as a
-condition ("201-1,000 employees"), and per-account reasons picked by SHAP value.
+"""Plain language for features: a value as a phrase ("5 pricing-page visits in the last 30 days"), a split as
+a condition ("201-1,000 employees"), and per-account reasons picked by SHAP value.
 
-Phrases follow the naming of features/pointintime.py (family prefix, activity / trigger / category names), so a
-new feature there gets words here without a hand-written entry; unknown names fall back to "name = value".
+Phrases follow the naming of features/pointintime.py (family prefix, activity / trigger / category names), so
+a new feature there gets words here without a hand-written entry; unknown names fall back to "name = value".
 """
 
 import math
@@ -14,38 +14,64 @@ import pandas as pd
 
 from features.contract import TECH_CATEGORIES, TRIGGER_TYPES
 
-ACTIVITY = {"all": "engagement activit(y|ies)", "web_visit": "web visit(s)", "pricing_page": "pricing-page visit(s)",
-            "content_download": "content download(s)", "webinar": "webinar(s) attended",
-            "email_click": "email click(s)", "event": "event(s) attended",
-            "onboarding_session": "onboarding session(s)", "support_ticket": "support ticket(s)"}
-TRIGGER = {"funding_round": ("raised a funding round", "funding round(s)"),
-           "executive_hire": ("hired an executive", "executive hire(s)"),
-           "product_launch": ("launched a product", "product launch(es)"),
-           "hiring_surge": ("started a hiring surge", "hiring surge(s)"),
-           "acquisition": ("was part of an M&A deal", "M&A event(s)"),
-           "layoffs": ("announced layoffs", "layoff announcement(s)"),
-           "any": ("had a trigger event", "trigger event(s)")}
-CATEGORY = {"crm": "CRM product(s)", "marketing_automation": "marketing-automation product(s)",
-            "cloud": "cloud platform(s)", "data_warehouse": "data warehouse(s)", "bi": "BI tool(s)",
-            "collaboration": "collaboration tool(s)", "competitor": "competing product(s)",
-            "complement": "complementary product(s)", "total": "tracked technolog(y|ies)"}
-assert set(TRIGGER) - {"any"} == set(TRIGGER_TYPES) and set(CATEGORY) - {"total"} == set(TECH_CATEGORIES) - {"ours"}
+ACTIVITY = {
+    "all": "engagement activit(y|ies)",
+    "web_visit": "web visit(s)",
+    "pricing_page": "pricing-page visit(s)",
+    "content_download": "content download(s)",
+    "webinar": "webinar(s) attended",
+    "email_click": "email click(s)",
+    "event": "event(s) attended",
+    "onboarding_session": "onboarding session(s)",
+    "support_ticket": "support ticket(s)",
+}
+TRIGGER = {
+    "funding_round": ("raised a funding round", "funding round(s)"),
+    "executive_hire": ("hired an executive", "executive hire(s)"),
+    "product_launch": ("launched a product", "product launch(es)"),
+    "hiring_surge": ("started a hiring surge", "hiring surge(s)"),
+    "acquisition": ("was part of an M&A deal", "M&A event(s)"),
+    "layoffs": ("announced layoffs", "layoff announcement(s)"),
+    "any": ("had a trigger event", "trigger event(s)"),
+}
+CATEGORY = {
+    "crm": "CRM product(s)",
+    "marketing_automation": "marketing-automation product(s)",
+    "cloud": "cloud platform(s)",
+    "data_warehouse": "data warehouse(s)",
+    "bi": "BI tool(s)",
+    "collaboration": "collaboration tool(s)",
+    "competitor": "competing product(s)",
+    "complement": "complementary product(s)",
+    "total": "tracked technolog(y|ies)",
+}
+assert set(TRIGGER) - {"any"} == set(TRIGGER_TYPES) and set(CATEGORY) - {"total"} == set(TECH_CATEGORIES) - {
+    "ours"
+}
 REASONS = ["reason_1", "reason_2", "reason_3", "reason_against", "why_now"]
-# Events that say "why now": recent, positive timing signals (layoffs are recent too, but not a reason to call).
-WHY_NOW = ["trig_days_since_funding_round", "trig_days_since_executive_hire", "trig_days_since_product_launch",
-           "trig_days_since_hiring_surge", "trig_days_since_acquisition", "intent_days_since_surge",
-           "beh_days_since_pricing"]
+# Events that say "why now": recent, positive timing signals (layoffs are recent too, but not a reason to
+# call).
+WHY_NOW = [
+    "trig_days_since_funding_round",
+    "trig_days_since_executive_hire",
+    "trig_days_since_product_launch",
+    "trig_days_since_hiring_surge",
+    "trig_days_since_acquisition",
+    "intent_days_since_surge",
+    "beh_days_since_pricing",
+]
 
 
 @dataclass(frozen=True)
 class Phrase:
     """How one feature is said. kind: count | since | flag | money | number | category."""
+
     kind: str
-    noun: str = ""         # count: "visit(s)"-style noun; since: the event's noun; number: "score {} ..."
-    tail: str = ""         # count: " in the last 30 days"
-    event: str = ""        # since: "raised a funding round"; flag: the phrase when 0; category: "{} ..."
-    scale: str = "plain"   # plain | percent | log10 (the value is log10 of what is said)
-    missing: str = ""      # what a missing value means, when it means more than "unknown"
+    noun: str = ""  # count: "visit(s)"-style noun; since: the event's noun; number: "score {} ..."
+    tail: str = ""  # count: " in the last 30 days"
+    event: str = ""  # since: "raised a funding round"; flag: the phrase when 0; category: "{} ..."
+    scale: str = "plain"  # plain | percent | log10 (the value is log10 of what is said)
+    missing: str = ""  # what a missing value means, when it means more than "unknown"
 
 
 def _forms(noun: str) -> tuple[str, str]:
@@ -62,24 +88,32 @@ def _n(count: float, noun: str) -> str:
 
 
 FIXED = {
-    "firm_industry": Phrase("category", "industry"), "firm_country": Phrase("category", "country"),
-    "firm_region": Phrase("category", "region"), "firm_ownership": Phrase("category", "ownership"),
+    "firm_industry": Phrase("category", "industry"),
+    "firm_country": Phrase("category", "country"),
+    "firm_region": Phrase("category", "region"),
+    "firm_ownership": Phrase("category", "ownership"),
     "firm_size_band": Phrase("category", "employees (band)", event="{} employees"),
     "firm_age_years": Phrase("number", "{} years old"),
-    "firm_strategic": Phrase("flag", "a global/strategic enterprise", event="not a global/strategic enterprise",
-                             missing="size unknown, so not known to be a global/strategic enterprise"),
+    "firm_strategic": Phrase(
+        "flag",
+        "a global/strategic enterprise",
+        event="not a global/strategic enterprise",
+        missing="size unknown, so not known to be a global/strategic enterprise",
+    ),
     "firm_employees": Phrase("count", "employee(s)"),
     "firm_log_employees": Phrase("count", "employee(s)", scale="log10"),
     "firm_revenue": Phrase("money", "annual revenue"),
     "firm_revenue_per_employee": Phrase("money", "revenue per employee"),
     "firm_growth_1y": Phrase("number", "headcount growth of {} over a year", scale="percent"),
     "tech_days_since_adoption": Phrase("since", "technology adoption(s)", event="adopted a new technology"),
-    "tech_days_since_complement": Phrase("since", "complementary product(s) adopted",
-                                         event="adopted a complementary product"),
+    "tech_days_since_complement": Phrase(
+        "since", "complementary product(s) adopted", event="adopted a complementary product"
+    ),
     "beh_days_since_last": Phrase("since", "engagement(s)", event="last engaged"),
     "beh_days_since_pricing": Phrase("since", "pricing-page visit(s)", event="visited the pricing page"),
-    "beh_trend_30d": Phrase("number",
-                            "engagement trend {} (activities in the last 30 days minus half the 60 before)"),
+    "beh_trend_30d": Phrase(
+        "number", "engagement trend {} (activities in the last 30 days minus half the 60 before)"
+    ),
     "beh_departments_90d": Phrase("count", "department(s) engaged", " in the last 90 days"),
     "beh_seniorities_90d": Phrase("count", "seniority level(s) engaged", " in the last 90 days"),
     "beh_senior_contacts_90d": Phrase("count", "VP or C-level contact(s) engaged", " in the last 90 days"),
@@ -103,14 +137,17 @@ def phrase(name: str, products: dict[str, str]) -> Phrase:
         return FIXED[name]
     if m := re.fullmatch(r"beh_(\w+?)_(\d+)d", name):
         kind, days = m.groups()
-        noun = "contact(s) engaged" if kind == "contacts" else ACTIVITY.get(kind, kind.replace("_", " ") + "(s)")
+        noun = (
+            "contact(s) engaged" if kind == "contacts" else ACTIVITY.get(kind, kind.replace("_", " ") + "(s)")
+        )
         return Phrase("count", noun, f" in the last {days} days")
     if m := re.fullmatch(r"trig_days_since_(\w+)", name):
         event, noun = TRIGGER.get(m[1], (f"had a {m[1].replace('_', ' ')}", m[1].replace("_", " ") + "(s)"))
         return Phrase("since", noun, event=event)
     if m := re.fullmatch(r"trig_(\w+)_(\d+)d", name):
-        return Phrase("count", TRIGGER.get(m[1], ("", m[1].replace("_", " ") + "(s)"))[1],
-                      f" in the last {m[2]} days")
+        return Phrase(
+            "count", TRIGGER.get(m[1], ("", m[1].replace("_", " ") + "(s)"))[1], f" in the last {m[2]} days"
+        )
     if m := re.fullmatch(r"tech_n_(\w+)", name):
         return Phrase("count", CATEGORY.get(m[1], m[1].replace("_", " ") + " product(s)"), " in use")
     if m := re.fullmatch(r"tech_has_(\w+)", name):
@@ -128,7 +165,7 @@ def _money(v: float) -> str:
 
 def _said(v: float, p: Phrase) -> float:
     """The value in the unit it is said in (a log10 feature is said as its count)."""
-    return 10 ** v if p.scale == "log10" and v is not None and np.isfinite(v) else v
+    return 10**v if p.scale == "log10" and v is not None and np.isfinite(v) else v
 
 
 def _number(v: float, scale: str) -> str:
@@ -150,8 +187,11 @@ def describe(name: str, value, products: dict[str, str]) -> str:
     if p.kind == "category":
         return f"{p.noun} unknown" if missing else (p.event or f"{p.noun}: {{}}").format(value)
     if p.kind == "since":
-        return f"no {_forms(p.noun)[1]} on record" if missing else (
-            f"{p.event} {_days(value):,} day{'s' if _days(value) != 1 else ''} ago")
+        return (
+            f"no {_forms(p.noun)[1]} on record"
+            if missing
+            else (f"{p.event} {_days(value):,} day{'s' if _days(value) != 1 else ''} ago")
+        )
     if missing:
         return p.noun.format("unknown") if p.kind == "number" else f"{_forms(p.noun)[1]} unknown"
     if p.kind == "count":
@@ -164,7 +204,8 @@ def describe(name: str, value, products: dict[str, str]) -> str:
 
 
 def condition(name: str, above: bool, threshold: float, products: dict[str, str]) -> str:
-    """A tree split `name > threshold` (above) or `name <= threshold` as a phrase, e.g. 'at least 3 contacts'."""
+    """A tree split `name > threshold` (above) or `name <= threshold` as a phrase, e.g. 'at least 3
+    contacts'."""
     p = phrase(name, products)
     if p.kind == "flag":
         return p.noun if above else p.event
@@ -197,8 +238,9 @@ def span(name: str, low: float, high: float, products: dict[str, str]) -> str:
     return " and ".join(said + ([condition(name, False, high, products)] if np.isfinite(high) else []))
 
 
-def reasons(contributions: pd.Series, values: pd.Series, products: dict[str, str], positive: int = 3
-            ) -> tuple[list[tuple[str, float, str]], tuple[str, float, str] | None]:
+def reasons(
+    contributions: pd.Series, values: pd.Series, products: dict[str, str], positive: int = 3
+) -> tuple[list[tuple[str, float, str]], tuple[str, float, str] | None]:
     """The `positive` features that raise this account's score most and the one that lowers it most, as
     (feature, SHAP value, phrase). Only features that move the score count (SHAP > 0 up, < 0 down)."""
     order = contributions.sort_values(ascending=False, kind="stable")
@@ -208,11 +250,19 @@ def reasons(contributions: pd.Series, values: pd.Series, products: dict[str, str
     return up, down
 
 
-def why_now(values: pd.Series, contributions: pd.Series, products: dict[str, str], within_days: int = 90) -> str:
+def why_now(
+    values: pd.Series, contributions: pd.Series, products: dict[str, str], within_days: int = 90
+) -> str:
     """The most recent timing signal (trigger, intent surge, pricing-page visit) within `within_days` that
     raises this account's score (positive SHAP value), or ''."""
-    recent = {f: values[f] for f in WHY_NOW if f in values.index and pd.notna(values[f])
-              and values[f] <= within_days and contributions.get(f, 0.0) > 0}
+    recent = {
+        f: values[f]
+        for f in WHY_NOW
+        if f in values.index
+        and pd.notna(values[f])
+        and values[f] <= within_days
+        and contributions.get(f, 0.0) > 0
+    }
     if not recent:
         return ""
     newest = min(recent, key=lambda f: (recent[f], WHY_NOW.index(f)))
@@ -225,5 +275,7 @@ def explain_rows(contributions: pd.DataFrame, frame: pd.DataFrame, products: dic
     for key in contributions.index:
         up, down = reasons(contributions.loc[key], frame.loc[key], products)
         texts = [t for _, _, t in up] + [""] * (3 - len(up))
-        rows.append([*texts, down[2] if down else "", why_now(frame.loc[key], contributions.loc[key], products)])
+        rows.append(
+            [*texts, down[2] if down else "", why_now(frame.loc[key], contributions.loc[key], products)]
+        )
     return pd.DataFrame(rows, index=contributions.index, columns=REASONS, dtype=object)

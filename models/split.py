@@ -53,8 +53,13 @@ def cv_folds(created: pd.Series, folds: int, fractions: dict) -> list[dict[str, 
     out = []
     for k, test in enumerate(tests):
         older = np.searchsorted(days, test.to_datetime64())
-        out.append({"validation": pd.Timestamp(days[min(round(older * learn), n - 1)]), "holdout": test,
-                    "end": tests[k + 1] if k + 1 < folds else None})
+        out.append(
+            {
+                "validation": pd.Timestamp(days[min(round(older * learn), n - 1)]),
+                "holdout": test,
+                "end": tests[k + 1] if k + 1 < folds else None,
+            }
+        )
     for k, fold in enumerate(out, start=1):
         _every_part(assign_fold(created, fold), f"fold {k} of {folds} chronological folds of {n} deals")
     return out
@@ -75,17 +80,21 @@ def read_deals(train_set: str | Path) -> pd.DataFrame:
 
 def split_of(deals: pd.DataFrame, summary: dict) -> pd.Series:
     """The split each deal had at training, from the boundaries train saved in its summary."""
-    split = assign_split(deals["created_date"], {k: pd.Timestamp(v) for k, v in summary["boundaries"].items()})
+    split = assign_split(
+        deals["created_date"], {k: pd.Timestamp(v) for k, v in summary["boundaries"].items()}
+    )
     for s in SPLITS:
         if (split == s).sum() != summary["splits"][s]["deals"]:
-            raise ValueError(f"the features have {(split == s).sum():,} {s} deals, the model was trained with "
-                             f"{summary['splits'][s]['deals']:,}: retrain (dvc repro)")
+            raise ValueError(
+                f"the features have {(split == s).sum():,} {s} deals, the model was trained with "
+                f"{summary['splits'][s]['deals']:,}: retrain (dvc repro)"
+            )
     return split
 
 
 def folds_of(deals: pd.DataFrame, summary: dict, oof: pd.DataFrame) -> list[tuple[pd.Series, pd.DataFrame]]:
-    """Small data: each fold's part of every deal (assign_fold) and the out-of-fold predictions train saved for
-    its test block, indexed like `deals`."""
+    """Small data: each fold's part of every deal (assign_fold) and the out-of-fold predictions train saved
+    for its test block, indexed like `deals`."""
     out = []
     for k, fold in enumerate(summary["cv"], start=1):
         boundaries = {b: d and pd.Timestamp(d) for b, d in fold["boundaries"].items()}
@@ -93,15 +102,19 @@ def folds_of(deals: pd.DataFrame, summary: dict, oof: pd.DataFrame) -> list[tupl
         test = deals.loc[split == "holdout", "opportunity_id"]
         pred = oof[oof["fold"] == k].set_index("opportunity_id").reindex(test).set_axis(test.index)
         if len(test) != fold["deals"]["holdout"] or pred["p_win"].isna().any():
-            raise ValueError(f"the deals of fold {k} are not those the model was cross-validated on: retrain "
-                             "(dvc repro)")
+            raise ValueError(
+                f"the deals of fold {k} are not those the model was cross-validated on: retrain (dvc repro)"
+            )
         out.append((split, pred))
     return out
 
 
 def describe(deals: pd.DataFrame) -> dict:
     """Deals, wins, win rate and creation window of a set of closed deals (for summaries and metrics)."""
-    return {"deals": len(deals), "wins": int(deals["won"].sum()),
-            "win_rate": round(float(deals["won"].mean()), 6),
-            "from": deals["created_date"].min().date().isoformat(),
-            "to": deals["created_date"].max().date().isoformat()}
+    return {
+        "deals": len(deals),
+        "wins": int(deals["won"].sum()),
+        "win_rate": round(float(deals["won"].mean()), 6),
+        "from": deals["created_date"].min().date().isoformat(),
+        "to": deals["created_date"].max().date().isoformat(),
+    }

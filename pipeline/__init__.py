@@ -1,1 +1,2 @@
-"""WHEN things run: one thin module per DVC stage, the `icp` command line and the synthetic-world generator."""
+"""WHEN things run: one thin module per DVC stage, the `icp` command line and the synthetic-world
+generator."""

@@ -13,10 +13,23 @@ from pipeline.world import WorldConfig
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="icp", description="Predictive ICP pipeline")
     noise = parser.add_mutually_exclusive_group()
-    noise.add_argument("-q", "--quiet", action="store_const", const=-1, dest="verbosity", default=0,
-                       help="warnings and results only, no progress")
-    noise.add_argument("-v", "--verbose", action="store_const", const=1, dest="verbosity",
-                       help="also the details of each step")
+    noise.add_argument(
+        "-q",
+        "--quiet",
+        action="store_const",
+        const=-1,
+        dest="verbosity",
+        default=0,
+        help="warnings and results only, no progress",
+    )
+    noise.add_argument(
+        "-v",
+        "--verbose",
+        action="store_const",
+        const=1,
+        dest="verbosity",
+        help="also the details of each step",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("synthesize", help="generate a synthetic B2B world with known truth")
     s.add_argument("--accounts", type=int, default=WorldConfig.accounts)
@@ -30,25 +43,39 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("world-report", help="describe a synthetic world and check its planted truth")
     r.add_argument("--data", help="the world's export (default: synthesize.out of params.yaml)")
     r.add_argument("--truth", help="its ground truth (default: synthesize.truth_out)")
-    t = sub.add_parser("targets", help="show the top of the ranked target-account list and where its files are")
+    t = sub.add_parser(
+        "targets", help="show the top of the ranked target-account list and where its files are"
+    )
     t.add_argument("--top", type=int, default=10)
     m = sub.add_parser("promote", help="make a registered model version the champion (the model in use)")
     m.add_argument("version", help="the version number, as the MLflow registry lists it")
     sub.add_parser("rollback", help="move the champion back to the previous champion")
     sub.add_parser("registry", help="where the MLflow runs are, and which model version is champion")
-    i = sub.add_parser("init", help="write a starter mapping file for your CRM export, guessed from its headers")
+    i = sub.add_parser(
+        "init", help="write a starter mapping file for your CRM export, guessed from its headers"
+    )
     i.add_argument("--from", dest="source", required=True, help="the folder of your export's files")
     i.add_argument("--out", help="the mapping file to write (default: <folder name>.mapping.yaml)")
     i.add_argument("--force", action="store_true", help="overwrite an existing mapping file")
     g = sub.add_parser("run", help="the whole pipeline on your own export, without DVC")
     g.add_argument("--data", required=True, help="the folder of your export's files")
-    g.add_argument("--mapping", help="the mapping file (icp init writes one); omit when the files use the "
-                                     "contract's names")
+    g.add_argument(
+        "--mapping",
+        help="the mapping file (icp init writes one); omit when the files use the contract's names",
+    )
     g.add_argument("--out", help="folder for every output (default: runs/<name>)")
-    g.add_argument("--name", help="name of the run, its MLflow experiment icp-<name> and registered model "
-                                  "<name>-win-model (default: the data folder's name)")
-    g.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override a param of params.yaml, as dvc exp run -S does (repeatable)")
+    g.add_argument(
+        "--name",
+        help="name of the run, its MLflow experiment icp-<name> and registered model "
+        "<name>-win-model (default: the data folder's name)",
+    )
+    g.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override a param of params.yaml, as dvc exp run -S does (repeatable)",
+    )
     args = parser.parse_args(argv)
     try:
         with console.messages(args.verbosity):
@@ -62,39 +89,54 @@ def _command(args) -> int:
 
     if args.command == "synthesize":
         from pipeline.stages.synthesize import write_world
-        cfg = WorldConfig(accounts=args.accounts, seed=args.seed, end_date=args.end_date, years=args.years,
-                          chunk_size=args.chunk_size)
+
+        cfg = WorldConfig(
+            accounts=args.accounts,
+            seed=args.seed,
+            end_date=args.end_date,
+            years=args.years,
+            chunk_size=args.chunk_size,
+        )
         write_world(cfg, args.out, args.truth_out or f"{args.out.rstrip('/')}_truth", args.format)
     elif args.command == "world-report":
         from pipeline.paths import paths
         from pipeline.world_report import report
+
         f = paths(P.load()) if not (args.data and args.truth) else None
         print(report(args.data or f.world, args.truth or f.world_truth))
     elif args.command == "targets":
         from pipeline.paths import paths
         from pipeline.stages.score import show
+
         print(show(paths(P.load()), args.top))
     elif args.command == "init":
         from pipeline.guess import write_mapping
+
         out = args.out or f"{Path(args.source).resolve().name}.mapping.yaml"
         print(write_mapping(args.source, out, args.force))
     elif args.command == "run":
         from pipeline.paths import paths
         from pipeline.run import params_for, run_stages
         from pipeline.stages.score import show
+
         name = args.name or Path(args.data).resolve().name
         p = params_for(args.data, args.mapping, args.out or Path("runs") / name, name, args.set)
         f = paths(p)
         registered = run_stages(p)["report"]
         print(show(f, 10))
-        print(f"\nMetrics: {f.metrics}   ICP profile: {f.profile_md}\n"
-              f"Model card: {f.model_card}   MLflow: {p.report.registered_model} v{registered['version']} in "
-              f"experiment {p.report.experiment}")
+        print(
+            f"\nMetrics: {f.metrics}   ICP profile: {f.profile_md}\n"
+            f"Model card: {f.model_card}   MLflow: {p.report.registered_model} v{registered['version']} in "
+            f"experiment {p.report.experiment}"
+        )
     elif args.command in ("promote", "rollback", "registry"):
         from pipeline import registry
+
         cfg, client = P.load().report, registry.connect()
         if args.command == "promote":
-            print(registry.promote(client, cfg.registered_model, args.version, "promoted by hand (icp promote)"))
+            print(
+                registry.promote(client, cfg.registered_model, args.version, "promoted by hand (icp promote)")
+            )
         elif args.command == "rollback":
             print(registry.rollback(client, cfg.registered_model))
         else:

@@ -39,12 +39,20 @@ def progress(items: Iterable, total: int | None = None, what: str = "", unit: st
     """A progress bar on stderr while logging shows progress and stderr is a terminal; the items as they are
     otherwise."""
     quiet = not logging.getLogger("pipeline").isEnabledFor(logging.INFO)
-    return tqdm(items, total=total, desc=what, unit=unit, leave=False, file=sys.stderr,
-                disable=True if quiet else None)
+    return tqdm(
+        items,
+        total=total,
+        desc=what,
+        unit=unit,
+        leave=False,
+        file=sys.stderr,
+        disable=True if quiet else None,
+    )
 
 
 def stage_main(run: Callable[[P.Params], object]) -> None:
-    """`python -m pipeline.stages.<name>`: params.yaml, the stage, and a bad input or param said in one line."""
+    """`python -m pipeline.stages.<name>`: params.yaml, the stage, and a bad input or param said in one
+    line."""
     try:
         with messages():
             run(P.load())

@@ -2,8 +2,8 @@
 
 Each file goes to the contract table whose columns its headers name best (contract names, then Salesforce and
 HubSpot names, then common spreadsheet names; `AccountId`, `account_id` and `Account ID` are one name). Stage
-and type values are guessed from the values the file holds. Every guess is written with a `# guess` comment, so
-the user knows what to review; what could not be guessed is written as a comment saying what to fill in.
+and type values are guessed from the values the file holds. Every guess is written with a `# guess` comment,
+so the user knows what to review; what could not be guessed is written as a comment saying what to fill in.
 """
 
 import datetime as dt
@@ -22,8 +22,7 @@ from pipeline import readers
 
 SAMPLE_ROWS = 20_000  # rows read per file to guess values and date formats
 
-# Other names of contract columns as _key() spells them (the contract name itself always counts): a table's own
-# id first, then names any table may use.
+# Other names of contract columns as _key() spells them, besides their own: a table's id, then any table's.
 OWN_ID = {"accounts": "account_id", "opportunities": "opportunity_id", "contacts": "contact_id"}
 ID_ALIASES = ["id", "record id", "hs object id"]
 ALIASES = {
@@ -39,7 +38,13 @@ ALIASES = {
     "region": ["sales region", "territory"],
     "ownership": ["ownership type"],
     "funding_stage": ["latest funding stage"],
-    "parent_account_id": ["parent id", "parentid", "parent company id", "hs parent company id", "subsidiary of"],
+    "parent_account_id": [
+        "parent id",
+        "parentid",
+        "parent company id",
+        "hs parent company id",
+        "subsidiary of",
+    ],
     "employee_growth_1y": ["employee growth", "headcount growth"],
     "snapshot_date": ["last modified date", "lastmodifieddate", "hs lastmodifieddate", "export date"],
     "created_date": ["createddate", "createdate", "create date", "engage date"],
@@ -52,12 +57,21 @@ ALIASES = {
     "seniority": ["seniority level"],
 }
 DOMAIN_ALIASES = ["domain", "website", "company domain", "company website", "url"]
-FILE_HINTS = {"accounts": ("account", "compan"), "opportunities": ("opportunit", "deal", "pipeline"),
-              "contacts": ("contact", "people", "person"), "snapshots": ("snapshot", "history"),
-              "technographics": ("techno", "tech"), "activities": ("activit", "engagement"),
-              "intent": ("intent",), "triggers": ("trigger", "news", "signal")}
-DATE_FORMATS = tuple(f"{day}{time}" for day in ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d")
-                     for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p"))
+FILE_HINTS = {
+    "accounts": ("account", "compan"),
+    "opportunities": ("opportunit", "deal", "pipeline"),
+    "contacts": ("contact", "people", "person"),
+    "snapshots": ("snapshot", "history"),
+    "technographics": ("techno", "tech"),
+    "activities": ("activit", "engagement"),
+    "intent": ("intent",),
+    "triggers": ("trigger", "news", "signal"),
+}
+DATE_FORMATS = tuple(
+    f"{day}{time}"
+    for day in ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d")
+    for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p")
+)
 
 
 def _key(header: str) -> str:
@@ -125,25 +139,33 @@ def type_values(values: pd.Series) -> dict[str, str]:
     out = {}
     for v in sorted(values.dropna().astype("str").str.strip().unique()):
         key = _key(v)
-        out[v] = ("renewal" if "renew" in key else
-                  "expansion" if any(w in key for w in ("expan", "upsell", "upgrade", "existing", "cross")) else
-                  "new business")
+        out[v] = (
+            "renewal"
+            if "renew" in key
+            else "expansion"
+            if any(w in key for w in ("expan", "upsell", "upgrade", "existing", "cross"))
+            else "new business"
+        )
     return out
 
 
 def date_format(frame: pd.DataFrame, columns: list[str]) -> str | None:
-    """"" when the dates read as ISO 8601, else the first common format every given date fits; None when no
+    """ "" when the dates read as ISO 8601, else the first common format every given date fits; None when no
     format fits them all (a table has one date_format)."""
     text = pd.concat([clean_text(frame[c]).dropna() for c in columns]) if columns else pd.Series()
     if text.empty or pd.to_datetime(text, format="ISO8601", errors="coerce").notna().all():
         return ""
-    return next((f for f in DATE_FORMATS if pd.to_datetime(text, format=f, errors="coerce").notna().all()), None)
+    return next(
+        (f for f in DATE_FORMATS if pd.to_datetime(text, format=f, errors="coerce").notna().all()), None
+    )
 
 
 def guess(source: str | Path) -> tuple[dict, list[str]]:
     """The mapping guessed for the files of `source`, and notes on what to review or fill in."""
     source = Path(source)
-    paths = sorted(p for p in source.iterdir() if p.suffix.lower() in readers.READABLE) if source.is_dir() else []
+    paths = (
+        sorted(p for p in source.iterdir() if p.suffix.lower() in readers.READABLE) if source.is_dir() else []
+    )
     if not paths:
         raise MappingError(f"{source}: no CSV, Parquet or Excel file to map")
     samples, notes = {}, []
@@ -153,8 +175,11 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
         except ContractError as e:
             notes.append(f"{p.name}: not mapped: {e}")
     chosen = assign_tables({f: list(map(str, df.columns)) for f, df in samples.items()})
-    notes += [f"{f}: not mapped (no contract table recognised in its columns)" for f in samples
-              if f not in chosen.values()]
+    notes += [
+        f"{f}: not mapped (no contract table recognised in its columns)"
+        for f in samples
+        if f not in chosen.values()
+    ]
     tables = {}
     for table in (t for t in TABLES if t in chosen):
         frame = samples[chosen[table]]
@@ -171,37 +196,56 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
             values[columns["type"]] = type_values(frame[columns["type"]])
         if values:
             spec["values"] = values
-        dates = [columns[c] for c, col in SCHEMAS[table].columns.items()
-                 if c in columns and str(col.dtype).startswith("datetime")]
+        dates = [
+            columns[c]
+            for c, col in SCHEMAS[table].columns.items()
+            if c in columns and str(col.dtype).startswith("datetime")
+        ]
         fmt = date_format(frame, dates)
         if fmt:
             spec["date_format"] = fmt
         elif fmt is None:
-            notes.append(f"{table}: the dates of {chosen[table]} ({', '.join(dates)}) fit neither ISO 8601 nor one "
-                         f"common format: set date_format, or export the dates as YYYY-MM-DD")
+            notes.append(
+                f"{table}: the dates of {chosen[table]} ({', '.join(dates)}) fit neither ISO 8601 nor one "
+                f"common format: set date_format, or export the dates as YYYY-MM-DD"
+            )
         if table == "opportunities" and "amount" not in columns:
-            notes.append("opportunities.amount: no column gives it, and won deals need one: map a column, or a "
-                         "price list under `lookup:`")
+            notes.append(
+                "opportunities.amount: no column gives it, and won deals need one: map a column, or a "
+                "price list under `lookup:`"
+            )
         if table == "accounts" and "industry" in columns:
             given = clean_text(frame[columns["industry"]]).dropna()
             unknown = sorted(set(given[~canonical_industry(given).isin(INDUSTRIES)]))
             if unknown:
-                notes.append(f"accounts.industry: {', '.join(unknown[:8])} are not among the contract's 15 "
-                             "industries (ingest would clear them, keeping the accounts): map them under "
-                             "`values:`")
+                notes.append(
+                    f"accounts.industry: {', '.join(unknown[:8])} are not among the contract's 15 "
+                    "industries (ingest would clear them, keeping the accounts): map them under "
+                    "`values:`"
+                )
         if table == "opportunities" and "type" not in columns:
             spec["defaults"] = {"type": "new business"}
             notes.append("opportunities.type: no column gives it; every deal counts as new business")
         if table == "accounts" and "snapshot_date" not in columns:
             exported = dt.date.fromtimestamp((source / chosen[table]).stat().st_mtime).isoformat()
             spec["defaults"] = {"snapshot_date": exported}
-            notes.append(f"accounts.snapshot_date: no column gives it; set to the file's date {exported}, so "
-                         f"firmographics count for scoring only. Set the date they were measured if older.")
-        required = [c for c, col in SCHEMAS[table].columns.items() if not col.nullable and c not in columns
-                    and c not in spec.get("defaults", {}) and c not in ("is_customer", "customer_since")
-                    and not (c == "account_id" and DOMAIN_KEY in columns)]
-        notes += [f"{table}.{c}: required, and no column looks like it: fill in `columns:` or `defaults:`"
-                  for c in required]
+            notes.append(
+                f"accounts.snapshot_date: no column gives it; set to the file's date {exported}, so "
+                f"firmographics count for scoring only. Set the date they were measured if older."
+            )
+        required = [
+            c
+            for c, col in SCHEMAS[table].columns.items()
+            if not col.nullable
+            and c not in columns
+            and c not in spec.get("defaults", {})
+            and c not in ("is_customer", "customer_since")
+            and not (c == "account_id" and DOMAIN_KEY in columns)
+        ]
+        notes += [
+            f"{table}.{c}: required, and no column looks like it: fill in `columns:` or `defaults:`"
+            for c in required
+        ]
         tables[table] = spec
     for table in ("accounts", "opportunities"):
         if table not in tables:
@@ -215,9 +259,12 @@ def _scalar(value) -> str:
 
 def render(mapping: dict, notes: list[str], source: str | Path) -> str:
     """The mapping as YAML with a `# guess` comment on every guessed line and the notes on top."""
-    lines = [f"# Mapping of {source} onto the data contract, guessed by `icp init` on {dt.date.today()}.",
-             "# Every line marked `# guess` is a guess: review it. docs/bring_your_own_data.md explains each key.",
-             *[f"# TO REVIEW: {n}" for n in notes], "tables:"]
+    lines = [
+        f"# Mapping of {source} onto the data contract, guessed by `icp init` on {dt.date.today()}.",
+        "# Every line marked `# guess` is a guess: review it. docs/bring_your_own_data.md explains each key.",
+        *[f"# TO REVIEW: {n}" for n in notes],
+        "tables:",
+    ]
     for table, spec in mapping["tables"].items():
         lines += [f"  {table}:", f"    file: {_scalar(spec['file'])}  # guess"]
         lines.append("    columns:  # contract column: your column")
@@ -242,8 +289,12 @@ def write_mapping(source: str | Path, out: str | Path, force: bool = False) -> s
     mapping, notes = guess(source)
     text = render(mapping, notes, source)
     if yaml.safe_load(text) != mapping:
-        raise AssertionError("the rendered mapping does not read back as guessed")  # a quoting bug: never ship
+        raise AssertionError(
+            "the rendered mapping does not read back as guessed"
+        )  # a quoting bug: never ship
     out.write_text(text, encoding="utf-8")
     said = "\n".join(f"  {n}" for n in notes) or "  nothing"
-    return (f"wrote {out}: {', '.join(mapping['tables'])} from {source}. Review every line marked `# guess`.\n"
-            f"To review or fill in:\n{said}\nThen: icp run --data {source} --mapping {out}")
+    return (
+        f"wrote {out}: {', '.join(mapping['tables'])} from {source}. Review every line marked `# guess`.\n"
+        f"To review or fill in:\n{said}\nThen: icp run --data {source} --mapping {out}"
+    )

@@ -13,16 +13,27 @@ import pyarrow.parquet as pq
 
 from features.contract import SCHEMAS
 
-_ARROW = {"str": pa.string(), "string[pyarrow]": pa.string(), "string[python]": pa.string(), "Int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(),
-          "datetime64[ns]": pa.timestamp("s")}
+_ARROW = {
+    "str": pa.string(),
+    "string[pyarrow]": pa.string(),
+    "string[python]": pa.string(),
+    "Int64": pa.int64(),
+    "float64": pa.float64(),
+    "bool": pa.bool_(),
+    "datetime64[ns]": pa.timestamp("s"),
+}
 
 
 def _arrow_schema(name: str, df: pd.DataFrame) -> pa.Schema:
     """The contract's types where the table has one (so an all-empty column in a chunk keeps its type)."""
     inferred = pa.Schema.from_pandas(df, preserve_index=False)
     contract = SCHEMAS[name].columns if name in SCHEMAS else {}
-    return pa.schema([pa.field(c, _ARROW[str(contract[c].dtype)] if c in contract else inferred.field(c).type)
-                      for c in df.columns])
+    return pa.schema(
+        [
+            pa.field(c, _ARROW[str(contract[c].dtype)] if c in contract else inferred.field(c).type)
+            for c in df.columns
+        ]
+    )
 
 
 @contextmanager

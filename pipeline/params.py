@@ -1,8 +1,8 @@
 """params.yaml, loaded once into typed objects: a misspelt, missing, mistyped or out-of-range key stops here,
 in one line naming it, not deep in a stage.
 
-Over 300 lines: the eight sections' schemas and the words that explain a broken one belong together; split, each
-half would only make sense beside the other."""
+Over 300 lines: the eight sections' schemas and the words that explain a broken one belong together; split,
+each half would only make sense beside the other."""
 
 import datetime as dt
 from dataclasses import asdict, fields
@@ -203,10 +203,20 @@ class Params:
 
 _SECTIONS = {f.name: f.type for f in fields(Params)}
 _PARAMS = TypeAdapter(Params)
-_KINDS = {"int_type": "a whole number", "float_type": "a number", "string_type": "text",
-          "bool_type": "true or false", "list_type": "a list", "dict_type": "keys with values"}
-_BOUNDS = {"greater_than_equal": "at least {ge}", "greater_than": "more than {gt}",
-           "less_than_equal": "at most {le}", "less_than": "less than {lt}"}
+_KINDS = {
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "keys with values",
+}
+_BOUNDS = {
+    "greater_than_equal": "at least {ge}",
+    "greater_than": "more than {gt}",
+    "less_than_equal": "at most {le}",
+    "less_than": "less than {lt}",
+}
 
 
 def _key(loc: tuple) -> str:
@@ -220,8 +230,11 @@ def _problem(error: dict) -> str:
     if kind == "missing":
         return f"section {loc[0]!r} is missing" if len(loc) == 1 else f"{_key(loc)} is missing"
     if kind == "dataclass_type":
-        return (f"section {loc[0]!r} must hold its keys, not {value!r}" if loc else
-                f"the file must hold the sections {', '.join(_SECTIONS)}, not {value!r}")
+        return (
+            f"section {loc[0]!r} must hold its keys, not {value!r}"
+            if loc
+            else f"the file must hold the sections {', '.join(_SECTIONS)}, not {value!r}"
+        )
     if kind == "literal_error":
         choices = ctx["expected"].replace("'", "").replace(" or ", ", ")
         if loc[-1] == "[key]":  # a key of a dict whose keys are fixed (train.split)
@@ -316,10 +329,19 @@ def rooted(p: Params, root: str | Path, seed: int | None = None) -> Params:
     """The same params with every path moved under `root` (and the world's seed changed): a throwaway project
     for tests and benchmarks that never touches ./data."""
     root = Path(root)
-    folders = {"synthesize.out": "raw", "synthesize.truth_out": "truth", "ingest.source": "raw",
-               "ingest.out": "interim", "features.out": "features", "train.out": "model",
-               "evaluate.out": "reports", "evaluate.truth": "truth", "explain.out": "reports/explain",
-               "explain.profile": "reports/icp_profile", "score.out": "targets",
-               "report.out": "reports/model_card.html"}
+    folders = {
+        "synthesize.out": "raw",
+        "synthesize.truth_out": "truth",
+        "ingest.source": "raw",
+        "ingest.out": "interim",
+        "features.out": "features",
+        "train.out": "model",
+        "evaluate.out": "reports",
+        "evaluate.truth": "truth",
+        "explain.out": "reports/explain",
+        "explain.profile": "reports/icp_profile",
+        "score.out": "targets",
+        "report.out": "reports/model_card.html",
+    }
     values = {key: str(root / sub) for key, sub in folders.items()}
     return override(p, values | ({} if seed is None else {"synthesize.seed": seed}))

@@ -12,16 +12,16 @@ LISTS = ("csv", "xlsx", "html")  # the target list's formats, in the order they 
 
 @dataclass(frozen=True)
 class Paths:
-    world: Path        # synthesize.out: the demo world's export
+    world: Path  # synthesize.out: the demo world's export
     world_truth: Path  # synthesize.truth_out: its ground truth, which no modelling stage reads
-    source: Path       # ingest.source: the export ingest reads
+    source: Path  # ingest.source: the export ingest reads
     interim: Path
     features: Path
     model: Path
     reports: Path
     truth: Path | None  # evaluate.truth: the truth evaluate compares with (None for real data)
     explain: Path
-    profile: Path      # explain.profile, without its .md / .json
+    profile: Path  # explain.profile, without its .md / .json
     targets: Path
     model_card: Path
 
@@ -90,8 +90,17 @@ class Paths:
 
 
 def paths(p: Params) -> Paths:
-    return Paths(world=Path(p.synthesize.out), world_truth=Path(p.synthesize.truth_out),
-                 source=Path(p.ingest.source), interim=Path(p.ingest.out), features=Path(p.features.out),
-                 model=Path(p.train.out), reports=Path(p.evaluate.out),
-                 truth=Path(p.evaluate.truth) if p.evaluate.truth else None, explain=Path(p.explain.out),
-                 profile=Path(p.explain.profile), targets=Path(p.score.out), model_card=Path(p.report.out))
+    return Paths(
+        world=Path(p.synthesize.out),
+        world_truth=Path(p.synthesize.truth_out),
+        source=Path(p.ingest.source),
+        interim=Path(p.ingest.out),
+        features=Path(p.features.out),
+        model=Path(p.train.out),
+        reports=Path(p.evaluate.out),
+        truth=Path(p.evaluate.truth) if p.evaluate.truth else None,
+        explain=Path(p.explain.out),
+        profile=Path(p.explain.profile),
+        targets=Path(p.score.out),
+        model_card=Path(p.report.out),
+    )

@@ -1,10 +1,10 @@
 """Reading the files people export: CSV of any delimiter and encoding, Parquet, Excel.
 
-CSV and Excel cells are read as text (an empty cell is missing), so validation sees every value as written and
-can quote it; Parquet keeps its types. Encoding: a byte-order mark (UTF-8, or UTF-16 as Excel's "Unicode
-text" writes), else UTF-8 when every byte decodes, else Windows-1252 (a superset of Latin-1 for text), which is
-what spreadsheets on Windows write. The delimiter is
-sniffed from the first lines among , ; tab and |. Quoted delimiters and line breaks inside quotes are kept.
+CSV and Excel cells are read as text (an empty cell is missing), so validation sees every value as written
+and can quote it; Parquet keeps its types. Encoding: a byte-order mark (UTF-8, or UTF-16 as Excel's "Unicode
+text" writes), else UTF-8 when every byte decodes, else Windows-1252 (a superset of Latin-1 for text), which
+is what spreadsheets on Windows write. The delimiter is sniffed from the first lines among , ; tab and |.
+Quoted delimiters and line breaks inside quotes are kept.
 """
 
 import codecs
@@ -56,17 +56,20 @@ def delimiter(path: Path, enc: str) -> str:
 
 
 def chunks(path: Path, rows: int | None = None, sheet: str | int = 0) -> Iterator[pd.DataFrame]:
-    """The file `rows` rows at a time (None: at once); one empty frame with the columns for a header-only file.
-    A file that cannot be read stops the run with what to do about it."""
+    """The file `rows` rows at a time (None: at once); one empty frame with the columns for a header-only
+    file. A file that cannot be read stops the run with what to do about it."""
     path = Path(path)
     if path.suffix.lower() not in READABLE:
-        raise ContractError(f"{path}: cannot read a {path.suffix or 'suffix-less'} file. Export it as CSV, "
-                            f"Parquet or Excel (.xlsx).")
+        raise ContractError(
+            f"{path}: cannot read a {path.suffix or 'suffix-less'} file. Export it as CSV, "
+            f"Parquet or Excel (.xlsx)."
+        )
     try:
         yield from _or_empty(_frames(path, rows, sheet), lambda: _header_only(path, sheet))
     except (OSError, ValueError, KeyError, pa.ArrowException, csv.Error) as e:
-        raise ContractError(f"{path}: cannot read it ({e}). Export it again as CSV with a header row, as "
-                            f"Parquet or as Excel.") from e
+        raise ContractError(
+            f"{path}: cannot read it ({e}). Export it again as CSV with a header row, as Parquet or as Excel."
+        ) from e
 
 
 def read(path: Path, sheet: str | int = 0) -> pd.DataFrame:
@@ -75,8 +78,13 @@ def read(path: Path, sheet: str | int = 0) -> pd.DataFrame:
 
 def _text_options(path: Path) -> dict:
     enc = encoding(path)
-    return {"dtype": str, "keep_default_na": False, "na_values": [""], "encoding": enc,
-            "sep": delimiter(path, enc)}
+    return {
+        "dtype": str,
+        "keep_default_na": False,
+        "na_values": [""],
+        "encoding": enc,
+        "sep": delimiter(path, enc),
+    }
 
 
 def _frames(path: Path, rows: int | None, sheet) -> Iterator[pd.DataFrame]:
@@ -100,11 +108,14 @@ def _arrow_csv(path: Path) -> pd.DataFrame:
     options = _text_options(path)
     names = list(pd.read_csv(path, nrows=0, **options).columns)
     try:
-        table = pv.read_csv(path, read_options=pv.ReadOptions(encoding=options["encoding"], column_names=names,
-                                                              skip_rows=1),
-                            parse_options=pv.ParseOptions(delimiter=options["sep"], newlines_in_values=True),
-                            convert_options=pv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                              null_values=[""], strings_can_be_null=True))
+        table = pv.read_csv(
+            path,
+            read_options=pv.ReadOptions(encoding=options["encoding"], column_names=names, skip_rows=1),
+            parse_options=pv.ParseOptions(delimiter=options["sep"], newlines_in_values=True),
+            convert_options=pv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, null_values=[""], strings_can_be_null=True
+            ),
+        )
     except pa.ArrowInvalid:  # pandas' reader says which line is malformed, Arrow's does not
         return pd.read_csv(path, **options)
     return table.to_pandas().astype("str")

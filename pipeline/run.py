@@ -1,10 +1,10 @@
 """The one runner: stages in the order of dvc.yaml, for `icp run`, the tests and the benches.
 
 `icp run` is the whole graph, ingest to report, on a user's export folder, without DVC. Its params are
-params.yaml's with every output under `--out`, `ingest.source` = the export, `ingest.mapping` = the mapping, no
-ground truth (real data has none), the mapping's own `params:` and then `--set` on top. The MLflow experiment and
-registered model are named after the run (`icp-<name>`, `<name>-win-model`), so a user's models never compete
-with the demo's for the champion alias.
+params.yaml's with every output under `--out`, `ingest.source` = the export, `ingest.mapping` = the mapping,
+no ground truth (real data has none), the mapping's own `params:` and then `--set` on top. The MLflow
+experiment and registered model are named after the run (`icp-<name>`, `<name>-win-model`), so a user's models
+never compete with the demo's for the champion alias.
 """
 
 import logging
@@ -19,8 +19,16 @@ from pipeline.stages import evaluate, explain, featurize, ingest, report, score,
 
 log = logging.getLogger(__name__)
 
-STAGES = {"synthesize": synthesize.run, "ingest": ingest.run, "featurize": featurize.run, "train": train.run,
-          "evaluate": evaluate.run, "explain": explain.run, "score": score.run, "report": report.run}
+STAGES = {
+    "synthesize": synthesize.run,
+    "ingest": ingest.run,
+    "featurize": featurize.run,
+    "train": train.run,
+    "evaluate": evaluate.run,
+    "explain": explain.run,
+    "score": score.run,
+    "report": report.run,
+}
 MODELLING = tuple(STAGES)[1:]  # what `icp run` runs on a user's export: everything but the demo world
 
 
@@ -36,8 +44,14 @@ def run_stages(p: P.Params, names=MODELLING) -> dict:
     return results
 
 
-def params_for(data: str | Path, mapping: str | Path | None, out: str | Path, name: str,
-               sets: list[str] = (), base: str | Path = "params.yaml") -> P.Params:
+def params_for(
+    data: str | Path,
+    mapping: str | Path | None,
+    out: str | Path,
+    name: str,
+    sets: list[str] = (),
+    base: str | Path = "params.yaml",
+) -> P.Params:
     overrides = P.flatten(load_mapping(mapping).get("params") or {}) if mapping else {}
     for item in sets:
         key, sep, value = item.partition("=")
@@ -45,5 +59,13 @@ def params_for(data: str | Path, mapping: str | Path | None, out: str | Path, na
             raise P.ParamsError(f"--set {item!r}: write section.key=value")
         overrides[key.strip()] = yaml.safe_load(value)
     p = P.rooted(P.load(base, overrides), out)
-    return P.override(p, {"ingest.source": str(data), "ingest.mapping": str(mapping or ""), "evaluate.truth": "",
-                          "report.experiment": f"icp-{name}", "report.registered_model": f"{name}-win-model"})
+    return P.override(
+        p,
+        {
+            "ingest.source": str(data),
+            "ingest.mapping": str(mapping or ""),
+            "evaluate.truth": "",
+            "report.experiment": f"icp-{name}",
+            "report.registered_model": f"{name}-win-model",
+        },
+    )

@@ -16,15 +16,19 @@ log = logging.getLogger(__name__)
 def load_mapping(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
-        raise M.MappingError(f"{path}: no such mapping file. Write one with `icp init --from <your export "
-                             f"folder>` (docs/bring_your_own_data.md).")
+        raise M.MappingError(
+            f"{path}: no such mapping file. Write one with `icp init --from <your export "
+            f"folder>` (docs/bring_your_own_data.md)."
+        )
     try:
         return M.check(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
     except yaml.YAMLError as e:
         raise M.MappingError(f"{path}: not valid YAML ({e})") from e
 
 
-def read_mapped(source: str | Path, mapping_file: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], dict[str, str]]:
+def read_mapped(
+    source: str | Path, mapping_file: str | Path
+) -> tuple[dict[str, pd.DataFrame], dict[str, str], dict[str, str]]:
     """The tables of `source` as the mapping says: frames in contract names, the file of each table and the
     date format of each table that has one."""
     mapping, source = load_mapping(mapping_file), Path(source)
@@ -34,7 +38,9 @@ def read_mapped(source: str | Path, mapping_file: str | Path) -> tuple[dict[str,
         if not path.is_file():
             raise M.MappingError(f"{mapping_file}: names {file}, but {path} does not exist")
         frames[file, sheet] = readers.read(path, sheet)
-        log.info(f"ingest: read {path}{f' (sheet {sheet})' if sheet else ''} ({len(frames[file, sheet]):,} rows)")
+        log.info(
+            f"ingest: read {path}{f' (sheet {sheet})' if sheet else ''} ({len(frames[file, sheet]):,} rows)"
+        )
     specs = mapping["tables"]
     formats = {name: specs[name]["date_format"] for name in specs if specs[name].get("date_format")}
     try:

@@ -1,4 +1,5 @@
-"""`icp world-report`: what the synthetic world looks like and whether its planted truth shows in the raw data.
+"""`icp world-report`: what the synthetic world looks like and whether its planted truth shows in the raw
+data.
 
 It may read the truth folder: it judges the world, it does not model it.
 """
@@ -35,13 +36,24 @@ def deals_at_creation(data: Path, truth: Path) -> pd.DataFrame:
     deals = deals.sort_values("created_date").reset_index(drop=True)
     snaps = read_table(data, "snapshots").dropna(subset=["employees"])
     snaps["snapshot_date"] = pd.to_datetime(snaps["snapshot_date"])
-    deals = pd.merge_asof(deals, snaps.sort_values("snapshot_date")[["account_id", "snapshot_date", "employees"]],
-                          left_on="created_date", right_on="snapshot_date", by="account_id",
-                          allow_exact_matches=False)
+    deals = pd.merge_asof(
+        deals,
+        snaps.sort_values("snapshot_date")[["account_id", "snapshot_date", "employees"]],
+        left_on="created_date",
+        right_on="snapshot_date",
+        by="account_id",
+        allow_exact_matches=False,
+    )
     trig = read_table(data, "triggers")
     fund = trig[trig["trigger_type"] == "funding_round"].assign(funded=lambda d: pd.to_datetime(d["date"]))
-    deals = pd.merge_asof(deals, fund.sort_values("funded")[["account_id", "funded"]], left_on="created_date",
-                          right_on="funded", by="account_id", allow_exact_matches=False)
+    deals = pd.merge_asof(
+        deals,
+        fund.sort_values("funded")[["account_id", "funded"]],
+        left_on="created_date",
+        right_on="funded",
+        by="account_id",
+        allow_exact_matches=False,
+    )
     return deals.assign(days_since_funding=(deals["created_date"] - deals["funded"]).dt.days)
 
 
@@ -51,23 +63,39 @@ def report(data: str | Path, truth: str | Path) -> str:
     accounts = read_table(data, "accounts")
     deals = deals_at_creation(data, truth)
     oracle = read_table(truth, "opportunities").set_index("opportunity_id")["true_p_win"]
-    lines = [f"Synthetic world {data} (seed {world['config']['seed']}, {world['config']['accounts']:,} accounts, "
-             f"last date {world['config']['end_date']})", "", "Rows per table:"]
+    lines = [
+        f"Synthetic world {data} (seed {world['config']['seed']}, {world['config']['accounts']:,} accounts, "
+        f"last date {world['config']['end_date']})",
+        "",
+        "Rows per table:",
+    ]
     lines += [f"  {k:<15}{v:>12,}" for k, v in world["rows"].items()]
     auc = roc_auc_score(deals["won"], deals["opportunity_id"].map(oracle))
-    lines += ["", f"Closed deals {world['closed_deals']:,}; win rate {world['win_rate']:.1%} (all types), "
-                  f"{deals['won'].mean():.1%} on {len(deals):,} new-business deals",
-              f"Oracle ROC AUC of the true win probability: {world['oracle_roc_auc_closed']:.3f} on all closed "
-              f"deals, {auc:.3f} on new business", ""]
+    lines += [
+        "",
+        f"Closed deals {world['closed_deals']:,}; win rate {world['win_rate']:.1%} (all types), "
+        f"{deals['won'].mean():.1%} on {len(deals):,} new-business deals",
+        f"Oracle ROC AUC of the true win probability: {world['oracle_roc_auc_closed']:.3f} on all closed "
+        f"deals, {auc:.3f} on new business",
+        "",
+    ]
     deals["size band"] = pd.cut(deals["employees"], SIZE_BANDS, labels=SIZE_LABELS)
     ind = accounts.assign(industry=canonical_industry(accounts["industry"]))[["account_id", "industry"]]
     deals = deals.merge(ind, on="account_id", how="left")
-    deals["funding"] = pd.cut(deals["days_since_funding"].fillna(10**6), [0, 90, 365, 10**7],
-                              labels=["funded <= 90 days ago", "funded 91-365 days ago", "no funding in a year"])
-    for title, by in (("headcount at creation (knowable snapshot)", "size band"), ("industry", "industry"),
-                      ("trigger recency", "funding")):
+    deals["funding"] = pd.cut(
+        deals["days_since_funding"].fillna(10**6),
+        [0, 90, 365, 10**7],
+        labels=["funded <= 90 days ago", "funded 91-365 days ago", "no funding in a year"],
+    )
+    for title, by in (
+        ("headcount at creation (knowable snapshot)", "size band"),
+        ("industry", "industry"),
+        ("trigger recency", "funding"),
+    ):
         lines += [f"Win rate by {title}:", _rate(deals, by).to_string(), ""]
-    lines += ["Leakage traps (present-state or post-deal data a careless pipeline would use):"] + _traps(data, deals)
+    lines += ["Leakage traps (present-state or post-deal data a careless pipeline would use):"] + _traps(
+        data, deals
+    )
     lines += ["", "Mess of real exports:"] + _mess(accounts)
     return "\n".join(lines)
 
@@ -76,15 +104,18 @@ def _traps(data: Path, deals: pd.DataFrame) -> list[str]:
     accounts = read_table(data, "accounts")
     tech = read_table(data, "technographics")
     acts = read_table(data, "activities")
-    is_cust = deals["account_id"].map(accounts.set_index("account_id")["is_customer"]).fillna(False).astype(bool)
+    is_cust = (
+        deals["account_id"].map(accounts.set_index("account_id")["is_customer"]).fillna(False).astype(bool)
+    )
     ours = set(tech.loc[tech["technology"] == OUR_PRODUCT, "account_id"])
     post = acts["activity_type"].isin(["onboarding_session", "support_ticket"])
     onboarded = set(acts.loc[post, "account_id"])
     now = deals["account_id"].map(accounts.set_index("account_id")["employees"]).astype(float)
     growth = (now / deals["employees"]).groupby(deals["won"]).median()
     return [
-        f"  is_customer (today's state): true for {accounts['is_customer'].mean():.1%} of accounts; as a score of "
-        f"closed new-business deals it has ROC AUC {roc_auc_score(deals['won'], is_cust):.3f}",
+        f"  is_customer (today's state): true for {accounts['is_customer'].mean():.1%} of accounts; "
+        f"as a score of closed new-business deals it has ROC AUC "
+        f"{roc_auc_score(deals['won'], is_cust):.3f}",
         f"  our own product ({OUR_PRODUCT}) in technographics: {len(ours):,} accounts, "
         f"{deals['won'][deals['account_id'].isin(ours)].mean():.1%} of their deals won",
         f"  onboarding/support activities (only after a win): {post.mean():.1%} of activity rows, "
@@ -99,7 +130,8 @@ def _mess(accounts: pd.DataFrame) -> list[str]:
     return [
         f"  employees missing: {accounts['employees'].isna().mean():.1%}; annual_revenue missing: "
         f"{accounts['annual_revenue'].isna().mean():.1%}",
-        f"  industry spellings: {accounts['industry'].nunique()} raw values for {canonical.nunique()} industries",
+        f"  industry spellings: {accounts['industry'].nunique()} raw values "
+        f"for {canonical.nunique()} industries",
         f"  account rows sharing a domain with another row: "
         f"{normalise_domain(accounts['domain']).duplicated(keep=False).sum():,}",
     ]

@@ -29,21 +29,31 @@ SMALL = WorldConfig(accounts=6000, seed=11, chunk_size=3000)  # two chunks, so c
 
 def params_at(root: Path, values: dict | None = None) -> P.Params:
     """The project's params.yaml with every output under `root` and dotted `values` set on top."""
-    return P.override(P.rooted(PARAMS, root), {k: str(v) if isinstance(v, Path) else v
-                                                for k, v in (values or {}).items()})
+    return P.override(
+        P.rooted(PARAMS, root), {k: str(v) if isinstance(v, Path) else v for k, v in (values or {}).items()}
+    )
 
 
-def ingest_into(source: Path, out: Path, max_reject_share: float = 0.2, mapping: Path | str = "",
-                **kw) -> dict:
+def ingest_into(
+    source: Path, out: Path, max_reject_share: float = 0.2, mapping: Path | str = "", **kw
+) -> dict:
     """The ingest stage on `source` into `out`."""
-    p = P.override(PARAMS, {"ingest.source": str(source), "ingest.out": str(out),
-                            "ingest.max_reject_share": max_reject_share, "ingest.mapping": str(mapping)})
+    p = P.override(
+        PARAMS,
+        {
+            "ingest.source": str(source),
+            "ingest.out": str(out),
+            "ingest.max_reject_share": max_reject_share,
+            "ingest.mapping": str(mapping),
+        },
+    )
     return ingest.run(p, **kw)
 
 
 @contextmanager
 def said() -> Iterator[list[str]]:
-    """The messages of the project's loggers (INFO and up) inside the block, for fixtures wider than caplog."""
+    """The messages of the project's loggers (INFO and up) inside the block, for fixtures wider than
+    caplog."""
     said = []
     handler = logging.Handler()
     handler.emit = lambda record: said.append(record.getMessage())
@@ -61,8 +71,10 @@ def small_world(tmp_path_factory):
 @pytest.fixture(scope="session")
 def small_run(small_world, tmp_path_factory):
     """The project's params.yaml run through ingest ... score on the small world, in a tmp folder."""
-    p = params_at(tmp_path_factory.mktemp("run"), {"ingest.source": small_world["data"],
-                                                    "evaluate.truth": small_world["truth"]})
+    p = params_at(
+        tmp_path_factory.mktemp("run"),
+        {"ingest.source": small_world["data"], "evaluate.truth": small_world["truth"]},
+    )
     results = run_stages(p, ["ingest", "featurize", "train", "evaluate", "explain", "score"])
     return {"params": p, "explained": results["explain"], "summary": results["score"]}
 
@@ -71,9 +83,14 @@ def sh(cwd: Path, *cmd: str) -> subprocess.CompletedProcess:
     """Run a command in a throwaway project as a user would (the venv on PATH, a git identity), with MLflow at
     the project's own sqlite store: never the user's tracking server or mlflow.db."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))}
-    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", GIT_AUTHOR_NAME="t",
-               GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t",
-               MLFLOW_TRACKING_URI=f"sqlite:///{cwd / 'mlflow.db'}")
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@t",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@t",
+        MLFLOW_TRACKING_URI=f"sqlite:///{cwd / 'mlflow.db'}",
+    )
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done

@@ -20,31 +20,72 @@ from tests.conftest import ROOT, assert_reconciles, ingest_into, sh
 
 # The generator's world as a Salesforce export would name it (standard and custom __c fields).
 SALESFORCE = {
-    "accounts": ("Account", {
-        "account_id": "Id", "name": "Name", "domain": "Website", "industry": "Industry",
-        "employees": "NumberOfEmployees", "annual_revenue": "AnnualRevenue", "founded_year": "YearStarted",
-        "country": "BillingCountry", "region": "Region__c", "ownership": "Ownership",
-        "funding_stage": "Funding_Stage__c", "parent_account_id": "ParentId",
-        "employee_growth_1y": "Employee_Growth__c", "is_customer": "Is_Customer__c",
-        "customer_since": "Customer_Since__c", "snapshot_date": "LastModifiedDate"}),
-    "opportunities": ("Opportunity", {
-        "opportunity_id": "Id", "account_id": "AccountId", "created_date": "CreatedDate",
-        "close_date": "CloseDate", "stage": "StageName", "amount": "Amount", "type": "Type",
-        "lead_source": "LeadSource"}),
-    "contacts": ("Contact", {
-        "contact_id": "Id", "account_id": "AccountId", "title": "Title", "seniority": "Seniority__c",
-        "department": "Department", "created_date": "CreatedDate"}),
-    "snapshots": ("AccountHistory", {
-        "account_id": "AccountId", "snapshot_date": "Snapshot_Date__c", "employees": "NumberOfEmployees",
-        "annual_revenue": "AnnualRevenue"}),
+    "accounts": (
+        "Account",
+        {
+            "account_id": "Id",
+            "name": "Name",
+            "domain": "Website",
+            "industry": "Industry",
+            "employees": "NumberOfEmployees",
+            "annual_revenue": "AnnualRevenue",
+            "founded_year": "YearStarted",
+            "country": "BillingCountry",
+            "region": "Region__c",
+            "ownership": "Ownership",
+            "funding_stage": "Funding_Stage__c",
+            "parent_account_id": "ParentId",
+            "employee_growth_1y": "Employee_Growth__c",
+            "is_customer": "Is_Customer__c",
+            "customer_since": "Customer_Since__c",
+            "snapshot_date": "LastModifiedDate",
+        },
+    ),
+    "opportunities": (
+        "Opportunity",
+        {
+            "opportunity_id": "Id",
+            "account_id": "AccountId",
+            "created_date": "CreatedDate",
+            "close_date": "CloseDate",
+            "stage": "StageName",
+            "amount": "Amount",
+            "type": "Type",
+            "lead_source": "LeadSource",
+        },
+    ),
+    "contacts": (
+        "Contact",
+        {
+            "contact_id": "Id",
+            "account_id": "AccountId",
+            "title": "Title",
+            "seniority": "Seniority__c",
+            "department": "Department",
+            "created_date": "CreatedDate",
+        },
+    ),
+    "snapshots": (
+        "AccountHistory",
+        {
+            "account_id": "AccountId",
+            "snapshot_date": "Snapshot_Date__c",
+            "employees": "NumberOfEmployees",
+            "annual_revenue": "AnnualRevenue",
+        },
+    ),
 }
 STAGE_NAMES = {"won": "Closed Won", "lost": "Closed Lost", "open": "Prospecting"}
-TYPE_NAMES = {"new business": "New Business", "expansion": "Existing Customer - Upgrade", "renewal": "Renewal"}
+TYPE_NAMES = {
+    "new business": "New Business",
+    "expansion": "Existing Customer - Upgrade",
+    "renewal": "Renewal",
+}
 
 
 def salesforce_export(world: Path, out: Path) -> Path:
-    """`world` renamed as Salesforce names things, Latin-1 with `;` delimiters; technographics keyed by website
-    as a vendor delivers them; the other event tables as they are."""
+    """`world` renamed as Salesforce names things, Latin-1 with `;` delimiters; technographics keyed by
+    website as a vendor delivers them; the other event tables as they are."""
     out.mkdir(parents=True)
     tables = {name: pd.read_parquet(world / f"{name}.parquet") for name in TABLES}
     for name, (file, names) in SALESFORCE.items():
@@ -59,7 +100,11 @@ def salesforce_export(world: Path, out: Path) -> Path:
         df.rename(columns=names).to_csv(out / f"{file}.csv", sep=";", encoding="latin-1", index=False)
     websites = "https://www." + tables["accounts"]["domain"].str.removeprefix("www.") + "/"
     tech = tables["technographics"].copy()
-    tech.insert(0, "Website", tech.pop("account_id").map(dict(zip(tables["accounts"]["account_id"], websites))))
+    tech.insert(
+        0,
+        "Website",
+        tech.pop("account_id").map(dict(zip(tables["accounts"]["account_id"], websites, strict=True))),
+    )
     tech.to_csv(out / "technographics.csv", sep=";", encoding="latin-1", index=False)
     for name in ("activities", "intent", "triggers"):
         tables[name].to_csv(out / f"{name}.csv", sep=";", encoding="latin-1", index=False)
@@ -80,15 +125,23 @@ def test_a_salesforce_export_runs_through_init_and_run_with_the_native_metrics(p
     sh(project, "icp", "init", "--from", "salesforce", "--out", "salesforce.yaml")
     mapping = yaml.safe_load((project / "salesforce.yaml").read_text())
     assert mapping["tables"]["opportunities"]["values"]["StageName"] == {
-        "Closed Lost": "lost", "Closed Won": "won", "Prospecting": "open"}
+        "Closed Lost": "lost",
+        "Closed Won": "won",
+        "Prospecting": "open",
+    }
     assert mapping["tables"]["technographics"]["columns"]["account_domain"] == "Website"
     assert mapping["tables"]["snapshots"]["file"] == "AccountHistory.csv"
     sh(project, "icp", "run", "--data", str(export), "--mapping", "salesforce.yaml", "--out", "sf")
     sh(project, "icp", "run", "--data", "world", "--out", "native")
     for name in TABLES:
-        pd.testing.assert_frame_equal(pd.read_parquet(project / "sf" / "interim" / f"{name}.parquet"),
-                                      pd.read_parquet(project / "native" / "interim" / f"{name}.parquet"), obj=name)
-    metrics = [json.loads((project / run / "reports" / "metrics.json").read_text()) for run in ("sf", "native")]
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(project / "sf" / "interim" / f"{name}.parquet"),
+            pd.read_parquet(project / "native" / "interim" / f"{name}.parquet"),
+            obj=name,
+        )
+    metrics = [
+        json.loads((project / run / "reports" / "metrics.json").read_text()) for run in ("sf", "native")
+    ]
     flat = [pd.json_normalize(m).iloc[0] for m in metrics]
     assert list(flat[0].index) == list(flat[1].index)
     numbers = [f[f.map(lambda v: isinstance(v, int | float))].astype(float) for f in flat]
@@ -98,14 +151,21 @@ def test_a_salesforce_export_runs_through_init_and_run_with_the_native_metrics(p
     assert lists[0]["account_id"].tolist() == lists[1]["account_id"].tolist()
 
 
-# --- readers --------------------------------------------------------------------------------------------------
+# --- readers ------------------------------------------------------------------------------------------------
 
-TRICKY = pd.DataFrame({"Id": ["1", "2", "3"], "Name": ["Société Générale", 'Acme, "the" firm', "Line\nbreak Ltd"],
-                       "Amount": ["1200.5", "", "7"]})
+TRICKY = pd.DataFrame(
+    {
+        "Id": ["1", "2", "3"],
+        "Name": ["Société Générale", 'Acme, "the" firm', "Line\nbreak Ltd"],
+        "Amount": ["1200.5", "", "7"],
+    }
+)
 
 
-@pytest.mark.parametrize("how", ["utf-8", "utf-8-sig", "utf-16", "latin-1", "cp1252", "semicolon", "tab", "pipe",
-                                 "xlsx", "parquet"])
+@pytest.mark.parametrize(
+    "how",
+    ["utf-8", "utf-8-sig", "utf-16", "latin-1", "cp1252", "semicolon", "tab", "pipe", "xlsx", "parquet"],
+)
 def test_every_export_format_reads_the_same_text(tmp_path, how):
     sep = {"semicolon": ";", "tab": "\t", "pipe": "|"}.get(how, ",")
     path = tmp_path / ("f.xlsx" if how == "xlsx" else "f.parquet" if how == "parquet" else "f.csv")
@@ -123,46 +183,78 @@ def test_every_export_format_reads_the_same_text(tmp_path, how):
 
 def test_a_file_of_another_kind_is_refused_with_what_to_do(tmp_path):
     (tmp_path / "deals.docx").write_bytes(b"PK\x03\x04 not a table")
-    with pytest.raises(ContractError, match=r"deals.docx: cannot read a .docx file. Export it as CSV, Parquet"):
+    with pytest.raises(
+        ContractError, match=r"deals.docx: cannot read a .docx file. Export it as CSV, Parquet"
+    ):
         readers.read(tmp_path / "deals.docx")
     (tmp_path / "deals.xlsx").write_bytes(b"not a zip")
     with pytest.raises(ContractError, match=r"deals.xlsx: cannot read it"):
         readers.read(tmp_path / "deals.xlsx")
 
 
-# --- the mapping ----------------------------------------------------------------------------------------------
+# --- the mapping --------------------------------------------------------------------------------------------
 
 CRM = {
     "Companies.csv": "Company ID;Company;Web;Sector;Staff;Revenue (m);Since\n"
-                     "C1;Acme;https://www.Acme.com/;computer software;120;1.5;01/02/2001\n"
-                     "C2;Beta;beta.de;Retail;80;;15/03/1990\n",
+    "C1;Acme;https://www.Acme.com/;computer software;120;1.5;01/02/2001\n"
+    "C2;Beta;beta.de;Retail;80;;15/03/1990\n",
     "Deals.csv": "Deal;Company ID;Opened;Closed;Status;Product;Kind\n"
-                 "D1;C1;01/03/2024;01/05/2024;Closed Won;Pro;\n"
-                 "D2;C2;01/03/2024;01/06/2024;Closed Lost;Basic;\n"
-                 "D3;C2;01/07/2024;;In Progress;Pro;Upsell\n",
+    "D1;C1;01/03/2024;01/05/2024;Closed Won;Pro;\n"
+    "D2;C2;01/03/2024;01/06/2024;Closed Lost;Basic;\n"
+    "D3;C2;01/07/2024;;In Progress;Pro;Upsell\n",
     "Prices.csv": "sku;list\nPro;5000\nBasic;900\n",
     "Tech.csv": "site;product;kind;first;last\n"
-                "acme.com;Salesforce;crm;01/01/2023;01/06/2024\n"
-                "http://beta.de/about;Snowflake;data_warehouse;01/01/2023;01/06/2024\n"
-                "nope.io;HubSpot;crm;01/01/2023;01/06/2024\n",
+    "acme.com;Salesforce;crm;01/01/2023;01/06/2024\n"
+    "http://beta.de/about;Snowflake;data_warehouse;01/01/2023;01/06/2024\n"
+    "nope.io;HubSpot;crm;01/01/2023;01/06/2024\n",
 }
-MAPPING = {"tables": {
-    "accounts": {"file": "Companies.csv", "date_format": "%d/%m/%Y",
-                 "columns": {"account_id": "Company ID", "name": "Company", "domain": "Web", "industry": "Sector",
-                             "employees": "Staff", "annual_revenue": "Revenue (m)"},
-                 "scale": {"annual_revenue": 1_000_000}, "defaults": {"snapshot_date": "2024-01-01"}},
-    "opportunities": {"file": "Deals.csv", "date_format": "%d/%m/%Y",
-                      "columns": {"opportunity_id": "Deal", "account_id": "Company ID", "created_date": "Opened",
-                                  "close_date": "Closed", "stage": "Status", "type": "Kind"},
-                      "values": {"Status": {"Closed Won": "won", "Closed Lost": "lost", "In Progress": "open"},
-                                 "Kind": {"Upsell": "expansion"}},
-                      "lookup": {"amount": {"file": "Prices.csv", "column": "Product", "key": "sku",
-                                            "value": "list"}},
-                      "defaults": {"type": "new business"}},
-    "technographics": {"file": "Tech.csv", "date_format": "%d/%m/%Y",
-                       "columns": {"account_domain": "site", "technology": "product", "category": "kind",
-                                   "first_seen": "first", "last_seen": "last"}},
-}}
+MAPPING = {
+    "tables": {
+        "accounts": {
+            "file": "Companies.csv",
+            "date_format": "%d/%m/%Y",
+            "columns": {
+                "account_id": "Company ID",
+                "name": "Company",
+                "domain": "Web",
+                "industry": "Sector",
+                "employees": "Staff",
+                "annual_revenue": "Revenue (m)",
+            },
+            "scale": {"annual_revenue": 1_000_000},
+            "defaults": {"snapshot_date": "2024-01-01"},
+        },
+        "opportunities": {
+            "file": "Deals.csv",
+            "date_format": "%d/%m/%Y",
+            "columns": {
+                "opportunity_id": "Deal",
+                "account_id": "Company ID",
+                "created_date": "Opened",
+                "close_date": "Closed",
+                "stage": "Status",
+                "type": "Kind",
+            },
+            "values": {
+                "Status": {"Closed Won": "won", "Closed Lost": "lost", "In Progress": "open"},
+                "Kind": {"Upsell": "expansion"},
+            },
+            "lookup": {"amount": {"file": "Prices.csv", "column": "Product", "key": "sku", "value": "list"}},
+            "defaults": {"type": "new business"},
+        },
+        "technographics": {
+            "file": "Tech.csv",
+            "date_format": "%d/%m/%Y",
+            "columns": {
+                "account_domain": "site",
+                "technology": "product",
+                "category": "kind",
+                "first_seen": "first",
+                "last_seen": "last",
+            },
+        },
+    }
+}
 
 
 def _crm(tmp_path, mapping=MAPPING, edits=None):
@@ -180,37 +272,65 @@ def test_the_mapping_renames_recodes_scales_looks_up_and_joins_by_domain(tmp_pat
     acc = pd.read_parquet(tmp_path / "interim" / "accounts.parquet")
     opp = pd.read_parquet(tmp_path / "interim" / "opportunities.parquet")
     tech = pd.read_parquet(tmp_path / "interim" / "technographics.parquet")
-    assert acc["domain"].tolist() == ["acme.com", "beta.de"] and acc["industry"].tolist() == ["Software", "Retail"]
+    assert acc["domain"].tolist() == ["acme.com", "beta.de"] and acc["industry"].tolist() == [
+        "Software",
+        "Retail",
+    ]
     assert acc["annual_revenue"].iloc[0] == 1_500_000.0 and pd.isna(acc["annual_revenue"].iloc[1])
     assert acc["is_customer"].tolist() == [True, False]  # from the won deals
     assert acc["customer_since"].iloc[0] == pd.Timestamp("2024-05-01")
     assert acc["snapshot_date"].tolist() == [pd.Timestamp("2024-01-01")] * 2
-    assert opp["stage"].tolist() == ["won", "lost", "open"] and opp["amount"].tolist() == [5000.0, 900.0, 5000.0]
+    assert opp["stage"].tolist() == ["won", "lost", "open"] and opp["amount"].tolist() == [
+        5000.0,
+        900.0,
+        5000.0,
+    ]
     assert opp["type"].tolist() == ["new business", "new business", "expansion"]
     assert opp["created_date"].tolist() == [pd.Timestamp("2024-03-01")] * 2 + [pd.Timestamp("2024-07-01")]
     assert tech["account_id"].tolist() == ["C1", "C2"]
     rejects = pd.read_csv(tmp_path / "interim" / "rejects.csv", dtype=str)
     assert rejects.values.tolist() == [
-        ["technographics", "3", "account_domain", "nope.io", "account_domain nope.io (domain nope.io) matches no "
-                                                             "account's domain"]]
+        [
+            "technographics",
+            "3",
+            "account_domain",
+            "nope.io",
+            "account_domain nope.io (domain nope.io) matches no account's domain",
+        ]
+    ]
     assert summary["tables"]["technographics"] | {"file": ""} == {
-        "file": "", "rows_in": 3, "rows_kept": 2, "rows_rejected": 1, "values_cleared": 0}
+        "file": "",
+        "rows_in": 3,
+        "rows_kept": 2,
+        "rows_rejected": 1,
+        "values_cleared": 0,
+    }
 
 
 # Row-level problems of a mapped export: (file, text replaced, by) -> (table, row, column, value, reason).
 MAPPED_ROW_CASES = {
     "stage the mapping does not know": (
         ("Deals.csv", "In Progress", "Negotiation"),
-        ("opportunities", 3, "stage", "Negotiation", "stage 'Negotiation' is not one of won, lost, open")),
+        ("opportunities", 3, "stage", "Negotiation", "stage 'Negotiation' is not one of won, lost, open"),
+    ),
     "date not in the mapping's format": (
         ("Deals.csv", "01/03/2024;01/05/2024", "2024-03-01;01/05/2024"),
-        ("opportunities", 1, "created_date", "2024-03-01", "unparsable date '2024-03-01' (expected %d/%m/%Y)")),
+        (
+            "opportunities",
+            1,
+            "created_date",
+            "2024-03-01",
+            "unparsable date '2024-03-01' (expected %d/%m/%Y)",
+        ),
+    ),
     "product missing from the price list": (
         ("Deals.csv", "Closed Won;Pro", "Closed Won;Ultra"),
-        ("opportunities", 1, "amount", "", "won deal has no amount")),
+        ("opportunities", 1, "amount", "", "won deal has no amount"),
+    ),
     "revenue that is no number": (
         ("Companies.csv", ";1.5;", ";n/a;"),
-        ("accounts", 1, "annual_revenue", "n/a", "unparsable number 'n/a'")),
+        ("accounts", 1, "annual_revenue", "n/a", "unparsable number 'n/a'"),
+    ),
 }
 
 
@@ -229,37 +349,48 @@ FATAL_MAPPINGS = {
     "a column the file lacks": (
         lambda m: m["tables"]["accounts"]["columns"].update(industry="Industry"),
         "map.yaml: Companies.csv: no column 'Industry' (named in tables.accounts.columns). The file has: "
-        "Company ID, Company, Web, Sector, Staff, Revenue (m), Since"),
+        "Company ID, Company, Web, Sector, Staff, Revenue (m), Since",
+    ),
     "a column the contract lacks": (
         lambda m: m["tables"]["accounts"]["columns"].update(sector="Sector"),
-        "tables.accounts.columns: 'sector' is not a column of the accounts contract"),
+        "tables.accounts.columns: 'sector' is not a column of the accounts contract",
+    ),
     "a table the contract lacks": (
         lambda m: m["tables"].update(products={"file": "Prices.csv"}),
-        "tables.products: 'products' is not a table of the contract"),
+        "tables.products: 'products' is not a table of the contract",
+    ),
     "no opportunities": (
         lambda m: m["tables"].pop("opportunities"),
-        "tables.opportunities is missing: accounts and opportunities are required"),
+        "tables.opportunities is missing: accounts and opportunities are required",
+    ),
     "a required column nobody fills": (
         lambda m: m["tables"]["accounts"].pop("defaults"),
-        "tables.accounts: nothing fills snapshot_date"),
+        "tables.accounts: nothing fills snapshot_date",
+    ),
     "a file that is not there": (
         lambda m: m["tables"]["accounts"].update(file="Firms.csv"),
-        "map.yaml: names Firms.csv, but"),
+        "map.yaml: names Firms.csv, but",
+    ),
     "yes and no read as booleans": (
         lambda m: m["tables"]["opportunities"]["values"].update(Status={True: "won", False: "lost"}),
-        "tables.opportunities.values.Status: YAML reads yes/no/on/off/true/false as booleans: quote them"),
+        "tables.opportunities.values.Status: YAML reads yes/no/on/off/true/false as booleans: quote them",
+    ),
     "a scale that is no number": (
         lambda m: m["tables"]["accounts"]["scale"].update(annual_revenue="million"),
-        "tables.accounts.scale.annual_revenue: must be a number (a factor), not 'million'"),
+        "tables.accounts.scale.annual_revenue: must be a number (a factor), not 'million'",
+    ),
     "values that are a list": (
         lambda m: m["tables"]["opportunities"]["values"].update(Status=["Closed Won"]),
-        "tables.opportunities.values.Status: must map your values to the contract's"),
+        "tables.opportunities.values.Status: must map your values to the contract's",
+    ),
     "deals without an account column": (
         lambda m: m["tables"]["opportunities"]["columns"].pop("account_id"),
-        "tables.opportunities: nothing fills account_id"),
+        "tables.opportunities: nothing fills account_id",
+    ),
     "a look-up key that repeats": (  # the test adds a second price of Pro
         lambda m: None,
-        "Prices.csv: sku 'Pro' appears twice, so tables.opportunities.lookup.amount cannot tell which list"),
+        "Prices.csv: sku 'Pro' appears twice, so tables.opportunities.lookup.amount cannot tell which list",
+    ),
 }
 
 
@@ -282,40 +413,68 @@ def test_a_mapping_that_is_not_yaml_stops_naming_the_file(tmp_path):
         ingest_into(raw, tmp_path / "interim", 1.0, mapping=path)
 
 
-# --- icp init -------------------------------------------------------------------------------------------------
+# --- icp init -----------------------------------------------------------------------------------------------
+
 
 def test_init_recognises_hubspot_names_and_guesses_stages_and_types(tmp_path):
-    (tmp_path / "companies.csv").write_text("hs_object_id,name,domain,industry,numberofemployees,annualrevenue\n"
-                                            "1,Acme,acme.com,Software,10,100\n")
-    (tmp_path / "deals.csv").write_text("hs_object_id,associated_company_id,dealstage,closedate,createdate,amount,"
-                                        "dealtype\n7,1,closedwon,2024-02-01,2024-01-01,10,newbusiness\n"
-                                        "8,1,appointmentscheduled,,2024-01-05,,existingbusiness\n")
+    (tmp_path / "companies.csv").write_text(
+        "hs_object_id,name,domain,industry,numberofemployees,annualrevenue\n1,Acme,acme.com,Software,10,100\n"
+    )
+    (tmp_path / "deals.csv").write_text(
+        "hs_object_id,associated_company_id,dealstage,closedate,createdate,amount,"
+        "dealtype\n7,1,closedwon,2024-02-01,2024-01-01,10,newbusiness\n"
+        "8,1,appointmentscheduled,,2024-01-05,,existingbusiness\n"
+    )
     mapping, notes = guess(tmp_path)
     assert mapping["tables"]["accounts"]["columns"] == {
-        "account_id": "hs_object_id", "name": "name", "domain": "domain", "industry": "industry",
-        "employees": "numberofemployees", "annual_revenue": "annualrevenue"}
+        "account_id": "hs_object_id",
+        "name": "name",
+        "domain": "domain",
+        "industry": "industry",
+        "employees": "numberofemployees",
+        "annual_revenue": "annualrevenue",
+    }
     deals = mapping["tables"]["opportunities"]
-    assert deals["columns"] == {"opportunity_id": "hs_object_id", "account_id": "associated_company_id",
-                                "created_date": "createdate", "close_date": "closedate", "stage": "dealstage",
-                                "amount": "amount", "type": "dealtype"}
-    assert deals["values"] == {"dealstage": {"appointmentscheduled": "open", "closedwon": "won"},
-                               "dealtype": {"existingbusiness": "expansion", "newbusiness": "new business"}}
+    assert deals["columns"] == {
+        "opportunity_id": "hs_object_id",
+        "account_id": "associated_company_id",
+        "created_date": "createdate",
+        "close_date": "closedate",
+        "stage": "dealstage",
+        "amount": "amount",
+        "type": "dealtype",
+    }
+    assert deals["values"] == {
+        "dealstage": {"appointmentscheduled": "open", "closedwon": "won"},
+        "dealtype": {"existingbusiness": "expansion", "newbusiness": "new business"},
+    }
     assert any(n.startswith("accounts.snapshot_date") for n in notes)
 
 
 def test_stage_and_type_guesses():
     assert stage_values(pd.Series(["Closed Won", "Closed Lost", "Negotiation/Review", None])) == {
-        "Closed Lost": "lost", "Closed Won": "won", "Negotiation/Review": "open"}
+        "Closed Lost": "lost",
+        "Closed Won": "won",
+        "Negotiation/Review": "open",
+    }
     assert type_values(pd.Series(["Renewal", "Existing Customer - Upgrade", "New Customer"])) == {
-        "Existing Customer - Upgrade": "expansion", "New Customer": "new business", "Renewal": "renewal"}
+        "Existing Customer - Upgrade": "expansion",
+        "New Customer": "new business",
+        "Renewal": "renewal",
+    }
 
 
 # --- the Maven CRM example: an export nobody here wrote -----------------------------------------------------
 
+
 def _maven() -> Path | None:
-    """The dataset is not in the repo (not ours to commit): $ICP_MAVEN_CRM, or ../shared/datasets/maven_crm."""
-    for candidate in (os.environ.get("ICP_MAVEN_CRM"), ROOT.parent / "shared" / "datasets" / "maven_crm",
-                      Path("/work/shared/datasets/maven_crm")):
+    """The dataset is not in the repo (not ours to commit): $ICP_MAVEN_CRM, or
+    ../shared/datasets/maven_crm."""
+    for candidate in (
+        os.environ.get("ICP_MAVEN_CRM"),
+        ROOT.parent / "shared" / "datasets" / "maven_crm",
+        Path("/work/shared/datasets/maven_crm"),
+    ):
         if candidate and (Path(candidate) / "sales_pipeline.csv").is_file():
             return Path(candidate)
     return None
@@ -323,8 +482,17 @@ def _maven() -> Path | None:
 
 @pytest.mark.skipif(_maven() is None, reason="Maven CRM export not found: set ICP_MAVEN_CRM to its folder")
 def test_the_maven_crm_example_runs_end_to_end_and_finds_no_signal(project):
-    sh(project, "icp", "run", "--data", str(_maven()), "--mapping", str(ROOT / "examples/maven_crm/mapping.yaml"),
-       "--out", "maven")
+    sh(
+        project,
+        "icp",
+        "run",
+        "--data",
+        str(_maven()),
+        "--mapping",
+        str(ROOT / "examples/maven_crm/mapping.yaml"),
+        "--out",
+        "maven",
+    )
     out = project / "maven"
     summary = json.loads((out / "interim" / "ingest_summary.json").read_text())
     assert summary["tables"]["opportunities"]["rows_in"] == 8800
@@ -333,7 +501,8 @@ def test_the_maven_crm_example_runs_end_to_end_and_finds_no_signal(project):
     assert {"account_id is empty", "created_date is empty"} <= set(reasons)
     model = json.loads((out / "reports" / "metrics.json").read_text())["model"]
     assert model["roc_auc_ci_low"] <= model["roc_auc"] <= model["roc_auc_ci_high"]
-    assert model["roc_auc_ci_low"] <= 0.5 or model["roc_auc_ci_high"] < 0.6  # no account-level signal: no leak
+    # no account-level signal: no leak
+    assert model["roc_auc_ci_low"] <= 0.5 or model["roc_auc_ci_high"] < 0.6
     features = json.loads((out / "features" / "features.json").read_text())["features"]
     assert features and not [f["name"] for f in features if "close" in f["name"] or "value" in f["name"]]
     targets = pd.read_csv(out / "targets" / "target_accounts.csv")
@@ -349,11 +518,15 @@ def test_the_maven_crm_example_runs_end_to_end_and_finds_no_signal(project):
 
 
 def test_a_look_up_that_misses_says_which_values(tmp_path, caplog):
-    raw, mapping = _crm(tmp_path, edits={"Deals.csv": CRM["Deals.csv"].replace("Closed Lost;Basic", "Closed Lost;Ultra")})
+    raw, mapping = _crm(
+        tmp_path, edits={"Deals.csv": CRM["Deals.csv"].replace("Closed Lost;Basic", "Closed Lost;Ultra")}
+    )
     caplog.set_level(logging.INFO)
     ingest_into(raw, tmp_path / "interim", 1.0, mapping=mapping)
-    assert "ingest: Deals.csv: 1 rows have a Product that Prices.csv lacks in sku (Ultra): their amount stays " \
-           "empty" in caplog.messages
+    assert (
+        "ingest: Deals.csv: 1 rows have a Product that Prices.csv lacks in sku (Ultra): their amount stays "
+        "empty" in caplog.messages
+    )
 
 
 def test_two_sheets_of_one_workbook_are_two_tables(tmp_path):
@@ -366,11 +539,16 @@ def test_two_sheets_of_one_workbook_are_two_tables(tmp_path):
     mapping["tables"]["opportunities"] |= {"file": "crm.xlsx", "sheet": "Deals"}
     (tmp_path / "map.yaml").write_text(yaml.safe_dump(mapping))
     summary = ingest_into(raw, tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
-    assert summary["tables"]["accounts"]["rows_kept"] == 2 and summary["tables"]["opportunities"]["rows_kept"] == 3
+    assert (
+        summary["tables"]["accounts"]["rows_kept"] == 2
+        and summary["tables"]["opportunities"]["rows_kept"] == 3
+    )
 
 
 def test_an_enrichment_row_without_a_domain_is_rejected_once(tmp_path):
     raw, mapping = _crm(tmp_path, edits={"Tech.csv": CRM["Tech.csv"].replace("nope.io", "")})
     ingest_into(raw, tmp_path / "interim", 1.0, mapping=mapping)
     rejects = pd.read_csv(tmp_path / "interim" / "rejects.csv", dtype=str, keep_default_na=False)
-    assert rejects.values.tolist() == [["technographics", "3", "account_domain", "", "account_domain is empty"]]
+    assert rejects.values.tolist() == [
+        ["technographics", "3", "account_domain", "", "account_domain is empty"]
+    ]

@@ -1,4 +1,5 @@
-"""docs/data_contract.md and features/contract.py describe the same tables, columns, flags and vocabularies."""
+"""docs/data_contract.md and features/contract.py describe the same tables, columns, flags and
+vocabularies."""
 
 import re
 from pathlib import Path
@@ -6,8 +7,17 @@ from pathlib import Path
 import pytest
 
 from features.contract import (
-    ACTIVITY_TYPES, DEPARTMENTS, INDUSTRIES, OPPORTUNITY_TYPES, REGIONS, SCHEMAS, SENIORITIES, STAGES, TABLES,
-    TECH_CATEGORIES, TRIGGER_TYPES,
+    ACTIVITY_TYPES,
+    DEPARTMENTS,
+    INDUSTRIES,
+    OPPORTUNITY_TYPES,
+    REGIONS,
+    SCHEMAS,
+    SENIORITIES,
+    STAGES,
+    TABLES,
+    TECH_CATEGORIES,
+    TRIGGER_TYPES,
 )
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "data_contract.md"
@@ -27,8 +37,13 @@ VOCABULARIES = {
     "SENIORITIES": (SENIORITIES, "contacts"),
     "DEPARTMENTS": (DEPARTMENTS, "contacts"),
 }
-TYPE_WORDS = {"string": {"text"}, "Int64": {"integer"}, "float64": {"number"}, "bool": {"boolean"},
-              "datetime64": {"date", "datetime"}}
+TYPE_WORDS = {
+    "string": {"text"},
+    "Int64": {"integer"},
+    "float64": {"number"},
+    "bool": {"boolean"},
+    "datetime64": {"date", "datetime"},
+}
 
 
 def _sections(text: str) -> dict[str, str]:
@@ -46,21 +61,24 @@ def _sections(text: str) -> dict[str, str]:
 
 
 def _rows(body: str) -> list[dict[str, str]] | None:
-    """The rows of the section's column table, as dicts keyed by header cell; None when it has no such table."""
+    """The rows of the section's column table, as dicts keyed by header cell; None when it has no such
+    table."""
     lines = body.splitlines()
     starts = [i for i, line in enumerate(lines) if line.strip() == HEADER]
     if not starts:
         return None
     assert len(starts) == 1, "a section has more than one column table"
     i = starts[0] + 1
-    assert re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", lines[i].strip()), f"no separator row under the header: {lines[i]!r}"
+    assert re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", lines[i].strip()), (
+        f"no separator row under the header: {lines[i]!r}"
+    )
     rows = []
-    for line in lines[i + 1:]:
+    for line in lines[i + 1 :]:
         if not line.strip().startswith("|"):
             break
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         assert len(cells) == len(CELLS), f"row has {len(cells)} cells, expected {len(CELLS)}: {line!r}"
-        rows.append(dict(zip(CELLS, cells)))
+        rows.append(dict(zip(CELLS, cells, strict=True)))
     return rows
 
 
@@ -77,7 +95,8 @@ def sections() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def tables(sections) -> dict[str, dict[str, dict[str, str]]]:
-    """Documented tables: the sections holding a column table; per table, rows by column name, in doc order."""
+    """Documented tables: the sections holding a column table; per table, rows by column name, in doc
+    order."""
     out = {}
     for name, body in sections.items():
         rows = _rows(body)
@@ -91,7 +110,8 @@ def test_documented_tables_equal_contract_tables(tables):
     documented = list(tables)
     assert set(documented) == set(TABLES), (
         f"tables only in the doc: {sorted(set(documented) - set(TABLES))}; "
-        f"only in the contract: {sorted(set(TABLES) - set(documented))}")
+        f"only in the contract: {sorted(set(TABLES) - set(documented))}"
+    )
     assert documented == list(TABLES), f"doc table order {documented} != TABLES order {list(TABLES)}"
 
 
@@ -103,7 +123,8 @@ def test_documented_columns_equal_schema(tables, table):
     only_doc = [c for c in doc_cols if c not in schema_cols]
     only_schema = [c for c in schema_cols if c not in doc_cols]
     assert not only_doc and not only_schema, (
-        f"{table}: columns only in the doc: {only_doc}; columns only in the schema: {only_schema}")
+        f"{table}: columns only in the doc: {only_doc}; columns only in the schema: {only_schema}"
+    )
     assert doc_cols == schema_cols, f"{table}: doc column order {doc_cols} != schema order {schema_cols}"
 
 
@@ -138,7 +159,9 @@ def test_vocabulary_listed_in_table_section(sections, vocabulary):
     assert table in sections, f"no '## {table}' section in {DOC.name}"
     listed = set(BACKTICKED.findall(sections[table]))
     missing = [v for v in values if v not in listed]
-    assert not missing, f"{vocabulary}: values not listed (in backticks) in the '## {table}' section: {missing}"
+    assert not missing, (
+        f"{vocabulary}: values not listed (in backticks) in the '## {table}' section: {missing}"
+    )
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -156,11 +179,15 @@ def test_allowed_values_and_ranges_match_checks(tables, table):
                 allowed = set(stats["allowed_values"])
                 listed = set(BACKTICKED.findall(cell))
                 if listed != allowed:
-                    problems.append(f"{name}: only in doc {sorted(listed - allowed)}, "
-                                    f"only in schema {sorted(allowed - listed)}")
+                    problems.append(
+                        f"{name}: only in doc {sorted(listed - allowed)}, "
+                        f"only in schema {sorted(allowed - listed)}"
+                    )
             elif check.name == "in_range":
                 if f"{stats['min_value']} to {stats['max_value']}" not in cell:
-                    problems.append(f"{name}: range {stats['min_value']} to {stats['max_value']} not in {cell!r}")
+                    problems.append(
+                        f"{name}: range {stats['min_value']} to {stats['max_value']} not in {cell!r}"
+                    )
             elif check.name == "greater_than_or_equal_to":
                 if f">= {stats['min_value']}" not in cell:
                     problems.append(f"{name}: bound >= {stats['min_value']} not in {cell!r}")

@@ -1,4 +1,5 @@
-"""explain and score on a small world: SHAP, the ICP profile, tiers, and reasons that match their SHAP values."""
+"""explain and score on a small world: SHAP, the ICP profile, tiers, and reasons that match their SHAP
+values."""
 
 import html
 import json
@@ -12,13 +13,13 @@ import pandas as pd
 import pytest
 import shap
 
+from models.bundle import load_bundle
 from models.explain import as_seen, contributions
 from models.metrics import chance_verdict
 from models.profile import no_icp
 from models.reasons import describe, phrase, reasons, span, why_now
 from models.spec import encode
 from models.targets import rank, tiers
-from models.bundle import load_bundle
 from pipeline import params as P
 from pipeline.paths import paths
 from pipeline.run import run_stages
@@ -27,65 +28,102 @@ from pipeline.stages import score
 PRODUCTS = {"gong": "Gong"}
 
 
-@pytest.mark.parametrize("feature, value, text", [
-    ("trig_days_since_funding_round", 45.7, "raised a funding round 45 days ago"),
-    ("trig_days_since_funding_round", np.nan, "no funding rounds on record"),
-    ("beh_pricing_page_30d", 5.0, "5 pricing-page visits in the last 30 days"),
-    ("beh_pricing_page_30d", 1.0, "1 pricing-page visit in the last 30 days"),
-    ("beh_all_90d", 0.0, "no engagement activities in the last 90 days"),
-    ("tech_n_competitor", 1.0, "1 competing product in use"),
-    ("tech_has_gong", 1.0, "runs Gong"),
-    ("tech_has_gong", 0.0, "does not run Gong"),
-    ("firm_size_band", "201-1,000", "201-1,000 employees"),
-    ("firm_log_employees", 3.0, "1,000 employees"),
-    ("firm_revenue", 12_340_000.0, "annual revenue $12.3M"),
-    ("rel_prior_spend", 0.0, "no prior spend with us"),
-    ("firm_growth_1y", 0.12, "headcount growth of +12% over a year"),
-    ("firm_age_years", 0.0, "0 years old"),
-    ("rel_tenure_days", np.nan, "never won with us"),
-    ("firm_strategic", np.nan, "size unknown, so not known to be a global/strategic enterprise"),
-    ("firm_revenue", 999_999.0, "annual revenue $1.0M"),
-    ("intent_max_28d", 81.0, "top intent score 81 on our topics in the last 4 weeks"),
-    ("firm_industry", None, "industry unknown"),
-])
+@pytest.mark.parametrize(
+    "feature, value, text",
+    [
+        ("trig_days_since_funding_round", 45.7, "raised a funding round 45 days ago"),
+        ("trig_days_since_funding_round", np.nan, "no funding rounds on record"),
+        ("beh_pricing_page_30d", 5.0, "5 pricing-page visits in the last 30 days"),
+        ("beh_pricing_page_30d", 1.0, "1 pricing-page visit in the last 30 days"),
+        ("beh_all_90d", 0.0, "no engagement activities in the last 90 days"),
+        ("tech_n_competitor", 1.0, "1 competing product in use"),
+        ("tech_has_gong", 1.0, "runs Gong"),
+        ("tech_has_gong", 0.0, "does not run Gong"),
+        ("firm_size_band", "201-1,000", "201-1,000 employees"),
+        ("firm_log_employees", 3.0, "1,000 employees"),
+        ("firm_revenue", 12_340_000.0, "annual revenue $12.3M"),
+        ("rel_prior_spend", 0.0, "no prior spend with us"),
+        ("firm_growth_1y", 0.12, "headcount growth of +12% over a year"),
+        ("firm_age_years", 0.0, "0 years old"),
+        ("rel_tenure_days", np.nan, "never won with us"),
+        ("firm_strategic", np.nan, "size unknown, so not known to be a global/strategic enterprise"),
+        ("firm_revenue", 999_999.0, "annual revenue $1.0M"),
+        ("intent_max_28d", 81.0, "top intent score 81 on our topics in the last 4 weeks"),
+        ("firm_industry", None, "industry unknown"),
+    ],
+)
 def test_describe_quotes_the_value_in_plain_language(feature, value, text):
     assert describe(feature, value, PRODUCTS) == text
 
 
 def test_conditions_read_as_ranges_and_recency():
     assert span("firm_employees", 249.5, 1000.5, PRODUCTS) == "250-1,000 employees"
-    assert span("beh_contacts_90d", 2.5, np.inf, PRODUCTS) == "at least 3 contacts engaged in the last 90 days"
+    assert (
+        span("beh_contacts_90d", 2.5, np.inf, PRODUCTS) == "at least 3 contacts engaged in the last 90 days"
+    )
     assert span("beh_contacts_90d", -np.inf, 0.5, PRODUCTS) == "no contacts engaged in the last 90 days"
-    assert span("trig_days_since_funding_round", -np.inf, 90.2, PRODUCTS) == "raised a funding round in the last 90 days"
-    assert span("trig_days_since_funding_round", 90.2, np.inf, PRODUCTS) == "no funding rounds in the last 90 days"
+    assert (
+        span("trig_days_since_funding_round", -np.inf, 90.2, PRODUCTS)
+        == "raised a funding round in the last 90 days"
+    )
+    assert (
+        span("trig_days_since_funding_round", 90.2, np.inf, PRODUCTS)
+        == "no funding rounds in the last 90 days"
+    )
     assert span("tech_has_gong", 0.5, np.inf, PRODUCTS) == "runs Gong"
     assert span("beh_web_visit_30d", 0.5, 1.5, PRODUCTS) == "1 web visit in the last 30 days"
-    assert span("firm_growth_1y", 0.05, 0.3, PRODUCTS) == "headcount growth of above +5% and at most +30% over a year"
+    assert (
+        span("firm_growth_1y", 0.05, 0.3, PRODUCTS)
+        == "headcount growth of above +5% and at most +30% over a year"
+    )
     assert phrase("some_new_feature", PRODUCTS).kind == "number"  # unknown names still get words
 
 
 def test_reasons_pick_by_sign_and_why_now_picks_the_newest_signal():
-    shap_row = pd.Series({"beh_contacts_90d": 0.9, "trig_days_since_funding_round": 0.4, "tech_n_competitor": -0.7,
-                          "firm_age_years": -0.1, "tech_has_gong": 0.0})
-    values = pd.Series({"beh_contacts_90d": 4.0, "trig_days_since_funding_round": 45.0, "tech_n_competitor": 2.0,
-                        "firm_age_years": 3.0, "tech_has_gong": 0.0, "trig_days_since_executive_hire": 12.0,
-                        "intent_days_since_surge": 200.0})
+    shap_row = pd.Series(
+        {
+            "beh_contacts_90d": 0.9,
+            "trig_days_since_funding_round": 0.4,
+            "tech_n_competitor": -0.7,
+            "firm_age_years": -0.1,
+            "tech_has_gong": 0.0,
+        }
+    )
+    values = pd.Series(
+        {
+            "beh_contacts_90d": 4.0,
+            "trig_days_since_funding_round": 45.0,
+            "tech_n_competitor": 2.0,
+            "firm_age_years": 3.0,
+            "tech_has_gong": 0.0,
+            "trig_days_since_executive_hire": 12.0,
+            "intent_days_since_surge": 200.0,
+        }
+    )
     up, down = reasons(shap_row, values, PRODUCTS)
-    assert [f for f, _, _ in up] == ["beh_contacts_90d", "trig_days_since_funding_round"]  # zero SHAP is no reason
+    # zero SHAP is no reason
+    assert [f for f, _, _ in up] == ["beh_contacts_90d", "trig_days_since_funding_round"]
     assert down[0] == "tech_n_competitor" and down[2] == "2 competing products in use"
     helps = shap_row.copy()
     helps["trig_days_since_executive_hire"] = 0.2
     assert why_now(values, helps, PRODUCTS) == "hired an executive 12 days ago"
-    assert why_now(values, shap_row, PRODUCTS) == "raised a funding round 45 days ago"  # the hire does not help
-    assert why_now(values.drop(["trig_days_since_executive_hire", "trig_days_since_funding_round"]), helps,
-                   PRODUCTS) == ""
+    # the hire does not help
+    assert why_now(values, shap_row, PRODUCTS) == "raised a funding round 45 days ago"
+    assert (
+        why_now(
+            values.drop(["trig_days_since_executive_hire", "trig_days_since_funding_round"]), helps, PRODUCTS
+        )
+        == ""
+    )
 
 
 def test_tiers_follow_capacity_and_the_probability_floor():
     p = pd.Series([0.9, 0.8, 0.1, 0.5, 0.05, 0.3, 0.4, 0.02])
     assert tiers(p, 1, 2, 2, 0.25).tolist() == [1, 2, 2, 3, 4, 3, 4, 4]
     assert tiers(p.head(2), 5, 5, 5, 0.25).tolist() == [1, 1]  # fewer accounts than Tier 1
-    scored = pd.DataFrame({"account_id": ["b", "a", "c"], "expected_value": [5.0, 5.0, 9.0], "p_win": [.2, .2, .1]})
+    scored = pd.DataFrame(
+        {"account_id": ["b", "a", "c"], "expected_value": [5.0, 5.0, 9.0], "p_win": [0.2, 0.2, 0.1]}
+    )
     assert rank(scored)[["account_id", "rank"]].values.tolist() == [["c", 1], ["a", 2], ["b", 3]]
 
 
@@ -101,7 +139,8 @@ def _number(text: str) -> float | None:
 
 
 def _quotes(feature: str, value, text: str) -> bool:
-    """Does `text` state this feature's actual value? Numbers are read back from the text, not re-formatted."""
+    """Does `text` state this feature's actual value? Numbers are read back from the text, not
+    re-formatted."""
     kind = phrase(feature, {}).kind
     if pd.isna(value):
         return "unknown" in text or "on record" in text
@@ -109,7 +148,7 @@ def _quotes(feature: str, value, text: str) -> bool:
         return str(value) in text
     if kind == "flag":
         return text.startswith(("does not", "no ", "not ")) == (value < 0.5)
-    said = 10 ** value if phrase(feature, {}).scale == "log10" else value
+    said = 10**value if phrase(feature, {}).scale == "log10" else value
     got = _number(text)
     return got is not None and abs(got - said) <= max(1.0, 0.06 * abs(said))
 
@@ -128,7 +167,7 @@ def test_reasons_in_the_list_agree_with_shap_and_quote_real_values(small_run):
         top = s[s > 0].sort_values(ascending=False, kind="stable").head(3)  # independently of reasons()
         shown = [r for r in (row.reason_1, row.reason_2, row.reason_3) if r]
         assert shown == [describe(f, values[f], {}) for f in top.index]
-        for feature, text in zip(top.index, shown):
+        for feature, text in zip(top.index, shown, strict=True):
             assert _quotes(feature, values[feature], text), (feature, values[feature], text)
             checked += 1
         low = s.idxmin()
@@ -140,8 +179,14 @@ def test_reasons_in_the_list_agree_with_shap_and_quote_real_values(small_run):
 
 def test_explain_and_score_give_the_same_bytes_twice(small_run, tmp_path):
     p = small_run["params"]
-    again = P.override(p, {"explain.out": str(tmp_path / "explain"), "explain.profile": str(tmp_path / "icp"),
-                           "score.out": str(tmp_path / "targets")})
+    again = P.override(
+        p,
+        {
+            "explain.out": str(tmp_path / "explain"),
+            "explain.profile": str(tmp_path / "icp"),
+            "score.out": str(tmp_path / "targets"),
+        },
+    )
     run_stages(again, ["explain", "score"])
     pairs = [(Path(p.explain.out), tmp_path / "explain"), (Path(p.score.out), tmp_path / "targets")]
     for first, second in pairs:
@@ -170,8 +215,9 @@ def test_explain_writes_ranked_importance_charts_and_a_profile_from_the_data(sma
     means = [f["mean_abs_shap"] for f in ranked["features"]]
     assert means == sorted(means, reverse=True) and [f["rank"] for f in ranked["features"]][:3] == [1, 2, 3]
     assert math.isclose(sum(f["share"] for f in ranked["families"]), 1.0, abs_tol=1e-4)
-    for name in ["bar.png", "beeswarm.png", "families.png"] + [f"dependence_{f['feature']}.png" for f in
-                                                               ranked["features"][:p.explain.dependence_plots]]:
+    for name in ["bar.png", "beeswarm.png", "families.png"] + [
+        f"dependence_{f['feature']}.png" for f in ranked["features"][: p.explain.dependence_plots]
+    ]:
         assert (Path(p.explain.out) / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     profile = json.loads(Path(f"{p.explain.profile}.json").read_text())
     deals = pd.read_parquet(Path(p.features.out) / "train.parquet")
@@ -186,19 +232,30 @@ def test_explain_writes_ranked_importance_charts_and_a_profile_from_the_data(sma
     assert profile["beats_chance"] and profile["summary"].startswith("The ideal customer")
 
 
-@pytest.mark.parametrize("model, verdict", [
-    ({"roc_auc": 0.503, "roc_auc_ci_low": 0.481, "roc_auc_ci_high": 0.524}, "ROC AUC 0.503, 95% CI 0.481-0.524"),
-    ({"roc_auc": 0.56, "roc_auc_ci_low": 0.50, "roc_auc_ci_high": 0.62}, "ROC AUC 0.560, 95% CI 0.500-0.620"),
-    ({"roc_auc": 0.48}, "ROC AUC 0.480)"),  # evaluate.bootstrap: 0, no interval
-    ({"roc_auc": 0.56, "roc_auc_ci_low": 0.51, "roc_auc_ci_high": 0.61}, None),
-    ({"roc_auc": 0.52}, None),
-])
+@pytest.mark.parametrize(
+    "model, verdict",
+    [
+        (
+            {"roc_auc": 0.503, "roc_auc_ci_low": 0.481, "roc_auc_ci_high": 0.524},
+            "ROC AUC 0.503, 95% CI 0.481-0.524",
+        ),
+        (
+            {"roc_auc": 0.56, "roc_auc_ci_low": 0.50, "roc_auc_ci_high": 0.62},
+            "ROC AUC 0.560, 95% CI 0.500-0.620",
+        ),
+        ({"roc_auc": 0.48}, "ROC AUC 0.480)"),  # evaluate.bootstrap: 0, no interval
+        ({"roc_auc": 0.56, "roc_auc_ci_low": 0.51, "roc_auc_ci_high": 0.61}, None),
+        ({"roc_auc": 0.52}, None),
+    ],
+)
 def test_a_model_is_no_better_than_chance_when_its_auc_interval_reaches_one_half(model, verdict):
     said = chance_verdict(model)
     if verdict is None:
         assert said is None
     else:
-        assert said.startswith("the model ranks the evaluated deals no better than chance (") and verdict in said
+        assert (
+            said.startswith("the model ranks the evaluated deals no better than chance (") and verdict in said
+        )
 
 
 def test_a_model_trained_on_shuffled_outcomes_gets_no_icp(small_run, tmp_path):
@@ -207,11 +264,21 @@ def test_a_model_trained_on_shuffled_outcomes_gets_no_icp(small_run, tmp_path):
     features = tmp_path / "features"
     features.mkdir()
     deals = pd.read_parquet(Path(p.features.out) / "train.parquet")
-    deals.assign(won=deals["won"].sample(frac=1, random_state=0).to_numpy()).to_parquet(features / "train.parquet")
+    deals.assign(won=deals["won"].sample(frac=1, random_state=0).to_numpy()).to_parquet(
+        features / "train.parquet"
+    )
     shutil.copy(Path(p.features.out) / "features.json", features / "features.json")
-    q = P.override(p, {"features.out": str(features), "train.out": str(tmp_path / "model"),
-                       "evaluate.out": str(tmp_path / "reports"), "evaluate.truth": "",
-                       "explain.out": str(tmp_path / "explain"), "explain.profile": str(tmp_path / "icp_profile")})
+    q = P.override(
+        p,
+        {
+            "features.out": str(features),
+            "train.out": str(tmp_path / "model"),
+            "evaluate.out": str(tmp_path / "reports"),
+            "evaluate.truth": "",
+            "explain.out": str(tmp_path / "explain"),
+            "explain.profile": str(tmp_path / "icp_profile"),
+        },
+    )
     results = run_stages(q, ["train", "evaluate", "explain"])
     model, profile = results["evaluate"]["model"], results["explain"]["profile"]
     assert model["roc_auc_ci_low"] <= 0.5 < model["roc_auc_ci_high"]
@@ -221,7 +288,10 @@ def test_a_model_trained_on_shuffled_outcomes_gets_no_icp(small_run, tmp_path):
     shutil.copy(Path(p.features.out) / "score.parquet", features / "score.parquet")
     q = P.override(q, {"score.out": str(tmp_path / "targets")})
     summary = score.run(q)
-    assert summary["warning"] == f"WARNING: {chance_verdict(model)}: this ranking is no better than a random list"
+    assert (
+        summary["warning"]
+        == f"WARNING: {chance_verdict(model)}: this ranking is no better than a random list"
+    )
     assert html.escape(summary["warning"]) in (tmp_path / "targets" / "target_accounts.html").read_text()
     assert score.show(paths(q), 3).startswith(summary["warning"] + "\nTop 3 target accounts")
     assert small_run["summary"]["warning"] is None  # the small world's model has signal
@@ -238,20 +308,27 @@ def test_score_ranks_tiers_and_explains_the_universe(small_run):
     assert targets["expected_value"].is_monotonic_decreasing
     counts = targets["tier"].value_counts()
     assert counts[1] == p.score.tier1_size and counts[2] == p.score.tier2_size
-    assert counts.get(3, 0) <= p.score.tier3_size and (targets.loc[targets["tier"] == 3, "p_win"] >=
-                                                       p.score.tier3_min_p_win).all()
+    assert (
+        counts.get(3, 0) <= p.score.tier3_size
+        and (targets.loc[targets["tier"] == 3, "p_win"] >= p.score.tier3_min_p_win).all()
+    )
     assert (targets.loc[targets["tier"] <= 3, "reason_1"] != "").all()
     assert (targets.loc[targets["tier"] == 4, ["reason_1", "why_now"]] == "").all().all()
     summary = json.loads((Path(p.score.out) / "summary.json").read_text())
     assert [t["accounts"] for t in summary["tiers"]] == [counts.get(t, 0) for t in range(1, 5)]
-    assert math.isclose(sum(t["expected_value"] for t in summary["tiers"]), targets["expected_value"].sum(),
-                        rel_tol=1e-6)
+    assert math.isclose(
+        sum(t["expected_value"] for t in summary["tiers"]), targets["expected_value"].sum(), rel_tol=1e-6
+    )
 
 
 def test_scoring_in_small_chunks_gives_the_same_list_and_reasons_for_all_on_request(small_run, tmp_path):
     p = small_run["params"]
-    score.run(P.override(p, {"score.out": str(tmp_path / "targets"), "score.chunk_size": 700,
-                             "score.reasons_for_all": True}))
+    score.run(
+        P.override(
+            p,
+            {"score.out": str(tmp_path / "targets"), "score.chunk_size": 700, "score.reasons_for_all": True},
+        )
+    )
     whole = pd.read_csv(Path(p.score.out) / "target_accounts.csv", keep_default_na=False)
     chunked = pd.read_csv(tmp_path / "targets" / "target_accounts.csv", keep_default_na=False)
     pd.testing.assert_frame_equal(chunked.drop(columns=score.REASONS), whole.drop(columns=score.REASONS))

@@ -1,4 +1,5 @@
-"""The whole DVC graph on a tiny world, as a data scientist runs it: `dvc repro`, `dvc exp run -S`, metrics diff."""
+"""The whole DVC graph on a tiny world, as a data scientist runs it: `dvc repro`, `dvc exp run -S`, metrics
+diff."""
 
 import json
 
@@ -21,7 +22,16 @@ def test_dvc_repro_runs_the_graph_and_exp_run_changes_the_metrics(project):
     assert "up to date" in status.lower() or status.strip() == ""
     sh(project, "git", "add", "-A")
     sh(project, "git", "commit", "-qm", "baseline run")
-    sh(project, "dvc", "exp", "run", "-S", "train.classifier.num_leaves=4", "-S", "train.calibration=isotonic")
+    sh(
+        project,
+        "dvc",
+        "exp",
+        "run",
+        "-S",
+        "train.classifier.num_leaves=4",
+        "-S",
+        "train.calibration=isotonic",
+    )
     diff = sh(project, "dvc", "metrics", "diff", "--json").stdout
     changed = json.loads(diff)["data/reports/metrics.json"]
     assert changed["model.roc_auc"]["diff"] != 0

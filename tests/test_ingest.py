@@ -10,12 +10,14 @@ from features.contract import COUNTRY_REGION, INDUSTRIES, SCHEMAS, TABLES, forei
 from features.ingest import ContractError
 from features.keys import merge_duplicate_accounts
 from features.normalize import normalise_domain
-from pipeline.stages import ingest as stage
 from pipeline import params as P
 from pipeline.console import stage_main
+from pipeline.stages import ingest as stage
 from pipeline.stages.synthesize import write_world as synthesize
 from pipeline.world import WorldConfig
-from tests.conftest import PARAMS, assert_reconciles, ingest_into, rejects_of as _rejects
+from tests.conftest import PARAMS, assert_reconciles, ingest_into
+from tests.conftest import rejects_of as _rejects
+
 
 @pytest.fixture(scope="module")
 def world(small_world, tmp_path_factory):
@@ -25,7 +27,8 @@ def world(small_world, tmp_path_factory):
 
 
 def test_big_tables_in_chunks_give_the_same_interim_folder(small_world, tmp_path):
-    """Tables without keys are validated chunk by chunk; chunk boundaries must change nothing, bad rows included."""
+    """Tables without keys are validated chunk by chunk; chunk boundaries must change nothing, bad rows
+    included."""
     raw = tmp_path / "raw"
     raw.mkdir()
     for f in small_world["data"].iterdir():
@@ -38,18 +41,24 @@ def test_big_tables_in_chunks_give_the_same_interim_folder(small_world, tmp_path
     whole = ingest_into(raw, tmp_path / "whole", 1.0)
     chunked = ingest_into(raw, tmp_path / "chunked", 1.0, chunk_rows=9_973)
     assert chunked == whole
-    assert (tmp_path / "chunked" / "rejects.csv").read_text() == (tmp_path / "whole" / "rejects.csv").read_text()
+    assert (tmp_path / "chunked" / "rejects.csv").read_text() == (
+        tmp_path / "whole" / "rejects.csv"
+    ).read_text()
     rejected = _rejects(tmp_path / "chunked")
     rows = set(rejected.loc[rejected["table"] == "activities", "row"])
     assert {6, 40_001, 40_002, 8, 100_000, 123_457} <= rows  # 1-based rows of the file, across chunks
     for name in TABLES:
         if (tmp_path / "whole" / f"{name}.parquet").exists():
-            pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "chunked" / f"{name}.parquet"),
-                                          pd.read_parquet(tmp_path / "whole" / f"{name}.parquet"), obj=name)
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(tmp_path / "chunked" / f"{name}.parquet"),
+                pd.read_parquet(tmp_path / "whole" / f"{name}.parquet"),
+                obj=name,
+            )
     assert_reconciles(tmp_path / "chunked", chunked)
 
 
 # --- the synthetic world ------------------------------------------------------------------------------------
+
 
 def test_world_reconciles_every_table(world):
     assert set(world["summary"]["tables"]) == set(SCHEMAS)
@@ -62,8 +71,8 @@ def test_world_reconciles_every_table(world):
 def test_world_duplicates_are_merged_into_their_account(world):
     truth = pd.read_parquet(world["truth"] / "duplicates.parquet")
     merges = pd.read_csv(world["out"] / "account_merges.csv", dtype=str)
-    merged = dict(zip(merges["duplicate_account_id"], merges["kept_account_id"]))
-    expected = dict(zip(truth["duplicate_account_id"], truth["account_id"]))
+    merged = dict(zip(merges["duplicate_account_id"], merges["kept_account_id"], strict=True))
+    expected = dict(zip(truth["duplicate_account_id"], truth["account_id"], strict=True))
     assert {d: merged.get(d) for d in expected} == expected
     assert world["summary"]["account_merges"] == len(merges)
     accounts = pd.read_parquet(world["out"] / "accounts.parquet")
@@ -104,42 +113,46 @@ def test_csv_and_parquet_exports_ingest_to_the_same_tables(tmp_path):
     for name in (*TABLES, "rejects", "account_merges"):
         read = pd.read_parquet if name in TABLES else pd.read_csv
         ext = "parquet" if name in TABLES else "csv"
-        pd.testing.assert_frame_equal(read(tmp_path / "csv_interim" / f"{name}.{ext}"),
-                                      read(tmp_path / "parquet_interim" / f"{name}.{ext}"), obj=name)
+        pd.testing.assert_frame_equal(
+            read(tmp_path / "csv_interim" / f"{name}.{ext}"),
+            read(tmp_path / "parquet_interim" / f"{name}.{ext}"),
+            obj=name,
+        )
 
 
 # --- small hand-made inputs ---------------------------------------------------------------------------------
 
 BASE = {
     "accounts": "account_id,name,domain,industry,employees,annual_revenue,founded_year,country,region,"
-                "ownership,funding_stage,parent_account_id,employee_growth_1y,is_customer,customer_since,"
-                "snapshot_date\n"
-                "ACC-1,Acme Inc,acme.com,Software,120,1000000,2001,United States,North America,private,seed,,"
-                "0.1,true,2024-05-01,2025-01-01\n"
-                "ACC-2,Beta GmbH,beta.de,Manufacturing,80,,1990,Germany,EMEA,private,,ACC-1,,false,,"
-                "2025-01-01\n",
+    "ownership,funding_stage,parent_account_id,employee_growth_1y,is_customer,customer_since,"
+    "snapshot_date\n"
+    "ACC-1,Acme Inc,acme.com,Software,120,1000000,2001,United States,North America,private,seed,,"
+    "0.1,true,2024-05-01,2025-01-01\n"
+    "ACC-2,Beta GmbH,beta.de,Manufacturing,80,,1990,Germany,EMEA,private,,ACC-1,,false,,"
+    "2025-01-01\n",
     "opportunities": "opportunity_id,account_id,created_date,close_date,stage,amount,type,lead_source\n"
-                     "OPP-1,ACC-1,2024-03-01,2024-05-01,won,5000,new business,inbound\n"
-                     "OPP-2,ACC-2,2024-03-01,2024-06-01,lost,,new business,outbound\n"
-                     "OPP-3,ACC-2,2024-07-01,,open,,expansion,\n",
+    "OPP-1,ACC-1,2024-03-01,2024-05-01,won,5000,new business,inbound\n"
+    "OPP-2,ACC-2,2024-03-01,2024-06-01,lost,,new business,outbound\n"
+    "OPP-3,ACC-2,2024-07-01,,open,,expansion,\n",
     "snapshots": "account_id,snapshot_date,employees,annual_revenue\n"
-                 "ACC-1,2024-01-01,100,900000\n"
-                 "ACC-2,2024-01-01,75,\n",
+    "ACC-1,2024-01-01,100,900000\n"
+    "ACC-2,2024-01-01,75,\n",
     "intent": "account_id,topic,week,score\n"
-              "ACC-1,sales intelligence,2024-02-04,75\n"
-              "ACC-2,revenue operations,2024-02-04,20\n",
+    "ACC-1,sales intelligence,2024-02-04,75\n"
+    "ACC-2,revenue operations,2024-02-04,20\n",
     "contacts": "contact_id,account_id,title,seniority,department,created_date\n"
-                "CON-1,ACC-1,VP Sales,vp,sales,2023-01-01\n",
+    "CON-1,ACC-1,VP Sales,vp,sales,2023-01-01\n",
     "activities": "account_id,contact_id,timestamp,activity_type,detail\n"
-                  "ACC-1,CON-1,2024-02-01 10:00:00,web_visit,/pricing\n"
-                  "ACC-2,,2024-02-02T11:00:00Z,pricing_page,\n",
+    "ACC-1,CON-1,2024-02-01 10:00:00,web_visit,/pricing\n"
+    "ACC-2,,2024-02-02T11:00:00Z,pricing_page,\n",
 }
 
 
 def _source(folder, edits=(), drop=(), encoding="utf-8"):
     """BASE as CSV files in `folder`, with cells set by (table, row, column, value) edits, row 1-based."""
-    frames = {name: pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-              for name, text in BASE.items()}
+    frames = {
+        name: pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False) for name, text in BASE.items()
+    }
     for table, row, column, value in edits:
         frames[table].loc[row - 1, column] = value
     folder.mkdir(parents=True, exist_ok=True)
@@ -162,84 +175,156 @@ CASES = {
     "clean input": ([], []),
     "unparsable date": (
         [(OPPS, 2, "created_date", "abc")],
-        [(OPPS, 2, "created_date", "abc", "unparsable date 'abc' (expected YYYY-MM-DD)")]),
+        [(OPPS, 2, "created_date", "abc", "unparsable date 'abc' (expected YYYY-MM-DD)")],
+    ),
     "date out of range": (
         [(OPPS, 2, "close_date", "9999-12-31")],
-        [(OPPS, 2, "close_date", "9999-12-31", "date 9999-12-31 is outside 1677-09-22 to 2262-04-11")]),
-    "negative amount": (
-        [(OPPS, 1, "amount", "-5")],
-        [(OPPS, 1, "amount", "-5", "amount -5 is less than 0")]),
+        [(OPPS, 2, "close_date", "9999-12-31", "date 9999-12-31 is outside 1677-09-22 to 2262-04-11")],
+    ),
+    "negative amount": ([(OPPS, 1, "amount", "-5")], [(OPPS, 1, "amount", "-5", "amount -5 is less than 0")]),
     "unknown stage": (
         [(OPPS, 2, "stage", "closed-won")],
-        [(OPPS, 2, "stage", "closed-won", "stage 'closed-won' is not one of won, lost, open")]),
+        [(OPPS, 2, "stage", "closed-won", "stage 'closed-won' is not one of won, lost, open")],
+    ),
     "close before create": (
         [(OPPS, 1, "close_date", "2024-01-02")],
-        [(OPPS, 1, "close_date", "2024-01-02", "close_date 2024-01-02 is before created_date 2024-03-01")]),
+        [(OPPS, 1, "close_date", "2024-01-02", "close_date 2024-01-02 is before created_date 2024-03-01")],
+    ),
     "won deal without close date": (
         [(OPPS, 1, "close_date", "")],
-        [(OPPS, 1, "close_date", "", "won deal has no close_date")]),
+        [(OPPS, 1, "close_date", "", "won deal has no close_date")],
+    ),
     "duplicate opportunity_id": (
         [(OPPS, 3, "opportunity_id", "OPP-1")],
-        [(OPPS, r, "opportunity_id", "OPP-1",
-          "duplicate opportunity_id OPP-1 (every row with it is rejected)") for r in (1, 3)]),
+        [
+            (
+                OPPS,
+                r,
+                "opportunity_id",
+                "OPP-1",
+                "duplicate opportunity_id OPP-1 (every row with it is rejected)",
+            )
+            for r in (1, 3)
+        ],
+    ),
     "duplicate snapshot": (
         [("snapshots", 2, "account_id", "ACC-1")],
-        [("snapshots", r, "account_id", "ACC-1",
-          "duplicate account_id + snapshot_date ACC-1 + 2024-01-01 (every row with it is rejected)")
-         for r in (1, 2)]),
+        [
+            (
+                "snapshots",
+                r,
+                "account_id",
+                "ACC-1",
+                "duplicate account_id + snapshot_date ACC-1 + 2024-01-01 (every row with it is rejected)",
+            )
+            for r in (1, 2)
+        ],
+    ),
     "opportunity for unknown account": (
         [(OPPS, 2, "account_id", "ACC-9")],
-        [(OPPS, 2, "account_id", "ACC-9", "account_id ACC-9 is not in accounts")]),
+        [(OPPS, 2, "account_id", "ACC-9", "account_id ACC-9 is not in accounts")],
+    ),
     "score 150 in intent": (
         [("intent", 1, "score", "150")],
-        [("intent", 1, "score", "150", "score 150 is outside 0 to 100")]),
+        [("intent", 1, "score", "150", "score 150 is outside 0 to 100")],
+    ),
     "several problems, one row": (
         [(OPPS, 2, "stage", "closed-won"), (OPPS, 2, "amount", "x")],
-        [(OPPS, 2, "amount", "x", "unparsable number 'x'"),
-         (OPPS, 2, "stage", "closed-won", "stage 'closed-won' is not one of won, lost, open")]),
+        [
+            (OPPS, 2, "amount", "x", "unparsable number 'x'"),
+            (OPPS, 2, "stage", "closed-won", "stage 'closed-won' is not one of won, lost, open"),
+        ],
+    ),
     "rejected account takes its rows along": (
         [("accounts", 2, "employees", "12.5")],
         [("accounts", 2, "employees", "12.5", "employees 12.5 is not a whole number")]
         + [(OPPS, r, "account_id", "ACC-2", GONE.format("ACC-2")) for r in (2, 3)]
-        + [(t, 2, "account_id", "ACC-2", GONE.format("ACC-2"))
-           for t in ("snapshots", "intent", "activities")]),
+        + [
+            (t, 2, "account_id", "ACC-2", GONE.format("ACC-2")) for t in ("snapshots", "intent", "activities")
+        ],
+    ),
     "is_customer not a boolean": (
         [("accounts", 1, "is_customer", "maybe"), ("accounts", 2, "parent_account_id", "")],
         [("accounts", 1, "is_customer", "maybe", "is_customer 'maybe' is not true or false")]
-        + [(t, 1, "account_id", "ACC-1", GONE.format("ACC-1"))
-           for t in (OPPS, "snapshots", "intent", "contacts", "activities")]),
+        + [
+            (t, 1, "account_id", "ACC-1", GONE.format("ACC-1"))
+            for t in (OPPS, "snapshots", "intent", "contacts", "activities")
+        ],
+    ),
     "unknown parent is cleared": (
         [("accounts", 2, "parent_account_id", "ACC-7")],
-        [("accounts", 2, "parent_account_id", "ACC-7",
-          "parent_account_id ACC-7 is not in accounts: cleared, row kept")]),
+        [
+            (
+                "accounts",
+                2,
+                "parent_account_id",
+                "ACC-7",
+                "parent_account_id ACC-7 is not in accounts: cleared, row kept",
+            )
+        ],
+    ),
     "date in the future": (
         [(OPPS, 2, "created_date", "2199-01-01")],
-        [(OPPS, 2, "created_date", "2199-01-01", "date 2199-01-01 is in the future")]),
+        [(OPPS, 2, "created_date", "2199-01-01", "date 2199-01-01 is in the future")],
+    ),
     "open deal's expected close date is cleared, even in the future": (
         [(OPPS, 3, "close_date", "2199-09-01")],
-        [(OPPS, 3, "close_date", "2199-09-01",
-          "open deal's close_date is the date it is expected to close, not an outcome: cleared, row kept")]),
+        [
+            (
+                OPPS,
+                3,
+                "close_date",
+                "2199-09-01",
+                "open deal's close_date is the date it is expected to close, not an outcome: "
+                "cleared, row kept",
+            )
+        ],
+    ),
     "a domain placeholder is no domain: never merged": (
-        [("accounts", 1, "domain", "N/A"), ("accounts", 2, "domain", "n/a")], []),
+        [("accounts", 1, "domain", "N/A"), ("accounts", 2, "domain", "n/a")],
+        [],
+    ),
     "empty opportunity_id": (
         [(OPPS, 1, "opportunity_id", " ")],
-        [(OPPS, 1, "opportunity_id", " ", "opportunity_id is empty")]),
+        [(OPPS, 1, "opportunity_id", " ", "opportunity_id is empty")],
+    ),
     "no employees": (
         [("accounts", 1, "employees", "0")],
-        [("accounts", 1, "employees", "0", "employees 0 is less than 1"),
-         ("accounts", 2, "parent_account_id", "ACC-1", GONE.format("ACC-1").replace("account_id", "parent_account_id")
-          + ": cleared, row kept")]
-        + [(t, 1, "account_id", "ACC-1", GONE.format("ACC-1"))
-           for t in (OPPS, "snapshots", "intent", "contacts", "activities")]),
+        [
+            ("accounts", 1, "employees", "0", "employees 0 is less than 1"),
+            (
+                "accounts",
+                2,
+                "parent_account_id",
+                "ACC-1",
+                GONE.format("ACC-1").replace("account_id", "parent_account_id") + ": cleared, row kept",
+            ),
+        ]
+        + [
+            (t, 1, "account_id", "ACC-1", GONE.format("ACC-1"))
+            for t in (OPPS, "snapshots", "intent", "contacts", "activities")
+        ],
+    ),
     "account without a domain is kept, never merged": (
-        [("accounts", 1, "domain", ""), ("accounts", 2, "domain", "")], []),
+        [("accounts", 1, "domain", ""), ("accounts", 2, "domain", "")],
+        [],
+    ),
     "an industry outside the 15 is cleared, the account and its deals kept": (
         [("accounts", 1, "industry", "Aerospace")],
-        [("accounts", 1, "industry", "Aerospace", "industry 'Aerospace' is not one of the 15 canonical industries: "
-          "cleared, row kept")]),
+        [
+            (
+                "accounts",
+                1,
+                "industry",
+                "Aerospace",
+                "industry 'Aerospace' is not one of the 15 canonical industries: cleared, row kept",
+            )
+        ],
+    ),
     "unknown contact is cleared": (
         [("activities", 1, "contact_id", "CON-9")],
-        [("activities", 1, "contact_id", "CON-9", "contact_id CON-9 is not in contacts: cleared, row kept")]),
+        [("activities", 1, "contact_id", "CON-9", "contact_id CON-9 is not in contacts: cleared, row kept")],
+    ),
 }
 
 
@@ -251,8 +336,9 @@ def test_malformed_input_is_rejected_with_its_reason(tmp_path, case):
 
 
 def test_optional_tables_may_be_absent_and_then_their_links_are_not_checked(tmp_path):
-    out, summary = _ingest(tmp_path, [("activities", 1, "contact_id", "CON-9")],
-                           drop=["contacts", "snapshots", "intent"])
+    out, summary = _ingest(
+        tmp_path, [("activities", 1, "contact_id", "CON-9")], drop=["contacts", "snapshots", "intent"]
+    )
     assert list(summary["tables"]) == ["accounts", OPPS, "activities"]
     assert sorted(p.stem for p in out.glob("*.parquet")) == ["accounts", "activities", OPPS]
     assert pd.read_parquet(out / "activities.parquet").loc[0, "contact_id"] == "CON-9"
@@ -263,7 +349,12 @@ def test_an_event_table_with_a_header_only_ingests_as_empty(tmp_path):
     (raw / "intent.csv").write_text("account_id,topic,week,score\n")
     summary = ingest_into(raw, tmp_path / "interim", 1.0)
     assert summary["tables"]["intent"] | {"file": None} == {
-        "file": None, "rows_in": 0, "rows_kept": 0, "rows_rejected": 0, "values_cleared": 0}
+        "file": None,
+        "rows_in": 0,
+        "rows_kept": 0,
+        "rows_rejected": 0,
+        "values_cleared": 0,
+    }
     assert pd.read_parquet(tmp_path / "interim" / "intent.parquet").empty
     (raw / "intent.csv").write_text("account_id,topic,week\n")
     with pytest.raises(ContractError, match="intent.csv: missing column 'score'"):
@@ -271,32 +362,55 @@ def test_an_event_table_with_a_header_only_ingests_as_empty(tmp_path):
 
 
 def test_cleared_links_keep_their_rows(tmp_path):
-    out, summary = _ingest(tmp_path, [("accounts", 2, "parent_account_id", "ACC-7"),
-                                      ("activities", 1, "contact_id", "CON-9")])
+    out, summary = _ingest(
+        tmp_path, [("accounts", 2, "parent_account_id", "ACC-7"), ("activities", 1, "contact_id", "CON-9")]
+    )
     assert pd.read_parquet(out / "accounts.parquet")["parent_account_id"].isna().all()
     assert pd.read_parquet(out / "activities.parquet")["contact_id"].isna().all()
     assert summary["tables"]["accounts"] | {"file": None} == {
-        "file": None, "rows_in": 2, "rows_kept": 2, "rows_rejected": 0, "values_cleared": 1}
+        "file": None,
+        "rows_in": 2,
+        "rows_kept": 2,
+        "rows_rejected": 0,
+        "values_cleared": 1,
+    }
 
 
 def test_aliases_case_and_spaces_become_canonical(tmp_path):
-    out, _ = _ingest(tmp_path, [
-        ("accounts", 1, "industry", " computer  SOFTWARE"), ("accounts", 1, "country", "usa"),
-        ("accounts", 1, "region", ""), ("accounts", 1, "domain", "https://www.Acme.COM/about"),
-        (OPPS, 1, "stage", " Won "), (OPPS, 1, "type", "New Business"),
-        ("activities", 1, "activity_type", "Web Visit")])
+    out, _ = _ingest(
+        tmp_path,
+        [
+            ("accounts", 1, "industry", " computer  SOFTWARE"),
+            ("accounts", 1, "country", "usa"),
+            ("accounts", 1, "region", ""),
+            ("accounts", 1, "domain", "https://www.Acme.COM/about"),
+            (OPPS, 1, "stage", " Won "),
+            (OPPS, 1, "type", "New Business"),
+            ("activities", 1, "activity_type", "Web Visit"),
+        ],
+    )
     acc, opp = pd.read_parquet(out / "accounts.parquet"), pd.read_parquet(out / "opportunities.parquet")
     assert acc.loc[0, ["industry", "country", "region", "domain"]].tolist() == [
-        "Software", "United States", "North America", "acme.com"]
+        "Software",
+        "United States",
+        "North America",
+        "acme.com",
+    ]
     assert opp.loc[0, ["stage", "type"]].tolist() == ["won", "new business"]
     assert pd.read_parquet(out / "activities.parquet").loc[0, "activity_type"] == "web_visit"
     assert opp.loc[0, "created_date"] == pd.Timestamp("2024-03-01") and opp.loc[0, "amount"] == 5000.0
 
 
 def test_latin1_text_does_not_matter(tmp_path):
-    out, _ = _ingest(tmp_path, [("accounts", 2, "name", "Société Générale"),
-                                ("accounts", 2, "country", "España"), ("accounts", 2, "region", "")],
-                     encoding="latin-1")
+    out, _ = _ingest(
+        tmp_path,
+        [
+            ("accounts", 2, "name", "Société Générale"),
+            ("accounts", 2, "country", "España"),
+            ("accounts", 2, "region", ""),
+        ],
+        encoding="latin-1",
+    )
     acc = pd.read_parquet(out / "accounts.parquet")
     assert acc.loc[1, ["name", "country", "region"]].tolist() == ["Société Générale", "Spain", "EMEA"]
     assert len(_rejects(out)) == 0
@@ -306,26 +420,40 @@ def test_duplicate_domain_is_merged_and_its_deals_move(tmp_path):
     out, summary = _ingest(tmp_path, [("accounts", 2, "domain", "HTTPS://WWW.ACME.COM/")])
     merges = pd.read_csv(out / "account_merges.csv", dtype=str)
     assert merges.to_dict("records") == [
-        {"duplicate_account_id": "ACC-2", "kept_account_id": "ACC-1", "domain": "acme.com"}]
+        {"duplicate_account_id": "ACC-2", "kept_account_id": "ACC-1", "domain": "acme.com"}
+    ]
     assert set(pd.read_parquet(out / "opportunities.parquet")["account_id"]) == {"ACC-1"}
-    assert _rejects(out).to_dict("records") == [{
-        "table": "accounts", "row": 2, "column": "domain", "value": "HTTPS://WWW.ACME.COM/",
-        "reason": "duplicate of ACC-1 (same domain acme.com): merged into it"}]
+    assert _rejects(out).to_dict("records") == [
+        {
+            "table": "accounts",
+            "row": 2,
+            "column": "domain",
+            "value": "HTTPS://WWW.ACME.COM/",
+            "reason": "duplicate of ACC-1 (same domain acme.com): merged into it",
+        }
+    ]
     assert summary["account_merges"] == 1
 
 
 def test_merge_keeps_the_most_complete_row_then_the_smallest_id():
-    acc = pd.DataFrame({"account_id": ["B", "A", "C", "D"], "domain": ["x.com", "x.com", "y.com", "y.com"],
-                        "industry": ["Software", None, "Retail", "Retail"]})
+    acc = pd.DataFrame(
+        {
+            "account_id": ["B", "A", "C", "D"],
+            "domain": ["x.com", "x.com", "y.com", "y.com"],
+            "industry": ["Software", None, "Retail", "Retail"],
+        }
+    )
     kept, merges = merge_duplicate_accounts(acc)
     assert list(kept["account_id"]) == ["B", "C"]
     assert merges.to_dict("records") == [
         {"duplicate_account_id": "A", "kept_account_id": "B", "domain": "x.com"},
-        {"duplicate_account_id": "D", "kept_account_id": "C", "domain": "y.com"}]
+        {"duplicate_account_id": "D", "kept_account_id": "C", "domain": "y.com"},
+    ]
 
 
-@pytest.mark.parametrize("case", ["missing column", "missing file", "unreadable file", "no rows", "empty file",
-                                  "no closed deals"])
+@pytest.mark.parametrize(
+    "case", ["missing column", "missing file", "unreadable file", "no rows", "empty file", "no closed deals"]
+)
 def test_unusable_input_is_fatal_with_file_and_column(tmp_path, case):
     raw = _source(tmp_path / "raw", drop=[OPPS] if case == "missing file" else ())
     opps = raw / "opportunities.csv"
@@ -343,9 +471,13 @@ def test_unusable_input_is_fatal_with_file_and_column(tmp_path, case):
         ingest_into(raw, tmp_path / "interim", 1.0)
     message = str(e.value)
     assert (str(raw) if case == "missing file" else str(opps)) in message and OPPS in message
-    expected = {"missing column": "missing column 'stage'", "unreadable file": "Expected 8 fields in line 5",
-                "no rows": "no data rows", "empty file": "cannot read it",
-                "no closed deals": "column stage has no won or lost deal to learn from (kept rows: open (3))"}
+    expected = {
+        "missing column": "missing column 'stage'",
+        "unreadable file": "Expected 8 fields in line 5",
+        "no rows": "no data rows",
+        "empty file": "cannot read it",
+        "no closed deals": "column stage has no won or lost deal to learn from (kept rows: open (3))",
+    }
     assert expected.get(case, "no opportunities.csv") in message
 
 
@@ -355,12 +487,19 @@ def test_too_many_rejects_stops_naming_file_column_row_and_value(tmp_path, monke
     with pytest.raises(ContractError) as e:
         ingest_into(raw, out, 0.5)
     message = str(e.value)
-    for part in (str(raw / "opportunities.csv"), "row 2", "column amount", "value '-5'",
-                 str(out / "rejects.csv")):
+    for part in (
+        str(raw / "opportunities.csv"),
+        "row 2",
+        "column amount",
+        "value '-5'",
+        str(out / "rejects.csv"),
+    ):
         assert part in message
     assert len(_rejects(out)) == 2 and not list(out.glob("*.parquet"))  # rejects to read, no table to run on
 
-    bad = P.override(PARAMS, {"ingest.source": str(raw), "ingest.out": str(out), "ingest.max_reject_share": 0.5})
+    bad = P.override(
+        PARAMS, {"ingest.source": str(raw), "ingest.out": str(out), "ingest.max_reject_share": 0.5}
+    )
     monkeypatch.setattr(P, "load", lambda: bad)
     with pytest.raises(SystemExit) as exit_:
         stage_main(stage.run)

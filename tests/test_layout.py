@@ -1,5 +1,6 @@
-"""The house rules, checked on the source: features <- models <- pipeline, no stage imports another, each stage's
-dvc.yaml deps cover every project module it imports and every artifact it reads, and paths live in one place."""
+"""The house rules, checked on the source: features <- models <- pipeline, no stage imports another, each
+stage's dvc.yaml deps cover every project module it imports and every artifact it reads, and paths live in one
+place."""
 
 import ast
 import re
@@ -46,7 +47,9 @@ def violations(modules: dict[str, str]) -> list[str]:
     for name, source in modules.items():
         for target in sorted(imported(source, known)):
             if LAYER[target.split(".")[0]] > LAYER[name.split(".")[0]]:
-                bad.append(f"{name} imports {target}: {name.split('.')[0]} may not import {target.split('.')[0]}")
+                bad.append(
+                    f"{name} imports {target}: {name.split('.')[0]} may not import {target.split('.')[0]}"
+                )
             is_stage = target.startswith("pipeline.stages.")
             if is_stage and name not in KNOW_THE_ORDER and not name.startswith("pipeline.stages.__"):
                 bad.append(f"{name} imports the stage module {target}")
@@ -57,12 +60,16 @@ def test_the_layers_hold_and_no_stage_imports_another():
     assert violations(sources()) == []
 
 
-@pytest.mark.parametrize("name, source", [
-    ("pipeline.stages.score", "from pipeline.stages.train import run"),
-    ("pipeline.stages.explain", "from pipeline.stages import featurize"),
-    ("pipeline.pyfunc", "import pipeline.stages.train"),
-    ("models.bundle", "from pipeline.io import to_json"),
-    ("features.products", "from models.reasons import describe")])
+@pytest.mark.parametrize(
+    "name, source",
+    [
+        ("pipeline.stages.score", "from pipeline.stages.train import run"),
+        ("pipeline.stages.explain", "from pipeline.stages import featurize"),
+        ("pipeline.pyfunc", "import pipeline.stages.train"),
+        ("models.bundle", "from pipeline.io import to_json"),
+        ("features.products", "from models.reasons import describe"),
+    ],
+)
 def test_a_planted_violation_is_found(name, source):
     assert violations({name: source}), source
 
@@ -105,30 +112,50 @@ def test_each_stage_depends_on_every_module_it_imports():
     for name, stage in resolved_stages().items():
         module = stage["cmd"].split()[2]
         deps = entries(stage, "deps")
-        missing = sorted(str(module_file(m).relative_to(ROOT)) for m in closure(module, modules)
-                         if not covered(module_file(m), deps))
+        missing = sorted(
+            str(module_file(m).relative_to(ROOT))
+            for m in closure(module, modules)
+            if not covered(module_file(m), deps)
+        )
         assert not missing, f"dvc.yaml stage {name} lacks deps on {missing}"
 
 
 ARTIFACTS = {f.name for f in Paths.__dataclass_fields__.values()} | {
-    n for n, v in vars(Paths).items() if isinstance(v, property)}
+    n for n, v in vars(Paths).items() if isinstance(v, property)
+}
 
 
 def artifacts_used(source: str, f: Paths) -> set[Path]:
-    """The artifact paths a module takes from a `paths(...)` object (names bound to it, or arguments annotated
-    Paths): attributes, and `interim_table` / `target_list` with a literal argument (else the whole folder)."""
+    """The artifact paths a module takes from a `paths(...)` object (names bound to it, or arguments
+    annotated Paths): attributes, and `interim_table` / `target_list` with a literal argument (else the whole
+    folder)."""
     tree = ast.parse(source)
-    holders = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
-               for t, v in _pairs(node) if isinstance(t, ast.Name) and _is_paths_call(v)}
-    holders |= {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)
-                if isinstance(node.annotation, ast.Name) and node.annotation.id == "Paths"}
+    holders = {
+        t.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        for t, v in _pairs(node)
+        if isinstance(t, ast.Name) and _is_paths_call(v)
+    }
+    holders |= {
+        node.arg
+        for node in ast.walk(tree)
+        if isinstance(node, ast.arg)
+        if isinstance(node.annotation, ast.Name) and node.annotation.id == "Paths"
+    }
     used = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr in ARTIFACTS and (
-                isinstance(node.value, ast.Name) and node.value.id in holders or _is_paths_call(node.value)):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in ARTIFACTS
+            and (isinstance(node.value, ast.Name) and node.value.id in holders or _is_paths_call(node.value))
+        ):
             used.add(getattr(f, node.attr))
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-              and node.func.attr in ("interim_table", "target_list")):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("interim_table", "target_list")
+        ):
             arg = node.args[0] if node.args else None
             folder = f.interim if node.func.attr == "interim_table" else f.targets
             used.add(getattr(f, node.func.attr)(arg.value) if isinstance(arg, ast.Constant) else folder)
@@ -159,7 +186,10 @@ def test_each_stage_depends_on_every_artifact_it_reads():
 
 def test_the_artifact_check_sees_a_read_path():
     f = paths(P.load(ROOT / "params.yaml"))
-    source = "def run(p):\n    start, where = 0, paths(p)\n    return where.metrics, where.interim_table('accounts')"
+    source = (
+        "def run(p):\n    start, where = 0, paths(p)\n"
+        "    return where.metrics, where.interim_table('accounts')"
+    )
     assert artifacts_used(source, f) == {f.metrics, f.interim_table("accounts")}
 
 
@@ -177,9 +207,12 @@ def test_no_file_name_is_a_literal_in_two_modules():
     assert not twice, twice
 
 
-
 def test_no_module_is_over_300_lines_without_saying_why():
-    """A long module usually does two jobs; one that does not says so in its docstring ("Over 300 lines: ...")."""
-    long = [name for name, source in sources().items() if source.count("\n") > 300
-            and "Over 300 lines" not in (ast.get_docstring(ast.parse(source)) or "")]
+    """A long module usually does two jobs; one that does not says so in its docstring ("Over 300 lines:
+    ...")."""
+    long = [
+        name
+        for name, source in sources().items()
+        if source.count("\n") > 300 and "Over 300 lines" not in (ast.get_docstring(ast.parse(source)) or "")
+    ]
     assert not long, long

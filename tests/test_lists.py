@@ -40,28 +40,30 @@ def make_targets(sizes: dict = TIER_SIZES, seed: int = 3) -> pd.DataFrame:
     names = [f"Account {i}" for i in range(n)]
     names[0], names[7], names[22] = TRICKY, "=HYPERLINK(1)", "Bell\x07 GmbH"
     reason = np.where(tier < 4, "Mid-size company (200-2,000 employees)", "")
-    return pd.DataFrame({
-        "rank": np.arange(1, n + 1),
-        "account_id": [f"A{i:05d}" for i in range(n)],
-        "name": names,
-        "domain": [f"acct{i}.example" for i in range(n)],
-        "tier": tier,
-        "strategic": employees >= 10000,
-        "p_win": p_win,
-        "predicted_value": value,
-        "expected_value": p_win * value,
-        "reason_1": reason,
-        "reason_2": np.where(tier < 3, "Funding round in the last 90 days", ""),
-        "reason_3": "",
-        "reason_against": np.where(tier == 2, "Runs a competing product", ""),
-        "why_now": np.where(tier == 1, "Pricing page visited by 4 people this week", ""),
-        "industry": pd.Series(["Software", None, "Manufacturing"] * (n // 3), dtype="str"),
-        "employees": employees,
-        "country": pd.Series(["DE", "US", None, "FR"] * (n // 4), dtype="str"),
-        "customer": np.zeros(n, bool),
-        "open_opportunity": np.arange(n) % 11 == 0,
-        "as_of": "2026-07-01",
-    })
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, n + 1),
+            "account_id": [f"A{i:05d}" for i in range(n)],
+            "name": names,
+            "domain": [f"acct{i}.example" for i in range(n)],
+            "tier": tier,
+            "strategic": employees >= 10000,
+            "p_win": p_win,
+            "predicted_value": value,
+            "expected_value": p_win * value,
+            "reason_1": reason,
+            "reason_2": np.where(tier < 3, "Funding round in the last 90 days", ""),
+            "reason_3": "",
+            "reason_against": np.where(tier == 2, "Runs a competing product", ""),
+            "why_now": np.where(tier == 1, "Pricing page visited by 4 people this week", ""),
+            "industry": pd.Series(["Software", None, "Manufacturing"] * (n // 3), dtype="str"),
+            "employees": employees,
+            "country": pd.Series(["DE", "US", None, "FR"] * (n // 4), dtype="str"),
+            "customer": np.zeros(n, bool),
+            "open_opportunity": np.arange(n) % 11 == 0,
+            "as_of": "2026-07-01",
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +92,16 @@ def test_xlsx_layout(lists):
     for tier, size in TIER_SIZES.items():
         ws = wb[f"Tier {tier}"]
         header = [c.value for c in ws[1]]
-        assert header[:8] == ["Rank", "Account", "Domain", "Tier", "Global/strategic", "P(win)",
-                              "Predicted deal value", "Expected value"]
+        assert header[:8] == [
+            "Rank",
+            "Account",
+            "Domain",
+            "Tier",
+            "Global/strategic",
+            "P(win)",
+            "Predicted deal value",
+            "Expected value",
+        ]
         assert ws.freeze_panes == "A2"
         ranks = [r[0] for r in ws.iter_rows(min_row=2, values_only=True) if isinstance(r[0], int)]
         assert len(ranks) == min(size, ROWS_PER_TIER) and ranks == sorted(ranks)
@@ -112,8 +122,12 @@ def test_xlsx_layout(lists):
     assert wb["Tier 4"].cell(wb["Tier 4"].max_row, 1).value == note
     about = [v for row in wb["About"].iter_rows(values_only=True) for v in row if v is not None]
     assert note in about and "2026-07-01" in about
-    assert not any("showing the top" in str(v) for s in ("Tier 1", "Tier 2", "Tier 3")
-                   for row in wb[s].iter_rows(values_only=True) for v in row)
+    assert not any(
+        "showing the top" in str(v)
+        for s in ("Tier 1", "Tier 2", "Tier 3")
+        for row in wb[s].iter_rows(values_only=True)
+        for v in row
+    )
 
 
 def test_html_is_self_contained_and_escaped(lists):
@@ -150,12 +164,19 @@ def test_a_warning_opens_both_lists_and_is_absent_otherwise(lists, tmp_path):
     warning = 'WARNING: the model ranks <no better> than chance & "so on"'
     write_lists(make_targets(), files_in(tmp_path), ROWS_PER_TIER, "Target accounts: demo", warning)
     about = openpyxl.load_workbook(tmp_path / "target_accounts.xlsx")["About"]
-    assert about["A2"].value == warning and about["A2"].font.b and about["A2"].font.color.rgb.endswith("B00020")
+    assert (
+        about["A2"].value == warning and about["A2"].font.b and about["A2"].font.color.rgb.endswith("B00020")
+    )
     page = (tmp_path / "target_accounts.html").read_text(encoding="utf-8")
-    assert f'<h1>Target accounts: demo</h1>\n<p class="warning" role="alert">{html.escape(warning)}</p>' in page
+    assert (
+        f'<h1>Target accounts: demo</h1>\n<p class="warning" role="alert">{html.escape(warning)}</p>' in page
+    )
     plain = (lists["folder"] / "target_accounts.html").read_text(encoding="utf-8")
     assert 'class="warning"' not in plain
-    assert openpyxl.load_workbook(lists["folder"] / "target_accounts.xlsx")["About"]["A2"].value == "Accounts as of"
+    assert (
+        openpyxl.load_workbook(lists["folder"] / "target_accounts.xlsx")["About"]["A2"].value
+        == "Accounts as of"
+    )
 
 
 def test_missing_column_is_named(tmp_path):
@@ -166,8 +187,10 @@ def test_missing_column_is_named(tmp_path):
 def test_html_in_chromium(lists, tmp_path):
     """The page opens offline in a real browser, shows every tier, filters, sorts, and pages long lists."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian chromium not installed ({CHROMIUM}): run `make browser` "
-                    "(apt-get install chromium) to run the HTML browser test")
+        pytest.skip(
+            f"Debian chromium not installed ({CHROMIUM}): run `make browser` "
+            "(apt-get install chromium) to run the HTML browser test"
+        )
     from playwright.sync_api import sync_playwright
 
     url = (lists["folder"] / "target_accounts.html").resolve().as_uri()
@@ -175,9 +198,18 @@ def test_html_in_chromium(lists, tmp_path):
     long_url = (tmp_path / "target_accounts.html").resolve().as_uri()
     requests, failed, errors = [], [], []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         try:
             page = browser.new_page()
             page.on("request", lambda r: requests.append(r.url))
@@ -208,7 +240,8 @@ def test_html_in_chromium(lists, tmp_path):
             def column(name: str) -> list[str]:
                 return page.eval_on_selector_all(
                     "#list tbody tr:not([hidden])",
-                    f"rows => rows.map(r => r.querySelector('td:nth-child({name})').dataset.v)")
+                    f"rows => rows.map(r => r.querySelector('td:nth-child({name})').dataset.v)",
+                )
 
             by_rank = column("1")
             value = [float(v) for v in column("7")]  # Predicted deal value: not in rank order

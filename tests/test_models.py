@@ -23,15 +23,22 @@ from models.spec import encode, make_spec
 from models.split import assign_split, split_boundaries
 
 INDUSTRIES = ["software", "retail", "finance", "health", "energy"]
-FEATURES = [{"name": "firm_employees", "family": "firmographic", "kind": "numeric"},
-            {"name": "firm_age_years", "family": "firmographic", "kind": "numeric"},
-            {"name": "firm_industry", "family": "firmographic", "kind": "categorical"},
-            {"name": "tech_n_complement", "family": "technographic", "kind": "numeric"},
-            {"name": "trig_days_since_any", "family": "triggers", "kind": "numeric"},
-            {"name": "rel_prior_spend", "family": "relationship", "kind": "numeric"},
-            {"name": "intent_noise", "family": "intent", "kind": "numeric"}]
-SMALL = {"learning_rate": 0.1, "num_leaves": 7, "min_child_samples": 20, "n_estimators": 200,
-         "early_stopping_rounds": 20}
+FEATURES = [
+    {"name": "firm_employees", "family": "firmographic", "kind": "numeric"},
+    {"name": "firm_age_years", "family": "firmographic", "kind": "numeric"},
+    {"name": "firm_industry", "family": "firmographic", "kind": "categorical"},
+    {"name": "tech_n_complement", "family": "technographic", "kind": "numeric"},
+    {"name": "trig_days_since_any", "family": "triggers", "kind": "numeric"},
+    {"name": "rel_prior_spend", "family": "relationship", "kind": "numeric"},
+    {"name": "intent_noise", "family": "intent", "kind": "numeric"},
+]
+SMALL = {
+    "learning_rate": 0.1,
+    "num_leaves": 7,
+    "min_child_samples": 20,
+    "n_estimators": 200,
+    "early_stopping_rounds": 20,
+}
 
 
 def deals_frame(n: int = 3000, seed: int = 0) -> pd.DataFrame:
@@ -47,20 +54,35 @@ def deals_frame(n: int = 3000, seed: int = 0) -> pd.DataFrame:
     trig = np.where(rng.random(n) < 0.6, np.nan, rng.integers(0, 400, n)).astype(float)
     spend = np.where(rng.random(n) < 0.8, 0.0, rng.gamma(2, 5000, n))
     mid_size = (employees >= 200) & (employees <= 2000)
-    logodds = (-2.5 + 2.0 * mid_size + 1.5 * (industry == "software").to_numpy() + 0.8 * (tech > 0)
-               + 1.2 * (trig <= 90) + 1.0 * (spend > 0))
+    logodds = (
+        -2.5
+        + 2.0 * mid_size
+        + 1.5 * (industry == "software").to_numpy()
+        + 0.8 * (tech > 0)
+        + 1.2 * (trig <= 90)
+        + 1.0 * (spend > 0)
+    )
     won = rng.random(n) < expit(logodds)
     amount = np.exp(8 + 0.3 * np.log1p(np.nan_to_num(employees, nan=300)) + rng.normal(0, 0.6, n))
-    return pd.DataFrame({
-        "opportunity_id": pd.Series([f"OPP-{i:07d}" for i in range(n)], dtype="str"),
-        "account_id": pd.Series([f"ACC-{i % 2000:07d}" for i in range(n)], dtype="str"),
-        "as_of": created, "created_date": created, "close_date": created + pd.Timedelta(days=60), "won": won,
-        "amount": np.where(won | (rng.random(n) < 0.5), amount, np.nan),
-        "firm_employees": employees, "firm_age_years": rng.integers(0, 40, n).astype(float),
-        "firm_industry": industry, "tech_n_complement": tech, "trig_days_since_any": trig,
-        "rel_prior_spend": spend, "intent_noise": rng.normal(size=n),
-        "true_p_win": expit(logodds),  # not a feature: the oracle, for the tests that need one
-    })
+    return pd.DataFrame(
+        {
+            "opportunity_id": pd.Series([f"OPP-{i:07d}" for i in range(n)], dtype="str"),
+            "account_id": pd.Series([f"ACC-{i % 2000:07d}" for i in range(n)], dtype="str"),
+            "as_of": created,
+            "created_date": created,
+            "close_date": created + pd.Timedelta(days=60),
+            "won": won,
+            "amount": np.where(won | (rng.random(n) < 0.5), amount, np.nan),
+            "firm_employees": employees,
+            "firm_age_years": rng.integers(0, 40, n).astype(float),
+            "firm_industry": industry,
+            "tech_n_complement": tech,
+            "trig_days_since_any": trig,
+            "rel_prior_spend": spend,
+            "intent_noise": rng.normal(size=n),
+            "true_p_win": expit(logodds),  # not a feature: the oracle, for the tests that need one
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +91,7 @@ def deals():
 
 
 # --- chronological split
+
 
 def test_split_is_chronological_and_keeps_days_together(deals):
     boundaries = split_boundaries(deals["created_date"], {"train": 0.6, "validation": 0.2, "holdout": 0.2})
@@ -83,14 +106,16 @@ def test_split_is_chronological_and_keeps_days_together(deals):
 def test_split_ignores_row_order_and_refuses_empty_splits(deals):
     fractions = {"train": 0.6, "validation": 0.2, "holdout": 0.2}
     shuffled = deals.sample(frac=1, random_state=1)
-    assert split_boundaries(shuffled["created_date"], fractions) == \
-        split_boundaries(deals["created_date"], fractions)
+    assert split_boundaries(shuffled["created_date"], fractions) == split_boundaries(
+        deals["created_date"], fractions
+    )
     one_day = pd.Series(pd.to_datetime(["2024-01-01"] * 50))
     with pytest.raises(ValueError, match="empty"):
         split_boundaries(one_day, fractions)
 
 
 # --- feature coding
+
 
 def test_categories_persist_from_train_rows_and_unseen_become_missing(deals):
     train = deals.iloc[:1000].assign(firm_industry=lambda d: d["firm_industry"].replace("energy", None))
@@ -109,6 +134,7 @@ def test_categories_persist_from_train_rows_and_unseen_become_missing(deals):
 
 # --- calibration
 
+
 @pytest.mark.parametrize("method", ["isotonic", "sigmoid"])
 def test_calibration_reduces_ece_on_a_miscalibrated_score(method):
     rng = np.random.default_rng(3)
@@ -124,6 +150,7 @@ def test_calibration_reduces_ece_on_a_miscalibrated_score(method):
 
 def test_isotonic_apply_equals_sklearn_and_never_reaches_zero():
     from sklearn.isotonic import IsotonicRegression
+
     raw = np.array([-3.0, -2, -1, 0, 1, 2, 3, 4])
     won = np.array([0, 0, 0, 1, 0, 1, 1, 1], bool)
     calibration = fit_calibration(raw, won, "isotonic")
@@ -136,6 +163,7 @@ def test_isotonic_apply_equals_sklearn_and_never_reaches_zero():
 
 
 # --- metrics
+
 
 def test_top_k_sums_sorts_without_ties_and_averages_a_straddling_tie():
     rng = np.random.default_rng(5)
@@ -172,14 +200,17 @@ def test_metrics_agree_with_sklearn():
 
 # --- checklist
 
+
 def test_checklist_rules_and_train_win_rates():
-    frame = pd.DataFrame({
-        "firm_employees": [200, 2000, 199, 2001, np.nan, 500],
-        "firm_age_years": [5, 4.9, 10, np.nan, 0, 5],
-        "rel_prior_spend": [1, 0, np.nan, 0, 0, 10],
-        "tech_n_complement": [1, 0, 0, 2, 0, 1],
-        "trig_days_since_any": [90, 91, np.nan, 0, 400, 10],
-    })
+    frame = pd.DataFrame(
+        {
+            "firm_employees": [200, 2000, 199, 2001, np.nan, 500],
+            "firm_age_years": [5, 4.9, 10, np.nan, 0, 5],
+            "rel_prior_spend": [1, 0, np.nan, 0, 0, 10],
+            "tech_n_complement": [1, 0, 0, 2, 0, 1],
+            "trig_days_since_any": [90, 91, np.nan, 0, 400, 10],
+        }
+    )
     assert checklist_points(frame).tolist() == [5, 1, 1, 2, 0, 5]
     family_off = frame.drop(columns=["rel_prior_spend", "tech_n_complement"])
     assert checklist_points(family_off).tolist() == [3, 1, 1, 1, 0, 3]
@@ -190,6 +221,7 @@ def test_checklist_rules_and_train_win_rates():
 
 
 # --- boosting
+
 
 def _fit_both(deals, seed=7):
     spec = make_spec(deals.iloc[:1800], FEATURES)

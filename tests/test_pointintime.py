@@ -1,4 +1,5 @@
-"""Point-in-time features: nothing dated on or after as-of can change a feature, and the traps never reach one."""
+"""Point-in-time features: nothing dated on or after as-of can change a feature, and the traps never reach
+one."""
 
 import ibis
 import numpy as np
@@ -14,7 +15,9 @@ from pipeline.stages.synthesize import write_world as run
 from pipeline.world import WorldConfig
 from pipeline.world.catalog import OUR_PRODUCT
 
-CFG = FeatureConfig(intent_topics=("revenue operations", "sales intelligence"), named_products=("Gong", "Outreach"))
+CFG = FeatureConfig(
+    intent_topics=("revenue operations", "sales intelligence"), named_products=("Gong", "Outreach")
+)
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +25,11 @@ def raw(tmp_path_factory):
     root = tmp_path_factory.mktemp("pit")
     run(WorldConfig(accounts=700, seed=21), root / "w", root / "t")
     tables = {n: read_table(root / "w", n) for n in TABLES}
-    for name, cols in {"opportunities": ["created_date", "close_date"], "accounts": ["customer_since", "snapshot_date"],
-                       "technographics": ["first_seen", "last_seen"]}.items():
+    for name, cols in {
+        "opportunities": ["created_date", "close_date"],
+        "accounts": ["customer_since", "snapshot_date"],
+        "technographics": ["first_seen", "last_seen"],
+    }.items():
         for c in cols:
             tables[name][c] = pd.to_datetime(tables[name][c])
     return tables
@@ -55,7 +61,9 @@ def tamper(tables: dict, as_of: pd.Timestamp, rng: np.random.Generator) -> dict:
     o.loc[late, "close_date"] = o.loc[late, "close_date"] + pd.Timedelta(days=17)
     t = out["technographics"]
     still = t["last_seen"] >= as_of
-    t.loc[still, "last_seen"] = t.loc[still, "last_seen"] + pd.to_timedelta(rng.integers(0, 400, still.sum()), "D")
+    t.loc[still, "last_seen"] = t.loc[still, "last_seen"] + pd.to_timedelta(
+        rng.integers(0, 400, still.sum()), "D"
+    )
     a = out["accounts"]
     now = a["snapshot_date"] >= as_of  # today's snapshot, measured after as_of
     a.loc[now, "employees"] = a.loc[now, "employees"] * 3
@@ -66,8 +74,12 @@ def tamper(tables: dict, as_of: pd.Timestamp, rng: np.random.Generator) -> dict:
     return out
 
 
-@settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(day=st.integers(min_value=30, max_value=3 * 365 + 150), seed=st.integers(0, 2**16))
 def test_records_after_as_of_never_change_a_feature(raw, day, seed):
     as_of = pd.Timestamp("2022-12-30") + pd.Timedelta(days=day)
@@ -82,23 +94,34 @@ def test_changing_a_record_before_as_of_does_change_features(raw):
     """The property test above must be able to fail: an earlier record does move a feature."""
     as_of = pd.Timestamp("2025-06-01")
     spine = spine_at(raw, as_of)
-    moved = {**raw, "activities": raw["activities"].assign(
-        timestamp=pd.to_datetime(raw["activities"]["timestamp"]) - pd.Timedelta(days=40))}
+    moved = {
+        **raw,
+        "activities": raw["activities"].assign(
+            timestamp=pd.to_datetime(raw["activities"]["timestamp"]) - pd.Timedelta(days=40)
+        ),
+    }
     assert not features(raw, spine).equals(features(moved, spine))
 
 
 def test_training_features_ignore_the_leakage_traps(raw):
     o = raw["opportunities"]
     closed = o[o["stage"] != "open"]
-    spine = pd.DataFrame({"key": closed["opportunity_id"], "account_id": closed["account_id"],
-                          "as_of": closed["created_date"]})
-    clean = {**raw,
-             "technographics": raw["technographics"][raw["technographics"]["technology"] != OUR_PRODUCT],
-             "activities": raw["activities"][~raw["activities"]["activity_type"].isin(
-                 ["onboarding_session", "support_ticket"])],
-             "accounts": raw["accounts"].assign(is_customer=False, customer_since=pd.NaT, employee_growth_1y=0.0)}
-    won_first = spine.merge(o[o["stage"] == "won"].groupby("account_id")["close_date"].min().rename("first_win"),
-                            on="account_id", how="left")
+    spine = pd.DataFrame(
+        {"key": closed["opportunity_id"], "account_id": closed["account_id"], "as_of": closed["created_date"]}
+    )
+    clean = {
+        **raw,
+        "technographics": raw["technographics"][raw["technographics"]["technology"] != OUR_PRODUCT],
+        "activities": raw["activities"][
+            ~raw["activities"]["activity_type"].isin(["onboarding_session", "support_ticket"])
+        ],
+        "accounts": raw["accounts"].assign(is_customer=False, customer_since=pd.NaT, employee_growth_1y=0.0),
+    }
+    won_first = spine.merge(
+        o[o["stage"] == "won"].groupby("account_id")["close_date"].min().rename("first_win"),
+        on="account_id",
+        how="left",
+    )
     new_business = (won_first["first_win"].isna() | (won_first["first_win"] >= won_first["as_of"])).to_numpy()
     assert new_business.sum() > 100
     a, b = features(raw, spine), features(clean, spine)
@@ -112,7 +135,9 @@ def test_families_can_be_switched_off_and_missing_tables_drop_theirs(raw):
     assert {c.split("_")[0] + "_" for c in only.columns if c not in spine} == {"firm_", "trig_"}
     no_intent = features({k: v for k, v in raw.items() if k != "intent"}, spine)
     assert not any(c.startswith("intent_") for c in no_intent.columns)
-    assert {c.split("_")[0] + "_" for c in no_intent.columns if c not in spine} == set(PREFIX.values()) - {"intent_"}
+    assert {c.split("_")[0] + "_" for c in no_intent.columns if c not in spine} == set(PREFIX.values()) - {
+        "intent_"
+    }
 
 
 def test_counts_are_zero_and_recencies_missing_without_history(raw):

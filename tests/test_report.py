@@ -25,17 +25,19 @@ from conftest import ROOT, sh, tiny_project
 from models.drift import LARGE, psi, reference
 from pipeline import params as P
 from pipeline.outputs.model_card import reject_reasons, render
-from pipeline.registry import decide
-from pipeline.stages.report import promotion
+from pipeline.registry import decide, promotion
 
 MODEL = "icp-win-model"
 # The three trainings of the end-to-end test, in order: (params set, what the promotion rule must decide).
-RUNS = [({}, True),  # dvc repro: no champion yet
-        ({"train.classifier.num_leaves": 4, "report.promotion_margin": 1.0}, False),  # AUC cannot gain 1
-        ({"train.classifier.num_leaves": 7, "report.promotion_margin": -1.0}, True)]  # any AUC passes
+RUNS = [
+    ({}, True),  # dvc repro: no champion yet
+    ({"train.classifier.num_leaves": 4, "report.promotion_margin": 1.0}, False),  # AUC cannot gain 1
+    ({"train.classifier.num_leaves": 7, "report.promotion_margin": -1.0}, True),  # any AUC passes
+]
 
 
 # --- units: the promotion rule, drift, the card ------------------------------------------------------------
+
 
 def test_promotion_rule_needs_the_margin_and_knows_which_metrics_fall():
     assert decide("roc_auc", 0.005, 0.70, None, None)["promote"]
@@ -48,25 +50,44 @@ def test_promotion_rule_needs_the_margin_and_knows_which_metrics_fall():
     assert not decide("roc_auc", 0.005, 0.9, "3", None)["promote"]  # nothing to compare: a person decides
 
 
-@pytest.mark.parametrize("ours, theirs, promoted", [
-    (True, "False", False), (False, "True", False),  # cross-validated vs holdout: a person decides
-    (True, "True", True), (False, "False", True), (True, None, True)])  # alike, or a champion without the tag
+@pytest.mark.parametrize(
+    "ours, theirs, promoted",
+    [
+        # cross-validated vs holdout: a person decides
+        (True, "False", False),
+        (False, "True", False),
+        # alike, or a champion without the tag
+        (True, "True", True),
+        (False, "False", True),
+        (True, None, True),
+    ],
+)
 def test_a_small_data_version_is_never_compared_with_a_holdout_champion(ours, theirs, promoted):
     p = P.load(ROOT / "params.yaml")
-    champion = {"version": "3", "metrics": {"roc_auc": 0.70},
-                "tags": {} if theirs is None else {"data.small_data": theirs}}
+    champion = {
+        "version": "3",
+        "metrics": {"roc_auc": 0.70},
+        "tags": {} if theirs is None else {"data.small_data": theirs},
+    }
     decision = promotion(p, {"model": {"roc_auc": 0.75}}, champion, {"data.small_data": ours}, "4")
     assert decision["promote"] is promoted and decision["version"] == "4"
     if not promoted:
-        assert "cross-validated over chronological folds" in decision["reason"] and "not comparable" in \
-            decision["reason"] and "icp promote" in decision["reason"]
+        assert (
+            "cross-validated over chronological folds" in decision["reason"]
+            and "not comparable" in decision["reason"]
+            and "icp promote" in decision["reason"]
+        )
 
 
 def test_psi_is_zero_on_the_reference_and_large_on_a_shifted_population():
     rng = np.random.default_rng(0)
     spec = {"features": [{"name": "size", "kind": "numeric"}, {"name": "industry", "kind": "categorical"}]}
-    train = pd.DataFrame({"size": rng.lognormal(5, 1, 5000),
-                          "industry": pd.Series(rng.choice(["a", "b", "c"], 5000), dtype="str")})
+    train = pd.DataFrame(
+        {
+            "size": rng.lognormal(5, 1, 5000),
+            "industry": pd.Series(rng.choice(["a", "b", "c"], 5000), dtype="str"),
+        }
+    )
     train.loc[::10, "size"] = np.nan
     ref = reference(train, spec)
     assert psi(ref["size"], train["size"]) == pytest.approx(0, abs=1e-6)
@@ -78,50 +99,111 @@ def test_psi_is_zero_on_the_reference_and_large_on_a_shifted_population():
 
 
 def test_reject_reasons_count_rows_per_kind_of_reason():
-    rejects = pd.DataFrame({"table": ["accounts"] * 3 + ["opportunities"] * 3, "row": [4, 5, 5, 7, 8, 8],
-                            "column": "x", "value": "v",
-                            "reason": ["duplicate of ACC-0000022 (same domain orbit.com): merged into it",
-                                       "duplicate of ACC-0000158 (same domain blue.io): merged into it",
-                                       "industry 'Sofware' is not one of A, B",
-                                       "won deal has no amount", "won deal has no amount",
-                                       "close_date 2024-01-02 is before created_date 2024-02-01"]})
+    rejects = pd.DataFrame(
+        {
+            "table": ["accounts"] * 3 + ["opportunities"] * 3,
+            "row": [4, 5, 5, 7, 8, 8],
+            "column": "x",
+            "value": "v",
+            "reason": [
+                "duplicate of ACC-0000022 (same domain orbit.com): merged into it",
+                "duplicate of ACC-0000158 (same domain blue.io): merged into it",
+                "industry 'Sofware' is not one of A, B",
+                "won deal has no amount",
+                "won deal has no amount",
+                "close_date 2024-01-02 is before created_date 2024-02-01",
+            ],
+        }
+    )
     counts = {(r.table, r.reason): r.rows for r in reject_reasons(rejects).itertuples()}
-    assert counts == {("accounts", "duplicate of … (same domain …): merged into it"): 2,
-                      ("accounts", "industry '…' is not one of A, B"): 1,
-                      ("opportunities", "won deal has no amount"): 2,
-                      ("opportunities", "close_date … is before created_date …"): 1}
+    assert counts == {
+        ("accounts", "duplicate of … (same domain …): merged into it"): 2,
+        ("accounts", "industry '…' is not one of A, B"): 1,
+        ("opportunities", "won deal has no amount"): 2,
+        ("opportunities", "close_date … is before created_date …"): 1,
+    }
 
 
 def card_facts(**overrides) -> dict:
     """Facts shaped as pipeline/stages/report.py gathers them: a small world, no explain and score outputs."""
     split = {"deals": 60, "wins": 15, "win_rate": 0.25, "from": "2024-01-01", "to": "2024-06-30"}
-    metric = {"roc_auc": 0.71, "pr_auc": 0.4, "log_loss": 0.5, "brier": 0.18, "ece": 0.03,
-              "top_decile_lift": 2.0, "precision_at_tier1": 0.5, "value_captured_at_tier1": 0.2,
-              "precision_at_tier1_2": 0.4, "value_captured_at_tier1_2": 0.5}
+    metric = {
+        "roc_auc": 0.71,
+        "pr_auc": 0.4,
+        "log_loss": 0.5,
+        "brier": 0.18,
+        "ece": 0.03,
+        "top_decile_lift": 2.0,
+        "precision_at_tier1": 0.5,
+        "value_captured_at_tier1": 0.2,
+        "precision_at_tier1_2": 0.4,
+        "value_captured_at_tier1_2": 0.5,
+    }
     grid = np.linspace(0, 1, 11)
     facts = {
-        "model": {"name": MODEL, "version": "2", "run_id": "abc", "experiment": "icp",
-                  "tracking_uri": "sqlite:///mlflow.db", "commit": "0123456789abcdef"},
+        "model": {
+            "name": MODEL,
+            "version": "2",
+            "run_id": "abc",
+            "experiment": "icp",
+            "tracking_uri": "sqlite:///mlflow.db",
+            "commit": "0123456789abcdef",
+        },
         "decision": {**decide("roc_auc", 0.005, 0.702, "1", 0.70), "version": "2", "same_data": True},
-        "champion_metrics": {**metric, "roc_auc": 0.70}, "params": P.load(ROOT / "params.yaml"),
-        "train_summary": {"small_data": True, "closed_deals": {"won": 45, "lost": 135},
-                          "small_data_deals": 200, "cv": [{}] * 5,
-                          "splits": {"train": split, "validation": split, "holdout": split}},
-        "features": {"score_as_of": "2024-07-01", "rows": {"train": 180, "score": 900}, "features": [{}] * 12,
-                     "families": ["firmographic"], "dropped_families": ["intent"]},
-        "metrics": {"holdout": {**split, "evaluation": "chronological_cv", "folds": 5, "tier1_k": 50,
-                                "tier1_2_k": 60},
-                    "model": {**metric, "roc_auc_ci_low": 0.6412, "roc_auc_ci_high": 0.7788},
-                    "logistic": metric, "checklist": metric},
-        "plots": {"gains": pd.DataFrame({"share_of_deals": grid, "model": grid ** 0.5, "oracle": np.nan,
-                                         "random": grid}),
-                  "calibration": pd.DataFrame({"predicted": grid, "observed": grid, "perfect": grid})},
-        "targets": None, "profile": None, "importance": None, "bar_png": None,
-        "ingest": {"source": "data/raw/crm", "account_merges": 1,
-                   "tables": {"accounts": {"rows_in": 901, "rows_kept": 900, "rows_rejected": 1,
-                                           "values_cleared": 0}}},
-        "rejects": pd.DataFrame({"table": ["accounts"], "row": [3], "column": ["domain"], "value": ["x"],
-                                 "reason": ["duplicate of ACC-1 (same domain x.com): merged into it"]}),
+        "champion_metrics": {**metric, "roc_auc": 0.70},
+        "params": P.load(ROOT / "params.yaml"),
+        "train_summary": {
+            "small_data": True,
+            "closed_deals": {"won": 45, "lost": 135},
+            "small_data_deals": 200,
+            "cv": [{}] * 5,
+            "splits": {"train": split, "validation": split, "holdout": split},
+        },
+        "features": {
+            "score_as_of": "2024-07-01",
+            "rows": {"train": 180, "score": 900},
+            "features": [{}] * 12,
+            "families": ["firmographic"],
+            "dropped_families": ["intent"],
+        },
+        "metrics": {
+            "holdout": {
+                **split,
+                "evaluation": "chronological_cv",
+                "folds": 5,
+                "tier1_k": 50,
+                "tier1_2_k": 60,
+            },
+            "model": {**metric, "roc_auc_ci_low": 0.6412, "roc_auc_ci_high": 0.7788},
+            "logistic": metric,
+            "checklist": metric,
+        },
+        "plots": {
+            "gains": pd.DataFrame(
+                {"share_of_deals": grid, "model": grid**0.5, "oracle": np.nan, "random": grid}
+            ),
+            "calibration": pd.DataFrame({"predicted": grid, "observed": grid, "perfect": grid}),
+        },
+        "targets": None,
+        "profile": None,
+        "importance": None,
+        "bar_png": None,
+        "ingest": {
+            "source": "data/raw/crm",
+            "account_merges": 1,
+            "tables": {
+                "accounts": {"rows_in": 901, "rows_kept": 900, "rows_rejected": 1, "values_cleared": 0}
+            },
+        },
+        "rejects": pd.DataFrame(
+            {
+                "table": ["accounts"],
+                "row": [3],
+                "column": ["domain"],
+                "value": ["x"],
+                "reason": ["duplicate of ACC-1 (same domain x.com): merged into it"],
+            }
+        ),
         "drift": {"against": "this model's training deals", "rows": [("firm_employees", 0.31)]},
     }
     return {**facts, **overrides}
@@ -143,33 +225,66 @@ def test_model_card_warns_of_small_data_first_and_shows_the_metric_intervals():
     page = render(card_facts())
     warning = page.index('<div class="decision small"><b>Small data: 45 won and 135 lost deals</b>')
     assert warning < page.index("<h2>What it predicts")  # at the top, not among the caveats
-    assert "pooled over 5 chronological folds" in page[warning:page.index("</div>", warning)]
+    assert "pooled over 5 chronological folds" in page[warning : page.index("</div>", warning)]
     assert "<h2>Cross-validated metrics against baselines</h2>" in page and "Holdout metrics" not in page
     assert "<td class=n>0.710 (0.641–0.779)</td>" in page  # the model's ROC AUC with its interval
     assert "<td class=n>0.710</td>" in page  # a baseline without one
     assert "1,000 resamples" in page
 
     split = card_facts()["metrics"]["holdout"]
-    normal = render(card_facts(train_summary={**card_facts()["train_summary"], "small_data": False},
-                               metrics={**card_facts()["metrics"],
-                                        "holdout": {**split, "evaluation": "chronological_holdout"}}))
+    normal = render(
+        card_facts(
+            train_summary={**card_facts()["train_summary"], "small_data": False},
+            metrics={**card_facts()["metrics"], "holdout": {**split, "evaluation": "chronological_holdout"}},
+        )
+    )
     assert "Small data" not in normal and "<h2>Holdout metrics against baselines</h2>" in normal
 
 
 def test_model_card_shows_tiers_profile_and_drivers_in_the_lead_formats():
-    tiers = [{"tier": t, "accounts": n, "expected_wins": w, "expected_value": v, "mean_p_win": m}
-             for t, n, w, v, m in [(1, 50, 30.5, 600000.0, 0.61), (2, 200, 80.0, 1500000.0, 0.4),
-                                   (3, 1000, 300.0, 5000000.0, 0.3), (4, 8000, 900.0, 9000000.0, 0.11)]]
-    profile = {"base_win_rate": 0.25, "deals": 180, "summary": "Mid-size software companies win most.",
-               "interval": "wilson", "resamples": 0,
-               "segments": [{"rule": "employees 200 to 2,000", "deals": 40, "wins": 20, "win_rate": 0.5,
-                             "ci_low": 0.35, "ci_high": 0.65, "lift": 2.0, "avg_deal_value": 12000.0,
-                             "uncertain": True}]}
-    importance = {"rows": 60, "features": [{"feature": "firm_employees", "family": "firmographic",
-                                            "mean_abs_shap": 0.3, "rank": 1}],
-                  "families": [{"family": "firmographic", "mean_abs_shap": 0.3, "share": 1.0}]}
-    page = render(card_facts(targets={"as_of": "2024-07-01", "universe": 9250, "tiers": tiers},
-                             profile=profile, importance=importance))
+    tiers = [
+        {"tier": t, "accounts": n, "expected_wins": w, "expected_value": v, "mean_p_win": m}
+        for t, n, w, v, m in [
+            (1, 50, 30.5, 600000.0, 0.61),
+            (2, 200, 80.0, 1500000.0, 0.4),
+            (3, 1000, 300.0, 5000000.0, 0.3),
+            (4, 8000, 900.0, 9000000.0, 0.11),
+        ]
+    ]
+    profile = {
+        "base_win_rate": 0.25,
+        "deals": 180,
+        "summary": "Mid-size software companies win most.",
+        "interval": "wilson",
+        "resamples": 0,
+        "segments": [
+            {
+                "rule": "employees 200 to 2,000",
+                "deals": 40,
+                "wins": 20,
+                "win_rate": 0.5,
+                "ci_low": 0.35,
+                "ci_high": 0.65,
+                "lift": 2.0,
+                "avg_deal_value": 12000.0,
+                "uncertain": True,
+            }
+        ],
+    }
+    importance = {
+        "rows": 60,
+        "features": [
+            {"feature": "firm_employees", "family": "firmographic", "mean_abs_shap": 0.3, "rank": 1}
+        ],
+        "families": [{"family": "firmographic", "mean_abs_shap": 0.3, "share": 1.0}],
+    }
+    page = render(
+        card_facts(
+            targets={"as_of": "2024-07-01", "universe": 9250, "tiers": tiers},
+            profile=profile,
+            importance=importance,
+        )
+    )
     assert "Not available" not in page
     assert "<td class=n>600,000</td>" in page  # tier 1's expected pipeline value
     assert "<td class=n>9,250</td>" in page  # accounts of all tiers
@@ -179,6 +294,7 @@ def test_model_card_shows_tiers_profile_and_drivers_in_the_lead_formats():
 
 
 # --- end to end: the graph, a real MLflow server, the registry ----------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> dict:
@@ -203,9 +319,23 @@ def server(project):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     root = project["root"]
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "mlflow"), "server", "--backend-store-uri",
-                             f"sqlite:///{root / 'mlflow.db'}", "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", "1"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "mlflow"),
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{root / 'mlflow.db'}",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 120
     try:
         while True:
@@ -233,11 +363,26 @@ def api(base: str, endpoint: str, body: dict | None = None, **query) -> dict:
 
 def runs_of(base: str) -> list[dict]:
     experiment = api(base, "experiments/get-by-name", experiment_name="icp")["experiment"]
-    found = api(base, "runs/search", {"experiment_ids": [experiment["experiment_id"]], "max_results": 100,
-                                      "order_by": ["attributes.start_time ASC"]})
-    return [{"id": r["info"]["run_id"], "name": r["info"]["run_name"],
-             **{part: {kv["key"]: kv["value"] for kv in r["data"].get(part, [])}
-                for part in ("metrics", "params", "tags")}} for r in found["runs"]]
+    found = api(
+        base,
+        "runs/search",
+        {
+            "experiment_ids": [experiment["experiment_id"]],
+            "max_results": 100,
+            "order_by": ["attributes.start_time ASC"],
+        },
+    )
+    return [
+        {
+            "id": r["info"]["run_id"],
+            "name": r["info"]["run_name"],
+            **{
+                part: {kv["key"]: kv["value"] for kv in r["data"].get(part, [])}
+                for part in ("metrics", "params", "tags")
+            },
+        }
+        for r in found["runs"]
+    ]
 
 
 def artifacts(base: str, run_id: str, path: str = "") -> set[str]:
@@ -252,7 +397,9 @@ def test_each_training_logs_one_run_with_params_metrics_tags_and_artifacts(proje
     featurized = next(o["md5"] for o in lock["stages"]["featurize"]["outs"] if o["path"] == "data/features")
     splits = json.loads((root / "data/model/train_summary.json").read_text())["splits"]
     meta = json.loads((root / "data/features/features.json").read_text())
-    for run, (params, _), commit in zip(runs, RUNS, [project["commits"][0], *project["commits"][1:] * 2]):
+    for run, (params, _), commit in zip(
+        runs, RUNS, [project["commits"][0], *project["commits"][1:] * 2], strict=True
+    ):
         leaves = params.get("train.classifier.num_leaves", 15)
         assert run["params"]["train.classifier.num_leaves"] == str(leaves)
         for method in ("model", "logistic", "checklist", "oracle"):
@@ -265,11 +412,20 @@ def test_each_training_logs_one_run_with_params_metrics_tags_and_artifacts(proje
         assert tags["data.window"] == f"{splits['train']['from']} to {splits['holdout']['to']}"
         assert tags["data.accounts"] == str(meta["rows"]["score"])
         top = artifacts(server, run["id"])
-        assert {"model_card.html", "promotion.json", "drift_reference.json", "plots", "explain", "profile",
-                "targets", "data"} <= top
+        assert {
+            "model_card.html",
+            "promotion.json",
+            "drift_reference.json",
+            "plots",
+            "explain",
+            "profile",
+            "targets",
+            "data",
+        } <= top
         assert {"explain/bar.png", "explain/importance.json"} <= artifacts(server, run["id"], "explain")
-        assert {"targets/target_accounts.csv", "targets/summary.json"} <= artifacts(server, run["id"],
-                                                                                      "targets")
+        assert {"targets/target_accounts.csv", "targets/summary.json"} <= artifacts(
+            server, run["id"], "targets"
+        )
     assert "dvc.experiment" not in runs[0]["tags"] and runs[0]["name"] == f"repro@{project['commits'][0][:7]}"
     names = sh(root, "dvc", "exp", "list", "--name-only").stdout.split()
     for run in runs[1:]:
@@ -280,11 +436,16 @@ def test_each_training_logs_one_run_with_params_metrics_tags_and_artifacts(proje
 def test_registry_aliases_are_what_the_promotion_rule_decided(project, server):
     runs = runs_of(server)
     champion, history = None, []
-    for version, (run, (params, promoted)) in enumerate(zip(runs, RUNS), start=1):
+    for version, (run, (params, promoted)) in enumerate(zip(runs, RUNS, strict=True), start=1):
         margin = params.get("report.promotion_margin", 0.005)
         before = next((r for r in runs if r["tags"]["promotion.version"] == champion), None)
-        rule = decide("roc_auc", margin, run["metrics"]["model.roc_auc"], champion,
-                      before["metrics"]["model.roc_auc"] if before else None)
+        rule = decide(
+            "roc_auc",
+            margin,
+            run["metrics"]["model.roc_auc"],
+            champion,
+            before["metrics"]["model.roc_auc"] if before else None,
+        )
         assert rule["promote"] == promoted and run["tags"]["promotion.promoted"] == str(promoted)
         assert run["tags"]["promotion.version"] == str(version)
         assert run["tags"]["promotion.reason"] == rule["reason"]
@@ -295,23 +456,40 @@ def test_registry_aliases_are_what_the_promotion_rule_decided(project, server):
     assert aliases == {"champion": "3", "challenger": "3", "previous_champion": "1"}
     assert {t["key"]: t["value"] for t in model["tags"]}["champion_history"] == ",".join(history) == "1,3"
     versions = api(server, "model-versions/search", filter=f"name='{MODEL}'")["model_versions"]
-    assert sorted((v["version"], v["run_id"]) for v in versions) == [(str(i), r["id"]) for i, r in
-                                                                     enumerate(runs, start=1)]
-    decision = json.loads(urllib.request.urlopen(
-        f"{server}/get-artifact?path=promotion.json&run_uuid={runs[1]['id']}", timeout=30).read())
+    assert sorted((v["version"], v["run_id"]) for v in versions) == [
+        (str(i), r["id"]) for i, r in enumerate(runs, start=1)
+    ]
+    decision = json.loads(
+        urllib.request.urlopen(
+            f"{server}/get-artifact?path=promotion.json&run_uuid={runs[1]['id']}", timeout=30
+        ).read()
+    )
     assert decision["promote"] is False and decision["champion"] == "1" and decision["margin"] == 1.0
 
 
 def test_the_model_card_is_the_last_runs_artifact_and_compares_with_the_champion(project, server):
     root, runs = project["root"], runs_of(server)
     page = (root / "data/reports/model_card.html").read_text()
-    logged = urllib.request.urlopen(f"{server}/get-artifact?path=model_card.html&run_uuid={runs[-1]['id']}",
-                                    timeout=30).read().decode()
+    logged = (
+        urllib.request.urlopen(
+            f"{server}/get-artifact?path=model_card.html&run_uuid={runs[-1]['id']}", timeout=30
+        )
+        .read()
+        .decode()
+    )
     assert logged == page
     assert "champion v1" in page and runs[-1]["id"] in page  # run 2 was not promoted: v1 was the champion
     assert page.count("data:image/png;base64,") >= 3 and "https://" not in page and "<script" not in page
-    for section in ("What it predicts", "Holdout metrics", "Tiers", "The ICP in plain words", "Top drivers",
-                    "Data quality", "Drift in the inputs", "Caveats"):
+    for section in (
+        "What it predicts",
+        "Holdout metrics",
+        "Tiers",
+        "The ICP in plain words",
+        "Top drivers",
+        "Data quality",
+        "Drift in the inputs",
+        "Caveats",
+    ):
         assert section in page
     assert "Not available" not in page
     report_lines = [line for line in project["outputs"][-1].stderr.splitlines() if line.startswith("report:")]
@@ -323,9 +501,21 @@ def test_the_model_card_is_the_last_runs_artifact_and_compares_with_the_champion
 def test_the_stage_logs_the_model_without_warnings(project):
     for done in project["outputs"]:
         assert "report: wrote" in done.stderr
-        warned = [line for line in done.stderr.splitlines() if "warning" in line.lower()
-                  and any(source in line for source in ("mlflow", "pipeline/report", "pipeline/pyfunc",
-                                                        "pipeline/registry", "pipeline/model_card"))]
+        warned = [
+            line
+            for line in done.stderr.splitlines()
+            if "warning" in line.lower()
+            and any(
+                source in line
+                for source in (
+                    "mlflow",
+                    "pipeline/report",
+                    "pipeline/pyfunc",
+                    "pipeline/registry",
+                    "pipeline/model_card",
+                )
+            )
+        ]
         assert not warned, done.stderr[-3000:]
 
 
@@ -348,8 +538,12 @@ def test_champion_pyfunc_scores_the_scoring_set_as_the_target_list_does(project,
     assert not warned, [r.getMessage() for r in warned]
     assert list(predicted.columns) == ["p_win", "predicted_value", "expected_value"]
     targets = pd.read_csv(root / "data/targets/target_accounts.csv")
-    both = targets.merge(predicted.assign(account_id=scoring["account_id"]), on="account_id",
-                         suffixes=("", "_mlflow"), validate="one_to_one")
+    both = targets.merge(
+        predicted.assign(account_id=scoring["account_id"]),
+        on="account_id",
+        suffixes=("", "_mlflow"),
+        validate="one_to_one",
+    )
     assert len(both) == len(targets) > 0
     for column in ("p_win", "predicted_value", "expected_value"):
         assert np.abs(both[column] - both[f"{column}_mlflow"]).max() < 1e-9 * max(1, both[column].abs().max())

@@ -14,8 +14,8 @@ from test_models import deals_frame
 from test_report import card_facts
 
 from models.bootstrap import draw_counts, metric_intervals, rate_intervals, resampled_metrics
-from models.metrics import score_metrics, top_k_sums
 from models.bundle import read_summary
+from models.metrics import score_metrics, top_k_sums
 from models.split import assign_fold, cv_folds, read_deals
 from pipeline import params as P
 from pipeline.outputs.model_card import render
@@ -35,6 +35,7 @@ def scored(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --- the bootstrap ------------------------------------------------------------------------------------------
+
 
 def test_each_resample_gets_exactly_the_metrics_of_its_drawn_deals():
     won, p = scored(400)
@@ -86,6 +87,7 @@ def test_win_rate_intervals_of_groups_hold_their_rates():
 
 # --- the folds ----------------------------------------------------------------------------------------------
 
+
 def test_folds_are_chronological_keep_days_whole_and_test_each_pooled_deal_once():
     created = deals_frame(seed=2)["created_date"]
     folds = cv_folds(created, 5, SPLIT)
@@ -111,6 +113,7 @@ def test_too_few_creation_days_for_the_folds_are_refused():
 
 # --- the stages in small-data mode --------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def few(small_run, tmp_path_factory):
     """A seeded 15% of the small world's closed deals (about 170 won): a project in small-data mode."""
@@ -119,15 +122,30 @@ def few(small_run, tmp_path_factory):
     deals = pd.read_parquet(Path(p.features.out) / "train.parquet").sample(frac=0.15, random_state=0)
     deals.to_parquet(root / "features" / "train.parquet")
     shutil.copy(Path(p.features.out) / "features.json", root / "features" / "features.json")
-    p = P.override(p, {"features.out": str(root / "features"), "train.out": str(root / "model"),
-                       "evaluate.out": str(root / "reports"), "explain.out": str(root / "explain"),
-                       "explain.profile": str(root / "icp_profile"), "explain.profile_min_deals": 60,
-                       "explain.few_deals": 100})
+    p = P.override(
+        p,
+        {
+            "features.out": str(root / "features"),
+            "train.out": str(root / "model"),
+            "evaluate.out": str(root / "reports"),
+            "explain.out": str(root / "explain"),
+            "explain.profile": str(root / "icp_profile"),
+            "explain.profile_min_deals": 60,
+            "explain.few_deals": 100,
+        },
+    )
     with said() as messages:
         results = run_stages(p, ["train", "evaluate", "explain"])
     summary, metrics, explained = results["train"], results["evaluate"], results["explain"]
-    return {"root": root, "params": p, "deals": deals, "summary": summary, "metrics": metrics,
-            "explained": explained, "messages": messages}
+    return {
+        "root": root,
+        "params": p,
+        "deals": deals,
+        "summary": summary,
+        "metrics": metrics,
+        "explained": explained,
+        "messages": messages,
+    }
 
 
 def test_small_data_mode_starts_just_below_the_threshold(small_run, few, tmp_path):
@@ -137,8 +155,12 @@ def test_small_data_mode_starts_just_below_the_threshold(small_run, few, tmp_pat
     assert few["summary"]["classifier"]["params"] == "small_data_classifier"
     assert (Path(cfg.out) / "cv_predictions.parquet").exists()
     for threshold, small in ((fewest, False), (fewest + 1, True)):
-        s = train.run(P.override(few["params"], {"train.out": str(tmp_path / str(threshold)),
-                                                 "train.small_data_deals": threshold}))
+        s = train.run(
+            P.override(
+                few["params"],
+                {"train.out": str(tmp_path / str(threshold)), "train.small_data_deals": threshold},
+            )
+        )
         assert s["small_data"] is small and ("cv" in s) is small
         assert (tmp_path / str(threshold) / "cv_predictions.parquet").exists() is small
     whole = read_summary(small_run["params"].train.out)  # 1,146 won: the whole small world is not small
@@ -150,8 +172,9 @@ def test_train_warns_plainly_and_records_the_counts_and_folds(few):
     won, lost = int(few["deals"]["won"].sum()), int((~few["deals"]["won"]).sum())
     assert s["closed_deals"] == {"won": won, "lost": lost} and s["small_data_deals"] == 200
     warning = next(m for m in messages if "WARNING" in m)
-    assert warning.startswith(f"train: WARNING: only {won:,} won and {lost:,} lost deals (fewer than 200 "
-                              "of each)")
+    assert warning.startswith(
+        f"train: WARNING: only {won:,} won and {lost:,} lost deals (fewer than 200 of each)"
+    )
     assert "5 chronological folds" in warning and "uncertain" in warning
     assert len(s["cv"]) == 5 and sum(m.startswith("train: fold ") for m in messages) == 5
 
@@ -187,8 +210,9 @@ def test_cross_validated_metrics_have_intervals_and_the_same_bytes_twice(few, tm
     run_stages(again, ["train", "evaluate"])
     for name in ("cv_predictions.parquet", "train_summary.json", "classifier.txt"):
         assert (tmp_path / "model" / name).read_bytes() == (Path(p.train.out) / name).read_bytes(), name
-    assert (tmp_path / "reports" / "metrics.json").read_bytes() == \
-        (Path(p.evaluate.out) / "metrics.json").read_bytes()
+    assert (tmp_path / "reports" / "metrics.json").read_bytes() == (
+        Path(p.evaluate.out) / "metrics.json"
+    ).read_bytes()
 
 
 def test_evaluate_refuses_folds_of_other_deals(few, tmp_path):
@@ -200,8 +224,11 @@ def test_evaluate_refuses_folds_of_other_deals(few, tmp_path):
     deals.loc[moved.idxmax(), "opportunity_id"] = "OPP-NOT-SEEN"  # same day, same counts, another deal
     deals.to_parquet(features / "train.parquet")
     with pytest.raises(ValueError, match="fold 3 .* retrain"):
-        evaluate.run(P.override(few["params"], {"features.out": str(features),
-                                                "evaluate.out": str(tmp_path / "reports")}))
+        evaluate.run(
+            P.override(
+                few["params"], {"features.out": str(features), "evaluate.out": str(tmp_path / "reports")}
+            )
+        )
 
 
 def test_profile_win_rates_get_bootstrap_intervals_and_say_so(few):

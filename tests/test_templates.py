@@ -15,23 +15,56 @@ PLANTED = "<script>alert('x')</script> & \"y\""
 def planted_card() -> str:
     """The model card with the planted value in the text of every section that shows text from the data."""
     base = card_facts()
-    profile = {"base_win_rate": 0.25, "deals": 180, "summary": PLANTED, "interval": "wilson", "resamples": 0,
-               "segments": [{"rule": PLANTED, "deals": 40, "wins": 20, "win_rate": 0.5, "ci_low": 0.35,
-                             "ci_high": 0.65, "lift": 2.0, "avg_deal_value": None, "uncertain": True}]}
-    importance = {"rows": 60, "features": [{"feature": PLANTED, "family": PLANTED, "mean_abs_shap": 0.3,
-                                            "rank": 1}],
-                  "families": [{"family": PLANTED, "mean_abs_shap": 0.3, "share": 1.0}]}
-    return render(card_facts(
-        model={**base["model"], "name": PLANTED, "run_id": PLANTED, "commit": PLANTED},
-        decision={**base["decision"], "version": PLANTED, "champion": PLANTED, "reason": PLANTED},
-        features={**base["features"], "score_as_of": PLANTED, "families": [PLANTED]},
-        targets={"as_of": PLANTED, "universe": 10, "tiers": [{"tier": PLANTED, "accounts": 10,
-                                                              "expected_wins": 1.0, "expected_value": 9.0,
-                                                              "mean_p_win": 0.1}]},
-        profile=profile, importance=importance,
-        ingest={**base["ingest"], "source": PLANTED},
-        rejects=base["rejects"].assign(table=PLANTED, reason=PLANTED),
-        drift={"against": PLANTED, "rows": [(PLANTED, 0.5)]}))
+    profile = {
+        "base_win_rate": 0.25,
+        "deals": 180,
+        "summary": PLANTED,
+        "interval": "wilson",
+        "resamples": 0,
+        "segments": [
+            {
+                "rule": PLANTED,
+                "deals": 40,
+                "wins": 20,
+                "win_rate": 0.5,
+                "ci_low": 0.35,
+                "ci_high": 0.65,
+                "lift": 2.0,
+                "avg_deal_value": None,
+                "uncertain": True,
+            }
+        ],
+    }
+    importance = {
+        "rows": 60,
+        "features": [{"feature": PLANTED, "family": PLANTED, "mean_abs_shap": 0.3, "rank": 1}],
+        "families": [{"family": PLANTED, "mean_abs_shap": 0.3, "share": 1.0}],
+    }
+    return render(
+        card_facts(
+            model={**base["model"], "name": PLANTED, "run_id": PLANTED, "commit": PLANTED},
+            decision={**base["decision"], "version": PLANTED, "champion": PLANTED, "reason": PLANTED},
+            features={**base["features"], "score_as_of": PLANTED, "families": [PLANTED]},
+            targets={
+                "as_of": PLANTED,
+                "universe": 10,
+                "tiers": [
+                    {
+                        "tier": PLANTED,
+                        "accounts": 10,
+                        "expected_wins": 1.0,
+                        "expected_value": 9.0,
+                        "mean_p_win": 0.1,
+                    }
+                ],
+            },
+            profile=profile,
+            importance=importance,
+            ingest={**base["ingest"], "source": PLANTED},
+            rejects=base["rejects"].assign(table=PLANTED, reason=PLANTED),
+            drift={"against": PLANTED, "rows": [(PLANTED, 0.5)]},
+        )
+    )
 
 
 def planted_list(folder) -> str:

@@ -18,11 +18,24 @@ FILES = ("classifier.txt", "value_model.txt", "calibration.json", "feature_spec.
 
 def _params(features, model, calibration="isotonic", **more) -> P.Params:
     """The stages on a features folder: small trees, tiers of 20 and 80 deals, `more` dotted values on top."""
-    return P.override(PARAMS, {"features.out": str(features), "train.out": str(model), "train.seed": 7,
-                               "train.split": {"train": 0.6, "validation": 0.2, "holdout": 0.2},
-                               "train.calibration": calibration, "train.classifier": SMALL, "train.value": SMALL,
-                               "train.small_data_deals": 200, "train.small_data_classifier": {"num_leaves": 4},
-                               "train.cv_folds": 5, "score.tier1_size": 20, "score.tier2_size": 80, **more})
+    return P.override(
+        PARAMS,
+        {
+            "features.out": str(features),
+            "train.out": str(model),
+            "train.seed": 7,
+            "train.split": {"train": 0.6, "validation": 0.2, "holdout": 0.2},
+            "train.calibration": calibration,
+            "train.classifier": SMALL,
+            "train.value": SMALL,
+            "train.small_data_deals": 200,
+            "train.small_data_classifier": {"num_leaves": 4},
+            "train.cv_folds": 5,
+            "score.tier1_size": 20,
+            "score.tier2_size": 80,
+            **more,
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +102,17 @@ def test_sigmoid_calibration_trains(world, tmp_path):
 @pytest.mark.parametrize("with_truth", [True, False])
 def test_evaluate_writes_metrics_and_plots(world, trained, with_truth):
     out = world / f"reports_{with_truth}"
-    p = _params(world / "features", world / "model", **{
-        "evaluate.out": str(out), "evaluate.truth": str(world / "truth") if with_truth else "",
-        "evaluate.ece_bins": 10, "evaluate.bootstrap": 1000, "evaluate.seed": 7})
+    p = _params(
+        world / "features",
+        world / "model",
+        **{
+            "evaluate.out": str(out),
+            "evaluate.truth": str(world / "truth") if with_truth else "",
+            "evaluate.ece_bins": 10,
+            "evaluate.bootstrap": 1000,
+            "evaluate.seed": 7,
+        },
+    )
     with said() as messages:
         metrics = evaluate(p)
     assert json.loads((out / "metrics.json").read_text()) == metrics
@@ -119,7 +140,7 @@ def test_evaluate_writes_metrics_and_plots(world, trained, with_truth):
         assert list(plots[name].columns[:5]) == [x, "model", "logistic", "checklist", "oracle"]
         assert len(plots[name]) == 101 and plots[name][x].iloc[-1] == 1
         oracle = plots[name]["oracle"]
-        assert (oracle.notna().all() if with_truth else oracle.isna().all())
+        assert oracle.notna().all() if with_truth else oracle.isna().all()
     assert plots["gains"]["random"].equals(plots["gains"]["share_of_deals"])
     assert plots["gains"]["model"].iloc[-1] == 1 and plots["roc"]["model"].iloc[-1] == 1
     assert list(plots["calibration"].columns) == ["predicted", "observed", "perfect"]
@@ -133,5 +154,10 @@ def test_evaluate_refuses_features_changed_since_training(world, trained, tmp_pa
     deals = pd.read_parquet(world / "features" / "train.parquet")
     deals.iloc[:-50].to_parquet(features / "train.parquet")
     with pytest.raises(ValueError, match="retrain"):
-        evaluate(_params(features, world / "model", **{"evaluate.out": str(tmp_path / "r"), "evaluate.truth": "",
-                                                       "evaluate.bootstrap": 0}))
+        evaluate(
+            _params(
+                features,
+                world / "model",
+                **{"evaluate.out": str(tmp_path / "r"), "evaluate.truth": "", "evaluate.bootstrap": 0},
+            )
+        )

@@ -16,6 +16,7 @@ from pipeline.world import WorldConfig
 from pipeline.world.catalog import OUR_PRODUCT
 from pipeline.world_report import deals_at_creation, report
 
+
 def _tables(folder) -> dict[str, pd.DataFrame]:
     return {name: read_table(folder, name) for name in TABLES}
 
@@ -43,8 +44,9 @@ def test_every_table_meets_the_contract_after_normalisation(small_world):
 def test_raw_industries_and_countries_are_messy_but_all_normalise(small_world):
     acc = read_table(small_world["data"], "accounts")
     assert acc["industry"].nunique() > 20  # 15 industries, many spellings
-    assert set(canonical_industry(acc["industry"]).dropna()) <= set(SCHEMAS["accounts"].columns["industry"]
-                                                                     .checks[0].statistics["allowed_values"])
+    assert set(canonical_industry(acc["industry"]).dropna()) <= set(
+        SCHEMAS["accounts"].columns["industry"].checks[0].statistics["allowed_values"]
+    )
     assert (acc["country"] != canonical_country(acc["country"])).mean() > 0.05
 
 
@@ -122,7 +124,10 @@ def test_the_leakage_traps_exist(small_world):
     assert len(post) > 0 and (pd.to_datetime(post["timestamp"]) > post["account_id"].map(first_win)).all()
     accounts = read_table(data, "accounts").set_index("account_id")
     customers = accounts.index[accounts["is_customer"] & ~accounts.index.isin(dup.index)]
-    assert set(customers) == set(first_win.index) and (accounts["customer_since"].notna() == accounts["is_customer"]).all()
+    assert (
+        set(customers) == set(first_win.index)
+        and (accounts["customer_since"].notna() == accounts["is_customer"]).all()
+    )
     snaps = read_table(data, "snapshots")
     first_snap = snaps.dropna().groupby("account_id")["employees"].first()
     grew = (accounts["employees"] / first_snap).dropna()
@@ -131,11 +136,16 @@ def test_the_leakage_traps_exist(small_world):
 
 def test_the_mess_of_real_exports_is_there(small_world):
     acc = read_table(small_world["data"], "accounts")
-    assert 0.05 <= acc["employees"].isna().mean() <= 0.20 and 0.05 <= acc["annual_revenue"].isna().mean() <= 0.20
+    assert (
+        0.05 <= acc["employees"].isna().mean() <= 0.20 and 0.05 <= acc["annual_revenue"].isna().mean() <= 0.20
+    )
     assert normalise_domain(acc["domain"]).duplicated().sum() > 0
     emp = acc["employees"].dropna()
     assert emp.max() > 10_000 and emp.median() < 500  # heavy tail with a global/strategic top
-    assert acc["parent_account_id"].notna().sum() > 0 and acc["industry"].pipe(canonical_industry).nunique() == 15
+    assert (
+        acc["parent_account_id"].notna().sum() > 0
+        and acc["industry"].pipe(canonical_industry).nunique() == 15
+    )
 
 
 def test_cli_synthesize_writes_both_folders_and_the_report_reads_them(tmp_path, capsys):
@@ -144,6 +154,22 @@ def test_cli_synthesize_writes_both_folders_and_the_report_reads_them(tmp_path, 
     assert (out / "accounts.csv").exists() and (tmp_path / "w_truth" / "world.json").exists()
     text = report(out, tmp_path / "w_truth")
     assert "Oracle ROC AUC" in text and "Leakage traps" in text
+
+
+@pytest.mark.parametrize(
+    "flag, said",
+    [
+        ("-q", []),
+        (None, ["synthesize: wrote"]),
+        ("-v", ["synthesize: 300/300 accounts", "synthesize: wrote"]),
+    ],
+)
+def test_quiet_and_verbose_set_what_the_console_shows(tmp_path, capsys, flag, said):
+    assert (
+        cli([*([flag] if flag else []), "synthesize", "--accounts", "300", "--out", str(tmp_path / "w")]) == 0
+    )
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == len(said) and all(line.startswith(s) for line, s in zip(lines, said, strict=True))
 
 
 def test_a_failed_run_leaves_no_half_written_folder(tmp_path):

@@ -6,15 +6,27 @@ import math
 import pandas as pd
 
 # (column, header, kind) of the Excel sheets; kind decides number format, alignment and sort.
-SHEET = [("rank", "Rank", "int"), ("name", "Account", "text"), ("domain", "Domain", "text"),
-         ("tier", "Tier", "int"), ("strategic", "Global/strategic", "flag"), ("p_win", "P(win)", "pct"),
-         ("predicted_value", "Predicted deal value", "money"), ("expected_value", "Expected value", "money"),
-         ("reason_1", "Reason 1", "text"), ("reason_2", "Reason 2", "text"), ("reason_3", "Reason 3", "text"),
-         ("reason_against", "Reason against", "text"), ("why_now", "Why now", "text"),
-         ("industry", "Industry", "text"), ("employees", "Employees", "money"),
-         ("country", "Country", "text"),
-         ("customer", "Customer", "flag"), ("open_opportunity", "Open opportunity", "flag"),
-         ("account_id", "Account ID", "text")]
+SHEET = [
+    ("rank", "Rank", "int"),
+    ("name", "Account", "text"),
+    ("domain", "Domain", "text"),
+    ("tier", "Tier", "int"),
+    ("strategic", "Global/strategic", "flag"),
+    ("p_win", "P(win)", "pct"),
+    ("predicted_value", "Predicted deal value", "money"),
+    ("expected_value", "Expected value", "money"),
+    ("reason_1", "Reason 1", "text"),
+    ("reason_2", "Reason 2", "text"),
+    ("reason_3", "Reason 3", "text"),
+    ("reason_against", "Reason against", "text"),
+    ("why_now", "Why now", "text"),
+    ("industry", "Industry", "text"),
+    ("employees", "Employees", "money"),
+    ("country", "Country", "text"),
+    ("customer", "Customer", "flag"),
+    ("open_opportunity", "Open opportunity", "flag"),
+    ("account_id", "Account ID", "text"),
+]
 # The HTML table: the same columns, the three positive reasons in one cell so the page stays narrow.
 PAGE = SHEET[:8] + [("reasons", "Reasons", "text")] + SHEET[11:]
 NUMBER_FORMATS = {"int": "0", "pct": "0.0%", "money": "#,##0"}
@@ -22,8 +34,10 @@ NUMBER_FORMATS = {"int": "0", "pct": "0.0%", "money": "#,##0"}
 
 def truncation_note(tier: int, shown: int, total: int) -> str:
     """The one sentence both lists show under a cut tier, so nobody mistakes it for the whole tier."""
-    return (f"showing the top {shown:,} of {total:,} accounts of Tier {tier}; "
-            "the full list is target_accounts.csv")
+    return (
+        f"showing the top {shown:,} of {total:,} accounts of Tier {tier}; "
+        "the full list is target_accounts.csv"
+    )
 
 
 def is_missing(value) -> bool:

@@ -14,16 +14,37 @@ from pipeline.outputs.webpage import write_html
 from pipeline.outputs.workbook import write_xlsx
 
 # The CSV contract, in order (docs/outputs.md describes every column).
-COLUMNS = ["rank", "account_id", "name", "domain", "tier", "strategic", "p_win", "predicted_value",
-           "expected_value", "reason_1", "reason_2", "reason_3", "reason_against", "why_now", "industry",
-           "employees", "country", "customer", "open_opportunity", "as_of"]
+COLUMNS = [
+    "rank",
+    "account_id",
+    "name",
+    "domain",
+    "tier",
+    "strategic",
+    "p_win",
+    "predicted_value",
+    "expected_value",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+    "reason_against",
+    "why_now",
+    "industry",
+    "employees",
+    "country",
+    "customer",
+    "open_opportunity",
+    "as_of",
+]
 TIERS = (1, 2, 3, 4)
 
 
-def write_lists(targets: pd.DataFrame, files: dict[str, Path], rows_per_tier: int, title: str,
-                warning: str | None = None) -> dict:
-    """Write the list to `files` ({"csv": path, "xlsx": path, "html": path}); returns row counts for the stage's
-    log. `warning`: what readers of the .xlsx and .html must know before using the ranking, shown at the top."""
+def write_lists(
+    targets: pd.DataFrame, files: dict[str, Path], rows_per_tier: int, title: str, warning: str | None = None
+) -> dict:
+    """Write the list to `files` ({"csv": path, "xlsx": path, "html": path}); returns row counts for the
+    stage's log. `warning`: what readers of the .xlsx and .html must know before using the ranking, shown at
+    the top."""
     missing = [c for c in COLUMNS if c not in targets.columns]
     if missing:
         raise ValueError(f"write_lists: targets lacks columns {missing}")
@@ -34,5 +55,9 @@ def write_lists(targets: pd.DataFrame, files: dict[str, Path], rows_per_tier: in
     as_of = str(targets["as_of"].iloc[0]) if len(targets) else ""
     write_xlsx(shown, files["xlsx"], counts, title, as_of, warning)
     write_html(shown, files["html"], counts, title, as_of, warning)
-    return {"csv": len(targets), "xlsx": len(shown), "html": len(shown),
-            "truncated": {t: total for t, (n, total) in counts.items() if n < total}}
+    return {
+        "csv": len(targets),
+        "xlsx": len(shown),
+        "html": len(shown),
+        "truncated": {t: total for t, (n, total) in counts.items() if n < total},
+    }

@@ -43,18 +43,30 @@ METRICS = [  # key, label, what it says
 def render(facts: dict) -> str:
     """The page: pipeline/templates/model_card.html.j2 writes it from the facts and what each section derives
     from them (None where the section's input is missing)."""
-    card = {"purpose": _purpose(facts), "data": _data(facts), "metrics": _metrics(facts),
-            "charts": _charts(facts), "tiers": _tiers(facts), "profile": _profile(facts),
-            "drivers": _drivers(facts), "quality": _quality(facts), "drift": _drift(facts),
-            "caveats": _caveats(facts)}
+    card = {
+        "purpose": _purpose(facts),
+        "data": _data(facts),
+        "metrics": _metrics(facts),
+        "charts": _charts(facts),
+        "tiers": _tiers(facts),
+        "profile": _profile(facts),
+        "drivers": _drivers(facts),
+        "quality": _quality(facts),
+        "drift": _drift(facts),
+        "caveats": _caveats(facts),
+    }
     return templating.render("model_card.html.j2", f=facts, card=card, moderate=MODERATE, large=LARGE)
 
 
 def reject_reasons(rejects: pd.DataFrame) -> pd.DataFrame:
     """Rejected rows per table and kind of reason: the quoted values, ids, dates, numbers and domains of each
     reason become "…", so one reason with many values counts as one."""
-    kind = (rejects["reason"].astype(str).str.replace(r"'[^']*'", "'…'", regex=True)
-            .str.replace(r"[\w.@/-]*\d[\w.@/-]*|[\w-]+(?:\.[\w-]+)+", "…", regex=True))
+    kind = (
+        rejects["reason"]
+        .astype(str)
+        .str.replace(r"'[^']*'", "'…'", regex=True)
+        .str.replace(r"[\w.@/-]*\d[\w.@/-]*|[\w-]+(?:\.[\w-]+)+", "…", regex=True)
+    )
     counts = rejects.assign(reason=kind).groupby(["table", "reason"])["row"].nunique().rename("rows")
     return counts.reset_index().sort_values(["rows", "table", "reason"], ascending=[False, True, True])
 
@@ -72,15 +84,26 @@ def _png(fig) -> bytes:
 
 def _purpose(f: dict) -> dict:
     p, s = f["params"], f["train_summary"]["splits"]
-    left_out = [w for w, inc in (("existing customers", p.score.include_customers),
-                                 ("accounts with an open opportunity", p.score.include_open)) if not inc]
-    return {"deals": sum(x["deals"] for x in s.values()), "wins": sum(x["wins"] for x in s.values()),
-            "left_out": left_out}
+    left_out = [
+        w
+        for w, inc in (
+            ("existing customers", p.score.include_customers),
+            ("accounts with an open opportunity", p.score.include_open),
+        )
+        if not inc
+    ]
+    return {
+        "deals": sum(x["deals"] for x in s.values()),
+        "wins": sum(x["wins"] for x in s.values()),
+        "left_out": left_out,
+    }
 
 
 def _data(f: dict) -> list[list]:
-    return [[name, f"{x['deals']:,}", f"{x['wins']:,}", pct(x["win_rate"]), x["from"], x["to"]]
-            for name, x in f["train_summary"]["splits"].items()]
+    return [
+        [name, f"{x['deals']:,}", f"{x['wins']:,}", pct(x["win_rate"]), x["from"], x["to"]]
+        for name, x in f["train_summary"]["splits"].items()
+    ]
 
 
 def _value(m: dict, key: str) -> str:
@@ -92,11 +115,19 @@ def _value(m: dict, key: str) -> str:
 def _metrics(f: dict) -> dict:
     metrics, champ = f["metrics"], f["champion_metrics"]
     methods = [m for m in ("model", "logistic", "checklist", "oracle") if m in metrics]
-    rows = [[label, *(_value(metrics[m], key) for m in methods)]
-            + ([_value(champ, key) if key in champ else "–"] if champ else []) + [meaning]
-            for key, label, meaning in METRICS if key in metrics["model"]]
-    return {"methods": methods, "rows": rows, "cv": metrics["holdout"]["evaluation"] == "chronological_cv",
-            "intervals": any(f"{key}_ci_low" in metrics["model"] for key, _, _ in METRICS)}
+    rows = [
+        [label, *(_value(metrics[m], key) for m in methods)]
+        + ([_value(champ, key) if key in champ else "–"] if champ else [])
+        + [meaning]
+        for key, label, meaning in METRICS
+        if key in metrics["model"]
+    ]
+    return {
+        "methods": methods,
+        "rows": rows,
+        "cv": metrics["holdout"]["evaluation"] == "chronological_cv",
+        "intervals": any(f"{key}_ci_low" in metrics["model"] for key, _, _ in METRICS),
+    }
 
 
 def _charts(f: dict) -> dict | None:
@@ -107,10 +138,18 @@ def _charts(f: dict) -> dict | None:
     fig, ax = plt.subplots(figsize=(5.2, 4))
     for column in gains.columns.drop("share_of_deals"):
         if gains[column].notna().any():
-            ax.plot(gains["share_of_deals"], gains[column], label=column,
-                    linestyle="--" if column == "random" else "-", linewidth=2 if column == "model" else 1.2)
-    ax.set(xlabel="share of holdout deals, best first", ylabel="share of all wins",
-           title="Cumulative gains (lift)")
+            ax.plot(
+                gains["share_of_deals"],
+                gains[column],
+                label=column,
+                linestyle="--" if column == "random" else "-",
+                linewidth=2 if column == "model" else 1.2,
+            )
+    ax.set(
+        xlabel="share of holdout deals, best first",
+        ylabel="share of all wins",
+        title="Cumulative gains (lift)",
+    )
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     lift = _png(fig)
@@ -127,11 +166,25 @@ def _tiers(f: dict) -> list[list] | None:
     t = f["targets"]
     if not t:
         return None
-    rows = [[r["tier"], f"{r['accounts']:,}", f"{r['expected_wins']:,.1f}", f"{r['expected_value']:,.0f}",
-             pct(r["mean_p_win"])] for r in t["tiers"]]
-    rows.append(["all", f"{sum(r['accounts'] for r in t['tiers']):,}",
-                 f"{sum(r['expected_wins'] for r in t['tiers']):,.1f}",
-                 f"{sum(r['expected_value'] for r in t['tiers']):,.0f}", ""])
+    rows = [
+        [
+            r["tier"],
+            f"{r['accounts']:,}",
+            f"{r['expected_wins']:,.1f}",
+            f"{r['expected_value']:,.0f}",
+            pct(r["mean_p_win"]),
+        ]
+        for r in t["tiers"]
+    ]
+    rows.append(
+        [
+            "all",
+            f"{sum(r['accounts'] for r in t['tiers']):,}",
+            f"{sum(r['expected_wins'] for r in t['tiers']):,.1f}",
+            f"{sum(r['expected_value'] for r in t['tiers']):,.0f}",
+            "",
+        ]
+    )
     return rows
 
 
@@ -139,9 +192,17 @@ def _profile(f: dict) -> dict | None:
     p = f["profile"]
     if not p:
         return None
-    rows = [[s["rule"] + (" (few deals)" if s["uncertain"] else ""), f"{s['deals']:,}", f"{s['wins']:,}",
-             f"{pct(s['win_rate'])} ({pct(s['ci_low'])}–{pct(s['ci_high'])})", f"{s['lift']:.2f}",
-             "–" if s["avg_deal_value"] is None else f"{s['avg_deal_value']:,.0f}"] for s in p["segments"]]
+    rows = [
+        [
+            s["rule"] + (" (few deals)" if s["uncertain"] else ""),
+            f"{s['deals']:,}",
+            f"{s['wins']:,}",
+            f"{pct(s['win_rate'])} ({pct(s['ci_low'])}–{pct(s['ci_high'])})",
+            f"{s['lift']:.2f}",
+            "–" if s["avg_deal_value"] is None else f"{s['avg_deal_value']:,.0f}",
+        ]
+        for s in p["segments"]
+    ]
     return {"rows": rows, "intervals": interval_words(p)}
 
 
@@ -149,10 +210,14 @@ def _drivers(f: dict) -> dict | None:
     imp = f["importance"]
     if not imp:
         return None
-    return {"rows": [[r["rank"], r["feature"], r["family"], f"{r['mean_abs_shap']:.4f}"]
-                     for r in imp["features"][:TOP_DRIVERS]],
-            "families": [[r["family"], pct(r["share"])] for r in imp["families"]],
-            "bar": _base64(f["bar_png"]) if f["bar_png"] else None}
+    return {
+        "rows": [
+            [r["rank"], r["feature"], r["family"], f"{r['mean_abs_shap']:.4f}"]
+            for r in imp["features"][:TOP_DRIVERS]
+        ],
+        "families": [[r["family"], pct(r["share"])] for r in imp["families"]],
+        "bar": _base64(f["bar_png"]) if f["bar_png"] else None,
+    }
 
 
 def _quality(f: dict) -> dict | None:
@@ -160,13 +225,24 @@ def _quality(f: dict) -> dict | None:
     ingest = f["ingest"]
     if not ingest:
         return None
-    rows = [[name, f"{t['rows_in']:,}", f"{t['rows_kept']:,}", f"{t['rows_rejected']:,}",
-             f"{t['values_cleared']:,}"] for name, t in ingest["tables"].items()]
+    rows = [
+        [
+            name,
+            f"{t['rows_in']:,}",
+            f"{t['rows_kept']:,}",
+            f"{t['rows_rejected']:,}",
+            f"{t['values_cleared']:,}",
+        ]
+        for name, t in ingest["tables"].items()
+    ]
     if f["rejects"] is None or f["rejects"].empty:
         return {"rows": rows, "reasons": None, "more": 0}
     reasons = reject_reasons(f["rejects"])
-    return {"rows": rows, "more": max(0, len(reasons) - TOP_REASONS),
-            "reasons": [[r.table, r.reason, f"{r.rows:,}"] for r in reasons.head(TOP_REASONS).itertuples()]}
+    return {
+        "rows": rows,
+        "more": max(0, len(reasons) - TOP_REASONS),
+        "reasons": [[r.table, r.reason, f"{r.rows:,}"] for r in reasons.head(TOP_REASONS).itertuples()],
+    }
 
 
 def _reading(psi: float) -> str:
@@ -182,7 +258,9 @@ def _drift(f: dict) -> list[list] | None:
 
 def _caveats(f: dict) -> dict:
     d = f["decision"]
-    return {"few": sum(s["uncertain"] for s in (f["profile"] or {}).get("segments", [])),
-            "large": [feature for feature, psi in (f["drift"] or {}).get("rows", []) if psi > LARGE],
-            "other_data": d["champion"] is not None and d.get("same_data") is False,
-            "oracle": "oracle" in f["metrics"]}
+    return {
+        "few": sum(s["uncertain"] for s in (f["profile"] or {}).get("segments", [])),
+        "large": [feature for feature, psi in (f["drift"] or {}).get("rows", []) if psi > LARGE],
+        "other_data": d["champion"] is not None and d.get("same_data") is False,
+        "oracle": "oracle" in f["metrics"],
+    }

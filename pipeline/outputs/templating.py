@@ -22,9 +22,15 @@ def pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.1%}"  # None: an empty tier has no mean
 
 
-ENV = Environment(loader=PackageLoader("pipeline", "templates"), autoescape=select_autoescape(["html.j2"]),
-                  finalize=_escaped, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                  keep_trailing_newline=True)
+ENV = Environment(
+    loader=PackageLoader("pipeline", "templates"),
+    autoescape=select_autoescape(["html.j2"]),
+    finalize=_escaped,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
 ENV.filters["fmt"] = format  # {{ n|fmt(",") }} is Python's f"{n:,}"
 ENV.filters["pct"] = pct
 ENV.globals["zip"] = zip

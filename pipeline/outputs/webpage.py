@@ -12,9 +12,20 @@ from pipeline.outputs.layout import NUMBER_FORMATS, PAGE, flag, formatted, is_mi
 PAGE_ROWS = 500  # rows the page lays out at once ("Show more" adds as many): thousands at once take seconds
 # The page's columns: how their cells show ("wide": text that wraps) and sort (value columns high to low on
 # the first click, the others A to Z / 1 to n).
-PAGE_COLUMNS = [{"label": label, "first": "desc" if kind in ("pct", "money") else "asc",
-            "kind": "reasons" if column == "reasons" else "number" if kind in NUMBER_FORMATS
-            else "wide" if column in ("reason_against", "why_now") else kind} for column, label, kind in PAGE]
+PAGE_COLUMNS = [
+    {
+        "label": label,
+        "first": "desc" if kind in ("pct", "money") else "asc",
+        "kind": "reasons"
+        if column == "reasons"
+        else "number"
+        if kind in NUMBER_FORMATS
+        else "wide"
+        if column in ("reason_against", "why_now")
+        else kind,
+    }
+    for column, label, kind in PAGE
+]
 
 
 def _cells(rows: pd.DataFrame) -> list[tuple]:
@@ -23,26 +34,36 @@ def _cells(rows: pd.DataFrame) -> list[tuple]:
     columns = []
     for column, _, kind in PAGE:
         if column == "reasons":
-            parts = zip(*(formatted(rows[f"reason_{k}"], "text") for k in (1, 2, 3)))
+            parts = zip(*(formatted(rows[f"reason_{k}"], "text") for k in (1, 2, 3)), strict=True)
             columns.append([[p for p in ps if p] for ps in parts])
         elif kind in NUMBER_FORMATS:
             raw = ["" if is_missing(v) else repr(float(v)) for v in rows[column]]
-            columns.append(list(zip(raw, formatted(rows[column], kind))))
+            columns.append(list(zip(raw, formatted(rows[column], kind), strict=True)))
         elif kind == "flag":
             columns.append([flag(v) for v in rows[column]])
         else:
             columns.append(formatted(rows[column], kind))
-    return list(zip(*columns))
+    return list(zip(*columns, strict=True))
 
 
-def write_html(shown: pd.DataFrame, path: Path, counts: dict, title: str, as_of: str,
-               warning: str | None) -> None:
+def write_html(
+    shown: pd.DataFrame, path: Path, counts: dict, title: str, as_of: str, warning: str | None
+) -> None:
     """`counts`: tier -> (rows shown, accounts in the tier); `warning` opens the page when given."""
-    rows = [(int(tier), flag(strategic), cells)
-            for tier, strategic, cells in zip(shown["tier"], shown["strategic"], _cells(shown))]
+    rows = [
+        (int(tier), flag(strategic), cells)
+        for tier, strategic, cells in zip(shown["tier"], shown["strategic"], _cells(shown), strict=True)
+    ]
     page = templating.render(
-        "target_list.html.j2", title=title, as_of=as_of, warning=warning, columns=PAGE_COLUMNS, rows=rows,
-        page_rows=PAGE_ROWS, total=sum(total for _, total in counts.values()),
+        "target_list.html.j2",
+        title=title,
+        as_of=as_of,
+        warning=warning,
+        columns=PAGE_COLUMNS,
+        rows=rows,
+        page_rows=PAGE_ROWS,
+        total=sum(total for _, total in counts.values()),
         tiers=[{"tier": t, "shown": s, "total": n} for t, (s, n) in counts.items()],
-        notes=[truncation_note(t, s, n) for t, (s, n) in counts.items() if s < n])
+        notes=[truncation_note(t, s, n) for t, (s, n) in counts.items() if s < n],
+    )
     Path(path).write_text(page, encoding="utf-8")

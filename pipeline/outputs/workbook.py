@@ -19,8 +19,12 @@ from openpyxl.xml.functions import tostring
 
 from pipeline.outputs.layout import NUMBER_FORMATS, SHEET, flag, formatted, is_missing, truncation_note
 
-TIER_ROLES = {1: "one-to-one work", 2: "industry / persona personalisation", 3: "the larger programme list",
-              4: "nurture automation"}
+TIER_ROLES = {
+    1: "one-to-one work",
+    2: "industry / persona personalisation",
+    3: "the larger programme list",
+    4: "nurture automation",
+}
 MAX_WIDTH = 60  # characters, the widest an Excel column gets
 
 
@@ -68,7 +72,7 @@ def _tier_sheet(wb: Workbook, tier: int, rows: pd.DataFrame, shown: int, total: 
     ws.append(_header(ws, [header for _, header, _ in SHEET]))
     kinds = [kind for _, _, kind in SHEET]
     for values in rows[[column for column, _, _ in SHEET]].itertuples(index=False, name=None):
-        ws.append([_sheet_value(ws, v, k) for v, k in zip(values, kinds)])
+        ws.append([_sheet_value(ws, v, k) for v, k in zip(values, kinds, strict=True)])
     if shown < total:
         note = WriteOnlyCell(ws, truncation_note(tier, shown, total))
         note.font = Font(italic=True)
@@ -78,7 +82,7 @@ def _tier_sheet(wb: Workbook, tier: int, rows: pd.DataFrame, shown: int, total: 
 
 def _about_sheet(wb: Workbook, counts: dict, title: str, as_of: str, warning: str | None) -> None:
     ws = wb.create_sheet("About")
-    for letter, width in zip("ABCD", (18, 12, 18, 90)):
+    for letter, width in zip("ABCD", (18, 12, 18, 90), strict=True):
         ws.column_dimensions[letter].width = width
     heading = WriteOnlyCell(ws, title)
     heading.font = Font(bold=True, size=14)
@@ -109,8 +113,9 @@ def _fixed_zip(raw: bytes, core_xml: bytes, when: dt.datetime, path: Path) -> No
             dst.writestr(zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6]), data)
 
 
-def write_xlsx(shown: pd.DataFrame, path: Path, counts: dict, title: str, as_of: str,
-               warning: str | None) -> None:
+def write_xlsx(
+    shown: pd.DataFrame, path: Path, counts: dict, title: str, as_of: str, warning: str | None
+) -> None:
     """An "About" sheet, then one sheet per tier (write-only mode: memory stays flat)."""
     wb = Workbook(write_only=True)
     _about_sheet(wb, counts, title, as_of, warning)

@@ -1,7 +1,8 @@
 """Stage `evaluate`: the model against baselines (and the oracle, on the demo world) on the newest deals.
 
-`python -m pipeline.stages.evaluate` reads params.yaml. Writes `evaluate.out`/metrics.json (for `dvc metrics`) and
-`evaluate.out`/plots/{roc,precision_recall,calibration,gains}.csv (for the top-level `plots:` of dvc.yaml).
+`python -m pipeline.stages.evaluate` reads params.yaml. Writes `evaluate.out`/metrics.json (for `dvc metrics`)
+and `evaluate.out`/plots/{roc,precision_recall,calibration,gains}.csv (for the top-level `plots:` of
+dvc.yaml).
 The deals are the chronological holdout, or in small-data mode (train_summary.json) the pooled test blocks of
 the chronological folds; ROC AUC, PR AUC, Brier and top-decile lift get 95% bootstrap intervals.
 """
@@ -40,8 +41,9 @@ def read_oracle(truth: Path | None, deals: pd.DataFrame) -> pd.DataFrame | None:
     """True P(win) and expected amount of each deal, when `evaluate.truth` names an existing folder."""
     if truth is None or not truth.is_dir():
         return None
-    oracle = pd.read_parquet(truth / "opportunities.parquet",
-                             columns=["opportunity_id", "true_p_win", "true_expected_amount"])
+    oracle = pd.read_parquet(
+        truth / "opportunities.parquet", columns=["opportunity_id", "true_p_win", "true_expected_amount"]
+    )
     oracle = deals[["opportunity_id"]].merge(oracle, on="opportunity_id", how="left", validate="one_to_one")
     if oracle["true_p_win"].isna().any():
         raise ValueError(f"{truth}: {oracle['true_p_win'].isna().sum()} evaluated deals have no true_p_win")
@@ -58,12 +60,15 @@ def baseline_scores(train: pd.DataFrame, rows: pd.DataFrame, spec: dict) -> dict
     """P(win) of `rows` by the logistic and the checklist baselines fitted on the `train` deals."""
     logistic = fit_logistic(encode(train, spec), train["won"], spec)
     rates = fit_checklist(checklist_points(train), train["won"])
-    return {"logistic": logistic.predict_proba(encode(rows, spec))[:, 1],
-            "checklist": checklist_proba(checklist_points(rows), rates)}
+    return {
+        "logistic": logistic.predict_proba(encode(rows, spec))[:, 1],
+        "checklist": checklist_proba(checklist_points(rows), rates),
+    }
 
 
-def holdout_scores(bundle: Bundle, deals: pd.DataFrame, split: pd.Series
-                   ) -> tuple[pd.DataFrame, dict, np.ndarray]:
+def holdout_scores(
+    bundle: Bundle, deals: pd.DataFrame, split: pd.Series
+) -> tuple[pd.DataFrame, dict, np.ndarray]:
     """The holdout deals, P(win) of the model and the baselines (fitted on the train deals) and the model's
     predicted amounts."""
     hold = deals[split == "holdout"]
@@ -72,8 +77,9 @@ def holdout_scores(bundle: Bundle, deals: pd.DataFrame, split: pd.Series
     return hold, p, pred["amount"].to_numpy()
 
 
-def pooled_scores(bundle: Bundle, deals: pd.DataFrame, summary: dict, oof: pd.DataFrame
-                  ) -> tuple[pd.DataFrame, dict, np.ndarray]:
+def pooled_scores(
+    bundle: Bundle, deals: pd.DataFrame, summary: dict, oof: pd.DataFrame
+) -> tuple[pd.DataFrame, dict, np.ndarray]:
     """Small data: the same for the deals of every fold's test block, pooled: the model's out-of-fold
     predictions saved by train, the baselines fitted per fold on the fold's train deals (with the fold's own
     categories, as its model had)."""
@@ -81,8 +87,12 @@ def pooled_scores(bundle: Bundle, deals: pd.DataFrame, summary: dict, oof: pd.Da
     for split, pred in folds_of(deals, summary, oof):
         train, test = deals[split == "train"], deals[split == "holdout"]
         spec = make_spec(train, bundle.spec["features"])
-        parts.append(pd.DataFrame({"model": pred["p_win"], **baseline_scores(train, test, spec),
-                                   "amount": pred["amount"]}, index=test.index))
+        parts.append(
+            pd.DataFrame(
+                {"model": pred["p_win"], **baseline_scores(train, test, spec), "amount": pred["amount"]},
+                index=test.index,
+            )
+        )
     pooled = pd.concat(parts)
     p = {m: pooled[m].to_numpy() for m in ("model", "logistic", "checklist")}
     return deals.loc[pooled.index], p, pooled["amount"].to_numpy()
@@ -90,10 +100,15 @@ def pooled_scores(bundle: Bundle, deals: pd.DataFrame, summary: dict, oof: pd.Da
 
 def plot_tables(won: np.ndarray, p: dict, bins: int) -> dict[str, pd.DataFrame]:
     """The CSVs of dvc.yaml's top-level `plots:`; a method without scores (no oracle) gets an empty column."""
-    curves = {"roc": ("fpr", roc_on_grid), "precision_recall": ("recall", precision_on_grid),
-              "gains": ("share_of_deals", gains_on_grid)}
-    tables = {name: pd.DataFrame({x: GRID, **{m: curve(won, p[m]) if m in p else np.nan for m in METHODS}})
-              for name, (x, curve) in curves.items()}
+    curves = {
+        "roc": ("fpr", roc_on_grid),
+        "precision_recall": ("recall", precision_on_grid),
+        "gains": ("share_of_deals", gains_on_grid),
+    }
+    tables = {
+        name: pd.DataFrame({x: GRID, **{m: curve(won, p[m]) if m in p else np.nan for m in METHODS}})
+        for name, (x, curve) in curves.items()
+    }
     tables["gains"]["random"] = GRID
     calibration = calibration_table(won, p["model"], bins)
     tables["calibration"] = calibration[["predicted", "observed"]].assign(perfect=calibration["predicted"])
@@ -118,8 +133,10 @@ def run(params: P.Params) -> dict:
     won = rows["won"].to_numpy(bool)
     if not 0 < won.sum() < len(won):
         raise ValueError(f"the {len(rows):,} deals of {what} need both wins and losses to be evaluated")
-    log.info(f"evaluate: {len(rows):,} deals of {what}, {won.sum():,} won"
-        + (f"; 95% intervals from {cfg.bootstrap:,} bootstrap resamples" if cfg.bootstrap else ""))
+    log.info(
+        f"evaluate: {len(rows):,} deals of {what}, {won.sum():,} won"
+        + (f"; 95% intervals from {cfg.bootstrap:,} bootstrap resamples" if cfg.bootstrap else "")
+    )
 
     ev = {m: p[m] * amount for m in p}
     oracle = read_oracle(f.truth, rows)
@@ -135,16 +152,19 @@ def run(params: P.Params) -> dict:
         if cfg.bootstrap:
             for key, (low, high) in metric_intervals(won, p[m], cfg.bootstrap, cfg.seed).items():
                 metrics[m] |= {f"{key}_ci_low": low, f"{key}_ci_high": high}
-        log.info(f"evaluate: {m:<9} ROC AUC {metrics[m]['roc_auc']:.3f}{_ci(metrics[m], 'roc_auc')}  "
+        log.info(
+            f"evaluate: {m:<9} ROC AUC {metrics[m]['roc_auc']:.3f}{_ci(metrics[m], 'roc_auc')}  "
             f"PR AUC {metrics[m]['pr_auc']:.3f}{_ci(metrics[m], 'pr_auc')}  "
             f"log loss {metrics[m]['log_loss']:.4f}  ECE {metrics[m]['ece']:.4f}  "
             f"top-decile lift {metrics[m]['top_decile_lift']:.2f}{_ci(metrics[m], 'top_decile_lift')}  "
-            f"value captured at tier 1+2 {metrics[m]['value_captured_at_tier1_2']:.1%}")
+            f"value captured at tier 1+2 {metrics[m]['value_captured_at_tier1_2']:.1%}"
+        )
     if "oracle" in p:
         model_m, best = metrics["model"], metrics["oracle"]
         metrics["model_vs_oracle"] = {
             "ratio_to_oracle": (model_m["roc_auc"] - 0.5) / (best["roc_auc"] - 0.5),
-            "top_decile_lift_ratio": model_m["top_decile_lift"] / best["top_decile_lift"]}
+            "top_decile_lift_ratio": model_m["top_decile_lift"] / best["top_decile_lift"],
+        }
     metrics = _rounded(metrics)
 
     tables = plot_tables(won, p, cfg.ece_bins)
@@ -152,8 +172,10 @@ def run(params: P.Params) -> dict:
         for name, table in tables.items():
             table.round(6).to_csv(tmp / f"{name}.csv", index=False)
     write_text(f.metrics, to_json(metrics))
-    log.info(f"evaluate: wrote {f.metrics} ({len(p)} methods on {len(rows):,} deals of {what}) and "
-             f"{len(tables)} plot files in {f.plots} in {time.perf_counter() - start:.1f}s")
+    log.info(
+        f"evaluate: wrote {f.metrics} ({len(p)} methods on {len(rows):,} deals of {what}) and "
+        f"{len(tables)} plot files in {f.plots} in {time.perf_counter() - start:.1f}s"
+    )
     return metrics
 
 

@@ -1,7 +1,7 @@
 """Stage `explain`: what drives the model (SHAP on the holdout) and the ICP profile in plain language.
 
-`python -m pipeline.stages.explain` reads params.yaml. Writes `explain.out`/importance.json, bar.png, beeswarm.png,
-families.png, dependence_<feature>.png, and `explain.profile`.md / .json.
+`python -m pipeline.stages.explain` reads params.yaml. Writes `explain.out`/importance.json, bar.png,
+beeswarm.png, families.png, dependence_<feature>.png, and `explain.profile`.md / .json.
 """
 
 import json
@@ -41,14 +41,27 @@ def _save(path: Path) -> None:
     plt.close(fig)
 
 
-def charts(folder: Path, bar: str, shap_values: pd.DataFrame, bias: np.ndarray, data: pd.DataFrame,
-           ranked: dict, top: int, dependence: int, seed: int) -> list[str]:
+def charts(
+    folder: Path,
+    bar: str,
+    shap_values: pd.DataFrame,
+    bias: np.ndarray,
+    data: pd.DataFrame,
+    ranked: dict,
+    top: int,
+    dependence: int,
+    seed: int,
+) -> list[str]:
     """Bar and beeswarm of the top features, family shares, and dependence plots of the top few.
 
     SHAP's beeswarm and scatter jitter dots with NumPy's global generator: seeded before each, so the same
     inputs give the same pictures."""
-    explanation = shap.Explanation(values=shap_values.to_numpy(), base_values=bias, data=data.to_numpy(),
-                                   feature_names=list(shap_values.columns))
+    explanation = shap.Explanation(
+        values=shap_values.to_numpy(),
+        base_values=bias,
+        data=data.to_numpy(),
+        feature_names=list(shap_values.columns),
+    )
     shap.plots.bar(explanation, max_display=top, show=False)
     plt.title("Mean |SHAP| on the holdout (log-odds of winning)")
     _save(folder / bar)
@@ -76,17 +89,26 @@ def charts(folder: Path, bar: str, shap_values: pd.DataFrame, bias: np.ndarray, 
 def markdown(profile: dict, ranked: dict, top: int) -> str:
     """icp_profile.md: the segments in words, then the top drivers."""
     base = profile["base_win_rate"]
-    rows = [f"# Ideal Customer Profile\n\n{profile['summary']}\n",
-            f"Derived from {profile['deals']:,} closed deals ({profile['wins']:,} won, base win rate {base:.0%}) "
-            f"by a depth-limited tree fitted to the model's scores (it reproduces {profile['surrogate_r2']:.0%} "
-            f"of their variance); win rates are the deals' actual outcomes with {interval_words(profile)}.\n",
-            "## Segments, best first\n" if profile["beats_chance"]
-            else "## Segments of the model's scores (no ICP)\n"]
+    rows = [
+        f"# Ideal Customer Profile\n\n{profile['summary']}\n",
+        f"Derived from {profile['deals']:,} closed deals ({profile['wins']:,} won, base win rate {base:.0%}) "
+        f"by a depth-limited tree fitted to the model's scores (it reproduces {profile['surrogate_r2']:.0%} "
+        f"of their variance); win rates are the deals' actual outcomes with {interval_words(profile)}.\n",
+        "## Segments, best first\n"
+        if profile["beats_chance"]
+        else "## Segments of the model's scores (no ICP)\n",
+    ]
     rows += [f"{i}. {line(s, base)}" for i, s in enumerate(profile["segments"], start=1)]
-    rows += ["", "## Top drivers (mean |SHAP| on the holdout)\n", "| rank | feature | family | mean abs SHAP |",
-             "|---:|---|---|---:|"]
-    rows += [f"| {r['rank']} | {r['feature']} | {r['family']} | {r['mean_abs_shap']:.4f} |"
-             for r in ranked["features"][:top]]
+    rows += [
+        "",
+        "## Top drivers (mean |SHAP| on the holdout)\n",
+        "| rank | feature | family | mean abs SHAP |",
+        "|---:|---|---|---:|",
+    ]
+    rows += [
+        f"| {r['rank']} | {r['feature']} | {r['family']} | {r['mean_abs_shap']:.4f} |"
+        for r in ranked["features"][:top]
+    ]
     return "\n".join(rows) + "\n"
 
 
@@ -100,30 +122,57 @@ def run(p: P.Params) -> dict:
         hold = hold.sample(cfg.max_rows, random_state=seed).sort_index()
     shap_values, bias = contributions(bundle, hold)
     ranked = importance(shap_values, bundle.spec)
-    log.info(f"explain: SHAP values of {len(hold):,} holdout deals; top features: "
-        + ", ".join(r["feature"] for r in ranked["features"][:5]))
+    log.info(
+        f"explain: SHAP values of {len(hold):,} holdout deals; top features: "
+        + ", ".join(r["feature"] for r in ranked["features"][:5])
+    )
 
     named = by_slug(json.loads(f.features_json.read_text())["config"]["named_products"])
-    parts = [contributions(bundle, deals.iloc[i:i + SHAP_ROWS])
-             for i in progress(range(0, len(deals), SHAP_ROWS), what="explain: SHAP", unit="chunk")]
+    parts = [
+        contributions(bundle, deals.iloc[i : i + SHAP_ROWS])
+        for i in progress(range(0, len(deals), SHAP_ROWS), what="explain: SHAP", unit="chunk")
+    ]
     all_shap, all_bias = pd.concat([s for s, _ in parts]), np.concatenate([b for _, b in parts])
     score = all_shap.sum(axis=1).to_numpy() + all_bias
     resamples = cfg.bootstrap if summary["small_data"] else 0
-    profile = segments(deals, bundle.spec, score, deals["won"].to_numpy(), deals["amount"].to_numpy(),
-                       cfg.profile_depth, cfg.profile_min_deals, cfg.few_deals, named, resamples, seed)
+    profile = segments(
+        deals,
+        bundle.spec,
+        score,
+        deals["won"].to_numpy(),
+        deals["amount"].to_numpy(),
+        cfg.profile_depth,
+        cfg.profile_min_deals,
+        cfg.few_deals,
+        named,
+        resamples,
+        seed,
+    )
     chance = chance_verdict(json.loads(f.metrics.read_text())["model"])
     profile["beats_chance"] = chance is None
     profile["summary"] = no_icp(chance) if chance else profile["summary"]
     log.info(f"explain: {profile['summary']}")
 
     with new_folder(f.explain) as tmp:
-        written = charts(tmp, f.bar_chart.name, shap_values, bias, chart_data(hold, bundle.spec), ranked, cfg.top_features,
-                         cfg.dependence_plots, seed)
+        written = charts(
+            tmp,
+            f.bar_chart.name,
+            shap_values,
+            bias,
+            chart_data(hold, bundle.spec),
+            ranked,
+            cfg.top_features,
+            cfg.dependence_plots,
+            seed,
+        )
         (tmp / f.importance.name).write_text(to_json(ranked))
     write_text(f.profile_json, to_json(profile))
     write_text(f.profile_md, markdown(profile, ranked, cfg.top_features))
-    log.info(f"explain: wrote {f.explain} ({f.importance.name}, {len(written)} charts) and {f.profile_md}, .json "
-        f"({len(profile['segments'])} segments of {profile['deals']:,} deals) in {time.perf_counter() - start:.1f}s")
+    log.info(
+        f"explain: wrote {f.explain} ({f.importance.name}, {len(written)} charts) and {f.profile_md}, .json "
+        f"({len(profile['segments'])} segments of {profile['deals']:,} deals) "
+        f"in {time.perf_counter() - start:.1f}s"
+    )
     return {"importance": ranked, "profile": profile}
 
 

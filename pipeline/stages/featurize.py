@@ -1,7 +1,8 @@
-"""Stage `featurize`: the point-in-time training set (one row per closed deal) and scoring set (one per account).
+"""Stage `featurize`: the point-in-time training set (one row per closed deal) and scoring set (one per
+account).
 
-Reads the validated tables of `ingest`, runs the Ibis feature definitions of features/pointintime.py on DuckDB and
-writes `train.parquet`, `score.parquet` and `features.json` (the feature list with families and kinds).
+Reads the validated tables of `ingest`, runs the Ibis feature definitions of features/pointintime.py on DuckDB
+and writes `train.parquet`, `score.parquet` and `features.json` (the feature list with families and kinds).
 """
 
 import logging
@@ -29,16 +30,28 @@ def run(p: P.Params) -> dict:
     start, f, where = time.perf_counter(), p.features, paths(p)
     con = ibis.duckdb.connect(memory_limit=f.memory_limit)  # DuckDB spills to disk beyond it
     tables = {name: con.read_parquet(path) for name in TABLES if (path := where.interim_table(name)).exists()}
-    cfg = FeatureConfig(families=tuple(f.families), windows=tuple(f.windows), intent_topics=tuple(f.intent_topics),
-                        surge_threshold=f.surge_threshold, strategic_employees=f.strategic_employees,
-                        tech_seen_within_days=f.tech_seen_within_days, named_products=named_products(tables))
+    cfg = FeatureConfig(
+        families=tuple(f.families),
+        windows=tuple(f.windows),
+        intent_topics=tuple(f.intent_topics),
+        surge_threshold=f.surge_threshold,
+        strategic_employees=f.strategic_employees,
+        tech_seen_within_days=f.tech_seen_within_days,
+        named_products=named_products(tables),
+    )
     dropped = sorted(set(f.families) - set(available_families(tables, cfg)))
     if dropped:
         log.info(f"featurize: no source table for {', '.join(dropped)}: those feature families are dropped")
-    score_as_of = pd.Timestamp(p.score.as_of) if p.score.as_of else latest_date(tables).normalize() + pd.Timedelta(days=1)
+    score_as_of = (
+        pd.Timestamp(p.score.as_of)
+        if p.score.as_of
+        else latest_date(tables).normalize() + pd.Timedelta(days=1)
+    )
 
-    sets = {"train": build(training_spine(tables, f.opportunity_types, f.as_of_lag_days), tables, cfg),
-            "score": build(scoring_spine(tables, score_as_of), tables, cfg)}
+    sets = {
+        "train": build(training_spine(tables, f.opportunity_types, f.as_of_lag_days), tables, cfg),
+        "score": build(scoring_spine(tables, score_as_of), tables, cfg),
+    }
     rows = {}
     files = {"train": where.train_set, "score": where.score_set}
     with new_folder(where.features) as folder:
@@ -47,20 +60,30 @@ def run(p: P.Params) -> dict:
             try:
                 con.to_parquet(expr.drop("key"), folder / files[name].name)
             except duckdb.OutOfMemoryException as e:
-                raise SystemExit(f"featurize: the {name} set needs more than features.memory_limit = "
-                                 f"{f.memory_limit} of working memory: raise it in params.yaml ({e})") from e
+                raise SystemExit(
+                    f"featurize: the {name} set needs more than features.memory_limit = "
+                    f"{f.memory_limit} of working memory: raise it in params.yaml ({e})"
+                ) from e
             rows[name] = pq.ParquetFile(folder / files[name].name).metadata.num_rows
             what = "deals" if name == "train" else f"accounts as of {score_as_of.date()}"
             log.info(f"featurize: {name} set {rows[name]:,} {what} ({time.perf_counter() - start:.1f}s)")
         if not rows["train"]:
             raise SystemExit(f"featurize: no closed deals of types {f.opportunity_types} in {where.interim}")
-        spec = {"features": feature_columns(sets["train"].drop("key").columns, TRAIN_META),
-                "families": available_families(tables, cfg), "dropped_families": dropped,
-                "score_as_of": str(score_as_of.date()), "opportunity_types": list(f.opportunity_types),
-                "config": asdict(cfg), "rows": rows}
+        spec = {
+            "features": feature_columns(sets["train"].drop("key").columns, TRAIN_META),
+            "families": available_families(tables, cfg),
+            "dropped_families": dropped,
+            "score_as_of": str(score_as_of.date()),
+            "opportunity_types": list(f.opportunity_types),
+            "config": asdict(cfg),
+            "rows": rows,
+        }
         (folder / where.features_json.name).write_text(to_json(spec))
-    log.info(f"featurize: wrote {where.train_set} ({rows['train']:,} deals), {where.score_set.name} "
-             f"({rows['score']:,} accounts), {len(spec['features'])} features in {time.perf_counter() - start:.1f}s")
+    log.info(
+        f"featurize: wrote {where.train_set} ({rows['train']:,} deals), {where.score_set.name} "
+        f"({rows['score']:,} accounts), {len(spec['features'])} features "
+        f"in {time.perf_counter() - start:.1f}s"
+    )
     return spec
 
 

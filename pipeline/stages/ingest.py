@@ -3,9 +3,9 @@
 `python -m pipeline.stages.ingest` reads params.yaml (ingest.source, ingest.out, ingest.max_reject_share, and
 ingest.mapping when the export has its own names: pipeline/sources.py). The rules live in features/ (ingest.py
 and the parse, rules and keys it calls); this module reads the files, writes the interim folder atomically,
-reconciles: rows in = rows kept + rows rejected, per table. Input it cannot use stops it with exit code 2 and a message
-naming file, column, row and value; then no interim table is written, so no later stage runs on stale or bad
-data, but rejects.csv is, so the user can see every problem at once.
+reconciles: rows in = rows kept + rows rejected, per table. Input it cannot use stops it with exit code 2 and
+a message naming file, column, row and value; then no interim table is written, so no later stage runs on
+stale or bad data, but rejects.csv is, so the user can see every problem at once.
 """
 
 import logging
@@ -37,8 +37,14 @@ def _read(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _stream(name: str, frames: Iterator[pd.DataFrame], file: str, base: Ingested, out: TableFolder | None,
-            date_format: str | None = None) -> Ingested:
+def _stream(
+    name: str,
+    frames: Iterator[pd.DataFrame],
+    file: str,
+    base: Ingested,
+    out: TableFolder | None,
+    date_format: str | None = None,
+) -> Ingested:
     """A table with no key of its own, validated and written chunk by chunk: memory bounded by the chunks."""
     start, parts, offset = time.perf_counter(), [], 0
     for chunk in progress(frames, what=f"ingest: {name}", unit="chunk"):
@@ -50,8 +56,13 @@ def _stream(name: str, frames: Iterator[pd.DataFrame], file: str, base: Ingested
         offset += len(chunk)
         log.debug(f"ingest: {name}: {offset:,} rows checked ({time.perf_counter() - start:.1f}s)")
     counts = {k: sum(p.counts[name][k] for p in parts) for k in parts[0].counts[name]} if parts else {}
-    return Ingested({}, *(pd.concat([getattr(p, f) for p in parts], ignore_index=True)
-                          for f in ("rejects", "problems")), base.merges, {name: counts}, {})
+    return Ingested(
+        {},
+        *(pd.concat([getattr(p, f) for p in parts], ignore_index=True) for f in ("rejects", "problems")),
+        base.merges,
+        {name: counts},
+        {},
+    )
 
 
 def too_many_rejects(result: Ingested, files: dict[str, str], max_share: float) -> str | None:
@@ -61,11 +72,13 @@ def too_many_rejects(result: Ingested, files: dict[str, str], max_share: float) 
         bad, rows = problems["row"].nunique(), result.counts[name]["rows_in"]
         if bad > max_share * rows:
             first = problems.iloc[0]
-            return (f"{files[name]}: {bad:,} of {rows:,} rows ({bad / rows:.0%}) rejected, more than "
-                    f"ingest.max_reject_share = {max_share}. First: row {first['row']}, "
-                    f"column {first['column']}, value '{first['value']}': {first['reason']}. Fix the file (or map "
-                    f"the values under `values:`), or raise ingest.max_reject_share in params.yaml (icp run: "
-                    f"--set ingest.max_reject_share=...).")
+            return (
+                f"{files[name]}: {bad:,} of {rows:,} rows ({bad / rows:.0%}) rejected, more than "
+                f"ingest.max_reject_share = {max_share}. First: row {first['row']}, "
+                f"column {first['column']}, value '{first['value']}': {first['reason']}. "
+                f"Fix the file (or map the values under `values:`), or raise ingest.max_reject_share "
+                f"in params.yaml (icp run: --set ingest.max_reject_share=...)."
+            )
     return None
 
 
@@ -75,8 +88,10 @@ def no_closed_deals(result: Ingested, files: dict[str, str]) -> str | None:
     if stages.isin(["won", "lost"]).any():
         return None
     found = ", ".join(f"{v} ({n:,})" for v, n in stages.value_counts().items()) or "no valid rows"
-    return (f"{files['opportunities']}: column stage has no won or lost deal to learn from (kept rows: {found}). "
-            f"Export closed deals too, or map your closed stages to won and lost (tables.opportunities.values).")
+    return (
+        f"{files['opportunities']}: column stage has no won or lost deal to learn from (kept rows: {found}). "
+        f"Export closed deals too, or map your closed stages to won and lost (tables.opportunities.values)."
+    )
 
 
 def run(p: P.Params, chunk_rows: int = CHUNK_ROWS) -> dict:
@@ -99,16 +114,22 @@ def run(p: P.Params, chunk_rows: int = CHUNK_ROWS) -> dict:
         if fatal is None:
             for name, df in result.tables.items():
                 df.to_parquet(folder / f.interim_table(name).name, index=False)  # keeps Int64, ns dates
-        streamed = [_stream(name, streams[name], files[name], result, None if fatal else tables,
-                            formats.get(name)) for name in STREAMED if name in streams]
+        streamed = [
+            _stream(name, streams[name], files[name], result, None if fatal else tables, formats.get(name))
+            for name in STREAMED
+            if name in streams
+        ]
         parts = [result, *streamed]
         counts = {name: c for p in parts for name, c in p.counts.items()}
         rejects = pd.concat([p.rejects for p in parts], ignore_index=True)
         rejects = rejects.sort_values("table", key=lambda s: s.map(TABLES.index), kind="stable")
         rejects.to_csv(folder / f.rejects.name, index=False)
         result.merges.to_csv(folder / f.merges.name, index=False)
-        summary = {"source": str(source), "account_merges": len(result.merges),
-                   "tables": {name: {"file": files[name], **counts[name]} for name in TABLES if name in counts}}
+        summary = {
+            "source": str(source),
+            "account_merges": len(result.merges),
+            "tables": {name: {"file": files[name], **counts[name]} for name in TABLES if name in counts},
+        }
         (folder / f.ingest_summary.name).write_text(to_json(summary))
     for name, c in summary["tables"].items():
         merged = len(result.merges) if name == "accounts" else 0
@@ -116,13 +137,18 @@ def run(p: P.Params, chunk_rows: int = CHUNK_ROWS) -> dict:
         notes += [f"{c['values_cleared']:,} values cleared, rows kept"] if c["values_cleared"] else []
         unmatched = ((rejects["table"] == name) & (rejects["column"] == DOMAIN_KEY)).sum()
         notes += [f"{unmatched:,} rows match no account's domain"] if unmatched else []
-        log.info(f"ingest: {name}: rows in {c['rows_in']:,} = rows kept {c['rows_kept']:,} + rows rejected "
-            f"{c['rows_rejected']:,}" + (f" ({'; '.join(notes)})" if notes else ""))
+        log.info(
+            f"ingest: {name}: rows in {c['rows_in']:,} = rows kept {c['rows_kept']:,} + rows rejected "
+            f"{c['rows_rejected']:,}" + (f" ({'; '.join(notes)})" if notes else "")
+        )
     if fatal is not None:
         raise ContractError(f"{fatal} Every reject is listed in {f.rejects}; no table was written.")
     kept = sum(c["rows_kept"] for c in summary["tables"].values())
-    log.info(f"ingest: wrote {f.interim} ({len(summary['tables'])} tables, {kept:,} rows; {len(rejects):,} rejects "
-        f"in rejects.csv, {len(result.merges):,} account merges) in {time.perf_counter() - start:.1f}s")
+    log.info(
+        f"ingest: wrote {f.interim} ({len(summary['tables'])} tables, {kept:,} rows; "
+        f"{len(rejects):,} rejects in rejects.csv, {len(result.merges):,} account merges) "
+        f"in {time.perf_counter() - start:.1f}s"
+    )
     return summary
 
 

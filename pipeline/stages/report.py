@@ -44,12 +44,17 @@ log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under
 DRIFT_FEATURES = 8  # top drivers whose drift the card shows
 EXAMPLE_ROWS = 5
 COLUMN_TYPES = {"categorical": "string", "numeric": "double"}  # a count with missing values is a double
-REQUIREMENTS = ("mlflow", "lightgbm", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "pandera",
-                "pyyaml")  # what the pyfunc imports when it loads
-REFERENCE = "drift_reference.json"
-# how a run's model metrics were measured, by its data.small_data tag (MLflow keeps tags as text)
-EVALUATED = {"True": "cross-validated over chronological folds (small data)",
-             "False": "measured on a holdout"}
+REQUIREMENTS = (
+    "mlflow",
+    "lightgbm",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scikit-learn",
+    "scipy",
+    "pandera",
+    "pyyaml",
+)  # what the pyfunc imports when it loads
 
 
 def read_json(path: str | Path) -> dict | None:
@@ -68,23 +73,38 @@ def git_commit() -> str | None:
 def data_hashes(lock: str | Path, paths: set[str]) -> dict[str, str]:
     """md5 of the data folders in `paths` as dvc.lock records them (deps and outs of ingest and featurize)."""
     stages = (yaml.safe_load(Path(lock).read_text()) or {}).get("stages", {}) if Path(lock).exists() else {}
-    return {e["path"]: e["md5"] for s in stages.values() for e in [*s.get("deps", []), *s.get("outs", [])]
-            if e["path"] in paths and "md5" in e}
+    return {
+        e["path"]: e["md5"]
+        for s in stages.values()
+        for e in [*s.get("deps", []), *s.get("outs", [])]
+        if e["path"] in paths and "md5" in e
+    }
 
 
 def run_tags(p: P.Params, summary: dict, meta: dict, targets: dict | None, deal_accounts: int) -> dict:
     """The run's data, counts and provenance as MLflow tags."""
     splits = summary["splits"]
     deals, wins = sum(s["deals"] for s in splits.values()), sum(s["wins"] for s in splits.values())
-    tags = {"data.window": f"{splits['train']['from']} to {splits['holdout']['to']}", "data.deals": deals,
-            "data.won": wins, "data.lost": deals - wins, "data.deal_accounts": deal_accounts,
-            "data.accounts": meta["rows"]["score"], "data.score_as_of": meta["score_as_of"],
-            "data.small_data": summary["small_data"],
-            **({"data.universe": targets["universe"]} if targets else {}),
-            **{f"data.md5.{path}": md5 for path, md5 in
-               data_hashes("dvc.lock", {p.ingest.source, p.ingest.out, p.features.out}).items()}}
-    context = {"mlflow.source.git.commit": git_commit(), "dvc.experiment": os.environ.get("DVC_EXP_NAME"),
-               "dvc.baseline_rev": os.environ.get("DVC_EXP_BASELINE_REV")}
+    tags = {
+        "data.window": f"{splits['train']['from']} to {splits['holdout']['to']}",
+        "data.deals": deals,
+        "data.won": wins,
+        "data.lost": deals - wins,
+        "data.deal_accounts": deal_accounts,
+        "data.accounts": meta["rows"]["score"],
+        "data.score_as_of": meta["score_as_of"],
+        "data.small_data": summary["small_data"],
+        **({"data.universe": targets["universe"]} if targets else {}),
+        **{
+            f"data.md5.{path}": md5
+            for path, md5 in data_hashes("dvc.lock", {p.ingest.source, p.ingest.out, p.features.out}).items()
+        },
+    }
+    context = {
+        "mlflow.source.git.commit": git_commit(),
+        "dvc.experiment": os.environ.get("DVC_EXP_NAME"),
+        "dvc.baseline_rev": os.environ.get("DVC_EXP_BASELINE_REV"),
+    }
     return {**tags, **{k: v for k, v in context.items() if v}}
 
 
@@ -93,8 +113,10 @@ def signature(example: pd.DataFrame, output: pd.DataFrame, spec: dict) -> ModelS
     other columns (account_id, as_of, ...) optional, so the file as featurize writes it is accepted whole."""
     kinds = {f["name"]: f["kind"] for f in spec["features"]}
     inferred = infer_signature(example, output)
-    inputs = [ColSpec(COLUMN_TYPES[kinds[c.name]] if c.name in kinds else c.type, c.name,
-                      required=c.name in kinds) for c in inferred.inputs.inputs]
+    inputs = [
+        ColSpec(COLUMN_TYPES[kinds[c.name]] if c.name in kinds else c.type, c.name, required=c.name in kinds)
+        for c in inferred.inputs.inputs
+    ]
     return ModelSignature(Schema(inputs), inferred.outputs)
 
 
@@ -102,45 +124,24 @@ def log_model(p: P.Params, bundle: Bundle):
     """The pyfunc model, registered; returns MLflow's ModelInfo."""
     example = next(pq.ParquetFile(paths(p).score_set).iter_batches(batch_size=EXAMPLE_ROWS)).to_pandas()
     return mlflow.pyfunc.log_model(
-        name="model", python_model=Path(pyfunc.__file__), artifacts={pyfunc.BUNDLE: p.train.out},
+        name="model",
+        python_model=Path(pyfunc.__file__),
+        artifacts={pyfunc.BUNDLE: p.train.out},
         code_paths=[str(Path(pkg.__file__).parent) for pkg in (features, models, pipeline)],
-        signature=signature(example, pyfunc.predictions(bundle, example), bundle.spec), input_example=example,
+        signature=signature(example, pyfunc.predictions(bundle, example), bundle.spec),
+        input_example=example,
         pip_requirements=[f"{d}=={version(d)}" for d in REQUIREMENTS],
-        registered_model_name=p.report.registered_model)
-
-
-def champion_of(client, name: str) -> dict | None:
-    """The current champion: its version, its run's tags and holdout metrics, and its drift reference."""
-    version = registry.aliases(client, name).get(registry.CHAMPION)
-    if version is None:
-        return None
-    run = client.get_run(client.get_model_version(name, version).run_id)
-    logged = {a.path for a in client.list_artifacts(run.info.run_id)}
-    metrics = run.data.metrics
-    return {"version": version, "tags": run.data.tags,
-            "metrics": {k.removeprefix("model."): v for k, v in metrics.items() if k.startswith("model.")},
-            "reference": (mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/{REFERENCE}")
-                          if REFERENCE in logged else None)}
-
-
-def promotion(p: P.Params, metrics: dict, champion: dict | None, tags: dict, new_version: str) -> dict:
-    """The rule's decision on the new version, and whether the champion was measured on the same data. A
-    small-data version's metrics pool chronological folds, others' come from one holdout: never compared."""
-    metric, key = p.report.promotion_metric, f"data.md5.{p.features.out}"
-    ours, theirs = str(tags["data.small_data"]), champion and champion["tags"].get("data.small_data")
-    unlike = (f"this version's {metric} is {EVALUATED[ours]}, champion v{champion['version']}'s is "
-              f"{EVALUATED[theirs]}" if theirs in EVALUATED and theirs != ours else None)
-    decision = registry.decide(metric, p.report.promotion_margin, metrics["model"][metric],
-                               champion and champion["version"], champion and champion["metrics"].get(metric),
-                               unlike)
-    same = champion["tags"].get(key) == tags.get(key) if champion else None
-    return {**decision, "version": new_version, "same_data": same}
+        registered_model_name=p.report.registered_model,
+    )
 
 
 def drift_rows(p: P.Params, reference: dict, importance: dict | None, spec: dict) -> list[tuple[str, float]]:
     """PSI of the top drivers (spec order without importance), scoring universe against `reference`."""
-    ranked = ([r["feature"] for r in importance["features"]] if importance
-              else [f["name"] for f in spec["features"]])
+    ranked = (
+        [r["feature"] for r in importance["features"]]
+        if importance
+        else [f["name"] for f in spec["features"]]
+    )
     chosen = [f for f in ranked if f in reference][:DRIFT_FEATURES]
     frame = pd.read_parquet(paths(p).score_set, columns=[*chosen, "customer", "open_opportunity"])
     frame = frame[universe(frame, p.score.include_customers, p.score.include_open)]
@@ -154,32 +155,57 @@ def log_contents(p: P.Params, metrics: dict, tags: dict, reference: dict) -> Non
     mlflow.set_tags(tags)
     mlflow.log_metrics({k: v for k, v in P.flatten(metrics).items() if isinstance(v, int | float)})
     f = paths(p)
-    for path, folder in [(f.plots, "plots"), (f.explain, "explain"), (f.profile_md, "profile"),
-                         (f.profile_json, "profile"), (f.target_list("csv"), "targets"),
-                         (f.targets_summary, "targets"), (f.ingest_summary, "data")]:
+    for path, folder in [
+        (f.plots, "plots"),
+        (f.explain, "explain"),
+        (f.profile_md, "profile"),
+        (f.profile_json, "profile"),
+        (f.target_list("csv"), "targets"),
+        (f.targets_summary, "targets"),
+        (f.ingest_summary, "data"),
+    ]:
         if path.is_dir():
             mlflow.log_artifacts(str(path), folder)
         elif path.is_file():
             mlflow.log_artifact(str(path), folder)
-    mlflow.log_dict(reference, REFERENCE)
+    mlflow.log_dict(reference, registry.REFERENCE)
 
 
-def card_facts(p: P.Params, model: dict, decision: dict, champion: dict | None, reference: dict,
-               bundle: Bundle, inputs: dict) -> dict:
+def card_facts(
+    p: P.Params,
+    model: dict,
+    decision: dict,
+    champion: dict | None,
+    reference: dict,
+    bundle: Bundle,
+    inputs: dict,
+) -> dict:
     """What model_card.render needs (its docstring lists the keys)."""
     f = paths(p)
     own = not (champion and champion["reference"])
     against = "this model's training deals" if own else f"champion v{champion['version']}'s training deals"
-    return {**inputs, "model": model, "decision": decision, "params": p,
-            "champion_metrics": champion["metrics"] if champion else None,
-            "plots": {n: pd.read_csv(f.plots / f"{n}.csv") for n in ("gains", "calibration")
-                      if (f.plots / f"{n}.csv").exists()},
-            "profile": read_json(f.profile_json),
-            "bar_png": f.bar_chart.read_bytes() if f.bar_chart.exists() else None,
-            "ingest": read_json(f.ingest_summary),
-            "rejects": pd.read_csv(f.rejects) if f.rejects.exists() else None,
-            "drift": {"against": against, "rows": drift_rows(p, reference if own else champion["reference"],
-                                                             inputs["importance"], bundle.spec)}}
+    return {
+        **inputs,
+        "model": model,
+        "decision": decision,
+        "params": p,
+        "champion_metrics": champion["metrics"] if champion else None,
+        "plots": {
+            n: pd.read_csv(f.plots / f"{n}.csv")
+            for n in ("gains", "calibration")
+            if (f.plots / f"{n}.csv").exists()
+        },
+        "profile": read_json(f.profile_json),
+        "bar_png": f.bar_chart.read_bytes() if f.bar_chart.exists() else None,
+        "ingest": read_json(f.ingest_summary),
+        "rejects": pd.read_csv(f.rejects) if f.rejects.exists() else None,
+        "drift": {
+            "against": against,
+            "rows": drift_rows(
+                p, reference if own else champion["reference"], inputs["importance"], bundle.spec
+            ),
+        },
+    }
 
 
 def run(p: P.Params) -> dict:
@@ -188,23 +214,30 @@ def run(p: P.Params) -> dict:
     cfg, name = p.report, p.report.registered_model
     metrics = json.loads(f.metrics.read_text())
     if cfg.promotion_metric not in metrics["model"]:
-        raise SystemExit(f"report: report.promotion_metric {cfg.promotion_metric!r} is not a holdout metric; "
-                         f"one of {sorted(metrics['model'])}")
-    inputs = {"metrics": metrics,
-              "train_summary": read_summary(f.model), "features": json.loads(f.features_json.read_text()),
-              "targets": read_json(f.targets_summary), "importance": read_json(f.importance)}
+        raise SystemExit(
+            f"report: report.promotion_metric {cfg.promotion_metric!r} is not a holdout metric; "
+            f"one of {sorted(metrics['model'])}"
+        )
+    inputs = {
+        "metrics": metrics,
+        "train_summary": read_summary(f.model),
+        "features": json.loads(f.features_json.read_text()),
+        "targets": read_json(f.targets_summary),
+        "importance": read_json(f.importance),
+    }
     bundle, deals = load_bundle(f.model), read_deals(f.train_set)
     split = split_of(deals, inputs["train_summary"])
     reference = drift.reference(deals[split == "train"], bundle.spec)
-    tags = run_tags(p, inputs["train_summary"], inputs["features"], inputs["targets"],
-                    deals["account_id"].nunique())
+    tags = run_tags(
+        p, inputs["train_summary"], inputs["features"], inputs["targets"], deals["account_id"].nunique()
+    )
     commit = tags.get("mlflow.source.git.commit")
 
     uri = registry.tracking_uri()
     mlflow.set_tracking_uri(uri)
     client = mlflow.MlflowClient(uri)
     experiment = registry.experiment_id(client, cfg.experiment)
-    champion = champion_of(client, name)
+    champion = registry.champion_of(client, name)
     run_name = tags.get("dvc.experiment") or (f"repro@{commit[:7]}" if commit else None)
     with mlflow.start_run(experiment_id=experiment, run_name=run_name) as active:
         run_id = active.info.run_id
@@ -212,29 +245,47 @@ def run(p: P.Params) -> dict:
         log.info(f"report: logging the model to MLflow and registering it as {name}")
         logged = log_model(p, bundle)
         new_version = str(logged.registered_model_version)
-        decision = promotion(p, metrics, champion, tags, new_version)
-        model = {"name": name, "version": new_version, "run_id": run_id, "experiment": cfg.experiment,
-                 "tracking_uri": uri, "commit": commit}
+        decision = registry.promotion(p, metrics, champion, tags, new_version)
+        model = {
+            "name": name,
+            "version": new_version,
+            "run_id": run_id,
+            "experiment": cfg.experiment,
+            "tracking_uri": uri,
+            "commit": commit,
+        }
         facts = card_facts(p, model, decision, champion, reference, bundle, inputs)
         write_text(f.model_card, model_card.render(facts))
         mlflow.log_artifact(str(f.model_card))
         mlflow.log_dict(decision, "promotion.json")
         role = "champion" if decision["promote"] else "challenger"
-        mlflow.set_tags({"promotion.promoted": decision["promote"], "promotion.reason": decision["reason"],
-                         "promotion.version": new_version,
-                         "promotion.champion_before": decision["champion"] or "none",
-                         "mlflow.note.content": f"{name} v{new_version}: {role} ({decision['reason']}). "
-                                                "Model card: model_card.html"})
+        mlflow.set_tags(
+            {
+                "promotion.promoted": decision["promote"],
+                "promotion.reason": decision["reason"],
+                "promotion.version": new_version,
+                "promotion.champion_before": decision["champion"] or "none",
+                "mlflow.note.content": f"{name} v{new_version}: {role} ({decision['reason']}). "
+                "Model card: model_card.html",
+            }
+        )
         # the aliases last: a failure above leaves the registry as it was
         client.set_registered_model_alias(name, registry.CHALLENGER, new_version)
         if decision["promote"]:
             registry.promote(client, name, new_version, f"promotion rule: {decision['reason']}")
-    outcome = (f"v{new_version} is champion and challenger" if decision["promote"] else
-               f"v{new_version} is challenger, champion stays v{decision['champion']}")
-    log.info(f"report: promotion on holdout {cfg.promotion_metric} (margin {cfg.promotion_margin}): {outcome}: "
-        f"{decision['reason']}")
-    log.info(f"report: wrote {f.model_card} and MLflow run {run_id} in experiment {cfg.experiment!r} ({uri}); "
-        f"registered {name} v{new_version}: {outcome} in {time.perf_counter() - start:.1f}s")
+    outcome = (
+        f"v{new_version} is champion and challenger"
+        if decision["promote"]
+        else f"v{new_version} is challenger, champion stays v{decision['champion']}"
+    )
+    log.info(
+        f"report: promotion on holdout {cfg.promotion_metric} (margin {cfg.promotion_margin}): {outcome}: "
+        f"{decision['reason']}"
+    )
+    log.info(
+        f"report: wrote {f.model_card} and MLflow run {run_id} in experiment {cfg.experiment!r} ({uri}); "
+        f"registered {name} v{new_version}: {outcome} in {time.perf_counter() - start:.1f}s"
+    )
     return {"run_id": run_id, "version": new_version, "decision": decision}
 
 

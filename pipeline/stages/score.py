@@ -1,9 +1,9 @@
 """Stage `score`: the ranked, tiered target-account list with predicted value and reasons in words.
 
-`python -m pipeline.stages.score` reads params.yaml. Reads the scoring set in chunks (bounded memory for millions of
-accounts), keeps the scoring universe, predicts, ranks by expected value, tiers by capacity, explains Tier 1-3
-(or all) with SHAP values turned into sentences, and writes `score.out`/target_accounts.csv/.xlsx/.html and
-summary.json.
+`python -m pipeline.stages.score` reads params.yaml. Reads the scoring set in chunks (bounded memory for
+millions of accounts), keeps the scoring universe, predicts, ranks by expected value, tiers by capacity,
+explains Tier 1-3 (or all) with SHAP values turned into sentences, and writes
+`score.out`/target_accounts.csv/.xlsx/.html and summary.json.
 """
 
 import json
@@ -28,11 +28,28 @@ from pipeline.paths import LISTS, Paths, paths
 
 log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
 # open_deals.csv, in order (docs/outputs.md describes every column)
-OPEN_DEAL_COLUMNS = ["opportunity_id", "account_id", "name", "type", "created_date", "days_open", "amount",
-                     "predicted_value", "deal_value", "p_win", "expected_value", "account_rank", "account_tier",
-                     "reason_1"]
-KEPT = {"firm_strategic": "strategic", "firm_industry": "industry", "firm_employees": "employees",
-        "firm_country": "country"}
+OPEN_DEAL_COLUMNS = [
+    "opportunity_id",
+    "account_id",
+    "name",
+    "type",
+    "created_date",
+    "days_open",
+    "amount",
+    "predicted_value",
+    "deal_value",
+    "p_win",
+    "expected_value",
+    "account_rank",
+    "account_tier",
+    "reason_1",
+]
+KEPT = {
+    "firm_strategic": "strategic",
+    "firm_industry": "industry",
+    "firm_employees": "employees",
+    "firm_country": "country",
+}
 
 
 def chunks(path: Path, size: int, what: str):
@@ -45,19 +62,26 @@ def chunks(path: Path, size: int, what: str):
 
 def _scored(chunk: pd.DataFrame, bundle) -> pd.DataFrame:
     pred = predict(bundle, chunk).rename(columns={"amount": "predicted_value"})
-    kept = chunk.reindex(columns=["account_id", "as_of", "customer", "open_opportunity", "in_universe", *KEPT])
+    kept = chunk.reindex(
+        columns=["account_id", "as_of", "customer", "open_opportunity", "in_universe", *KEPT]
+    )
     kept = kept.rename(columns=KEPT)
     kept["strategic"] = kept["strategic"].fillna(0).astype(bool)
     return pd.concat([kept, pred], axis=1)
 
 
-def _open_deals(f: Paths, types: list, scored: pd.DataFrame, targets: pd.DataFrame, as_of: str) -> pd.DataFrame:
+def _open_deals(
+    f: Paths, types: list, scored: pd.DataFrame, targets: pd.DataFrame, as_of: str
+) -> pd.DataFrame:
     """The open deals of the modelled types created before as_of, with their account's score and place."""
-    o = pd.read_parquet(f.interim_table("opportunities"),
-                        columns=["opportunity_id", "account_id", "created_date", "stage", "type", "amount"])
+    o = pd.read_parquet(
+        f.interim_table("opportunities"),
+        columns=["opportunity_id", "account_id", "created_date", "stage", "type", "amount"],
+    )
     o = o[(o["stage"] == "open") & o["type"].isin(types) & (o["created_date"] < pd.Timestamp(as_of))]
     place = targets[["account_id", "name", "rank", "tier", "reason_1"]].rename(
-        columns={"rank": "account_rank", "tier": "account_tier"})
+        columns={"rank": "account_rank", "tier": "account_tier"}
+    )
     accounts = scored[["account_id", "p_win", "predicted_value"]].merge(place, on="account_id", how="left")
     deals = open_deals(o.drop(columns="stage"), accounts)
     deals["days_open"] = (pd.Timestamp(as_of) - deals["created_date"]).dt.days
@@ -71,8 +95,10 @@ def top_table(targets: pd.DataFrame, n: int = 10) -> str:
     rows = [f"{'rank':>4}  {'tier':>4}  {'account':<28} {'expected value':>14} {'P(win)':>7}  first reason"]
     for r in targets.head(n).itertuples():
         name = str(r.name if isinstance(r.name, str) and r.name else r.account_id)[:28]
-        rows.append(f"{r.rank:>4}  {r.tier:>4}  {name:<28} {r.expected_value:>14,.0f} {r.p_win:>7.1%}  "
-                    f"{r.reason_1 if isinstance(r.reason_1, str) else ''}")
+        rows.append(
+            f"{r.rank:>4}  {r.tier:>4}  {name:<28} {r.expected_value:>14,.0f} {r.p_win:>7.1%}  "
+            f"{r.reason_1 if isinstance(r.reason_1, str) else ''}"
+        )
     return "\n".join(rows)
 
 
@@ -89,18 +115,26 @@ def run(p: P.Params) -> dict:
     parts = []
     for chunk in chunks(path, cfg.chunk_size, "score: scoring"):
         chunk["in_universe"] = universe(chunk, cfg.include_customers, cfg.include_open)
-        kept = chunk[chunk["in_universe"] | chunk["open_opportunity"].astype(bool)]  # open deals are listed too
+        kept = chunk[
+            chunk["in_universe"] | chunk["open_opportunity"].astype(bool)
+        ]  # open deals are listed too
         if len(kept):
             parts.append(_scored(kept, bundle))
     log.info(f"score: {total:,} accounts scored ({time.perf_counter() - start:.1f}s)")
     scored = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["in_universe"])
     if not scored["in_universe"].any():
-        raise SystemExit(f"score: no account of {path} is in the scoring universe (include_customers="
-                         f"{cfg.include_customers}, include_open={cfg.include_open})")
+        raise SystemExit(
+            f"score: no account of {path} is in the scoring universe (include_customers="
+            f"{cfg.include_customers}, include_open={cfg.include_open})"
+        )
     ranked = rank(scored[scored["in_universe"].astype(bool)].drop(columns="in_universe"))
-    ranked["tier"] = tiers(ranked["p_win"], cfg.tier1_size, cfg.tier2_size, cfg.tier3_size, cfg.tier3_min_p_win)
+    ranked["tier"] = tiers(
+        ranked["p_win"], cfg.tier1_size, cfg.tier2_size, cfg.tier3_size, cfg.tier3_min_p_win
+    )
 
-    wanted = set(ranked["account_id"] if cfg.reasons_for_all else ranked.loc[ranked["tier"] <= 3, "account_id"])
+    wanted = set(
+        ranked["account_id"] if cfg.reasons_for_all else ranked.loc[ranked["tier"] <= 3, "account_id"]
+    )
     texts = []
     for chunk in chunks(path, cfg.chunk_size, "score: reasons"):
         chunk = chunk[chunk["account_id"].isin(wanted)].set_index("account_id", drop=False)
@@ -111,8 +145,9 @@ def run(p: P.Params) -> dict:
     log.info(f"score: reasons for {len(explained):,} accounts ({time.perf_counter() - start:.1f}s)")
 
     accounts = pd.read_parquet(f.interim_table("accounts"), columns=["account_id", "name", "domain"])
-    targets = (ranked.merge(accounts, on="account_id", how="left", validate="one_to_one")
-               .merge(explained, left_on="account_id", right_index=True, how="left"))
+    targets = ranked.merge(accounts, on="account_id", how="left", validate="one_to_one").merge(
+        explained, left_on="account_id", right_index=True, how="left"
+    )
     targets[REASONS] = targets[REASONS].fillna("")
     targets["as_of"] = pd.to_datetime(targets["as_of"]).dt.strftime("%Y-%m-%d")
     targets = targets[COLUMNS]
@@ -120,19 +155,29 @@ def run(p: P.Params) -> dict:
     as_of = targets["as_of"].iloc[0]
     deals = _open_deals(f, meta["opportunity_types"], scored, targets, as_of)
     elapsed = time.perf_counter() - start
-    summary = {"as_of": as_of, "read": total, "universe": len(targets), "tiers": tier_table(targets),
-               "explained": len(explained), "open_deals": len(deals),
-               "warning": warning}  # no timings: same inputs, same bytes
+    summary = {
+        "as_of": as_of,
+        "read": total,
+        "universe": len(targets),
+        "tiers": tier_table(targets),
+        "explained": len(explained),
+        "open_deals": len(deals),
+        "warning": warning,
+    }  # no timings: same inputs, same bytes
     with new_folder(f.targets) as tmp:
         files = {fmt: tmp / f.target_list(fmt).name for fmt in LISTS}
-        summary["files"] = write_lists(targets, files, cfg.list_rows_per_tier, f"Target accounts as of {as_of}",
-                                       warning)
+        summary["files"] = write_lists(
+            targets, files, cfg.list_rows_per_tier, f"Target accounts as of {as_of}", warning
+        )
         deals.to_csv(tmp / f.open_deals.name, index=False, lineterminator="\n")
         (tmp / f.targets_summary.name).write_text(to_json(summary))
     counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
-    log.info(f"score: wrote {f.targets}: {', '.join(f.target_list(e).name for e in LISTS)}, {f.open_deals.name} and "
-             f"{f.targets_summary.name}: {len(targets):,} accounts ({counts}), {len(deals):,} open deals in "
-             f"{elapsed:.1f}s ({total / elapsed:,.0f} accounts/s)")
+    log.info(
+        f"score: wrote {f.targets}: {', '.join(f.target_list(e).name for e in LISTS)}, "
+        f"{f.open_deals.name} and {f.targets_summary.name}: {len(targets):,} accounts ({counts}), "
+        f"{len(deals):,} open deals in "
+        f"{elapsed:.1f}s ({total / elapsed:,.0f} accounts/s)"
+    )
     if warning:
         log.warning(f"score: {warning}")
     return summary
@@ -147,9 +192,11 @@ def show(f: Paths, n: int = 10) -> str:
     counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
     files = "\n".join(f"  {path}" for path in (*map(f.target_list, LISTS), f.open_deals))
     warning = f"{summary['warning']}\n" if summary.get("warning") else ""
-    return (f"{warning}Top {n} target accounts as of {summary['as_of']} ({summary['universe']:,} scored: "
-            f"{counts})\n"
-            f"{top_table(targets, n)}\n\nThe full lists (and the open deals):\n{files}")
+    return (
+        f"{warning}Top {n} target accounts as of {summary['as_of']} ({summary['universe']:,} scored: "
+        f"{counts})\n"
+        f"{top_table(targets, n)}\n\nThe full lists (and the open deals):\n{files}"
+    )
 
 
 if __name__ == "__main__":

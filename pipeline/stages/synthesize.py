@@ -1,7 +1,8 @@
 """Stage `synthesize`: write the demo world's export tables and, apart, its ground truth.
 
-`python -m pipeline.stages.synthesize` reads params.yaml; `icp synthesize --accounts N --seed S --out DIR` does the same
-with explicit values. No modelling stage may read the truth folder: it exists to judge the pipeline.
+`python -m pipeline.stages.synthesize` reads params.yaml; `icp synthesize --accounts N --seed S --out DIR`
+does the same with explicit values. No modelling stage may read the truth folder: it exists to judge the
+pipeline.
 """
 
 import logging
@@ -23,7 +24,9 @@ log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under
 
 def run(p: P.Params) -> dict:
     s, f = p.synthesize, paths(p)
-    cfg = WorldConfig(accounts=s.accounts, seed=s.seed, end_date=s.end_date, years=s.years, chunk_size=s.chunk_size)
+    cfg = WorldConfig(
+        accounts=s.accounts, seed=s.seed, end_date=s.end_date, years=s.years, chunk_size=s.chunk_size
+    )
     return write_world(cfg, f.world, f.world_truth, s.format)
 
 
@@ -31,11 +34,16 @@ def write_world(cfg: WorldConfig, out: str | Path, truth_out: str | Path, fmt: s
     """The world's export tables into `out`, its truth into `truth_out` (also `icp synthesize`'s job)."""
     start = time.perf_counter()
     outcome = {"p": [], "won": [], "new": []}
-    with new_folder(out) as out_dir, new_folder(truth_out) as truth_dir, \
-            TableFolder(out_dir, fmt) as tables, TableFolder(truth_dir, "parquet") as truth:
+    with (
+        new_folder(out) as out_dir,
+        new_folder(truth_out) as truth_dir,
+        TableFolder(out_dir, fmt) as tables,
+        TableFolder(truth_dir, "parquet") as truth,
+    ):
         done = 0
-        for chunk in progress(generate(cfg), total=-(-cfg.accounts // cfg.chunk_size), what="synthesize",
-                              unit="chunk"):
+        for chunk in progress(
+            generate(cfg), total=-(-cfg.accounts // cfg.chunk_size), what="synthesize", unit="chunk"
+        ):
             for name, df in chunk.tables.items():
                 tables.append(name, df)
             for name, df in chunk.truth.items():
@@ -49,14 +57,20 @@ def write_world(cfg: WorldConfig, out: str | Path, truth_out: str | Path, fmt: s
             log.debug(f"synthesize: {done:,}/{cfg.accounts:,} accounts ({time.perf_counter() - start:.1f}s)")
         p, won, new = (np.concatenate(outcome[k]) for k in ("p", "won", "new"))
         summary = {
-            "config": asdict(cfg), "format": fmt, "rows": dict(tables.rows),
-            "closed_deals": int(len(won)), "win_rate": float(won.mean()) if len(won) else None,
-            "oracle_roc_auc_closed": _auc(won, p), "oracle_roc_auc_new_business": _auc(won[new], p[new]),
+            "config": asdict(cfg),
+            "format": fmt,
+            "rows": dict(tables.rows),
+            "closed_deals": int(len(won)),
+            "win_rate": float(won.mean()) if len(won) else None,
+            "oracle_roc_auc_closed": _auc(won, p),
+            "oracle_roc_auc_new_business": _auc(won[new], p[new]),
         }
         (truth_dir / DRIVERS).write_text(to_json(drivers()))
         (truth_dir / SUMMARY).write_text(to_json(summary))
     rows = ", ".join(f"{k} {v:,}" for k, v in summary["rows"].items())
-    log.info(f"synthesize: wrote {out} ({rows}) and truth to {truth_out} in {time.perf_counter() - start:.1f}s")
+    log.info(
+        f"synthesize: wrote {out} ({rows}) and truth to {truth_out} in {time.perf_counter() - start:.1f}s"
+    )
     return summary
 
 

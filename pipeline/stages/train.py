@@ -1,9 +1,9 @@
 """Stage `train`: chronological split, LightGBM classifier, calibration and value model, as native files.
 
-`python -m pipeline.stages.train` reads params.yaml. Writes `train.out`: classifier.txt and value_model.txt (LightGBM
-model files), calibration.json, feature_spec.json and train_summary.json; in small-data mode (fewer than
-`train.small_data_deals` won or lost deals) also cv_predictions.parquet, the out-of-fold predictions of the
-chronological folds that evaluate scores instead of the holdout. Same data and params, same bytes.
+`python -m pipeline.stages.train` reads params.yaml. Writes `train.out`: classifier.txt and value_model.txt
+(LightGBM model files), calibration.json, feature_spec.json and train_summary.json; in small-data mode (fewer
+than `train.small_data_deals` won or lost deals) also cv_predictions.parquet, the out-of-fold predictions of
+the chronological folds that evaluate scores instead of the holdout. Same data and params, same bytes.
 """
 
 import json
@@ -25,8 +25,14 @@ from pipeline.paths import paths
 log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
 
 
-def fit_bundle(deals: pd.DataFrame, split: pd.Series, features: list[dict], cfg: P.Train, hyper: dict,
-               verbose: bool = False) -> tuple[Bundle, dict]:
+def fit_bundle(
+    deals: pd.DataFrame,
+    split: pd.Series,
+    features: list[dict],
+    cfg: P.Train,
+    hyper: dict,
+    verbose: bool = False,
+) -> tuple[Bundle, dict]:
     """Classifier on the `train` rows early-stopped on `validation`, calibration on `validation`, value model;
     the feature spec from the train rows. The final model and every small-data fold are fitted by this."""
     deals = deals[split.isin(["train", "validation"])]
@@ -35,24 +41,29 @@ def fit_bundle(deals: pd.DataFrame, split: pd.Series, features: list[dict], cfg:
     priced = won & (amount > 0).to_numpy()
     for part, rows in (("train", tr), ("validation", va)):
         if not priced[rows].any() or won[rows].all():
-            raise ValueError(f"the {rows.sum():,} {part} deals need a lost deal and a won deal with an "
-                             "amount")
+            raise ValueError(
+                f"the {rows.sum():,} {part} deals need a lost deal and a won deal with an amount"
+            )
     spec = make_spec(deals[tr], features)
     X = encode(deals, spec)
     classifier = fit_classifier(X[tr], won[tr], X[va], won[va], hyper, cfg.seed, verbose)
     calibration = fit_calibration(classifier.predict(X[va], raw_score=True), won[va], cfg.calibration)
-    value_model, smearing = fit_value_model(X[tr & priced], amount[tr & priced], X[va & priced],
-                                            amount[va & priced], cfg.value, cfg.seed, verbose)
-    fitted = {"classifier": classifier.best_iteration, "value_model": value_model.best_iteration,
-              "won_deals_with_amount": {"train": int((tr & priced).sum()),
-                                        "validation": int((va & priced).sum())},
-              "smearing": round(smearing, 6)}
+    value_model, smearing = fit_value_model(
+        X[tr & priced], amount[tr & priced], X[va & priced], amount[va & priced], cfg.value, cfg.seed, verbose
+    )
+    fitted = {
+        "classifier": classifier.best_iteration,
+        "value_model": value_model.best_iteration,
+        "won_deals_with_amount": {"train": int((tr & priced).sum()), "validation": int((va & priced).sum())},
+        "smearing": round(smearing, 6),
+    }
     calibrations = {"p_win": calibration, "amount": {"smearing": smearing}}
     return Bundle(classifier, value_model, calibrations, spec), fitted
 
 
-def cross_validate(deals: pd.DataFrame, features: list[dict], cfg: P.Train, hyper: dict
-                   ) -> tuple[list[dict], pd.DataFrame]:
+def cross_validate(
+    deals: pd.DataFrame, features: list[dict], cfg: P.Train, hyper: dict
+) -> tuple[list[dict], pd.DataFrame]:
     """Small data: the chronological folds, and the out-of-fold P(win) and amount of every deal of a test
     block, each predicted by a bundle fitted as the final one is, on older deals only."""
     folds = cv_folds(deals["created_date"], cfg.cv_folds, cfg.split)
@@ -64,15 +75,24 @@ def cross_validate(deals: pd.DataFrame, features: list[dict], cfg: P.Train, hype
         except ValueError as e:
             raise ValueError(f"fold {k} of train.cv_folds={cfg.cv_folds}: {e}: use fewer folds") from e
         test = deals[split == "holdout"]
-        parts.append(predict(bundle, test)[["p_win", "amount"]]
-                     .assign(opportunity_id=test["opportunity_id"], fold=k))
+        parts.append(
+            predict(bundle, test)[["p_win", "amount"]].assign(opportunity_id=test["opportunity_id"], fold=k)
+        )
         counts = {s: int((split == s).sum()) for s in SPLITS}
         wins = int(test["won"].sum())
-        described.append({"boundaries": {b: d and d.date().isoformat() for b, d in fold.items()},
-                          "deals": counts, "holdout_wins": wins, "best_iteration": fitted["classifier"]})
-        log.info(f"train: fold {k}/{len(folds)}: learned from {counts['train'] + counts['validation']:,} deals "
+        described.append(
+            {
+                "boundaries": {b: d and d.date().isoformat() for b, d in fold.items()},
+                "deals": counts,
+                "holdout_wins": wins,
+                "best_iteration": fitted["classifier"],
+            }
+        )
+        log.info(
+            f"train: fold {k}/{len(folds)}: learned from {counts['train'] + counts['validation']:,} deals "
             f"before {fold['holdout'].date()}, predicted {counts['holdout']:,} ({wins:,} won), "
-            f"{fitted['classifier']} trees")
+            f"{fitted['classifier']} trees"
+        )
     oof = pd.concat(parts)[["opportunity_id", "fold", "p_win", "amount"]].reset_index(drop=True)
     return described, oof
 
@@ -85,36 +105,48 @@ def run(p: P.Params) -> dict:
     small = min(won, lost) < cfg.small_data_deals
     hyper = {**cfg.classifier, **cfg.small_data_classifier} if small else cfg.classifier
     if small:
-        log.warning(f"train: WARNING: only {won:,} won and {lost:,} lost deals (fewer than {cfg.small_data_deals} "
+        log.warning(
+            f"train: WARNING: only {won:,} won and {lost:,} lost deals (fewer than {cfg.small_data_deals} "
             "of each): small-data mode: stronger regularisation, metrics cross-validated over "
-            f"{cfg.cv_folds} chronological folds with bootstrap intervals; treat every figure as uncertain")
+            f"{cfg.cv_folds} chronological folds with bootstrap intervals; treat every figure as uncertain"
+        )
     boundaries = split_boundaries(deals["created_date"], cfg.split)
     split = assign_split(deals["created_date"], boundaries)
     counts = split.value_counts()
-    log.info(f"train: {len(deals):,} deals ({counts['train']:,} train, {counts['validation']:,} validation, "
-        f"{counts['holdout']:,} holdout), {len(meta['features'])} features")
+    log.info(
+        f"train: {len(deals):,} deals ({counts['train']:,} train, {counts['validation']:,} validation, "
+        f"{counts['holdout']:,} holdout), {len(meta['features'])} features"
+    )
 
     bundle, fitted = fit_bundle(deals, split, meta["features"], cfg, hyper, verbose=True)
     summary = {
-        "small_data": small, "closed_deals": {"won": won, "lost": lost},
+        "small_data": small,
+        "closed_deals": {"won": won, "lost": lost},
         "small_data_deals": cfg.small_data_deals,
         "boundaries": {k: v.date().isoformat() for k, v in boundaries.items()},
         "splits": {s: describe(deals[split == s]) for s in SPLITS},
-        "classifier": {"best_iteration": fitted["classifier"], "calibration": cfg.calibration,
-                       "params": "small_data_classifier" if small else "classifier"},
-        "value_model": {"best_iteration": fitted["value_model"],
-                        "won_deals_with_amount": fitted["won_deals_with_amount"],
-                        "smearing": fitted["smearing"]},
+        "classifier": {
+            "best_iteration": fitted["classifier"],
+            "calibration": cfg.calibration,
+            "params": "small_data_classifier" if small else "classifier",
+        },
+        "value_model": {
+            "best_iteration": fitted["value_model"],
+            "won_deals_with_amount": fitted["won_deals_with_amount"],
+            "smearing": fitted["smearing"],
+        },
     }
     oof = None
     if small:
         summary["cv"], oof = cross_validate(deals, meta["features"], cfg, hyper)
     with new_folder(f.model) as tmp:
         save_bundle(tmp, bundle, summary, oof)
-    log.info(f"train: wrote {f.model} (classifier {fitted['classifier']} trees, value model "
+    log.info(
+        f"train: wrote {f.model} (classifier {fitted['classifier']} trees, value model "
         f"{fitted['value_model']} trees, {len(deals):,} deals"
         + (f", {len(oof):,} out-of-fold predictions" if small else "")
-        + f") in {time.perf_counter() - start:.1f}s")
+        + f") in {time.perf_counter() - start:.1f}s"
+    )
     return summary
 
 

@@ -4,8 +4,8 @@
 need no more memory than one chunk. Each chunk holds the export tables and the truth tables.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -38,8 +38,13 @@ def timeline(cfg: WorldConfig) -> dict:
     end = pd.Timestamp(cfg.end_date)
     first_deal = end - pd.DateOffset(years=cfg.years)
     origin = first_deal - pd.Timedelta(days=PREHISTORY_DAYS)
-    return {"origin": origin, "end": end, "days": (end - origin).days, "first_deal_day": (first_deal - origin).days,
-            "origin_year": origin.year + (origin.day_of_year - 1) / 365.0}
+    return {
+        "origin": origin,
+        "end": end,
+        "days": (end - origin).days,
+        "first_deal_day": (first_deal - origin).days,
+        "origin_year": origin.year + (origin.day_of_year - 1) / 365.0,
+    }
 
 
 def generate(cfg: WorldConfig) -> Iterator[Chunk]:
@@ -65,13 +70,16 @@ def _chunk(rng, t: dict, first: int, n: int, n_total: int, counters: dict) -> Ch
     post_acts, post_tech = deals.post_deal_records(rng, w, w["opps"])
     acts, tech = _merge(w["activities"], post_acts), _merge(w["tech"], post_tech)
 
-    accounts, ids, (dup, dup_ids), no_emp, no_rev, customer = export.accounts(rng, w, first, n_total,
-                                                                             counters["dups"])
+    accounts, ids, (dup, dup_ids), no_emp, no_rev, customer = export.accounts(
+        rng, w, first, n_total, counters["dups"]
+    )
     contact_ids = export._ids("CON-", counters["contacts"] + np.arange(len(w["contacts"]["account"])))
     opp_ids = export._ids("OPP-", counters["opps"] + np.arange(len(w["opps"]["account"])))
     deal_account = ids[w["opps"]["account"]]
-    dup_of = dict(zip(dup, dup_ids))
-    moved = np.array([a in dup_of for a in w["opps"]["account"]]) & (rng.uniform(size=len(deal_account)) < 0.5)
+    dup_of = dict(zip(dup, dup_ids, strict=True))
+    moved = np.array([a in dup_of for a in w["opps"]["account"]]) & (
+        rng.uniform(size=len(deal_account)) < 0.5
+    )
     deal_account[moved] = [dup_of[a] for a in w["opps"]["account"][moved]]
     counters["contacts"] += len(contact_ids)
     counters["opps"] += len(opp_ids)
@@ -102,13 +110,24 @@ def _truth(w: dict, ids, opp_ids, dup, dup_ids) -> dict[str, pd.DataFrame]:
     expansion = s["won"] > 0
     _, p, amount = deals.truth(w, np.arange(n), np.full(n, days), s["lost"], s["spend"], expansion)
     return {
-        "opportunities": pd.DataFrame({
-            "opportunity_id": opp_ids, "account_id": ids[o["account"]],
-            "true_p_win": o["p"], "true_expected_amount": o["mean_amount"],
-            "true_expected_value": o["p"] * o["mean_amount"]}),
-        "accounts": pd.DataFrame({
-            "account_id": ids, "deal_type": np.where(expansion, "expansion", "new business"),
-            "true_p_win": p, "true_expected_amount": amount, "true_expected_value": p * amount}),
+        "opportunities": pd.DataFrame(
+            {
+                "opportunity_id": opp_ids,
+                "account_id": ids[o["account"]],
+                "true_p_win": o["p"],
+                "true_expected_amount": o["mean_amount"],
+                "true_expected_value": o["p"] * o["mean_amount"],
+            }
+        ),
+        "accounts": pd.DataFrame(
+            {
+                "account_id": ids,
+                "deal_type": np.where(expansion, "expansion", "new business"),
+                "true_p_win": p,
+                "true_expected_amount": amount,
+                "true_expected_value": p * amount,
+            }
+        ),
         "duplicates": pd.DataFrame({"duplicate_account_id": dup_ids, "account_id": ids[dup]}),
     }
 
@@ -118,7 +137,7 @@ def drivers() -> list[dict]:
     E = C.EFFECTS
     text = {
         "company_size": f"mid-size sweet spot: {E['size_peak']:+} at 10^{C.SIZE_CENTRE} (~400) employees, "
-                        f"{E['size_curvature']} x (log10(employees) - {C.SIZE_CENTRE})^2, floored at {C.SIZE_FLOOR}",
+        f"{E['size_curvature']} x (log10(employees) - {C.SIZE_CENTRE})^2, floored at {C.SIZE_FLOOR}",
         "industry_fit": "per industry: " + ", ".join(f"{k} {v[4]:+}" for k, v in C.INDUSTRY.items()),
         "complementary_tech": "runs a complementary product (category complement)",
         "competing_tech": "runs a competing product (category competitor)",
@@ -126,19 +145,32 @@ def drivers() -> list[dict]:
         "funding_90d": "raised a funding round in the last 90 days (no effect after)",
         "executive_hire_90d": "hired an executive in the last 90 days",
         "layoffs_180d": "announced layoffs in the last 180 days",
-        "intent_surge_28d": "intent score >= 70 on a relevant topic (" + ", ".join(C.TOPICS[:C.RELEVANT_TOPICS])
-                            + ") in the last 28 days",
+        "intent_surge_28d": "intent score >= 70 on a relevant topic ("
+        + ", ".join(C.TOPICS[: C.RELEVANT_TOPICS])
+        + ") in the last 28 days",
         "surge_x_committee": "interaction: intent surge while 3+ contacts engaged in 90 days",
-        "committee_breadth": f"{E['committee_per_contact']:+} per distinct contact with marketing activity in the "
-                             "last 90 days, up to 6",
-        "company_age": f"{E['young_company']:+} under 3 years old; {E['age_per_doubling']:+} per doubling of age "
-                       "over 8 years, clipped to [-0.4, +0.6]",
+        "committee_breadth": f"{E['committee_per_contact']:+} per distinct contact with marketing activity "
+        "in the last 90 days, up to 6",
+        "company_age": f"{E['young_company']:+} under 3 years old; {E['age_per_doubling']:+} per doubling "
+        "of age over 8 years, clipped to [-0.4, +0.6]",
         "prior_lost_deals": f"{E['prior_lost_each']:+} per earlier lost deal, up to 2",
-        "prior_spend": f"expansion deals: {E['expansion']:+}, plus {E['prior_spend_per_decade']:+} per tenfold "
-                       "earlier spend above 10k USD",
+        "prior_spend": f"expansion deals: {E['expansion']:+}, plus {E['prior_spend_per_decade']:+} "
+        "per tenfold earlier spend above 10k USD",
     }
-    effect = {"company_size": E["size_peak"], "industry_fit": float(np.ptp(C.INDUSTRY_FIT)),
-              "committee_breadth": E["committee_per_contact"] * 6, "company_age": E["young_company"],
-              "prior_lost_deals": E["prior_lost_each"], "prior_spend": E["expansion"]}
-    return [{"driver": k, "effect_logit": effect.get(k, E.get(k)), "kind": "interaction" if "_x_" in k else "main",
-             "description": v} for k, v in text.items()]
+    effect = {
+        "company_size": E["size_peak"],
+        "industry_fit": float(np.ptp(C.INDUSTRY_FIT)),
+        "committee_breadth": E["committee_per_contact"] * 6,
+        "company_age": E["young_company"],
+        "prior_lost_deals": E["prior_lost_each"],
+        "prior_spend": E["expansion"],
+    }
+    return [
+        {
+            "driver": k,
+            "effect_logit": effect.get(k, E.get(k)),
+            "kind": "interaction" if "_x_" in k else "main",
+            "description": v,
+        }
+        for k, v in text.items()
+    ]

@@ -1,8 +1,9 @@
 """Deals and the truth behind them.
 
-Opportunities are created week by week from in-market windows (inbound) and at random (outbound). Each one's true
-win probability is a fixed non-linear function (catalog.EFFECTS) of what was knowable strictly before its creation
-day, looked up in the very records the world exports, so a point-in-time pipeline can in principle recover it.
+Opportunities are created week by week from in-market windows (inbound) and at random (outbound). Each one's
+true win probability is a fixed non-linear function (catalog.EFFECTS) of what was knowable strictly before its
+creation day, looked up in the very records the world exports, so a point-in-time pipeline can in principle
+recover it.
 The outcome is a coin flip with that probability: the irreducible noise.
 """
 
@@ -33,8 +34,11 @@ def _any(q, mask, n) -> np.ndarray:
 def knowable(w: dict, acc: np.ndarray, day: np.ndarray) -> dict[str, np.ndarray]:
     """The truth's inputs for accounts `acc` as of the start of `day`: only records dated before it."""
     n = len(acc)
-    f = {"employees": employees_known(w["firms"], acc, day), "industry": w["firms"]["industry"][acc],
-         "age": w["origin_year"] + day / 365.0 - w["firms"]["founded"][acc]}
+    f = {
+        "employees": employees_known(w["firms"], acc, day),
+        "industry": w["firms"]["industry"][acc],
+        "age": w["origin_year"] + day / 365.0 - w["firms"]["founded"][acc],
+    }
     t = w["tech"]
     q, r = _pairs(t["account"], acc)
     live = (t["first"][r] < day[q]) & (t["last"][r] >= day[q] - 1)
@@ -43,13 +47,18 @@ def knowable(w: dict, acc: np.ndarray, day: np.ndarray) -> dict[str, np.ndarray]
     g = w["triggers"]
     q, r = _pairs(g["account"], acc)
     age = day[q] - g["day"][r]
-    for name, kind, window in (("funding_90d", 0, 90), ("executive_hire_90d", 1, 90), ("layoffs_180d", 5, 180)):
+    for name, kind, window in (
+        ("funding_90d", 0, 90),
+        ("executive_hire_90d", 1, 90),
+        ("layoffs_180d", 5, 180),
+    ):
         f[name] = _any(q, (g["kind"][r] == kind) & (age > 0) & (age <= window), n)
     i = w["intent"]
     q, r = _pairs(i["account"], acc)
     age = day[q] - i["day"][r]
-    f["intent_surge_28d"] = _any(q, (i["topic"][r] < C.RELEVANT_TOPICS) & (i["score"][r] >= 70) & (age > 0)
-                                 & (age <= 28), n)
+    f["intent_surge_28d"] = _any(
+        q, (i["topic"][r] < C.RELEVANT_TOPICS) & (i["score"][r] >= 70) & (age > 0) & (age <= 28), n
+    )
     a = w["activities"]
     q, r = _pairs(a["account"], acc)
     age = day[q] - a["day"][r]
@@ -64,20 +73,29 @@ def win_logit(f: dict, prior_lost: np.ndarray, prior_spend: np.ndarray, expansio
     x = np.log10(f["employees"])
     midsize = (f["employees"] >= 200) & (f["employees"] <= 2000)
     committee = np.minimum(f["committee_90d"], 6)
-    return (E["intercept"] + E["size_peak"] + np.maximum(E["size_curvature"] * (x - C.SIZE_CENTRE) ** 2, C.SIZE_FLOOR)
-            + C.INDUSTRY_FIT[f["industry"]]
-            + E["complementary_tech"] * f["complement"] + E["competing_tech"] * f["competitor"]
-            + E["complement_x_midsize"] * (f["complement"] & midsize)
-            + E["funding_90d"] * f["funding_90d"] + E["executive_hire_90d"] * f["executive_hire_90d"]
-            + E["layoffs_180d"] * f["layoffs_180d"]
-            + E["intent_surge_28d"] * f["intent_surge_28d"]
-            + E["surge_x_committee"] * (f["intent_surge_28d"] & (committee >= 3))
-            + E["committee_per_contact"] * committee
-            + E["young_company"] * (f["age"] < 3)
-            + np.clip(E["age_per_doubling"] * np.log2(np.maximum(f["age"], 0.5) / 8), -0.4, 0.6)
-            + E["prior_lost_each"] * np.minimum(prior_lost, 2)
-            + expansion * (E["expansion"] + E["prior_spend_per_decade"]
-                           * np.maximum(np.log10(np.maximum(prior_spend, 1) / 1e4), 0)))
+    return (
+        E["intercept"]
+        + E["size_peak"]
+        + np.maximum(E["size_curvature"] * (x - C.SIZE_CENTRE) ** 2, C.SIZE_FLOOR)
+        + C.INDUSTRY_FIT[f["industry"]]
+        + E["complementary_tech"] * f["complement"]
+        + E["competing_tech"] * f["competitor"]
+        + E["complement_x_midsize"] * (f["complement"] & midsize)
+        + E["funding_90d"] * f["funding_90d"]
+        + E["executive_hire_90d"] * f["executive_hire_90d"]
+        + E["layoffs_180d"] * f["layoffs_180d"]
+        + E["intent_surge_28d"] * f["intent_surge_28d"]
+        + E["surge_x_committee"] * (f["intent_surge_28d"] & (committee >= 3))
+        + E["committee_per_contact"] * committee
+        + E["young_company"] * (f["age"] < 3)
+        + np.clip(E["age_per_doubling"] * np.log2(np.maximum(f["age"], 0.5) / 8), -0.4, 0.6)
+        + E["prior_lost_each"] * np.minimum(prior_lost, 2)
+        + expansion
+        * (
+            E["expansion"]
+            + E["prior_spend_per_decade"] * np.maximum(np.log10(np.maximum(prior_spend, 1) / 1e4), 0)
+        )
+    )
 
 
 def expected_amount(f: dict, expansion: np.ndarray) -> np.ndarray:
@@ -99,8 +117,12 @@ def make_opportunities(rng, w: dict, first_day: int) -> tuple[dict, dict]:
     founded_at = (w["firms"]["founded"] + 0.5 - w["origin_year"]) * 365  # day a company can first buy
     busy = np.zeros(n, bool)
     pend_close, pend_won, pend_amount = np.zeros(n, int), np.zeros(n, bool), np.zeros(n)
-    state = {"won": np.zeros(n, int), "lost": np.zeros(n, int), "spend": np.zeros(n),
-             "first_win": np.full(n, 10**9)}
+    state = {
+        "won": np.zeros(n, int),
+        "lost": np.zeros(n, int),
+        "spend": np.zeros(n),
+        "first_win": np.full(n, 10**9),
+    }
 
     def resolve(cutoff: int):
         """Deals that closed before `cutoff` become history: prior wins, losses and spend."""
@@ -128,19 +150,34 @@ def make_opportunities(rng, w: dict, first_day: int) -> tuple[dict, dict]:
         expansion = state["won"][acc] > 0
         f, p, mean_amount = truth(w, acc, day, state["lost"][acc], state["spend"][acc], expansion)
         won = rng.uniform(size=len(acc)) < p
-        cycle = np.clip(np.exp(rng.normal(np.log(20 + 18 * np.log10(f["employees"])), 0.5)), 7, 365).astype(int)
-        amount = np.round(mean_amount * np.exp(rng.normal(-0.45**2 / 2, 0.45, len(acc))), -2)
+        cycle = np.clip(np.exp(rng.normal(np.log(20 + 18 * np.log10(f["employees"])), 0.5)), 7, 365).astype(
+            int
+        )
+        amount = np.round(mean_amount * np.exp(rng.normal(-(0.45**2) / 2, 0.45, len(acc))), -2)
         busy[acc], pend_close[acc], pend_won[acc], pend_amount[acc] = True, day + cycle, won, amount
-        rows.append({"account": acc, "day": day, "close": day + cycle, "won": won, "amount": amount,
-                     "expansion": expansion, "inbound": inbound[acc], "p": p, "mean_amount": mean_amount})
+        rows.append(
+            {
+                "account": acc,
+                "day": day,
+                "close": day + cycle,
+                "won": won,
+                "amount": amount,
+                "expansion": expansion,
+                "inbound": inbound[acc],
+                "p": p,
+                "mean_amount": mean_amount,
+            }
+        )
     resolve(days)
     opps = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]} if rows else {}
     if opps:
         opps["open"] = opps["close"] >= days
     return opps, state
 
+
 def post_deal_records(rng, w: dict, opps: dict) -> tuple[dict, dict]:
-    """The leakage traps: onboarding and support activity and our own product, which only exist after a win."""
+    """The leakage traps: onboarding and support activity and our own product, which only exist after a
+    win."""
     days = w["days"]
     won = opps["won"] & ~opps["open"]
     acc, close = opps["account"][won], opps["close"][won]
@@ -149,19 +186,32 @@ def post_deal_records(rng, w: dict, opps: dict) -> tuple[dict, dict]:
     s = 1 + rng.poisson(4, len(acc))
     s_acc = np.repeat(acc, s)
     s_day = np.repeat(close, s) + (rng.uniform(size=s.sum()) * (days - np.repeat(close, s))).astype(int)
-    kind = np.concatenate([np.full(len(a_acc), ACTIVITY_TYPES.index("onboarding_session")),
-                           np.full(len(s_acc), ACTIVITY_TYPES.index("support_ticket"))])
+    kind = np.concatenate(
+        [
+            np.full(len(a_acc), ACTIVITY_TYPES.index("onboarding_session")),
+            np.full(len(s_acc), ACTIVITY_TYPES.index("support_ticket")),
+        ]
+    )
     acc_all, day_all = np.concatenate([a_acc, s_acc]), np.concatenate([a_day, s_day])
     contacts = w["contacts"]["account"]
     lo, hi = np.searchsorted(contacts, acc_all, "left"), np.searchsorted(contacts, acc_all, "right")
     contact = lo + (rng.uniform(size=len(acc_all)) * (hi - lo)).astype(int)
     keep = day_all < days
-    activities = {"account": acc_all[keep], "contact": contact[keep], "kind": kind[keep], "day": day_all[keep],
-                  "second": rng.integers(8 * 3600, 18 * 3600, int(keep.sum()))}
+    activities = {
+        "account": acc_all[keep],
+        "contact": contact[keep],
+        "kind": kind[keep],
+        "day": day_all[keep],
+        "second": rng.integers(8 * 3600, 18 * 3600, int(keep.sum())),
+    }
     first_win = w["state"]["first_win"]
     ours_acc = np.nonzero(first_win < days)[0]
     ours_day = first_win[ours_acc] + rng.integers(7, 45, len(ours_acc))
     keep = ours_day < days
-    tech = {"account": ours_acc[keep], "product": np.full(int(keep.sum()), C.PRODUCT_INDEX[C.OUR_PRODUCT]),
-            "first": ours_day[keep], "last": np.full(int(keep.sum()), days - 1)}
+    tech = {
+        "account": ours_acc[keep],
+        "product": np.full(int(keep.sum()), C.PRODUCT_INDEX[C.OUR_PRODUCT]),
+        "first": ours_day[keep],
+        "last": np.full(int(keep.sum()), days - 1),
+    }
     return activities, tech

@@ -21,9 +21,15 @@ def make_firms(rng: np.random.Generator, n: int, end_year: int) -> dict[str, np.
     growth = np.clip(rng.normal(0.06 + 0.5 / age, 0.12), -0.3, 1.0)
     country = rng.choice(len(C.COUNTRIES), n, p=C.COUNTRY_SHARE)
     young = age < 12
-    ownership = np.where(emp0 > 5000 * rng.uniform(0.5, 2, n), "public",
-                np.where(young & (rng.uniform(size=n) < 0.55), "vc_backed",
-                np.where(rng.uniform(size=n) < 0.12, "pe_backed", "private"))).astype(object)
+    ownership = np.where(
+        emp0 > 5000 * rng.uniform(0.5, 2, n),
+        "public",
+        np.where(
+            young & (rng.uniform(size=n) < 0.55),
+            "vc_backed",
+            np.where(rng.uniform(size=n) < 0.12, "pe_backed", "private"),
+        ),
+    ).astype(object)
     nonprofit_ind = np.isin(ind, [C.INDUSTRIES.index("Education"), C.INDUSTRIES.index("Healthcare")])
     ownership[nonprofit_ind & (rng.uniform(size=n) < 0.3)] = "nonprofit"
     ownership[ind == C.INDUSTRIES.index("Government")] = "government"
@@ -33,9 +39,16 @@ def make_firms(rng: np.random.Generator, n: int, end_year: int) -> dict[str, np.
     funding[vc] = np.array(FUNDING_STAGES[1:5])[stage_by_age[vc]]
     funding[ownership == "public"] = "public"
     funding[(ownership == "private") & (rng.uniform(size=n) < 0.5)] = "bootstrapped"
-    return {"industry": ind, "emp0": emp0, "growth": growth, "founded": founded, "country": country,
-            "ownership": ownership, "funding": funding,
-            "rev_per_emp": C.REVENUE_PER_EMPLOYEE[ind] * np.exp(rng.normal(0, 0.35, n))}
+    return {
+        "industry": ind,
+        "emp0": emp0,
+        "growth": growth,
+        "founded": founded,
+        "country": country,
+        "ownership": ownership,
+        "funding": funding,
+        "rev_per_emp": C.REVENUE_PER_EMPLOYEE[ind] * np.exp(rng.normal(0, 0.35, n)),
+    }
 
 
 def employees_at(firms: dict, day) -> np.ndarray:
@@ -65,7 +78,6 @@ def make_contacts(rng: np.random.Generator, firms: dict, days: int) -> dict[str,
 
 
 def make_technographics(rng: np.random.Generator, firms: dict, days: int) -> dict[str, np.ndarray]:
-    n = len(firms["emp0"])
     base = np.array([p[2] for p in C.PRODUCTS])
     size = np.clip(0.45 + 0.22 * np.log10(firms["emp0"]), 0.3, 1.6)
     tech = np.where(C.TECH_INDUSTRY[firms["industry"]], 1.4, 0.85)

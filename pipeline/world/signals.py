@@ -1,8 +1,10 @@
-"""What the companies do over time: trigger events, a latent in-market state, engagement and third-party intent.
+"""What the companies do over time: trigger events, a latent in-market state, engagement and third-party
+intent.
 
 The in-market state is a weekly Markov chain whose entry rate rises after funding rounds and executive hires.
-While in market, a share of the account's contacts (its buying-committee breadth, drawn per episode) engage much
-more, and relevant intent topics surge: so engagement rises before opportunities, as it does in real funnels.
+While in market, a share of the account's contacts (its buying-committee breadth, drawn per episode) engage
+much more, and relevant intent topics surge: so engagement rises before opportunities, as it does in real
+funnels.
 """
 
 import numpy as np
@@ -68,7 +70,9 @@ def make_activities(rng, contacts: dict, in_market, breadth, days: int) -> dict[
     reps = counts[c_idx, week]
     c_idx, week = np.repeat(c_idx, reps), np.repeat(week, reps)
     is_hot = hot[c_idx, week]
-    kind = np.where(is_hot, _pick(rng, C.ACTIVITY_MIX_HOT, len(c_idx)), _pick(rng, C.ACTIVITY_MIX_COLD, len(c_idx)))
+    kind = np.where(
+        is_hot, _pick(rng, C.ACTIVITY_MIX_HOT, len(c_idx)), _pick(rng, C.ACTIVITY_MIX_COLD, len(c_idx))
+    )
 
     n = in_market.shape[0]
     anon = rng.poisson(np.where(in_market, 0.5, 0.04))
@@ -83,11 +87,15 @@ def make_activities(rng, contacts: dict, in_market, breadth, days: int) -> dict[
     day = week * 7 + rng.integers(0, 7, len(week))
     keep = day < days
     if n:
-        keep &= day >= np.concatenate([contacts["created"][c_idx], np.full(len(a_idx), -10**6)])
+        keep &= day >= np.concatenate([contacts["created"][c_idx], np.full(len(a_idx), -(10**6))])
     order = np.lexsort((day[keep], account[keep]))
-    return {"account": account[keep][order], "contact": contact[keep][order],
-            "kind": np.concatenate([kind, a_kind])[keep][order], "day": day[keep][order],
-            "second": rng.integers(6 * 3600, 22 * 3600, int(keep.sum()))}
+    return {
+        "account": account[keep][order],
+        "contact": contact[keep][order],
+        "kind": np.concatenate([kind, a_kind])[keep][order],
+        "day": day[keep][order],
+        "second": rng.integers(6 * 3600, 22 * 3600, int(keep.sum())),
+    }
 
 
 def _pick(rng, mix: np.ndarray, size: int) -> np.ndarray:
