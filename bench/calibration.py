@@ -53,7 +53,7 @@ def compare(p: P.Params) -> list[dict]:
     raw = bundle.classifier.predict(encode(deals, bundle.spec), raw_score=True)
     won = deals["won"].to_numpy(bool)
     va, ho = (split == "validation").to_numpy(), (split == "holdout").to_numpy()
-    true_p = read_oracle(f.truth, deals[ho])["true_p_win"].to_numpy()
+    true_p = read_oracle(f, deals[ho])["true_p_win"].to_numpy()
     scoring = pd.read_parquet(f.score_set)
     scoring = scoring[universe(scoring, p.score.include_customers, p.score.include_open)]
     s, bins = p.score, p.evaluate.ece_bins
@@ -65,7 +65,7 @@ def compare(p: P.Params) -> list[dict]:
         swapped = dataclasses.replace(bundle, calibration={**bundle.calibration, "p_win": calibration})
         ranked = rank(predict(swapped, scoring).assign(account_id=scoring["account_id"].to_numpy()))
         ranked["tier"] = tiers(ranked["p_win"], s.tier1_size, s.tier2_size, s.tier3_size, s.tier3_min_p_win)
-        lists = tier_quality(f.truth, ranked, s.tier1_size + s.tier2_size)
+        lists = tier_quality(f.truth_table("accounts"), ranked, s.tier1_size + s.tier2_size)
         rows.append(
             {
                 "method": method,

@@ -84,11 +84,11 @@ def judge_by_truth(p: P.Params) -> dict:
     deals = pd.read_parquet(f.train_set)
     split = read_summary(f.model)
     holdout = deals[deals["created_date"] >= pd.Timestamp(split["boundaries"]["holdout"])]
-    truth = pd.read_parquet(f.truth / "opportunities.parquet").set_index("opportunity_id")
+    truth = pd.read_parquet(f.truth_table("opportunities")).set_index("opportunity_id")
     p_hold = predict(bundle, holdout)["p_win"].to_numpy()
     score = pd.read_parquet(f.score_set)
     score = score[~score["customer"] & ~score["open_opportunity"]]
-    acc_truth = pd.read_parquet(f.truth / "accounts.parquet").set_index("account_id")["true_p_win"]
+    acc_truth = pd.read_parquet(f.truth_table("accounts")).set_index("account_id")["true_p_win"]
     p_score = predict(bundle, score)["p_win"].to_numpy()
     return {
         "holdout_auc_vs_truth": soft_auc(

@@ -23,20 +23,24 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline import params as P  # noqa: E402
+from pipeline.paths import paths  # noqa: E402
+
 CHILD = """
 import sys; sys.path.insert(0, {root!r})
 from pipeline import params as P
 from pipeline.stages import score
-p = P.load({params!r})
-score.run(P.override(p, {{"score.out": {out!r}, "features.out": {features!r}, "ingest.out": {interim!r}}}))
+score.run(P.override(P.load({params!r}), {overrides!r}))
 """
 
 
-def tile(src: Path, dst: Path, table: str, n: int, suffix: str) -> None:
-    """Copies of `table` with account ids suffixed `-k`, until `n` rows (streamed, never all in memory)."""
-    source = pq.read_table(src / f"{table}.parquet")
+def tile(src: Path, dst: Path, n: int, suffix: str) -> None:
+    """Copies of table `src` with account ids suffixed `-k` until `n` rows (streamed, never all in memory)."""
+    source = pq.read_table(src)
     column, field = source.schema.get_field_index("account_id"), source.schema.field("account_id")
-    with pq.ParquetWriter(dst / f"{table}.parquet", source.schema) as writer:
+    with pq.ParquetWriter(dst, source.schema) as writer:
         written, k = 0, 0
         while written < n:
             part = source.slice(0, n - written)
@@ -45,18 +49,13 @@ def tile(src: Path, dst: Path, table: str, n: int, suffix: str) -> None:
             written, k = written + len(part), k + 1
 
 
-def measure(features: Path, interim: Path, out: Path) -> dict:
-    code = CHILD.format(
-        root=str(ROOT),
-        params=str(ROOT / "params.yaml"),
-        out=str(out),
-        features=str(features),
-        interim=str(interim),
-    )
+def measure(p: P.Params, overrides: dict) -> dict:
+    """The score stage in a child process with `overrides` on the project's params."""
+    code = CHILD.format(root=str(ROOT), params=str(ROOT / "params.yaml"), overrides=overrides)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
     seconds = time.perf_counter() - start
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads(paths(P.override(p, overrides)).targets_summary.read_text())
     return {
         "accounts": summary["read"],
         "universe": summary["universe"],
@@ -71,19 +70,27 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--accounts", type=int, default=1_000_000)
     args = ap.parse_args()
-    features, interim = ROOT / "data" / "features", ROOT / "data" / "interim"
-    if not (features / "score.parquet").exists() or not (ROOT / "data" / "model").exists():
-        raise SystemExit("bench/score_scale.py needs data/features and data/model: run `make run` first")
+    p = P.load(ROOT / "params.yaml")
+    demo = paths(p)
+    if not (ROOT / demo.score_set).exists() or not (ROOT / demo.model).exists():
+        raise SystemExit(f"bench/score_scale.py needs {demo.features} and {demo.model}: run `make run` first")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        base = measure(features, interim, tmp / "base")  # first, so the children's peak is the baseline's
-        (tmp / "features").mkdir()
-        (tmp / "interim").mkdir()
-        shutil.copy(features / "features.json", tmp / "features")
-        tile(features, tmp / "features", "score", args.accounts, "-t")
-        tile(interim, tmp / "interim", "accounts", args.accounts, "-t")
-        shutil.copy(interim / "opportunities.parquet", tmp / "interim")  # the open deals, as they are
-        big = measure(tmp / "features", tmp / "interim", tmp / "big")
+        base = measure(p, {"score.out": str(tmp / "base")})  # first, so the children's peak is the baseline's
+        overrides = {
+            "features.out": str(tmp / "features"),
+            "ingest.out": str(tmp / "interim"),
+            "score.out": str(tmp / "big"),
+        }
+        big_paths = paths(P.override(p, overrides))
+        big_paths.features.mkdir()
+        big_paths.interim.mkdir()
+        shutil.copy(ROOT / demo.features_json, big_paths.features_json)
+        tile(ROOT / demo.score_set, big_paths.score_set, args.accounts, "-t")
+        tile(ROOT / demo.interim_table("accounts"), big_paths.interim_table("accounts"), args.accounts, "-t")
+        # the open deals, as they are
+        shutil.copy(ROOT / demo.interim_table("opportunities"), big_paths.interim_table("opportunities"))
+        big = measure(p, overrides)
     print(
         f"{'':>12} {'accounts':>10} {'universe':>10} {'explained':>9} {'seconds':>8} {'accounts/s':>10} "
         f"{'peak GiB':>8}"

@@ -97,10 +97,11 @@ def drivers_table(truth: Path, importance: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def tier_quality(truth: Path, targets: pd.DataFrame, tier12: int) -> dict:
-    """The two target-list figures of a universe's tiers (`targets`: account_id, tier), by the truth."""
+def tier_quality(truth_accounts: Path, targets: pd.DataFrame, tier12: int) -> dict:
+    """The two target-list figures of a universe's tiers (`targets`: account_id, tier), by the truth's
+    accounts table."""
     t = targets[["account_id", "tier"]]
-    acc = pd.read_parquet(truth / "accounts.parquet").set_index("account_id")
+    acc = pd.read_parquet(truth_accounts).set_index("account_id")
     t = t.join(acc[["true_p_win", "true_expected_value"]], on="account_id")
     ours = t.loc[t["tier"] <= 2, "true_expected_value"].sum()
     best = t["true_expected_value"].nlargest(tier12).sum()
@@ -128,7 +129,7 @@ def main() -> None:
             truth = paths(p).truth
             listed = pd.read_csv(paths(p).target_list("csv"))
             tier12 = p.score.tier1_size + p.score.tier2_size
-            rows.append({"seed": seed, **tier_quality(truth, listed, tier12)})
+            rows.append({"seed": seed, **tier_quality(paths(p).truth_table("accounts"), listed, tier12)})
             drivers[seed] = drivers_table(truth, explained["importance"])
             print(f"seed {seed} done", file=sys.stderr)
     pd.set_option("display.width", 200)

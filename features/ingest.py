@@ -12,16 +12,13 @@ import numpy as np
 import pandas as pd
 
 from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES
+from features.errors import ContractError
 from features.keys import by_domain, check_keys, merge_duplicate_accounts, repoint
 from features.rules import concat_issues, contract_problems, issue, normalise, shown
 
 REJECT_COLUMNS = ["table", "row", "column", "value", "reason"]
 # Tables with no key of their own (the big ones): checked chunk by chunk against the keyed tables' kept ids.
 STREAMED = DOMAIN_KEYED
-
-
-class ContractError(ValueError):
-    """Input the pipeline cannot use at all: a required table or column is missing, a file is unreadable."""
 
 
 @dataclass(frozen=True)
@@ -141,3 +138,44 @@ def _result(raw, kept, issues, merges, canon, offset: int = 0) -> Ingested:
     problems = every[every["kind"] == "drop"][REJECT_COLUMNS].reset_index(drop=True)
     keyed = {t: canon[t] for t in ("accounts", "contacts") if t in canon}
     return Ingested(kept, every[REJECT_COLUMNS], problems, merges.reset_index(drop=True), counts, keyed)
+
+
+def combined(name: str, parts: list[Ingested], base: Ingested) -> Ingested:
+    """The chunks of one streamed table as one result: their rejects, problems and counts together."""
+    counts = {k: sum(p.counts[name][k] for p in parts) for k in parts[0].counts[name]} if parts else {}
+    return Ingested(
+        {},
+        *(pd.concat([getattr(p, f) for p in parts], ignore_index=True) for f in ("rejects", "problems")),
+        base.merges,
+        {name: counts},
+        {},
+    )
+
+
+def too_many_rejects(result: Ingested, files: dict[str, str], max_share: float) -> str | None:
+    """Why a required table lost more than `max_share` of its rows to data problems (merges do not count)."""
+    for name in REQUIRED_TABLES:
+        problems = result.problems[result.problems["table"] == name]
+        bad, rows = problems["row"].nunique(), result.counts[name]["rows_in"]
+        if bad > max_share * rows:
+            first = problems.iloc[0]
+            return (
+                f"{files[name]}: {bad:,} of {rows:,} rows ({bad / rows:.0%}) rejected, more than "
+                f"ingest.max_reject_share = {max_share}. First: row {first['row']}, "
+                f"column {first['column']}, value '{first['value']}': {first['reason']}. "
+                f"Fix the file (or map the values under `values:`), or raise ingest.max_reject_share "
+                f"in params.yaml (icp run: --set ingest.max_reject_share=...)."
+            )
+    return None
+
+
+def no_closed_deals(result: Ingested, files: dict[str, str]) -> str | None:
+    """Why there is nothing to learn from: no won or lost deal survived validation."""
+    stages = result.tables["opportunities"]["stage"]
+    if stages.isin(["won", "lost"]).any():
+        return None
+    found = ", ".join(f"{v} ({n:,})" for v, n in stages.value_counts().items()) or "no valid rows"
+    return (
+        f"{files['opportunities']}: column stage has no won or lost deal to learn from (kept rows: {found}). "
+        f"Export closed deals too, or map your closed stages to won and lost (tables.opportunities.values)."
+    )

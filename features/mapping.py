@@ -10,7 +10,7 @@ changed it).
 import pandas as pd
 
 from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES
-from features.ingest import ContractError
+from features.errors import ContractError
 from features.parse import clean_text, parse_dates
 
 TABLE_KEYS = ("file", "sheet", "columns", "values", "scale", "defaults", "date_format", "lookup")

@@ -1,1 +1,2 @@
-"""HOW it learns and explains: classifier, calibration, value model, baselines, metrics, reasons, tiers."""
+"""HOW it learns and explains: the split, the model bundle and its folder, classifier, calibration, value
+model, baselines, metrics, SHAP, the ICP profile, reasons, the scoring universe, ranking and tiers, drift."""

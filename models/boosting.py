@@ -29,10 +29,12 @@ def _params(objective: str, hyper: dict, seed: int) -> tuple[dict, int, int]:
 
 
 def _progress(what: str, every: int = 100):
+    """Every `every` rounds, the validation loss, for `icp -v`."""
+
     def callback(env: lgb.callback.CallbackEnv) -> None:
-        if (env.iteration + 1) % every == 0:
+        if (env.iteration + 1) % every == 0 and log.isEnabledFor(logging.DEBUG):
             _, metric, value, _ = env.evaluation_result_list[0]
-            log.info(f"train: {what}: round {env.iteration + 1}, validation {metric} {value:.5f}")
+            log.debug(f"train: {what}: round {env.iteration + 1}, validation {metric} {value:.5f}")
 
     return callback
 
@@ -45,14 +47,13 @@ def _fit(
     y_val: np.ndarray,
     hyper: dict,
     seed: int,
-    verbose: bool,
     what: str,
 ) -> lgb.Booster:
     params, rounds, patience = _params(objective, hyper, seed)
     categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     train = lgb.Dataset(X, label=y, categorical_feature=categorical)
     valid = lgb.Dataset(X_val, label=y_val, reference=train)
-    callbacks = [lgb.early_stopping(patience, verbose=False)] + ([_progress(what)] if verbose else [])
+    callbacks = [lgb.early_stopping(patience, verbose=False), _progress(what)]
     return lgb.train(params, train, num_boost_round=rounds, valid_sets=[valid], callbacks=callbacks)
 
 
@@ -63,7 +64,6 @@ def fit_classifier(
     won_val: np.ndarray,
     hyper: dict,
     seed: int,
-    verbose: bool = False,
 ) -> lgb.Booster:
     """Binary classifier early-stopped on the validation deals' log loss; its best iteration is kept."""
     return _fit(
@@ -74,7 +74,6 @@ def fit_classifier(
         np.asarray(won_val, float),
         hyper,
         seed,
-        verbose,
         "classifier",
     )
 
@@ -86,7 +85,6 @@ def fit_value_model(
     amount_val: np.ndarray,
     hyper: dict,
     seed: int,
-    verbose: bool = False,
 ) -> tuple[lgb.Booster, float]:
     """Regression of log amount on won deals, plus Duan's smearing factor from the validation residuals.
 
@@ -94,5 +92,5 @@ def fit_value_model(
     = P(win) x amount needs. Validation residuals, because training residuals are shrunk by the fit.
     """
     y, y_val = np.log(np.asarray(amount, float)), np.log(np.asarray(amount_val, float))
-    booster = _fit("regression", X, y, X_val, y_val, hyper, seed, verbose, "value model")
+    booster = _fit("regression", X, y, X_val, y_val, hyper, seed, "value model")
     return booster, float(np.mean(np.exp(y_val - booster.predict(X_val))))

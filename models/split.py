@@ -1,4 +1,5 @@
-"""Chronological split: train on older deals, validate on newer, hold out the newest (DESIGN section 2)."""
+"""Chronological split: train on older deals, validate on newer, hold out the newest (DESIGN section 2); and
+the same split (or small data's folds) re-derived from what train saved, for every stage after it."""
 
 from pathlib import Path
 

@@ -3,6 +3,32 @@
 import numpy as np
 import pandas as pd
 
+from models.bundle import Bundle, predict
+
+# open_deals.csv, in order (docs/outputs.md describes every column)
+OPEN_DEAL_COLUMNS = [
+    "opportunity_id",
+    "account_id",
+    "name",
+    "type",
+    "created_date",
+    "days_open",
+    "amount",
+    "predicted_value",
+    "deal_value",
+    "p_win",
+    "expected_value",
+    "account_rank",
+    "account_tier",
+    "reason_1",
+]
+KEPT = {
+    "firm_strategic": "strategic",
+    "firm_industry": "industry",
+    "firm_employees": "employees",
+    "firm_country": "country",
+}
+
 
 def universe(frame: pd.DataFrame, include_customers: bool, include_open: bool) -> pd.Series:
     """Who is scored: by default prospects only (no customers, no open opportunity); params widen it."""
@@ -70,3 +96,35 @@ def tier_table(ranked: pd.DataFrame) -> list[dict]:
         }
         for t, r in table.iterrows()
     ]
+
+
+def scored_chunk(chunk: pd.DataFrame, bundle: Bundle) -> pd.DataFrame:
+    """A chunk of the scoring set, predicted (P(win), predicted value, expected value), with the columns the
+    list keeps."""
+    pred = predict(bundle, chunk).rename(columns={"amount": "predicted_value"})
+    kept = chunk.reindex(
+        columns=["account_id", "as_of", "customer", "open_opportunity", "in_universe", *KEPT]
+    )
+    kept = kept.rename(columns=KEPT)
+    kept["strategic"] = kept["strategic"].fillna(0).astype(bool)
+    return pd.concat([kept, pred], axis=1)
+
+
+def open_deal_list(
+    deals: pd.DataFrame, types: list, scored: pd.DataFrame, targets: pd.DataFrame, as_of: str
+) -> pd.DataFrame:
+    """The open deals of the modelled types created before as_of (`deals`: opportunity_id, account_id,
+    created_date, stage, type, amount), with their account's score and place in the list, as open_deals.csv
+    holds them."""
+    o = deals[
+        (deals["stage"] == "open") & deals["type"].isin(types) & (deals["created_date"] < pd.Timestamp(as_of))
+    ]
+    place = targets[["account_id", "name", "rank", "tier", "reason_1"]].rename(
+        columns={"rank": "account_rank", "tier": "account_tier"}
+    )
+    accounts = scored[["account_id", "p_win", "predicted_value"]].merge(place, on="account_id", how="left")
+    out = open_deals(o.drop(columns="stage"), accounts)
+    out["days_open"] = (pd.Timestamp(as_of) - out["created_date"]).dt.days
+    out["created_date"] = out["created_date"].dt.strftime("%Y-%m-%d")
+    out = out[OPEN_DEAL_COLUMNS].astype({"account_rank": "Int64", "account_tier": "Int64"})
+    return out.round({"p_win": 6, "predicted_value": 2, "deal_value": 2, "expected_value": 2})

@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from features.ingest import ContractError
+from features.errors import ContractError
 from pipeline import console
 from pipeline import params as P
 from pipeline.world import WorldConfig
@@ -105,8 +105,8 @@ def _command(args) -> int:
         f = paths(P.load()) if not (args.data and args.truth) else None
         print(report(args.data or f.world, args.truth or f.world_truth))
     elif args.command == "targets":
+        from pipeline.console import show
         from pipeline.paths import paths
-        from pipeline.stages.score import show
 
         print(show(paths(P.load()), args.top))
     elif args.command == "init":
@@ -115,9 +115,9 @@ def _command(args) -> int:
         out = args.out or f"{Path(args.source).resolve().name}.mapping.yaml"
         print(write_mapping(args.source, out, args.force))
     elif args.command == "run":
+        from pipeline.console import show
         from pipeline.paths import paths
         from pipeline.run import params_for, run_stages
-        from pipeline.stages.score import show
 
         name = args.name or Path(args.data).resolve().name
         p = params_for(args.data, args.mapping, args.out or Path("runs") / name, name, args.set)

@@ -1,15 +1,18 @@
 """What a person sees in the terminal: one log format on stderr, --quiet / --verbose, progress bars on long
 loops, and the error boundary of `python -m pipeline.stages.<name>` (one line, exit code 2, no traceback)."""
 
+import json
 import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
+import pandas as pd
 from tqdm import tqdm
 
-from features.ingest import ContractError
+from features.errors import ContractError
 from pipeline import params as P
+from pipeline.paths import LISTS, Paths
 
 LEVELS = {-1: logging.WARNING, 0: logging.INFO, 1: logging.DEBUG}
 OURS = ("pipeline", "features", "models")  # the loggers set up here; libraries keep their own settings
@@ -60,3 +63,31 @@ def stage_main(run: Callable[[P.Params], object]) -> None:
         stage = sys.modules[run.__module__].__spec__.name.rsplit(".", 1)[-1]  # run.__module__ is "__main__"
         print(f"{stage}: {e}", file=sys.stderr)
         sys.exit(2)
+
+
+def top_table(targets: pd.DataFrame, n: int = 10) -> str:
+    """The first `n` rows as a console table: rank, tier, account, expected value, P(win), first reason."""
+    rows = [f"{'rank':>4}  {'tier':>4}  {'account':<28} {'expected value':>14} {'P(win)':>7}  first reason"]
+    for r in targets.head(n).itertuples():
+        name = str(r.name if isinstance(r.name, str) and r.name else r.account_id)[:28]
+        rows.append(
+            f"{r.rank:>4}  {r.tier:>4}  {name:<28} {r.expected_value:>14,.0f} {r.p_win:>7.1%}  "
+            f"{r.reason_1 if isinstance(r.reason_1, str) else ''}"
+        )
+    return "\n".join(rows)
+
+
+def show(f: Paths, n: int = 10) -> str:
+    """The console view of the last scoring run: top `n` accounts, tier counts, files."""
+    if not f.targets_summary.exists():
+        raise SystemExit(f"no target list in {f.targets}: run `make run` (or `dvc repro score`) first")
+    summary = json.loads(f.targets_summary.read_text())
+    targets = pd.read_csv(f.target_list("csv"), nrows=n, keep_default_na=False)
+    counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
+    files = "\n".join(f"  {path}" for path in (*map(f.target_list, LISTS), f.open_deals))
+    warning = f"{summary['warning']}\n" if summary.get("warning") else ""
+    return (
+        f"{warning}Top {n} target accounts as of {summary['as_of']} ({summary['universe']:,} scored: "
+        f"{counts})\n"
+        f"{top_table(targets, n)}\n\nThe full lists (and the open deals):\n{files}"
+    )

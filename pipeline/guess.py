@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 
 from features.contract import DOMAIN_KEY, INDUSTRIES, SCHEMAS, TABLES
-from features.ingest import ContractError
+from features.errors import ContractError
 from features.mapping import MappingError, contract_columns
 from features.normalize import canonical_industry
 from features.parse import clean_text

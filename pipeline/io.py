@@ -23,6 +23,8 @@ _ARROW = {
     "datetime64[ns]": pa.timestamp("s"),
 }
 
+FORMATS = ("parquet", "csv")  # the formats a folder of tables may hold, the preferred first
+
 
 def _arrow_schema(name: str, df: pd.DataFrame) -> pa.Schema:
     """The contract's types where the table has one (so an all-empty column in a chunk keeps its type)."""
@@ -82,11 +84,13 @@ class TableFolder:
         if self.fmt == "parquet":
             if name not in self.writers:
                 schema = _arrow_schema(name, df)
-                self.writers[name] = pq.ParquetWriter(self.folder / f"{name}.parquet", schema)
+                self.writers[name] = pq.ParquetWriter(table_file(self.folder, name, "parquet"), schema)
             writer = self.writers[name]
             writer.write_table(pa.Table.from_pandas(df, schema=writer.schema, preserve_index=False))
         else:
-            df.to_csv(self.folder / f"{name}.csv", mode="a", header=name not in self.rows, index=False)
+            df.to_csv(
+                table_file(self.folder, name, "csv"), mode="a", header=name not in self.rows, index=False
+            )
         self.rows[name] = self.rows.get(name, 0) + len(df)
 
     def __exit__(self, *exc):
@@ -95,16 +99,18 @@ class TableFolder:
         return False
 
 
+def table_file(folder: str | Path, name: str, fmt: str) -> Path:
+    """Where a folder of tables keeps table `name` in format `fmt` (parquet or csv): <folder>/<name>.<fmt>."""
+    return Path(folder) / f"{name}.{fmt}"
+
+
 def table_path(folder: str | Path, name: str) -> Path | None:
-    for ext in (".parquet", ".csv"):
-        p = Path(folder) / f"{name}{ext}"
-        if p.exists():
-            return p
-    return None
+    """The file of table `name` in `folder`, Parquet first; None when there is none."""
+    return next((p for fmt in FORMATS if (p := table_file(folder, name, fmt)).exists()), None)
 
 
 def read_table(folder: str | Path, name: str) -> pd.DataFrame:
     p = table_path(folder, name)
     if p is None:
-        raise FileNotFoundError(f"{folder}: no {name}.parquet or {name}.csv")
+        raise FileNotFoundError(f"{folder}: no {' or '.join(table_file('', name, f).name for f in FORMATS)}")
     return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)

@@ -35,8 +35,8 @@ class ParamsError(ValueError):
 
 FAMILIES = ("firmographic", "technographic", "behaviour", "intent", "triggers", "relationship")
 
-# pydantic dataclasses, not BaseModel: callers build sections by position (Ingest(source, out, 0.5)) and copy
-# them with dataclasses.replace, which validates the copy. Strict per field, not per class: a strict class
+# pydantic dataclasses, not BaseModel: attribute access and dataclasses.asdict as before, and a copy made with
+# dataclasses.replace is validated too. Strict per field, not per class: a strict class
 # would refuse its section as the dict YAML gives. Strict ints refuse "50", 2.5 and true; strict floats still
 # take a YAML int (lambda_l2: 1) as the float it means.
 Count = Annotated[StrictInt, Field(ge=1)]
@@ -86,6 +86,7 @@ class Ingest:
     source: Name
     out: Name
     max_reject_share: Share
+    chunk_rows: Count
     # a mapping file (docs/bring_your_own_data.md); "" when source is named as the contract
     mapping: StrictStr = ""
 

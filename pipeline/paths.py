@@ -1,10 +1,11 @@
 """Every artifact path, derived once from the params' folders. Stages, the CLI, the runner, the tests and the
-benches ask here; dvc.yaml names the same folders through `${...}` (tests/test_graph.py checks the two agree).
+benches ask here; dvc.yaml names the same folders through `${...}` (tests/test_layout.py checks they agree).
 The model folder's own files are the bundle's format: models/bundle.py names them."""
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.io import table_file
 from pipeline.params import Params
 
 LISTS = ("csv", "xlsx", "html")  # the target list's formats, in the order they are offered
@@ -26,7 +27,15 @@ class Paths:
     model_card: Path
 
     def interim_table(self, name: str) -> Path:
-        return self.interim / f"{name}.parquet"
+        return table_file(self.interim, name, "parquet")
+
+    def truth_table(self, name: str) -> Path:
+        """A table of the demo world's truth that evaluate compares with (`evaluate.truth`)."""
+        return table_file(self.truth, name, "parquet")
+
+    def plot(self, name: str) -> Path:
+        """The data of one of dvc.yaml's plots."""
+        return self.plots / f"{name}.csv"
 
     @property
     def rejects(self) -> Path:

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
-from features.ingest import ContractError
+from features.errors import ContractError
 
 CSV = (".csv", ".tsv", ".txt")
 EXCEL = (".xlsx", ".xlsm")

@@ -35,19 +35,11 @@ def params_at(root: Path, values: dict | None = None) -> P.Params:
 
 
 def ingest_into(
-    source: Path, out: Path, max_reject_share: float = 0.2, mapping: Path | str = "", **kw
+    source: Path, out: Path, max_reject_share: float = 0.2, mapping: Path | str = "", **more
 ) -> dict:
-    """The ingest stage on `source` into `out`."""
-    p = P.override(
-        PARAMS,
-        {
-            "ingest.source": str(source),
-            "ingest.out": str(out),
-            "ingest.max_reject_share": max_reject_share,
-            "ingest.mapping": str(mapping),
-        },
-    )
-    return ingest.run(p, **kw)
+    """The ingest stage on `source` into `out` (`more`: other dotted params)."""
+    values = {"ingest.source": str(source), "ingest.out": str(out), "ingest.mapping": str(mapping)}
+    return ingest.run(P.override(PARAMS, {**values, "ingest.max_reject_share": max_reject_share, **more}))
 
 
 @contextmanager

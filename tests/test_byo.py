@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from features.contract import TABLES
-from features.ingest import ContractError
+from features.errors import ContractError
 from pipeline import readers
 from pipeline.guess import guess, stage_values, type_values
 from pipeline.stages.synthesize import write_world as synthesize

@@ -21,6 +21,7 @@ from models.reasons import describe, phrase, reasons, span, why_now
 from models.spec import encode
 from models.targets import rank, tiers
 from pipeline import params as P
+from pipeline.console import show
 from pipeline.paths import paths
 from pipeline.run import run_stages
 from pipeline.stages import score
@@ -293,7 +294,7 @@ def test_a_model_trained_on_shuffled_outcomes_gets_no_icp(small_run, tmp_path):
         == f"WARNING: {chance_verdict(model)}: this ranking is no better than a random list"
     )
     assert html.escape(summary["warning"]) in (tmp_path / "targets" / "target_accounts.html").read_text()
-    assert score.show(paths(q), 3).startswith(summary["warning"] + "\nTop 3 target accounts")
+    assert show(paths(q), 3).startswith(summary["warning"] + "\nTop 3 target accounts")
     assert small_run["summary"]["warning"] is None  # the small world's model has signal
 
 

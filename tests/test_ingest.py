@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from features.contract import COUNTRY_REGION, INDUSTRIES, SCHEMAS, TABLES, foreign_key_violations
-from features.ingest import ContractError
+from features.errors import ContractError
 from features.keys import merge_duplicate_accounts
 from features.normalize import normalise_domain
 from pipeline import params as P
@@ -39,7 +39,7 @@ def test_big_tables_in_chunks_give_the_same_interim_folder(small_world, tmp_path
     acts.loc[[123_456], "contact_id"] = "CON-NOPE"
     acts.to_parquet(raw / "activities.parquet", index=False)
     whole = ingest_into(raw, tmp_path / "whole", 1.0)
-    chunked = ingest_into(raw, tmp_path / "chunked", 1.0, chunk_rows=9_973)
+    chunked = ingest_into(raw, tmp_path / "chunked", 1.0, **{"ingest.chunk_rows": 9_973})
     assert chunked == whole
     assert (tmp_path / "chunked" / "rejects.csv").read_text() == (
         tmp_path / "whole" / "rejects.csv"

@@ -40,19 +40,24 @@ def imported(source: str, known: set[str]) -> set[str]:
 
 
 def violations(modules: dict[str, str]) -> list[str]:
-    """Each import that breaks the layering or lets a stage (or anything but the runner and the CLI) import a
-    stage module."""
-    known = set(modules) | set(sources())
+    """Each import of `modules` (planted ones beside the project's) that breaks the layering or lets anything
+    but the runner and the CLI import a stage module, and each stage that runs another stage's module when
+    imported (through pipeline.run, say)."""
+    everything = sources() | modules
     bad = []
     for name, source in modules.items():
-        for target in sorted(imported(source, known)):
+        for target in sorted(imported(source, set(everything))):
             if LAYER[target.split(".")[0]] > LAYER[name.split(".")[0]]:
                 bad.append(
                     f"{name} imports {target}: {name.split('.')[0]} may not import {target.split('.')[0]}"
                 )
-            is_stage = target.startswith("pipeline.stages.")
-            if is_stage and name not in KNOW_THE_ORDER and not name.startswith("pipeline.stages.__"):
+            if target.startswith("pipeline.stages.") and name not in KNOW_THE_ORDER:
                 bad.append(f"{name} imports the stage module {target}")
+        if name.startswith("pipeline.stages."):
+            others = sorted(
+                m for m in closure(name, everything) if m.startswith("pipeline.stages.") and m != name
+            )
+            bad += [f"{name} runs the stage module(s) {others} when imported"] if others else []
     return bad
 
 
@@ -66,6 +71,7 @@ def test_the_layers_hold_and_no_stage_imports_another():
         ("pipeline.stages.score", "from pipeline.stages.train import run"),
         ("pipeline.stages.explain", "from pipeline.stages import featurize"),
         ("pipeline.pyfunc", "import pipeline.stages.train"),
+        ("pipeline.stages.score", "from pipeline.run import run_stages"),
         ("models.bundle", "from pipeline.io import to_json"),
         ("features.products", "from models.reasons import describe"),
     ],
@@ -107,17 +113,20 @@ def covered(path: Path, by: list[Path]) -> bool:
     return any(path == d or d in path.parents for d in by)
 
 
+def missing_modules(stage: dict, modules: dict[str, str]) -> list[str]:
+    """The project modules a dvc.yaml stage runs that its deps do not cover."""
+    deps = entries(stage, "deps")
+    return sorted(
+        str(module_file(m).relative_to(ROOT))
+        for m in closure(stage["cmd"].split()[2], modules)
+        if not covered(module_file(m), deps)
+    )
+
+
 def test_each_stage_depends_on_every_module_it_imports():
     modules = sources()
     for name, stage in resolved_stages().items():
-        module = stage["cmd"].split()[2]
-        deps = entries(stage, "deps")
-        missing = sorted(
-            str(module_file(m).relative_to(ROOT))
-            for m in closure(module, modules)
-            if not covered(module_file(m), deps)
-        )
-        assert not missing, f"dvc.yaml stage {name} lacks deps on {missing}"
+        assert not missing_modules(stage, modules), f"dvc.yaml stage {name} lacks deps"
 
 
 ARTIFACTS = {f.name for f in Paths.__dataclass_fields__.values()} | {
@@ -174,14 +183,27 @@ def _is_paths_call(node) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "paths"
 
 
+def missing_artifacts(stage: dict, f: Paths) -> list[str]:
+    """The artifacts a dvc.yaml stage's module reads (or writes) that are neither its deps nor its outs."""
+    source = module_file(stage["cmd"].split()[2]).read_text()
+    mine = entries(stage, "deps", "outs", "metrics")
+    return sorted(str(p) for p in artifacts_used(source, f) if not covered(ROOT / p, mine))
+
+
 def test_each_stage_depends_on_every_artifact_it_reads():
     f = paths(P.load(ROOT / "params.yaml"))
     for name, stage in resolved_stages().items():
-        module = stage["cmd"].split()[2]
-        source = module_file(module).read_text()
-        mine = entries(stage, "deps", "outs", "metrics")
-        missing = sorted(str(p) for p in artifacts_used(source, f) if not covered(ROOT / p, mine))
-        assert not missing, f"dvc.yaml stage {name} reads {missing} but lists neither as dep nor out"
+        assert not missing_artifacts(stage, f), f"dvc.yaml stage {name} reads what it does not list"
+
+
+def test_a_planted_missing_dep_is_found():
+    """evaluate without the split module it imports, and without the truth folder it reads."""
+    stage = resolved_stages()["evaluate"]
+    f = paths(P.load(ROOT / "params.yaml"))
+    assert not missing_modules(stage, sources()) and not missing_artifacts(stage, f)
+    planted = {**stage, "deps": [d for d in stage["deps"] if d not in ("models/split.py", str(f.truth))]}
+    assert missing_modules(planted, sources()) == ["models/split.py"]
+    assert missing_artifacts(planted, f) == [str(f.truth)]
 
 
 def test_the_artifact_check_sees_a_read_path():

@@ -21,7 +21,7 @@ from pipeline import params as P
 from pipeline.outputs.model_card import render
 from pipeline.run import run_stages
 from pipeline.stages import evaluate, train
-from pipeline.stages.report import run_tags
+from pipeline.tracking import run_tags
 from tests.conftest import said
 
 SPLIT = {"train": 0.6, "validation": 0.2, "holdout": 0.2}

@@ -1,9 +1,9 @@
 """The ranked target-account list as the three files people open: CSV (every account), Excel and HTML.
 
-Called by the `score` stage with the ranked frame and the temporary folder that becomes `score.out`. The .xlsx
-(workbook.py) and .html (webpage.py) hold at most `rows_per_tier` rows per tier (Excel stops at 1,048,576
-rows, a browser slows down long before) and say so where a tier is cut; the .csv always has every account.
-Same input, same bytes.
+Called by the `score` stage with the ranked frame and the three files' paths (in the folder that becomes
+`score.out`). The .xlsx (workbook.py) and .html (webpage.py) hold at most `rows_per_tier` rows per tier (Excel
+stops at 1,048,576 rows, a browser slows down long before) and say so where a tier is cut; the .csv always has
+every account. Same input, same bytes.
 """
 
 from pathlib import Path
@@ -42,9 +42,9 @@ TIERS = (1, 2, 3, 4)
 def write_lists(
     targets: pd.DataFrame, files: dict[str, Path], rows_per_tier: int, title: str, warning: str | None = None
 ) -> dict:
-    """Write the list to `files` ({"csv": path, "xlsx": path, "html": path}); returns row counts for the
-    stage's log. `warning`: what readers of the .xlsx and .html must know before using the ranking, shown at
-    the top."""
+    """Write the list to `files` ({"csv": path, "xlsx": path, "html": path}); returns the row counts of each
+    (summary.json's `files`). `warning`: what readers of the .xlsx and .html must know before using the
+    ranking, shown at the top."""
     missing = [c for c in COLUMNS if c not in targets.columns]
     if missing:
         raise ValueError(f"write_lists: targets lacks columns {missing}")

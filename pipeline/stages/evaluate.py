@@ -9,44 +9,32 @@ the chronological folds; ROC AUC, PR AUC, Brier and top-decile lift get 95% boot
 
 import logging
 import time
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from models.baselines import checklist_points, checklist_proba, fit_checklist, fit_logistic
 from models.bootstrap import metric_intervals
-from models.bundle import Bundle, load_bundle, predict, read_oof, read_summary
-from models.metrics import (
-    GRID,
-    calibration_table,
-    gains_on_grid,
-    precision_on_grid,
-    roc_on_grid,
-    score_metrics,
-)
-from models.spec import encode, make_spec
-from models.split import describe, folds_of, read_deals, split_of
+from models.bundle import load_bundle, read_oof, read_summary
+from models.evaluation import holdout_scores, plot_tables, pooled_scores
+from models.metrics import score_metrics
+from models.split import describe, read_deals, split_of
 from pipeline import params as P
 from pipeline.console import stage_main
 from pipeline.io import new_folder, to_json, write_text
-from pipeline.paths import paths
+from pipeline.paths import Paths, paths
 
 log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
 
-METHODS = ("model", "logistic", "checklist", "oracle")
 
-
-def read_oracle(truth: Path | None, deals: pd.DataFrame) -> pd.DataFrame | None:
+def read_oracle(f: Paths, deals: pd.DataFrame) -> pd.DataFrame | None:
     """True P(win) and expected amount of each deal, when `evaluate.truth` names an existing folder."""
-    if truth is None or not truth.is_dir():
+    if f.truth is None or not f.truth.is_dir():
         return None
     oracle = pd.read_parquet(
-        truth / "opportunities.parquet", columns=["opportunity_id", "true_p_win", "true_expected_amount"]
+        f.truth_table("opportunities"), columns=["opportunity_id", "true_p_win", "true_expected_amount"]
     )
     oracle = deals[["opportunity_id"]].merge(oracle, on="opportunity_id", how="left", validate="one_to_one")
     if oracle["true_p_win"].isna().any():
-        raise ValueError(f"{truth}: {oracle['true_p_win'].isna().sum()} evaluated deals have no true_p_win")
+        raise ValueError(f"{f.truth}: {oracle['true_p_win'].isna().sum()} evaluated deals have no true_p_win")
     return oracle.set_index(deals.index)
 
 
@@ -54,65 +42,6 @@ def _rounded(obj):
     if isinstance(obj, dict):
         return {k: _rounded(v) for k, v in obj.items()}
     return round(obj, 6) if isinstance(obj, float) else obj
-
-
-def baseline_scores(train: pd.DataFrame, rows: pd.DataFrame, spec: dict) -> dict[str, np.ndarray]:
-    """P(win) of `rows` by the logistic and the checklist baselines fitted on the `train` deals."""
-    logistic = fit_logistic(encode(train, spec), train["won"], spec)
-    rates = fit_checklist(checklist_points(train), train["won"])
-    return {
-        "logistic": logistic.predict_proba(encode(rows, spec))[:, 1],
-        "checklist": checklist_proba(checklist_points(rows), rates),
-    }
-
-
-def holdout_scores(
-    bundle: Bundle, deals: pd.DataFrame, split: pd.Series
-) -> tuple[pd.DataFrame, dict, np.ndarray]:
-    """The holdout deals, P(win) of the model and the baselines (fitted on the train deals) and the model's
-    predicted amounts."""
-    hold = deals[split == "holdout"]
-    pred = predict(bundle, hold)
-    p = {"model": pred["p_win"].to_numpy(), **baseline_scores(deals[split == "train"], hold, bundle.spec)}
-    return hold, p, pred["amount"].to_numpy()
-
-
-def pooled_scores(
-    bundle: Bundle, deals: pd.DataFrame, summary: dict, oof: pd.DataFrame
-) -> tuple[pd.DataFrame, dict, np.ndarray]:
-    """Small data: the same for the deals of every fold's test block, pooled: the model's out-of-fold
-    predictions saved by train, the baselines fitted per fold on the fold's train deals (with the fold's own
-    categories, as its model had)."""
-    parts = []
-    for split, pred in folds_of(deals, summary, oof):
-        train, test = deals[split == "train"], deals[split == "holdout"]
-        spec = make_spec(train, bundle.spec["features"])
-        parts.append(
-            pd.DataFrame(
-                {"model": pred["p_win"], **baseline_scores(train, test, spec), "amount": pred["amount"]},
-                index=test.index,
-            )
-        )
-    pooled = pd.concat(parts)
-    p = {m: pooled[m].to_numpy() for m in ("model", "logistic", "checklist")}
-    return deals.loc[pooled.index], p, pooled["amount"].to_numpy()
-
-
-def plot_tables(won: np.ndarray, p: dict, bins: int) -> dict[str, pd.DataFrame]:
-    """The CSVs of dvc.yaml's top-level `plots:`; a method without scores (no oracle) gets an empty column."""
-    curves = {
-        "roc": ("fpr", roc_on_grid),
-        "precision_recall": ("recall", precision_on_grid),
-        "gains": ("share_of_deals", gains_on_grid),
-    }
-    tables = {
-        name: pd.DataFrame({x: GRID, **{m: curve(won, p[m]) if m in p else np.nan for m in METHODS}})
-        for name, (x, curve) in curves.items()
-    }
-    tables["gains"]["random"] = GRID
-    calibration = calibration_table(won, p["model"], bins)
-    tables["calibration"] = calibration[["predicted", "observed"]].assign(perfect=calibration["predicted"])
-    return tables
 
 
 def _ci(m: dict, key: str) -> str:
@@ -139,7 +68,7 @@ def run(params: P.Params) -> dict:
     )
 
     ev = {m: p[m] * amount for m in p}
-    oracle = read_oracle(f.truth, rows)
+    oracle = read_oracle(f, rows)
     if oracle is not None:
         p["oracle"] = oracle["true_p_win"].to_numpy()
         ev["oracle"] = p["oracle"] * oracle["true_expected_amount"].to_numpy()
@@ -170,7 +99,7 @@ def run(params: P.Params) -> dict:
     tables = plot_tables(won, p, cfg.ece_bins)
     with new_folder(f.plots) as tmp:
         for name, table in tables.items():
-            table.round(6).to_csv(tmp / f"{name}.csv", index=False)
+            table.round(6).to_csv(tmp / f.plot(name).name, index=False)
     write_text(f.metrics, to_json(metrics))
     log.info(
         f"evaluate: wrote {f.metrics} ({len(p)} methods on {len(rows):,} deals of {what}) and "

@@ -15,8 +15,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.contract import DOMAIN_KEY, REQUIRED_TABLES, TABLES
-from features.ingest import STREAMED, ContractError, Ingested, ingest, ingest_part
+from features.contract import DOMAIN_KEY, TABLES
+from features.errors import ContractError
+from features.ingest import (
+    STREAMED,
+    Ingested,
+    combined,
+    ingest,
+    ingest_part,
+    no_closed_deals,
+    too_many_rejects,
+)
 from pipeline import params as P
 from pipeline import readers
 from pipeline.console import progress, stage_main
@@ -25,8 +34,6 @@ from pipeline.paths import paths
 from pipeline.sources import read_mapped
 
 log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
-
-CHUNK_ROWS = 2_000_000  # rows of a big table validated at a time: bounds memory on millions of accounts
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -55,46 +62,10 @@ def _stream(
         part.tables.clear()  # written: only the rejects and counts stay in memory
         offset += len(chunk)
         log.debug(f"ingest: {name}: {offset:,} rows checked ({time.perf_counter() - start:.1f}s)")
-    counts = {k: sum(p.counts[name][k] for p in parts) for k in parts[0].counts[name]} if parts else {}
-    return Ingested(
-        {},
-        *(pd.concat([getattr(p, f) for p in parts], ignore_index=True) for f in ("rejects", "problems")),
-        base.merges,
-        {name: counts},
-        {},
-    )
+    return combined(name, parts, base)
 
 
-def too_many_rejects(result: Ingested, files: dict[str, str], max_share: float) -> str | None:
-    """Why a required table lost more than `max_share` of its rows to data problems (merges do not count)."""
-    for name in REQUIRED_TABLES:
-        problems = result.problems[result.problems["table"] == name]
-        bad, rows = problems["row"].nunique(), result.counts[name]["rows_in"]
-        if bad > max_share * rows:
-            first = problems.iloc[0]
-            return (
-                f"{files[name]}: {bad:,} of {rows:,} rows ({bad / rows:.0%}) rejected, more than "
-                f"ingest.max_reject_share = {max_share}. First: row {first['row']}, "
-                f"column {first['column']}, value '{first['value']}': {first['reason']}. "
-                f"Fix the file (or map the values under `values:`), or raise ingest.max_reject_share "
-                f"in params.yaml (icp run: --set ingest.max_reject_share=...)."
-            )
-    return None
-
-
-def no_closed_deals(result: Ingested, files: dict[str, str]) -> str | None:
-    """Why there is nothing to learn from: no won or lost deal survived validation."""
-    stages = result.tables["opportunities"]["stage"]
-    if stages.isin(["won", "lost"]).any():
-        return None
-    found = ", ".join(f"{v} ({n:,})" for v, n in stages.value_counts().items()) or "no valid rows"
-    return (
-        f"{files['opportunities']}: column stage has no won or lost deal to learn from (kept rows: {found}). "
-        f"Export closed deals too, or map your closed stages to won and lost (tables.opportunities.values)."
-    )
-
-
-def run(p: P.Params, chunk_rows: int = CHUNK_ROWS) -> dict:
+def run(p: P.Params) -> dict:
     """Ingest the tables of `ingest.source` (named as the contract says, or as the `ingest.mapping` file says)
     into `ingest.out`; the summary it returns is also its ingest_summary.json."""
     start, f = time.perf_counter(), paths(p)
@@ -106,7 +77,9 @@ def run(p: P.Params, chunk_rows: int = CHUNK_ROWS) -> dict:
         found = {name: path for name in TABLES if (path := table_path(source, name)) is not None}
         files, formats = {name: str(path) for name, path in found.items()}, {}
         whole = {name: _read(path) for name, path in found.items() if name not in STREAMED}
-        streams = {name: readers.chunks(found[name], chunk_rows) for name in STREAMED if name in found}
+        streams = {
+            name: readers.chunks(found[name], p.ingest.chunk_rows) for name in STREAMED if name in found
+        }
     result = ingest(whole, files, str(source), formats)
     del whole
     fatal = too_many_rejects(result, files, max_reject_share) or no_closed_deals(result, files)

@@ -15,11 +15,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.products import by_slug
-from models.bundle import load_bundle, predict
+from models.bundle import load_bundle
 from models.explain import as_seen, contributions
 from models.metrics import chance_verdict
 from models.reasons import REASONS, explain_rows
-from models.targets import open_deals, rank, tier_table, tiers, universe
+from models.targets import open_deal_list, rank, scored_chunk, tier_table, tiers, universe
 from pipeline import params as P
 from pipeline.console import progress, stage_main
 from pipeline.io import new_folder, to_json
@@ -27,29 +27,6 @@ from pipeline.outputs.lists import COLUMNS, write_lists
 from pipeline.paths import LISTS, Paths, paths
 
 log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
-# open_deals.csv, in order (docs/outputs.md describes every column)
-OPEN_DEAL_COLUMNS = [
-    "opportunity_id",
-    "account_id",
-    "name",
-    "type",
-    "created_date",
-    "days_open",
-    "amount",
-    "predicted_value",
-    "deal_value",
-    "p_win",
-    "expected_value",
-    "account_rank",
-    "account_tier",
-    "reason_1",
-]
-KEPT = {
-    "firm_strategic": "strategic",
-    "firm_industry": "industry",
-    "firm_employees": "employees",
-    "firm_country": "country",
-}
 
 
 def chunks(path: Path, size: int, what: str):
@@ -60,16 +37,6 @@ def chunks(path: Path, size: int, what: str):
         yield batch.to_pandas()
 
 
-def _scored(chunk: pd.DataFrame, bundle) -> pd.DataFrame:
-    pred = predict(bundle, chunk).rename(columns={"amount": "predicted_value"})
-    kept = chunk.reindex(
-        columns=["account_id", "as_of", "customer", "open_opportunity", "in_universe", *KEPT]
-    )
-    kept = kept.rename(columns=KEPT)
-    kept["strategic"] = kept["strategic"].fillna(0).astype(bool)
-    return pd.concat([kept, pred], axis=1)
-
-
 def _open_deals(
     f: Paths, types: list, scored: pd.DataFrame, targets: pd.DataFrame, as_of: str
 ) -> pd.DataFrame:
@@ -78,28 +45,7 @@ def _open_deals(
         f.interim_table("opportunities"),
         columns=["opportunity_id", "account_id", "created_date", "stage", "type", "amount"],
     )
-    o = o[(o["stage"] == "open") & o["type"].isin(types) & (o["created_date"] < pd.Timestamp(as_of))]
-    place = targets[["account_id", "name", "rank", "tier", "reason_1"]].rename(
-        columns={"rank": "account_rank", "tier": "account_tier"}
-    )
-    accounts = scored[["account_id", "p_win", "predicted_value"]].merge(place, on="account_id", how="left")
-    deals = open_deals(o.drop(columns="stage"), accounts)
-    deals["days_open"] = (pd.Timestamp(as_of) - deals["created_date"]).dt.days
-    deals["created_date"] = deals["created_date"].dt.strftime("%Y-%m-%d")
-    deals = deals[OPEN_DEAL_COLUMNS].astype({"account_rank": "Int64", "account_tier": "Int64"})
-    return deals.round({"p_win": 6, "predicted_value": 2, "deal_value": 2, "expected_value": 2})
-
-
-def top_table(targets: pd.DataFrame, n: int = 10) -> str:
-    """The first `n` rows as a console table: rank, tier, account, expected value, P(win), first reason."""
-    rows = [f"{'rank':>4}  {'tier':>4}  {'account':<28} {'expected value':>14} {'P(win)':>7}  first reason"]
-    for r in targets.head(n).itertuples():
-        name = str(r.name if isinstance(r.name, str) and r.name else r.account_id)[:28]
-        rows.append(
-            f"{r.rank:>4}  {r.tier:>4}  {name:<28} {r.expected_value:>14,.0f} {r.p_win:>7.1%}  "
-            f"{r.reason_1 if isinstance(r.reason_1, str) else ''}"
-        )
-    return "\n".join(rows)
+    return open_deal_list(o, types, scored, targets, as_of)
 
 
 def run(p: P.Params) -> dict:
@@ -119,7 +65,7 @@ def run(p: P.Params) -> dict:
             chunk["in_universe"] | chunk["open_opportunity"].astype(bool)
         ]  # open deals are listed too
         if len(kept):
-            parts.append(_scored(kept, bundle))
+            parts.append(scored_chunk(kept, bundle))
     log.info(f"score: {total:,} accounts scored ({time.perf_counter() - start:.1f}s)")
     scored = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["in_universe"])
     if not scored["in_universe"].any():
@@ -181,22 +127,6 @@ def run(p: P.Params) -> dict:
     if warning:
         log.warning(f"score: {warning}")
     return summary
-
-
-def show(f: Paths, n: int = 10) -> str:
-    """The console view of the last scoring run: top `n` accounts, tier counts, files."""
-    if not f.targets_summary.exists():
-        raise SystemExit(f"no target list in {f.targets}: run `make run` (or `dvc repro score`) first")
-    summary = json.loads(f.targets_summary.read_text())
-    targets = pd.read_csv(f.target_list("csv"), nrows=n, keep_default_na=False)
-    counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
-    files = "\n".join(f"  {path}" for path in (*map(f.target_list, LISTS), f.open_deals))
-    warning = f"{summary['warning']}\n" if summary.get("warning") else ""
-    return (
-        f"{warning}Top {n} target accounts as of {summary['as_of']} ({summary['universe']:,} scored: "
-        f"{counts})\n"
-        f"{top_table(targets, n)}\n\nThe full lists (and the open deals):\n{files}"
-    )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ def fit_bundle(
     features: list[dict],
     cfg: P.Train,
     hyper: dict,
-    verbose: bool = False,
 ) -> tuple[Bundle, dict]:
     """Classifier on the `train` rows early-stopped on `validation`, calibration on `validation`, value model;
     the feature spec from the train rows. The final model and every small-data fold are fitted by this."""
@@ -46,10 +45,10 @@ def fit_bundle(
             )
     spec = make_spec(deals[tr], features)
     X = encode(deals, spec)
-    classifier = fit_classifier(X[tr], won[tr], X[va], won[va], hyper, cfg.seed, verbose)
+    classifier = fit_classifier(X[tr], won[tr], X[va], won[va], hyper, cfg.seed)
     calibration = fit_calibration(classifier.predict(X[va], raw_score=True), won[va], cfg.calibration)
     value_model, smearing = fit_value_model(
-        X[tr & priced], amount[tr & priced], X[va & priced], amount[va & priced], cfg.value, cfg.seed, verbose
+        X[tr & priced], amount[tr & priced], X[va & priced], amount[va & priced], cfg.value, cfg.seed
     )
     fitted = {
         "classifier": classifier.best_iteration,
@@ -118,7 +117,7 @@ def run(p: P.Params) -> dict:
         f"{counts['holdout']:,} holdout), {len(meta['features'])} features"
     )
 
-    bundle, fitted = fit_bundle(deals, split, meta["features"], cfg, hyper, verbose=True)
+    bundle, fitted = fit_bundle(deals, split, meta["features"], cfg, hyper)
     summary = {
         "small_data": small,
         "closed_deals": {"won": won, "lost": lost},

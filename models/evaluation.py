@@ -1,0 +1,77 @@
+"""The model and the baselines scored on the same evaluated deals: the chronological holdout, or in small-data
+mode the pooled test blocks of the folds; and the curves of dvc.yaml's plots. Pure functions of frames."""
+
+import numpy as np
+import pandas as pd
+
+from models.baselines import checklist_points, checklist_proba, fit_checklist, fit_logistic
+from models.bundle import Bundle, predict
+from models.metrics import GRID, calibration_table, gains_on_grid, precision_on_grid, roc_on_grid
+from models.spec import encode, make_spec
+from models.split import folds_of
+
+METHODS = (
+    "model",
+    "logistic",
+    "checklist",
+    "oracle",
+)  # the oracle only on the demo world, whose truth is known
+
+
+def baseline_scores(train: pd.DataFrame, rows: pd.DataFrame, spec: dict) -> dict[str, np.ndarray]:
+    """P(win) of `rows` by the logistic and the checklist baselines fitted on the `train` deals."""
+    logistic = fit_logistic(encode(train, spec), train["won"], spec)
+    rates = fit_checklist(checklist_points(train), train["won"])
+    return {
+        "logistic": logistic.predict_proba(encode(rows, spec))[:, 1],
+        "checklist": checklist_proba(checklist_points(rows), rates),
+    }
+
+
+def holdout_scores(
+    bundle: Bundle, deals: pd.DataFrame, split: pd.Series
+) -> tuple[pd.DataFrame, dict, np.ndarray]:
+    """The holdout deals, P(win) of the model and the baselines (fitted on the train deals) and the model's
+    predicted amounts."""
+    hold = deals[split == "holdout"]
+    pred = predict(bundle, hold)
+    p = {"model": pred["p_win"].to_numpy(), **baseline_scores(deals[split == "train"], hold, bundle.spec)}
+    return hold, p, pred["amount"].to_numpy()
+
+
+def pooled_scores(
+    bundle: Bundle, deals: pd.DataFrame, summary: dict, oof: pd.DataFrame
+) -> tuple[pd.DataFrame, dict, np.ndarray]:
+    """Small data: the same for the deals of every fold's test block, pooled: the model's out-of-fold
+    predictions saved by train, the baselines fitted per fold on the fold's train deals (with the fold's own
+    categories, as its model had)."""
+    parts = []
+    for split, pred in folds_of(deals, summary, oof):
+        train, test = deals[split == "train"], deals[split == "holdout"]
+        spec = make_spec(train, bundle.spec["features"])
+        parts.append(
+            pd.DataFrame(
+                {"model": pred["p_win"], **baseline_scores(train, test, spec), "amount": pred["amount"]},
+                index=test.index,
+            )
+        )
+    pooled = pd.concat(parts)
+    p = {m: pooled[m].to_numpy() for m in ("model", "logistic", "checklist")}
+    return deals.loc[pooled.index], p, pooled["amount"].to_numpy()
+
+
+def plot_tables(won: np.ndarray, p: dict, bins: int) -> dict[str, pd.DataFrame]:
+    """The CSVs of dvc.yaml's top-level `plots:`; a method without scores (no oracle) gets an empty column."""
+    curves = {
+        "roc": ("fpr", roc_on_grid),
+        "precision_recall": ("recall", precision_on_grid),
+        "gains": ("share_of_deals", gains_on_grid),
+    }
+    tables = {
+        name: pd.DataFrame({x: GRID, **{m: curve(won, p[m]) if m in p else np.nan for m in METHODS}})
+        for name, (x, curve) in curves.items()
+    }
+    tables["gains"]["random"] = GRID
+    calibration = calibration_table(won, p["model"], bins)
+    tables["calibration"] = calibration[["predicted", "observed"]].assign(perfect=calibration["predicted"])
+    return tables
