@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import ibis
 import ibis.expr.types as ir
+from ibis import _
 
 from features.contract import ACTIVITY_TYPES, TECH_CATEGORIES, TRIGGER_TYPES
 from features.products import slug
@@ -48,6 +49,9 @@ class FeatureConfig:
         30  # a product counts as in use when last seen this close to as_of (crawl cadence)
     )
     named_products: tuple = field(default=())  # complement / competitor products with a presence flag each
+    # accounts with no dated history: "static" uses today's employees and revenue for every deal, "strict"
+    # only once their snapshot_date has passed (so past deals get none)
+    undated_firmographics: str = "static"
 
 
 def _days(later: ir.Value, earlier: ir.Value) -> ir.FloatingValue:
@@ -62,6 +66,45 @@ def _events(spine: ir.Table, source: ir.Table, date: str, lookback_days: int | N
         preds.append(source[date] >= s.as_of - ibis.interval(days=lookback_days))
     j = s.join(source, preds)
     return j.mutate(age=_days(j.as_of, j[date]))
+
+
+def accounts_without_history(t: dict) -> ir.Table:
+    """Accounts no dated snapshot describes: a CRM export holds today's headcount and revenue only."""
+    acc = t["accounts"]
+    return acc.filter(~acc.account_id.isin(t["snapshots"].account_id)) if "snapshots" in t else acc
+
+
+def undated_note(undated: dict | None) -> str | None:
+    """What `features.undated_firmographics` did, in words (console, model card, ICP profile); None when every
+    account has dated history. `undated`: mode, accounts, without_history (features.json)."""
+    if not undated or not undated["without_history"]:
+        return None
+    n, total = undated["without_history"], undated["accounts"]
+    which = f"{n:,} of {total:,} accounts have no dated headcount or revenue history"
+    if undated["mode"] == "static":
+        return (
+            f"{which}: their values of today stand in for every deal "
+            "(features.undated_firmographics: static), so a company that grew after a deal looks bigger than "
+            "it was then"
+        )
+    return (
+        f"{which}: deals before their snapshot date have no employees or revenue "
+        "(features.undated_firmographics: strict)"
+    )
+
+
+def _today_without_history(out: ir.Table, spine: ir.Table, t: dict) -> ir.Table:
+    """Today's employees and revenue standing in for the past, for accounts without history only: dated
+    snapshots, where an account has them, always win."""
+    today = accounts_without_history(t).select(
+        "account_id", _emp_today=_.employees.cast("float64"), _rev_today=_.annual_revenue
+    )
+    keyed = spine.select("key", "account_id").join(today, "account_id").drop("account_id")
+    j = out.left_join(keyed, "key").drop("key_right")
+    return j.mutate(
+        firm_employees=j.firm_employees.fill_null(j._emp_today),
+        firm_revenue=j.firm_revenue.fill_null(j._rev_today),
+    ).drop("_emp_today", "_rev_today")
 
 
 def firmographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
@@ -91,6 +134,8 @@ def firmographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
         firm_age_years=(static.as_of.year() - static.founded_year).cast("float64"),
     )
     out = static.left_join(agg, "key").drop("key_right")
+    if cfg.undated_firmographics == "static":
+        out = _today_without_history(out, spine, t)
     emp = out.firm_employees
     size_band = ibis.cases(*[(emp <= hi, label) for hi, label in SIZE_BANDS], else_="5,001+")
     return out.mutate(

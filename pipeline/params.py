@@ -102,6 +102,7 @@ class Features:
     surge_threshold: Annotated[StrictInt, Field(ge=0, le=100)]  # intent scores are 0-100 (data contract)
     strategic_employees: Count
     tech_seen_within_days: Whole
+    undated_firmographics: Literal["static", "strict"]
     memory_limit: Name
 
 
@@ -116,6 +117,9 @@ class Train:
     small_data_deals: Whole
     small_data_classifier: Hyper
     cv_folds: Annotated[StrictInt, Field(ge=2)]
+    leak_fill_gap: Share
+    leak_auc: Annotated[StrictFloat, Field(gt=0.5, le=1)]
+    trusted_fields: list[StrictStr]
 
     @field_validator("split")
     @classmethod

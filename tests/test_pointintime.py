@@ -145,3 +145,22 @@ def test_counts_are_zero_and_recencies_missing_without_history(raw):
     f = features(raw, spine)
     assert (f["beh_all_180d"] == 0).all() and f["beh_days_since_last"].isna().all()
     assert (f["rel_prior_won"] == 0).all() and f["trig_days_since_any"].isna().all()
+
+
+def test_undated_firmographics_stand_in_only_for_accounts_without_history(raw):
+    """A CRM export without snapshots: static gives past deals today's headcount, strict gives none; an
+    account with dated snapshots keeps its point-in-time values either way."""
+    spine = spine_at(raw, pd.Timestamp("2025-01-01"), 40)
+    undated = spine["account_id"].iloc[:20]
+    no_history = {**raw, "snapshots": raw["snapshots"][~raw["snapshots"]["account_id"].isin(undated)]}
+    static = features(no_history, spine, FeatureConfig(undated_firmographics="static"))
+    strict = features(no_history, spine, FeatureConfig(undated_firmographics="strict"))
+    today = raw["accounts"].set_index("account_id")["employees"].astype(float)
+    without = static["key"].isin(undated)
+    np.testing.assert_array_equal(
+        static.loc[without, "firm_employees"], static.loc[without, "key"].map(today)
+    )
+    assert strict.loc[without, "firm_employees"].isna().all()
+    dated = features(raw, spine, FeatureConfig(undated_firmographics="static"))
+    pd.testing.assert_frame_equal(static[~without], dated[~without])
+    pd.testing.assert_frame_equal(strict[~without], dated[~without])

@@ -19,7 +19,9 @@ matplotlib.use("Agg")  # files only, no screen
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from features.pointintime import undated_note  # noqa: E402
 from models.drift import LARGE, MODERATE  # noqa: E402
+from models.leakage import words  # noqa: E402
 from models.profile import interval_words  # noqa: E402
 from pipeline.outputs import templating  # noqa: E402
 from pipeline.outputs.templating import pct  # noqa: E402
@@ -263,4 +265,6 @@ def _caveats(f: dict) -> dict:
         "large": [feature for feature, psi in (f["drift"] or {}).get("rows", []) if psi > LARGE],
         "other_data": d["champion"] is not None and d.get("same_data") is False,
         "oracle": "oracle" in f["metrics"],
+        "undated": undated_note(f["features"].get("undated_firmographics")),
+        "leaks": [words(s) for s in f["train_summary"].get("leak_guard", {}).get("left_out", [])],
     }

@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shap  # noqa: E402
 
+from features.pointintime import undated_note  # noqa: E402
 from features.products import by_slug  # noqa: E402
 from models.bundle import load_bundle, read_summary  # noqa: E402
 from models.explain import chart_data, contributions, importance  # noqa: E402
@@ -94,6 +95,7 @@ def markdown(profile: dict, ranked: dict, top: int) -> str:
         f"Derived from {profile['deals']:,} closed deals ({profile['wins']:,} won, base win rate {base:.0%}) "
         f"by a depth-limited tree fitted to the model's scores (it reproduces {profile['surrogate_r2']:.0%} "
         f"of their variance); win rates are the deals' actual outcomes with {interval_words(profile)}.\n",
+        *([f"Firmographics: {profile['firmographics']}.\n"] if "firmographics" in profile else []),
         "## Segments, best first\n"
         if profile["beats_chance"]
         else "## Segments of the model's scores (no ICP)\n",
@@ -127,7 +129,8 @@ def run(p: P.Params) -> dict:
         + ", ".join(r["feature"] for r in ranked["features"][:5])
     )
 
-    named = by_slug(json.loads(f.features_json.read_text())["config"]["named_products"])
+    meta = json.loads(f.features_json.read_text())
+    named = by_slug(meta["config"]["named_products"])
     parts = [
         contributions(bundle, deals.iloc[i : i + SHAP_ROWS])
         for i in progress(range(0, len(deals), SHAP_ROWS), what="explain: SHAP", unit="chunk")
@@ -151,6 +154,8 @@ def run(p: P.Params) -> dict:
     chance = chance_verdict(json.loads(f.metrics.read_text())["model"])
     profile["beats_chance"] = chance is None
     profile["summary"] = no_icp(chance) if chance else profile["summary"]
+    if note := undated_note(meta.get("undated_firmographics")):
+        profile["firmographics"] = note
     log.info(f"explain: {profile['summary']}")
 
     with new_folder(f.explain) as tmp:

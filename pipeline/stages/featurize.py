@@ -15,7 +15,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract import TABLES
-from features.pointintime import FeatureConfig, available_families, build, feature_columns
+from features.pointintime import (
+    FeatureConfig,
+    accounts_without_history,
+    available_families,
+    build,
+    feature_columns,
+    undated_note,
+)
 from features.products import named_products
 from features.spines import TRAIN_META, latest_date, scoring_spine, training_spine
 from pipeline import params as P
@@ -38,10 +45,18 @@ def run(p: P.Params) -> dict:
         strategic_employees=f.strategic_employees,
         tech_seen_within_days=f.tech_seen_within_days,
         named_products=named_products(tables),
+        undated_firmographics=f.undated_firmographics,
     )
     dropped = sorted(set(f.families) - set(available_families(tables, cfg)))
     if dropped:
         log.info(f"featurize: no source table for {', '.join(dropped)}: those feature families are dropped")
+    undated = {
+        "mode": f.undated_firmographics,
+        "accounts": int(tables["accounts"].count().execute()),
+        "without_history": int(accounts_without_history(tables).count().execute()),
+    }
+    if note := undated_note(undated):
+        log.info(f"featurize: {note}")
     score_as_of = (
         pd.Timestamp(p.score.as_of)
         if p.score.as_of
@@ -76,6 +91,7 @@ def run(p: P.Params) -> dict:
             "score_as_of": str(score_as_of.date()),
             "opportunity_types": list(f.opportunity_types),
             "config": asdict(cfg),
+            "undated_firmographics": undated,
             "rows": rows,
         }
         (folder / where.features_json.name).write_text(to_json(spec))

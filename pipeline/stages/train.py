@@ -15,6 +15,7 @@ import pandas as pd
 from models.boosting import fit_classifier, fit_value_model
 from models.bundle import Bundle, predict, save_bundle
 from models.calibration import fit_calibration
+from models.leakage import suspects, words
 from models.spec import encode, make_spec
 from models.split import SPLITS, assign_fold, assign_split, cv_folds, describe, read_deals, split_boundaries
 from pipeline import params as P
@@ -96,6 +97,21 @@ def cross_validate(
     return described, oof
 
 
+def leak_guard(train: pd.DataFrame, features: list[dict], cfg: P.Train) -> dict:
+    """The undated fields that look recorded after the outcome (models/leakage.py), left out unless
+    trusted."""
+    found = suspects(train, features, cfg.leak_fill_gap, cfg.leak_auc)
+    for s in found:
+        kept = s["feature"] in cfg.trusted_fields
+        log.warning(f"train: {words(s)}; " + ("kept: in train.trusted_fields" if kept else "left out"))
+    return {
+        "fill_gap": cfg.leak_fill_gap,
+        "auc": cfg.leak_auc,
+        "left_out": [s for s in found if s["feature"] not in cfg.trusted_fields],
+        "trusted": [s for s in found if s["feature"] in cfg.trusted_fields],
+    }
+
+
 def run(p: P.Params) -> dict:
     start, cfg, f = time.perf_counter(), p.train, paths(p)
     deals = read_deals(f.train_set)
@@ -117,7 +133,9 @@ def run(p: P.Params) -> dict:
         f"{counts['holdout']:,} holdout), {len(meta['features'])} features"
     )
 
-    bundle, fitted = fit_bundle(deals, split, meta["features"], cfg, hyper)
+    guard = leak_guard(deals[split == "train"], meta["features"], cfg)
+    features = [x for x in meta["features"] if x["name"] not in {s["feature"] for s in guard["left_out"]}]
+    bundle, fitted = fit_bundle(deals, split, features, cfg, hyper)
     summary = {
         "small_data": small,
         "closed_deals": {"won": won, "lost": lost},
@@ -134,10 +152,11 @@ def run(p: P.Params) -> dict:
             "won_deals_with_amount": fitted["won_deals_with_amount"],
             "smearing": fitted["smearing"],
         },
+        "leak_guard": guard,
     }
     oof = None
     if small:
-        summary["cv"], oof = cross_validate(deals, meta["features"], cfg, hyper)
+        summary["cv"], oof = cross_validate(deals, features, cfg, hyper)
     with new_folder(f.model) as tmp:
         save_bundle(tmp, bundle, summary, oof)
     log.info(

@@ -1,0 +1,57 @@
+"""A guard against fields recorded after the outcome. Undated account fields (today's values standing in
+for the past) are where a leak hides: a field a team fills in once a deal is won looks like a perfect
+predictor and is worthless for prospects. Two signs, measured on the training deals only: the share of deals
+with the field filled differs sharply between won and lost, or the field alone separates won from lost far
+better than a field known before a deal can."""
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+UNDATED_FAMILIES = ("firmographic", "custom")  # today's account values; every other family is dated
+MIN_DEALS = 30  # fewest deals a category needs to get its own win rate; rarer ones are pooled
+
+
+def single_field_auc(values: pd.Series, won: np.ndarray) -> float | None:
+    """ROC AUC of one field alone on the deals where it is filled, either direction (0.5 = no signal);
+    a categorical scores each category by its win rate. None with too few won or lost deals."""
+    filled = values.notna().to_numpy()
+    y = won[filled]
+    if min(y.sum(), (~y).sum()) < MIN_DEALS:
+        return None
+    x = values[filled]
+    if not pd.api.types.is_numeric_dtype(x):
+        counts = x.map(x.value_counts())
+        pooled = x.astype(object).where(counts >= MIN_DEALS, "(rare)")
+        x = pooled.map(pd.Series(y, index=pooled.index).groupby(pooled).mean())
+    auc = roc_auc_score(y, x.to_numpy(float))
+    return max(auc, 1 - auc)
+
+
+def suspects(train: pd.DataFrame, features: list[dict], fill_gap: float, max_auc: float) -> list[dict]:
+    """The undated features that show a sign of being recorded after the outcome, with their figures."""
+    won = train["won"].to_numpy(bool)
+    found = []
+    for f in (f for f in features if f["family"] in UNDATED_FAMILIES):
+        values = train[f["name"]]
+        filled_won, filled_lost = values[won].notna().mean(), values[~won].notna().mean()
+        auc = single_field_auc(values, won)
+        if abs(filled_won - filled_lost) >= fill_gap or (auc is not None and auc >= max_auc):
+            found.append(
+                {
+                    "feature": f["name"],
+                    "filled_won": round(float(filled_won), 4),
+                    "filled_lost": round(float(filled_lost), 4),
+                    "auc": auc and round(float(auc), 4),
+                }
+            )
+    return found
+
+
+def words(s: dict) -> str:
+    """One suspect in a sentence, for the console and the model card."""
+    auc = f", alone it reaches ROC AUC {s['auc']:.2f}" if s["auc"] is not None else ""
+    return (
+        f"{s['feature']} is filled for {s['filled_won']:.0%} of won and {s['filled_lost']:.0%} of lost "
+        f"deals{auc}: probably recorded after the outcome"
+    )
