@@ -1,9 +1,10 @@
 """Ingest: raw tables to canonical contract form, with a plain-language reason for every row left out.
 
 Pure functions of data frames, so each rule is testable on a few rows. This module runs the steps in order and
-counts: values parsed (features/parse.py), each table's rows checked (features/rules.py), then duplicate
-accounts merged and keys checked across tables (features/keys.py). A row is rejected once per problem, so the
-user sees everything wrong with it, but counted once.
+counts: values parsed (features/parse.py), contacts' empty seniority and department derived from their titles
+(features/titles.py), each table's rows checked (features/rules.py), then duplicate accounts merged and keys
+checked across tables (features/keys.py). A row is rejected once per problem, so the user sees everything
+wrong with it, but counted once.
 """
 
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS
 from features.errors import ContractError
 from features.keys import by_domain, check_keys, merge_duplicate_accounts, repoint
 from features.rules import concat_issues, contract_problems, issue, normalise, shown
+from features.titles import fill_from_titles
 
 REJECT_COLUMNS = ["table", "row", "column", "value", "reason"]
 # Tables with no key of their own (the big ones): checked chunk by chunk against the keyed tables' kept ids.
@@ -27,7 +29,9 @@ class Ingested:
     rejects: pd.DataFrame  # REJECT_COLUMNS, every problem, merged duplicate and cleared value
     problems: pd.DataFrame  # the rejects that removed a row because of a data problem
     merges: pd.DataFrame  # duplicate_account_id, kept_account_id, domain
-    counts: dict[str, dict[str, int]]  # per table: rows_in, rows_kept, rows_rejected, values_cleared
+    # per table: rows_in, rows_kept, rows_rejected, values_cleared; contacts also seniority_from_title and
+    # department_from_title, the kept rows whose empty value was derived from the title
+    counts: dict[str, dict[str, int]]
     canon: dict[str, pd.DataFrame]  # accounts and contacts before rejection: to explain a later orphan
 
 
@@ -46,9 +50,11 @@ def ingest(
                 f"(docs/data_contract.md): export it into that folder."
             )
     raw = {name: _headers(name, df, files[name]) for name, df in raw.items() if name in TABLES}
-    canon, issues = {}, {}
+    canon, issues, filled = {}, {}, {}
     for name, df in raw.items():
         canon[name], parse = normalise(name, df, (date_formats or {}).get(name))
+        if name == "contacts":  # many exports carry only a title: seniority and department from it
+            canon[name], filled[name] = fill_from_titles(canon[name])
         issues[name] = [parse, contract_problems(name, canon[name], df, parse)]
     kept = {name: canon[name].drop(index=_rows(issues[name])) for name in canon}
     kept["accounts"], merges = merge_duplicate_accounts(kept["accounts"])
@@ -66,7 +72,7 @@ def ingest(
     )
     repoint(kept, merges)
     check_keys(kept, canon, issues, list(kept))
-    return _result(raw, kept, issues, merges, canon)
+    return _result(raw, kept, issues, merges, canon, filled=filled)
 
 
 def ingest_part(
@@ -114,9 +120,9 @@ def _rows(frames: list[pd.DataFrame]) -> np.ndarray:
     return np.unique(found.loc[found["kind"] == "drop", "row"].to_numpy())
 
 
-def _result(raw, kept, issues, merges, canon, offset: int = 0) -> Ingested:
+def _result(raw, kept, issues, merges, canon, offset: int = 0, filled=None) -> Ingested:
     """Rejects with the source value of each cell, 1-based rows (after `offset` rows of earlier chunks), in
-    table then row order; counts per table."""
+    table then row order; counts per table, with the kept cells `filled[table]` says were derived."""
     found, counts = [], {}
     for name in (t for t in TABLES if t in raw):
         table = concat_issues(issues[name])
@@ -130,6 +136,9 @@ def _result(raw, kept, issues, merges, canon, offset: int = 0) -> Ingested:
             "rows_rejected": len(raw[name]) - len(kept[name]),
             "values_cleared": int((table["kind"] == "clear").sum()),
         }
+        if name in (filled or {}):
+            derived = filled[name].loc[kept[name].index]
+            counts[name] |= {f"{col}_from_title": int(n) for col, n in derived.sum().items()}
         kept[name] = kept[name].reset_index(drop=True)
     every = pd.concat(found, ignore_index=True).sort_values("row", kind="stable")
     every = every.sort_values("table", key=lambda t: t.map(TABLES.index), kind="stable")

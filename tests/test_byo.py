@@ -552,3 +552,36 @@ def test_an_enrichment_row_without_a_domain_is_rejected_once(tmp_path):
     assert rejects.values.tolist() == [
         ["technographics", "3", "account_domain", "", "account_domain is empty"]
     ]
+
+
+def test_contacts_with_only_a_job_title_get_seniority_and_department_from_it(tmp_path):
+    """HubSpot and Marketo contacts carry a job title, not seniority or department: the mapping names neither
+    and ingest derives both."""
+    people = (
+        "Record ID;Company ID;Job Title;Create Date\n"
+        "P1;C1;VP, Sales;01/02/2023\n"
+        "P2;C2;IT Mgr;01/02/2023\n"
+        "P3;C2;Student;01/02/2023\n"
+    )
+    raw, _ = _crm(tmp_path, edits={"People.csv": people})
+    mapping = json.loads(json.dumps(MAPPING))
+    mapping["tables"]["contacts"] = {
+        "file": "People.csv",
+        "date_format": "%d/%m/%Y",
+        "columns": {
+            "contact_id": "Record ID",
+            "account_id": "Company ID",
+            "title": "Job Title",
+            "created_date": "Create Date",
+        },
+    }
+    (tmp_path / "map.yaml").write_text(yaml.safe_dump(mapping))
+    summary = ingest_into(raw, tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
+    contacts = pd.read_parquet(tmp_path / "interim" / "contacts.parquet")
+    assert contacts[["seniority", "department"]].fillna("").values.tolist() == [
+        ["vp", "sales"],
+        ["manager", "it"],
+        ["", ""],
+    ]
+    assert summary["tables"]["contacts"]["seniority_from_title"] == 2
+    assert summary["tables"]["contacts"]["department_from_title"] == 2

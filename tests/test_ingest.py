@@ -2,6 +2,7 @@
 
 import io
 import json
+import logging
 
 import pandas as pd
 import pytest
@@ -399,6 +400,45 @@ def test_aliases_case_and_spaces_become_canonical(tmp_path):
     assert opp.loc[0, ["stage", "type"]].tolist() == ["won", "new business"]
     assert pd.read_parquet(out / "activities.parquet").loc[0, "activity_type"] == "web_visit"
     assert opp.loc[0, "created_date"] == pd.Timestamp("2024-03-01") and opp.loc[0, "amount"] == 5000.0
+
+
+def test_contacts_get_seniority_and_department_from_their_titles_where_empty(tmp_path, caplog):
+    """Given values win (one outside the contract's list is rejected as ever); a title the rule does not know
+    costs the contact nothing; the console and the summary count the kept rows derived."""
+    raw = _source(tmp_path / "raw")
+    (raw / "contacts.csv").write_text(
+        "contact_id,account_id,title,seniority,department,created_date\n"
+        "CON-1,ACC-1,VP Sales,,,2023-01-01\n"
+        'CON-2,ACC-1,"Sr. Dir., Demand Gen",manager,,2023-01-01\n'
+        "CON-3,ACC-2,Student,,,2023-01-01\n"
+        "CON-4,ACC-2,Head of RevOps,Senior VP,,2023-01-01\n"
+        "CON-5,ACC-9,CFO,,,2023-01-01\n"
+    )
+    caplog.set_level(logging.INFO)
+    summary = ingest_into(raw, tmp_path / "interim", 1.0)
+    contacts = pd.read_parquet(tmp_path / "interim" / "contacts.parquet")
+    assert contacts[["contact_id", "seniority", "department"]].fillna("").values.tolist() == [
+        ["CON-1", "vp", "sales"],
+        ["CON-2", "manager", "marketing"],
+        ["CON-3", "", ""],
+    ]
+    assert sorted(_rejects(tmp_path / "interim").query("table == 'contacts'")["reason"]) == [
+        "account_id ACC-9 is not in accounts",
+        "seniority 'Senior VP' is not one of c_level, vp, director, manager, individual_contributor",
+    ]
+    assert summary["tables"]["contacts"] | {"file": None} == {
+        "file": None,
+        "rows_in": 5,
+        "rows_kept": 3,
+        "rows_rejected": 2,
+        "values_cleared": 0,
+        "seniority_from_title": 1,
+        "department_from_title": 2,
+    }
+    assert (
+        "ingest: contacts: rows in 5 = rows kept 3 + rows rejected 2 (seniority derived from title for 1 "
+        "rows, department for 2)" in caplog.messages
+    )
 
 
 def test_latin1_text_does_not_matter(tmp_path):

@@ -108,6 +108,11 @@ def run(p: P.Params) -> dict:
         merged = len(result.merges) if name == "accounts" else 0
         notes = [f"{merged:,} merged duplicates"] if merged else []
         notes += [f"{c['values_cleared']:,} values cleared, rows kept"] if c["values_cleared"] else []
+        if c.get("seniority_from_title") or c.get("department_from_title"):
+            notes.append(
+                f"seniority derived from title for {c['seniority_from_title']:,} rows, "
+                f"department for {c['department_from_title']:,}"
+            )
         unmatched = ((rejects["table"] == name) & (rejects["column"] == DOMAIN_KEY)).sum()
         notes += [f"{unmatched:,} rows match no account's domain"] if unmatched else []
         log.info(
