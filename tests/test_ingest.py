@@ -190,6 +190,29 @@ CASES = {
         [(OPPS, 1, "close_date", "2024-01-02")],
         [(OPPS, 1, "close_date", "2024-01-02", "close_date 2024-01-02 is before created_date 2024-03-01")],
     ),
+    "a deal closed the day it was created is valid, whatever the time of day": (
+        [(OPPS, 1, "created_date", "2024-05-01T18:09:07.000Z")],
+        [],
+    ),
+    "close the day before create, at any time of day": (
+        [(OPPS, 1, "created_date", "2024-05-02T00:30:00.000Z")],
+        [
+            (
+                OPPS,
+                1,
+                "close_date",
+                "2024-05-01",
+                "close_date 2024-05-01 is before created_date 2024-05-02T00:30:00.000Z",
+            )
+        ],
+    ),
+    "partial dates are rejected, not read as the 1st": (
+        [(OPPS, 2, "created_date", "2024-03"), ("snapshots", 2, "snapshot_date", "2024")],
+        [
+            (OPPS, 2, "created_date", "2024-03", "partial date '2024-03' (no day): not read as the 1st"),
+            ("snapshots", 2, "snapshot_date", "2024", "partial date '2024' (no day): not read as the 1st"),
+        ],
+    ),
     "won deal without close date": (
         [(OPPS, 1, "close_date", "")],
         [(OPPS, 1, "close_date", "", "won deal has no close_date")],
@@ -399,6 +422,25 @@ def test_aliases_case_and_spaces_become_canonical(tmp_path):
     assert opp.loc[0, ["stage", "type"]].tolist() == ["won", "new business"]
     assert pd.read_parquet(out / "activities.parquet").loc[0, "activity_type"] == "web_visit"
     assert opp.loc[0, "created_date"] == pd.Timestamp("2024-03-01") and opp.loc[0, "amount"] == 5000.0
+
+
+def test_times_with_an_offset_a_z_or_no_zone_in_one_column_are_all_read_as_utc(tmp_path):
+    out, _ = _ingest(
+        tmp_path,
+        [
+            ("activities", 1, "timestamp", "2024-02-01T12:00:00+02:00"),
+            ("activities", 2, "timestamp", "2024-02-02 11:00:00"),  # no zone: UTC
+            ("contacts", 1, "created_date", "2023-01-01T18:09:07.000Z"),
+        ],
+    )
+    assert pd.read_parquet(out / "activities.parquet")["timestamp"].tolist() == [
+        pd.Timestamp("2024-02-01 10:00"),
+        pd.Timestamp("2024-02-02 11:00"),
+    ]
+    assert pd.read_parquet(out / "contacts.parquet").loc[0, "created_date"] == pd.Timestamp(
+        "2023-01-01 18:09:07"
+    )
+    assert len(_rejects(out)) == 0
 
 
 def test_latin1_text_does_not_matter(tmp_path):
