@@ -29,7 +29,7 @@ def readings(text: pd.Series) -> dict[str, pd.Series]:
     if pd.to_numeric(text, errors="coerce").between(*EXCEL_SERIALS).all():
         return {EXCEL: read_dates(text, EXCEL)}
     iso = read_dates(text, ISO)
-    if iso.notna().all():  # most exports: then no other format is tried on their million rows
+    if iso.notna().all():  # most exports: no other format to try
         return {ISO: iso}
     read = {ISO: iso} | {f: read_dates(text, f) for f in DATE_FORMATS[1:]}
     most = max(dates.notna().sum() for dates in read.values())
