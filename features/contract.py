@@ -127,7 +127,9 @@ def _closed_have_dates(df: pd.DataFrame) -> pd.Series:
 
 
 def _close_after_create(df: pd.DataFrame) -> pd.Series:
-    return df["close_date"].isna() | (df["close_date"] >= df["created_date"])
+    """By calendar day (UTC): a CRM keeps the creation as a datetime beside a plain close date, and a deal
+    closed the day it was created is valid whatever the time of day."""
+    return df["close_date"].isna() | (df["close_date"].dt.normalize() >= df["created_date"].dt.normalize())
 
 
 def _won_have_amount(df: pd.DataFrame) -> pd.Series:
@@ -273,6 +275,11 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         name="contacts",
     ),
 }
+
+
+def date_columns(table: str) -> list[str]:
+    """The table's date and datetime columns, in contract order: those a mapping's date_format applies to."""
+    return [c for c, col in SCHEMAS[table].columns.items() if str(col.dtype).startswith("datetime")]
 
 
 def foreign_key_violations(tables: dict[str, pd.DataFrame]) -> dict[str, pd.Series]:

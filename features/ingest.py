@@ -39,10 +39,10 @@ def ingest(
     raw: dict[str, pd.DataFrame],
     files: dict[str, str],
     source: str,
-    date_formats: dict[str, str] | None = None,
+    date_formats: dict[str, dict[str, str]] | None = None,
 ) -> Ingested:
     """Normalise, validate, merge duplicate accounts and check keys of the `raw` tables read from `files`
-    (dates as `date_formats[table]` says, ISO 8601 by default)."""
+    (dates as `date_formats[table][column]` says, ISO 8601 by default)."""
     for name in REQUIRED_TABLES:
         if name not in raw:
             raise ContractError(
@@ -76,7 +76,12 @@ def ingest(
 
 
 def ingest_part(
-    name: str, raw: pd.DataFrame, file: str, base: Ingested, offset: int, date_format: str | None = None
+    name: str,
+    raw: pd.DataFrame,
+    file: str,
+    base: Ingested,
+    offset: int,
+    date_formats: dict[str, str] | None = None,
 ) -> Ingested:
     """Rows `offset` + 1 ... of a STREAMED table, checked like `ingest` does against the accounts (and
     contacts) that `base` kept, so a table of any length is validated in chunks of bounded memory."""
@@ -84,7 +89,7 @@ def ingest_part(
     unmatched = issue([], "", [])
     if "account_id" not in raw:
         raw, unmatched = by_domain(raw, base.tables["accounts"])
-    canon, parse = normalise(name, raw, date_format)
+    canon, parse = normalise(name, raw, date_formats)
     issues = {name: [unmatched, parse, contract_problems(name, canon, raw, parse)]}
     kept = {name: canon.drop(index=_rows(issues[name]))}
     repoint(kept, base.merges)

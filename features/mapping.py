@@ -9,9 +9,9 @@ changed it).
 
 import pandas as pd
 
-from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES
+from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES, date_columns
 from features.errors import ContractError
-from features.parse import clean_text, parse_dates
+from features.parse import EXCEL, ISO, clean_text, format_dates, is_date_format, parse_dates, read_dates
 
 TABLE_KEYS = ("file", "sheet", "columns", "values", "scale", "defaults", "date_format", "lookup")
 LOOKUP_KEYS = ("file", "column", "key", "value")
@@ -24,6 +24,16 @@ class MappingError(ContractError):
 def contract_columns(table: str) -> list[str]:
     cols = list(SCHEMAS[table].columns)
     return cols + [DOMAIN_KEY] if table in DOMAIN_KEYED else cols
+
+
+def date_formats(table: str, spec: dict) -> dict[str, str]:
+    """Contract date column -> its format, from `date_format:`: one format for every date column of the table,
+    or a map per column (a CRM keeps a creation datetime beside a plain close date). A column left out is read
+    as ISO 8601."""
+    given = spec.get("date_format")
+    if isinstance(given, dict):
+        return dict(given)
+    return dict.fromkeys(date_columns(table), given) if given else {}
 
 
 def check(mapping: dict, where: str) -> dict:
@@ -72,6 +82,19 @@ def check(mapping: dict, where: str) -> dict:
                 raise MappingError(
                     f"{at}.values.{col}: YAML reads yes/no/on/off/true/false as booleans: quote "
                     f"them ('Yes': won)"
+                )
+        dates = date_columns(name)
+        for col, fmt in date_formats(name, spec).items():
+            key = f"{at}.date_format" + (f".{col}" if isinstance(spec["date_format"], dict) else "")
+            if col not in dates:
+                raise MappingError(
+                    f"{at}.date_format: {col!r} is not a date column of the {name} contract; "
+                    f"its date columns: {', '.join(dates)}"
+                )
+            if not is_date_format(fmt):
+                raise MappingError(
+                    f"{key}: {fmt!r} is not a date format: write {ISO}, {EXCEL} (serial day numbers) or "
+                    f"a strptime format of a whole date, like '%d/%m/%Y' or '%m/%d/%Y %H:%M'"
                 )
         for target, look in (spec.get("lookup") or {}).items():
             if target not in known or not isinstance(look, dict) or set(look) != set(LOOKUP_KEYS):
@@ -154,31 +177,32 @@ def apply(name: str, spec: dict, frames: dict[tuple, pd.DataFrame]) -> tuple[pd.
     for target, factor in (spec.get("scale") or {}).items():
         _need(out, [target], file, f"tables.{name}.scale names a column the mapping does not fill")
         out[target] = _scaled(out[target], float(factor))
+    formats = date_formats(name, spec)
     for target, value in (spec.get("defaults") or {}).items():
-        value = _default(name, target, value, spec.get("date_format"))
+        value = _default(name, target, value, formats.get(target))
         out[target] = out[target].mask(_empty(out[target]), value) if target in out else value
     return out, notes
 
 
 def _default(table: str, column: str, value, date_format: str | None) -> str:
-    """A default as the file would write it: a date (YAML, ISO 8601) in the table's date_format."""
-    if not str(SCHEMAS[table].columns[column].dtype).startswith("datetime") or not date_format:
+    """A default as the file would write it: a date (YAML, ISO 8601) in its column's date_format."""
+    if column not in date_columns(table) or not date_format:
         return str(value)
-    when = pd.to_datetime(str(value), format="ISO8601", errors="coerce")
-    if pd.isna(when):
+    when = read_dates(pd.Series([str(value)]))
+    if when.isna().all():
         raise MappingError(f"tables.{table}.defaults.{column}: write the date as YYYY-MM-DD, not {value!r}")
-    return when.strftime(date_format)
+    return format_dates(when, date_format).iloc[0]
 
 
 def derive_customers(
-    accounts: pd.DataFrame, opportunities: pd.DataFrame, formats: dict[str, str]
+    accounts: pd.DataFrame, opportunities: pd.DataFrame, formats: dict[str, dict[str, str]]
 ) -> tuple[pd.DataFrame, list[str]]:
     """is_customer and customer_since from the won deals, where the export does not carry them: an account is
-    a customer from its first won deal's close date (dates read and written in each table's `formats`). These
-    are present-state columns, never features."""
+    a customer from its first won deal's close date (dates read and written in each column's format of
+    `formats`, by table). These are present-state columns, never features."""
     notes = []
     won = opportunities[clean_text(opportunities["stage"]).str.lower() == "won"]
-    closed = parse_dates(won["close_date"], formats.get("opportunities"))[0]
+    closed = parse_dates(won["close_date"], formats.get("opportunities", {}).get("close_date"))[0]
     first = closed.groupby(clean_text(won["account_id"])).min()
     ids = clean_text(accounts["account_id"])
     if "is_customer" not in accounts:
@@ -187,9 +211,8 @@ def derive_customers(
         )
         notes.append("is_customer: from the won deals (an account with a won deal is a customer)")
     if "customer_since" not in accounts:
-        accounts = accounts.assign(
-            customer_since=ids.map(first.dt.strftime(formats.get("accounts", "%Y-%m-%d")))
-        )
+        since = format_dates(first, formats.get("accounts", {}).get("customer_since"))
+        accounts = accounts.assign(customer_since=ids.map(since))
         notes.append("customer_since: the close date of each account's first won deal")
     return accounts, notes
 

@@ -3,7 +3,10 @@
 Values are parsed here, not by the file reader, so an unparsable value becomes a reject quoting it, never a
 silent empty cell: each parser returns the values and (mask, reason maker) for the cells it could not read,
 and features/rules.py turns those into rejects. Text is stripped; coded columns are matched ignoring case.
-A date after tomorrow (UTC) is a typo or a planned date, not history: rejected.
+Dates are ISO 8601 unless the mapping gives a column a format (a strptime format, or `excel` for Excel's
+serial day numbers). Each value's own zone is applied, so a column may mix `Z`, offsets and no zone (taken as
+UTC): every date ends in UTC without zone. A partial date (2017, 2017-03) is rejected, not read as the 1st. A
+date after tomorrow (UTC) is a typo or a planned date, not history: rejected.
 """
 
 import numpy as np
@@ -14,6 +17,11 @@ from features.contract import DATE
 _TRUE, _FALSE = {"true", "t", "yes", "y", "1"}, {"false", "f", "no", "n", "0"}
 _FIRST_DATE, _LAST_DATE = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
 _DATE_RANGE = f"{_FIRST_DATE:%Y-%m-%d} to {_LAST_DATE:%Y-%m-%d}"
+ISO, EXCEL = "ISO8601", "excel"  # the date formats that are no strptime format
+# Excel's day 0: its serial 1 is 1900-01-01, but it counts a 29 February 1900 that never was, so serials from
+# 61 (1900-03-01) on are right from here and those before are a day off: not read.
+_EXCEL_DAY0, _EXCEL_FIRST = pd.Timestamp("1899-12-30"), 61
+_PARTIAL = r"\d{4}(?:[-/]\d{1,2})?"  # 2017, 2017-03: ISO 8601 readers take them for the 1st
 
 
 def parse_as(values: pd.Series, dtype: str, date_format: str | None = None) -> tuple[pd.Series, list]:
@@ -44,28 +52,68 @@ def clean_text(values: pd.Series) -> pd.Series:
 
 def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.Series, list]:
     """Dates as written (ISO 8601, or `date_format`), in UTC without zone; (mask, reason maker) for the values
-    that are unreadable, out of range, or after tomorrow (history cannot be in the future; the reason leaves
-    today's date out, so the same file gives the same rejects any day)."""
+    that are unreadable, partial, out of range, or after tomorrow (history cannot be in the future; the reason
+    leaves today's date out, so the same file gives the same rejects any day)."""
     if pd.api.types.is_datetime64_any_dtype(values):
-        parsed, given = values, values.notna()
+        parsed, given, partial = values, values.notna(), pd.Series(False, index=values.index)
         if parsed.dt.tz is not None:
             parsed = parsed.dt.tz_convert(None)
     else:
         text = clean_text(values)
-        parsed = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce", utc=True)
-        parsed, given = parsed.dt.tz_convert(None), text.notna()
+        parsed, given, partial = read_dates(text, date_format), text.notna(), _partial(text, date_format)
     outside = parsed.notna() & ((parsed < _FIRST_DATE) | (parsed > _LAST_DATE))
-    unreadable = given & parsed.isna()
+    unreadable = given & parsed.isna() & ~partial
     parsed = parsed.mask(outside)
     latest = pd.Timestamp.now("UTC").tz_convert(None).normalize() + pd.Timedelta(days=2)
     future = parsed.notna() & (parsed >= latest)
     parsed = parsed.mask(future).astype(DATE)
-    expected = date_format or "YYYY-MM-DD"
+    expected = {None: "YYYY-MM-DD", ISO: "YYYY-MM-DD", EXCEL: "an Excel serial day number"}.get(
+        date_format, date_format
+    )
     return parsed, [
         (unreadable, lambda v: "unparsable date '" + v + f"' (expected {expected})"),
+        (partial, lambda v: "partial date '" + v + "' (no day): not read as the 1st"),
         (outside, lambda v: "date " + v + " is outside " + _DATE_RANGE),
         (future, lambda v: "date " + v + " is in the future"),
     ]
+
+
+def read_dates(text: pd.Series, date_format: str | None = None) -> pd.Series:
+    """Text (as clean_text gives it) as dates in UTC without zone, NaT where `date_format` does not read a
+    value or the value is a partial date. Never raises on zones: each value's offset is applied on its own,
+    and a time without one is taken as UTC. `icp init` guesses with it, so its guess is what ingest reads."""
+    if date_format == EXCEL:
+        days = pd.to_numeric(text, errors="coerce")
+        return pd.to_datetime(days.where(days >= _EXCEL_FIRST), unit="D", origin=_EXCEL_DAY0, errors="coerce")
+    parsed = pd.to_datetime(text, format=date_format or ISO, errors="coerce", utc=True).dt.tz_convert(None)
+    return parsed.mask(_partial(text, date_format))
+
+
+def _partial(text: pd.Series, date_format: str | None) -> pd.Series:
+    """Year or year-month only, where ISO 8601 is read (a strptime format or excel never reads them)."""
+    if date_format not in (None, ISO):
+        return pd.Series(False, index=text.index)
+    return text.str.fullmatch(_PARTIAL).fillna(False).astype(bool)
+
+
+def format_dates(values: pd.Series, date_format: str | None = None) -> pd.Series:
+    """Dates as a file writing `date_format` has them, which read_dates reads back: for the defaults and
+    derived dates that fill a column beside the file's own values."""
+    if date_format == EXCEL:
+        return ((values - _EXCEL_DAY0) / pd.Timedelta(days=1)).astype("str")
+    return values.dt.strftime("%Y-%m-%d" if date_format in (None, ISO) else date_format)
+
+
+def is_date_format(date_format) -> bool:
+    """ISO8601, excel, or a strptime format that reads back the whole date it writes (not '%m/%Y')."""
+    if date_format in (ISO, EXCEL) or not isinstance(date_format, str):
+        return date_format in (ISO, EXCEL)
+    probe = pd.Timestamp("2001-02-03 04:05:06", tz="UTC")
+    try:
+        back = pd.to_datetime(probe.strftime(date_format), format=date_format, utc=True)
+    except ValueError:
+        return False
+    return pd.notna(back) and back.normalize() == probe.normalize()
 
 
 def _numbers(values: pd.Series, dtype: str) -> tuple[pd.Series, list]:

@@ -22,9 +22,10 @@ _SPECIAL = {"industry": canonical_industry, "country": canonical_country, "domai
 
 
 def normalise(
-    name: str, raw: pd.DataFrame, date_format: str | None = None
+    name: str, raw: pd.DataFrame, date_formats: dict[str, str] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The table in contract form (contract columns and dtypes, index = source row - 1); parse problems."""
+    """The table in contract form (contract columns and dtypes, index = source row - 1); parse problems. Dates
+    are read in their column's format of `date_formats`, ISO 8601 by default."""
     out, issues, source = {}, [], raw
     if name == "opportunities":  # an open deal's close_date is an expected date, often in the future: cleared
         stage = canonical_codes(clean_text(raw["stage"]), STAGES)
@@ -39,7 +40,7 @@ def normalise(
         )
         source = raw.assign(close_date=raw["close_date"].mask(expected))
     for col, spec in SCHEMAS[name].columns.items():
-        values, bad = parse_as(source[col], str(spec.dtype), date_format)
+        values, bad = parse_as(source[col], str(spec.dtype), (date_formats or {}).get(col))
         for mask, reason in bad:
             issues.append(issue(raw.index[mask], col, reason(shown(raw[col][mask]))))
         if col in _SPECIAL:

@@ -2,8 +2,9 @@
 
 Each file goes to the contract table whose columns its headers name best (contract names, then Salesforce and
 HubSpot names, then common spreadsheet names; `AccountId`, `account_id` and `Account ID` are one name). Stage
-and type values are guessed from the values the file holds. Every guess is written with a `# guess` comment,
-so the user knows what to review; what could not be guessed is written as a comment saying what to fill in.
+and type values are guessed from the values the file holds, a date format per date column from its dates.
+Every guess is written with a `# guess` comment, so the user knows what to review; what could not be guessed,
+or read, is written as a comment saying what to fill in.
 """
 
 import datetime as dt
@@ -13,12 +14,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from features.contract import DOMAIN_KEY, INDUSTRIES, SCHEMAS, TABLES
+from features.contract import DOMAIN_KEY, INDUSTRIES, SCHEMAS, TABLES, date_columns
 from features.errors import ContractError
 from features.mapping import MappingError, contract_columns
 from features.normalize import canonical_industry
 from features.parse import clean_text
 from pipeline import readers
+from pipeline.guess_dates import date_formats, readings, settled
 
 SAMPLE_ROWS = 20_000  # rows read per file to guess values and date formats
 
@@ -67,11 +69,6 @@ FILE_HINTS = {
     "intent": ("intent",),
     "triggers": ("trigger", "news", "signal"),
 }
-DATE_FORMATS = tuple(
-    f"{day}{time}"
-    for day in ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d")
-    for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p")
-)
 
 
 def _key(header: str) -> str:
@@ -149,17 +146,6 @@ def type_values(values: pd.Series) -> dict[str, str]:
     return out
 
 
-def date_format(frame: pd.DataFrame, columns: list[str]) -> str | None:
-    """ "" when the dates read as ISO 8601, else the first common format every given date fits; None when no
-    format fits them all (a table has one date_format)."""
-    text = pd.concat([clean_text(frame[c]).dropna() for c in columns]) if columns else pd.Series()
-    if text.empty or pd.to_datetime(text, format="ISO8601", errors="coerce").notna().all():
-        return ""
-    return next(
-        (f for f in DATE_FORMATS if pd.to_datetime(text, format=f, errors="coerce").notna().all()), None
-    )
-
-
 def guess(source: str | Path) -> tuple[dict, list[str]]:
     """The mapping guessed for the files of `source`, and notes on what to review or fill in."""
     source = Path(source)
@@ -180,7 +166,7 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
         for f in samples
         if f not in chosen.values()
     ]
-    tables = {}
+    tables, texts, found = {}, {}, {}
     for table in (t for t in TABLES if t in chosen):
         frame = samples[chosen[table]]
         if table == "opportunities":  # every stage and type value, not only the sample's
@@ -196,19 +182,12 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
             values[columns["type"]] = type_values(frame[columns["type"]])
         if values:
             spec["values"] = values
-        dates = [
-            columns[c]
-            for c, col in SCHEMAS[table].columns.items()
-            if c in columns and str(col.dtype).startswith("datetime")
-        ]
-        fmt = date_format(frame, dates)
-        if fmt:
-            spec["date_format"] = fmt
-        elif fmt is None:
-            notes.append(
-                f"{table}: the dates of {chosen[table]} ({', '.join(dates)}) fit neither ISO 8601 nor one "
-                f"common format: set date_format, or export the dates as YYYY-MM-DD"
-            )
+        texts[table] = {  # a sample, like the other files': 21 formats on a million dates take half a minute
+            c: clean_text(frame[columns[c]]).dropna().head(SAMPLE_ROWS)
+            for c in date_columns(table)
+            if c in columns
+        }
+        found[table] = {c: readings(text) for c, text in texts[table].items() if len(text)}
         if table == "opportunities" and "amount" not in columns:
             notes.append(
                 "opportunities.amount: no column gives it, and won deals need one: map a column, or a "
@@ -247,6 +226,12 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
             for c in required
         ]
         tables[table] = spec
+    orders = settled(found)
+    for table, spec in tables.items():
+        fmt, said = date_formats(table, found[table], texts[table], orders)
+        notes += said
+        if fmt:
+            spec["date_format"] = fmt
     for table in ("accounts", "opportunities"):
         if table not in tables:
             notes.append(f"{table}: required, and no file looks like it: add `tables.{table}`")
@@ -274,7 +259,10 @@ def render(mapping: dict, notes: list[str], source: str | Path) -> str:
             for col, codes in spec["values"].items():
                 lines.append(f"      {_scalar(col)}:")
                 lines += [f"        {_scalar(k)}: {_scalar(v)}  # guess" for k, v in codes.items()]
-        if spec.get("date_format"):
+        if isinstance(spec.get("date_format"), dict):
+            lines.append("    date_format:  # contract column: how your file writes its dates")
+            lines += [f"      {c}: {_scalar(f)}  # guess" for c, f in spec["date_format"].items()]
+        elif spec.get("date_format"):
             lines.append(f"    date_format: {_scalar(spec['date_format'])}  # guess")
         if spec.get("defaults"):
             lines.append("    defaults:")

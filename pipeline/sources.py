@@ -28,9 +28,9 @@ def load_mapping(path: str | Path) -> dict:
 
 def read_mapped(
     source: str | Path, mapping_file: str | Path
-) -> tuple[dict[str, pd.DataFrame], dict[str, str], dict[str, str]]:
+) -> tuple[dict[str, pd.DataFrame], dict[str, str], dict[str, dict[str, str]]]:
     """The tables of `source` as the mapping says: frames in contract names, the file of each table and the
-    date format of each table that has one."""
+    date format of each date column that has one, by table."""
     mapping, source = load_mapping(mapping_file), Path(source)
     frames = {}
     for file, sheet in sorted(M.sources(mapping), key=str):
@@ -42,7 +42,7 @@ def read_mapped(
             f"ingest: read {path}{f' (sheet {sheet})' if sheet else ''} ({len(frames[file, sheet]):,} rows)"
         )
     specs = mapping["tables"]
-    formats = {name: specs[name]["date_format"] for name in specs if specs[name].get("date_format")}
+    formats = {name: M.date_formats(name, specs[name]) for name in specs}
     try:
         tables, notes = {}, []
         for name in (t for t in TABLES if t in specs):

@@ -13,7 +13,7 @@ import yaml
 from features.contract import TABLES
 from features.errors import ContractError
 from pipeline import readers
-from pipeline.guess import guess, stage_values, type_values
+from pipeline.guess import guess, stage_values, type_values, write_mapping
 from pipeline.stages.synthesize import write_world as synthesize
 from pipeline.world import WorldConfig
 from tests.conftest import ROOT, assert_reconciles, ingest_into, sh
@@ -75,6 +75,8 @@ SALESFORCE = {
         },
     ),
 }
+# Salesforce's Date fields, written YYYY-MM-DD; its DateTime fields are written 2023-01-31T18:09:07.000Z.
+DATE_FIELDS = ("CloseDate", "Customer_Since__c", "Snapshot_Date__c")
 STAGE_NAMES = {"won": "Closed Won", "lost": "Closed Lost", "open": "Prospecting"}
 TYPE_NAMES = {
     "new business": "New Business",
@@ -84,8 +86,9 @@ TYPE_NAMES = {
 
 
 def salesforce_export(world: Path, out: Path) -> Path:
-    """`world` renamed as Salesforce names things, Latin-1 with `;` delimiters; technographics keyed by
-    website as a vendor delivers them; the other event tables as they are."""
+    """`world` renamed as Salesforce names things, Latin-1 with `;` delimiters, plain dates beside `.000Z`
+    datetimes in one file; technographics keyed by website as a vendor delivers them; the other event tables
+    as they are."""
     out.mkdir(parents=True)
     tables = {name: pd.read_parquet(world / f"{name}.parquet") for name in TABLES}
     for name, (file, names) in SALESFORCE.items():
@@ -96,7 +99,8 @@ def salesforce_export(world: Path, out: Path) -> Path:
             df["IsWon"] = df["stage"] == "Closed Won"
         for col in df.columns:
             if pd.api.types.is_datetime64_any_dtype(df[col]):
-                df[col] = df[col].dt.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                plain = names.get(col) in DATE_FIELDS
+                df[col] = df[col].dt.strftime("%Y-%m-%d" if plain else "%Y-%m-%dT%H:%M:%S.000Z")
         df.rename(columns=names).to_csv(out / f"{file}.csv", sep=";", encoding="latin-1", index=False)
     websites = "https://www." + tables["accounts"]["domain"].str.removeprefix("www.") + "/"
     tech = tables["technographics"].copy()
@@ -387,6 +391,20 @@ FATAL_MAPPINGS = {
         lambda m: m["tables"]["opportunities"]["columns"].pop("account_id"),
         "tables.opportunities: nothing fills account_id",
     ),
+    "a date format that is not one": (
+        lambda m: m["tables"]["accounts"].update(date_format="dd/mm/yyyy"),
+        "tables.accounts.date_format: 'dd/mm/yyyy' is not a date format: write ISO8601, excel (serial day "
+        "numbers) or a strptime format of a whole date, like '%d/%m/%Y' or '%m/%d/%Y %H:%M'",
+    ),
+    "a column's date format without the day": (
+        lambda m: m["tables"]["opportunities"].update(date_format={"close_date": "%m/%Y"}),
+        "tables.opportunities.date_format.close_date: '%m/%Y' is not a date format",
+    ),
+    "a date format for a column that holds no dates": (
+        lambda m: m["tables"]["opportunities"].update(date_format={"amount": "%d/%m/%Y"}),
+        "tables.opportunities.date_format: 'amount' is not a date column of the opportunities contract; "
+        "its date columns: created_date, close_date",
+    ),
     "a look-up key that repeats": (  # the test adds a second price of Pro
         lambda m: None,
         "Prices.csv: sku 'Pro' appears twice, so tables.opportunities.lookup.amount cannot tell which list",
@@ -449,6 +467,120 @@ def test_init_recognises_hubspot_names_and_guesses_stages_and_types(tmp_path):
         "dealtype": {"existingbusiness": "expansion", "newbusiness": "new business"},
     }
     assert any(n.startswith("accounts.snapshot_date") for n in notes)
+
+
+def _init(tmp_path, files: dict[str, str | pd.DataFrame]) -> tuple[dict, str]:
+    """`icp init` on an export of `files` (CSV text, or a frame as .xlsx): the mapping and its text."""
+    raw = tmp_path / "export"
+    raw.mkdir()
+    for name, content in files.items():
+        if isinstance(content, str):
+            (raw / name).write_text(content)
+        else:
+            content.to_excel(raw / name, index=False)
+    write_mapping(raw, tmp_path / "map.yaml")
+    text = (tmp_path / "map.yaml").read_text()
+    return yaml.safe_load(text), text
+
+
+def test_init_guesses_a_format_per_date_column_that_ingest_reads_unchanged(tmp_path):
+    mapping, _ = _init(
+        tmp_path,
+        {
+            "companies.csv": "Company ID,Company\nC1,Acme\n",
+            "deals.csv": "Deal ID,Company ID,Create Date,Close Date,Stage,Amount\n"
+            "D1,C1,01/31/2024 18:09,15/02/2024,Closed Won,100\n"  # created month first, closed day first
+            "D2,C1,02/01/2024 09:00,01/02/2024,Closed Lost,\n"  # closed the day it was created
+            "D3,C1,03/05/2024 10:00,,Open,\n",
+        },
+    )
+    assert mapping["tables"]["opportunities"]["date_format"] == {
+        "created_date": "%m/%d/%Y %H:%M",
+        "close_date": "%d/%m/%Y",
+    }
+    ingest_into(tmp_path / "export", tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
+    opp = pd.read_parquet(tmp_path / "interim" / "opportunities.parquet")
+    assert (
+        opp["created_date"].tolist()
+        == pd.to_datetime(["2024-01-31 18:09", "2024-02-01 09:00", "2024-03-05 10:00"]).tolist()
+    )
+    assert opp["close_date"].tolist()[:2] == [pd.Timestamp("2024-02-15"), pd.Timestamp("2024-02-01")]
+    acc = pd.read_parquet(tmp_path / "interim" / "accounts.parquet")
+    assert acc["customer_since"].tolist() == [pd.Timestamp("2024-02-15")]
+    assert pd.read_csv(tmp_path / "interim" / "rejects.csv").empty
+
+
+@pytest.mark.parametrize(
+    "closed, read_as, why",
+    [
+        ("01/13/2024", "%m/%d/%Y", "like other dates of the export"),
+        ("01/12/2024", "%d/%m/%Y", "day first: nothing else tells"),
+    ],
+)
+def test_init_marks_dates_that_read_day_first_and_month_first_to_review(tmp_path, closed, read_as, why):
+    mapping, text = _init(
+        tmp_path,
+        {
+            "companies.csv": "Company ID,Company\nC1,Acme\n",
+            "deals.csv": "Deal ID,Company ID,Create Date,Close Date,Stage,Amount\n"
+            f"D1,C1,01/02/2024,{closed},Closed Won,100\n",
+        },
+    )
+    assert mapping["tables"]["opportunities"]["date_format"] == read_as
+    assert (
+        f"# TO REVIEW: opportunities.created_date: no day in Create Date is above 12, so '01/02/2024' may be "
+        f"day first or month first: read as {read_as} ({why}); if it is "
+    ) in text
+
+
+def test_init_reads_excel_serial_dates_and_says_so(tmp_path):
+    deals = pd.DataFrame(
+        {
+            "Deal ID": ["D1", "D2"],
+            "Company ID": ["C1", "C1"],
+            "Create Date": [45322, 45323.75],  # 2024-01-31, 2024-02-01 18:00
+            "Close Date": [45351, None],  # 2024-02-29
+            "Stage": ["Closed Won", "Open"],
+            "Amount": [100, None],
+        }
+    )
+    companies = pd.DataFrame({"Company ID": ["C1"], "Company": ["Acme"], "Customer Since": [44927]})
+    mapping, text = _init(tmp_path, {"companies.xlsx": companies, "deals.xlsx": deals})
+    assert mapping["tables"]["opportunities"]["date_format"] == "excel"
+    assert mapping["tables"]["accounts"]["date_format"] == "excel"
+    assert (
+        "# TO REVIEW: opportunities.created_date: Create Date holds numbers, read as Excel serial day "
+        "numbers ('45322' is 2024-01-31): date_format excel"
+    ) in text
+    ingest_into(tmp_path / "export", tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
+    opp = pd.read_parquet(tmp_path / "interim" / "opportunities.parquet")
+    assert opp["created_date"].tolist() == [pd.Timestamp("2024-01-31"), pd.Timestamp("2024-02-01 18:00")]
+    assert opp["close_date"].iloc[0] == pd.Timestamp("2024-02-29")
+    acc = pd.read_parquet(tmp_path / "interim" / "accounts.parquet")
+    exported = mapping["tables"]["accounts"]["defaults"]["snapshot_date"]  # a date default, as a serial
+    assert acc.loc[0, ["customer_since", "snapshot_date"]].tolist() == [
+        pd.Timestamp("2023-01-01"),
+        pd.Timestamp(exported),
+    ]
+
+
+def test_init_notes_the_dates_it_cannot_read_instead_of_stopping(tmp_path):
+    _, text = _init(
+        tmp_path,
+        {
+            "companies.csv": "Company ID,Company\nC1,Acme\n",
+            "deals.csv": "Deal ID,Company ID,Create Date,Close Date,Stage,Amount\n"
+            "D1,C1,2024-01-31T18:09:07.000Z,soon,Closed Won,100\n"
+            "D2,C1,2024-02-01,later,Closed Lost,\n"
+            "D3,C1,2017-03,,Open,\n",
+        },
+    )
+    assert (
+        "# TO REVIEW: opportunities.created_date: 1 of 3 values of Create Date are no date in ISO8601 "
+        "(first: '2017-03'): ingest will reject their rows\n"
+        "# TO REVIEW: opportunities.close_date: no common format reads the dates of Close Date (first: "
+        "'soon'): set date_format for it, or export its dates as YYYY-MM-DD\n"
+    ) in text
 
 
 def test_stage_and_type_guesses():

@@ -191,6 +191,29 @@ CASES = {
         [(OPPS, 1, "close_date", "2024-01-02")],
         [(OPPS, 1, "close_date", "2024-01-02", "close_date 2024-01-02 is before created_date 2024-03-01")],
     ),
+    "a deal closed the day it was created is valid, whatever the time of day": (
+        [(OPPS, 1, "created_date", "2024-05-01T18:09:07.000Z")],
+        [],
+    ),
+    "close the day before create, at any time of day": (
+        [(OPPS, 1, "created_date", "2024-05-02T00:30:00.000Z")],
+        [
+            (
+                OPPS,
+                1,
+                "close_date",
+                "2024-05-01",
+                "close_date 2024-05-01 is before created_date 2024-05-02T00:30:00.000Z",
+            )
+        ],
+    ),
+    "partial dates are rejected, not read as the 1st": (
+        [(OPPS, 2, "created_date", "2024-03"), ("snapshots", 2, "snapshot_date", "2024")],
+        [
+            (OPPS, 2, "created_date", "2024-03", "partial date '2024-03' (no day): not read as the 1st"),
+            ("snapshots", 2, "snapshot_date", "2024", "partial date '2024' (no day): not read as the 1st"),
+        ],
+    ),
     "won deal without close date": (
         [(OPPS, 1, "close_date", "")],
         [(OPPS, 1, "close_date", "", "won deal has no close_date")],
@@ -439,6 +462,25 @@ def test_contacts_get_seniority_and_department_from_their_titles_where_empty(tmp
         "ingest: contacts: rows in 5 = rows kept 3 + rows rejected 2 (seniority derived from title for 1 "
         "rows, department for 2)" in caplog.messages
     )
+
+
+def test_times_with_an_offset_a_z_or_no_zone_in_one_column_are_all_read_as_utc(tmp_path):
+    out, _ = _ingest(
+        tmp_path,
+        [
+            ("activities", 1, "timestamp", "2024-02-01T12:00:00+02:00"),
+            ("activities", 2, "timestamp", "2024-02-02 11:00:00"),  # no zone: UTC
+            ("contacts", 1, "created_date", "2023-01-01T18:09:07.000Z"),
+        ],
+    )
+    assert pd.read_parquet(out / "activities.parquet")["timestamp"].tolist() == [
+        pd.Timestamp("2024-02-01 10:00"),
+        pd.Timestamp("2024-02-02 11:00"),
+    ]
+    assert pd.read_parquet(out / "contacts.parquet").loc[0, "created_date"] == pd.Timestamp(
+        "2023-01-01 18:09:07"
+    )
+    assert len(_rejects(out)) == 0
 
 
 def test_latin1_text_does_not_matter(tmp_path):

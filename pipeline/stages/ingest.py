@@ -50,12 +50,12 @@ def _stream(
     file: str,
     base: Ingested,
     out: TableFolder | None,
-    date_format: str | None = None,
+    date_formats: dict[str, str] | None = None,
 ) -> Ingested:
     """A table with no key of its own, validated and written chunk by chunk: memory bounded by the chunks."""
     start, parts, offset = time.perf_counter(), [], 0
     for chunk in progress(frames, what=f"ingest: {name}", unit="chunk"):
-        part = ingest_part(name, chunk, file, base, offset, date_format)
+        part = ingest_part(name, chunk, file, base, offset, date_formats)
         if out is not None:
             out.append(name, part.tables[name])
         parts.append(part)
