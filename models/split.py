@@ -1,35 +1,185 @@
 """Chronological split: train on older deals, validate on newer, hold out the newest (DESIGN section 2); and
-the same split (or small data's folds) re-derived from what train saved, for every stage after it."""
+the same split (or small data's folds) re-derived from what train saved, for every stage after it.
+
+A day is never cut: deals created the same day share a part, and a cut is a day, the first of the newer part.
+Real histories have days holding many deals (an import, a bulk entry), so the cuts the fractions point at may
+leave a part empty or tiny; then the cuts move (`_fairest`), and `split_facts` says so.
+"""
 
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from features.errors import ContractError
+
 SPLITS = ("train", "validation", "holdout")
+FAIR = 0.5  # the cuts stay where the fractions put them while every part keeps this much of its share
+LARGE_DAY = 0.1  # a day holding this share of the deals is named in the facts (an import? a bulk entry?)
+
+
+def _days(created: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct creation days in order, and how many deals were created before each: the cut positions."""
+    day, deals = np.unique(created.dt.normalize().to_numpy(), return_counts=True)
+    return day, np.cumsum(deals) - deals
+
+
+def _enough(days: int, n: int, need: int, what: str) -> None:
+    """Stop, in one line the CLI prints, when there are fewer creation days than parts need."""
+    if days < need:
+        raise ContractError(
+            f"the {n:,} closed deals were created on {days} distinct day{'s' * (days != 1)}: too few "
+            f"creation days for {what} ({need} at least, so that no part is empty: a day is never cut); "
+            "check that created_date is each deal's own creation date, not the day the deals were imported, "
+            "or export a longer history"
+        )
+
+
+def _at(starts: np.ndarray, n: int, position: float) -> int:
+    """The fractions' own cut: the day of the deal at `position` of the deals ordered by day, which goes whole
+    to the newer part."""
+    return int(np.searchsorted(starts, min(position, n - 1), side="right")) - 1
+
+
+def _fair(starts: np.ndarray, end: int, cuts: list[int], targets: list[float]) -> bool:
+    """Whether the parts the cuts make of the deals before `end` each keep FAIR of their target size."""
+    sizes = np.diff([0, *starts[cuts], end])
+    return bool((sizes >= FAIR * np.asarray(targets)).all())
+
+
+def _fairest(starts: np.ndarray, end: int, weights: list[float]) -> list[int]:
+    """The cuts of the deals before `end` into parts sized by `weights` that make the smallest part, as a
+    share of its target, as large as possible; every part gets a day. A big day then pushes the cuts around
+    it to the nearest days that leave the other parts their fair share.
+
+    Bisection on that share: the cuts placed oldest first, each at the first day leaving its part the share,
+    fit exactly when the share is reachable."""
+    targets = np.asarray(weights) / sum(weights) * end
+
+    def place(share: float) -> list[int] | None:
+        cuts = [0]
+        for target in targets[:-1]:
+            cuts.append(max(cuts[-1] + 1, int(np.searchsorted(starts, starts[cuts[-1]] + share * target))))
+            if cuts[-1] >= len(starts):
+                return None
+        return cuts[1:] if end - starts[cuts[-1]] >= share * targets[-1] else None
+
+    low, high = 0.0, 1.0  # the parts add up to their targets: the smallest share is at most 1
+    for _ in range(40):
+        low, high = ((low + high) / 2, high) if place((low + high) / 2) else (low, (low + high) / 2)
+    return place(low)
+
+
+def _learn(fractions: dict) -> float:
+    """The train share of the deals a fold learns from: the rest of them validate it."""
+    return fractions["train"] / (fractions["train"] + fractions["validation"])
+
+
+def _split_cuts(starts: np.ndarray, n: int, fractions: dict) -> tuple[list[int], bool]:
+    """The cut days of validation and of holdout, and whether they moved off the fractions' own cuts."""
+    _enough(len(starts), n, 3, "a chronological train / validation / holdout split")
+    cuts = [_at(starts, n, t) for t in np.round(np.cumsum([fractions["train"], fractions["validation"]]) * n)]
+    if _fair(starts, n, cuts, [fractions[s] * n for s in SPLITS]):
+        return cuts, False
+    return _fairest(starts, n, [fractions[s] for s in SPLITS]), True
+
+
+def _fold_cuts(starts: np.ndarray, n: int, folds: int, learn: float) -> tuple[list[tuple[int, int]], bool]:
+    """Each fold's cut days of validation and of its test block, as many folds as the days allow up to
+    `folds`, and whether they moved off the fractions' own cuts (see cv_folds)."""
+    _enough(len(starts), n, 4, "2 chronological folds, the fewest small data uses")
+    folds = min(folds, len(starts) - 2)
+    tests = [_at(starts, n, round(k * n / (folds + 1))) for k in range(1, folds + 1)]
+    cuts = [(_at(starts, n, round(starts[t] * learn)), t) for t in tests]
+    ends, block = [*(starts[t] for t in tests[1:]), n], n / (folds + 1)
+    parts = [[learn * k * block, (1 - learn) * k * block, block] for k in range(1, folds + 1)]
+    if all(_fair(starts, end, list(cut), p) for cut, end, p in zip(cuts, ends, parts, strict=True)):
+        return cuts, False
+    # fold 1's train and validation are parts of the oldest block: it needs room for both
+    tests = _fairest(starts, n, [learn, 1 - learn, *[1] * folds])[1:]
+    return [(_fairest(starts[:t], starts[t], [learn, 1 - learn])[0], t) for t in tests], True
 
 
 def split_boundaries(created: pd.Series, fractions: dict) -> dict[str, pd.Timestamp]:
-    """First creation day of validation and of holdout: the deals ordered by day, cut at the fractions.
+    """First creation day of validation and of holdout: the deals ordered by day, cut at the fractions, or
+    where a big day leaves every part its fairest share."""
+    days, starts = _days(created)
+    cuts, _ = _split_cuts(starts, len(created), fractions)
+    return {"validation": pd.Timestamp(days[cuts[0]]), "holdout": pd.Timestamp(days[cuts[1]])}
 
-    Cuts fall between days, never inside one, so deals created the same day always share a split.
+
+def cv_folds(created: pd.Series, folds: int, fractions: dict) -> list[dict[str, pd.Timestamp | None]]:
+    """Expanding-window chronological folds for small data: the deals ordered by day are cut into `folds` + 1
+    blocks of about equal size; fold k tests on block k (k = 1..folds) and learns from every older deal, the
+    newest validation / (train + validation) share of them as its validation part (early stopping and
+    calibration). Fewer folds when the creation days cannot give each fold's parts a day of their own.
+
+    Each fold is a boundaries dict as split_boundaries gives (first day of validation, of "holdout", its test
+    block) plus "end", the first day after its test block (None for the last). Cuts fall between days.
     """
-    days = np.sort(created.dt.normalize().to_numpy())
-    n = len(days)
-    cuts = np.round(np.cumsum([fractions["train"], fractions["validation"]]) * n).astype(int)
-    if n == 0 or cuts[1] >= n:
-        raise ValueError(f"{n} deals are too few to split {fractions}")
-    boundaries = {"validation": pd.Timestamp(days[cuts[0]]), "holdout": pd.Timestamp(days[cuts[1]])}
-    _every_part(assign_split(created, boundaries), f"chronological split {fractions} of {n} deals")
-    return boundaries
+    days, starts = _days(created)
+    cuts, _ = _fold_cuts(starts, len(created), folds, _learn(fractions))
+    ends = [*(pd.Timestamp(days[t]) for _, t in cuts[1:]), None]
+    return [
+        {"validation": pd.Timestamp(days[v]), "holdout": pd.Timestamp(days[t]), "end": end}
+        for (v, t), end in zip(cuts, ends, strict=True)
+    ]
 
 
-def _every_part(labels: pd.Series, what: str) -> None:
-    """Stop when a split or fold part has no deal: nothing to learn from, stop early on or test."""
-    counts = labels.value_counts()
-    empty = [s for s in SPLITS if counts.get(s, 0) == 0]
-    if empty:
-        raise ValueError(f"{what} leaves {empty} empty: too few creation days")
+def split_facts(created: pd.Series, fractions: dict, folds: int | None = None) -> dict:
+    """What the split did, for train_summary.json: the fractions asked for and reached, the distinct creation
+    days, the day holding the most deals when it holds LARGE_DAY of them, whether the cuts moved off the
+    fractions, and (small data) the folds used of the `folds` asked for; `note` says it in a line when cuts
+    moved or folds were dropped."""
+    days, starts = _days(created)
+    n = len(created)
+    cuts, moved = _split_cuts(starts, n, fractions)
+    reached = np.diff([0, *starts[cuts], n]) / n
+    facts = {
+        "requested": {s: fractions[s] for s in SPLITS},
+        "achieved": {s: round(float(r), 6) for s, r in zip(SPLITS, reached, strict=True)},
+        "creation_days": len(days),
+        "moved": moved,
+    }
+    deals = np.diff([*starts, n])
+    big = int(deals.argmax())
+    if deals[big] >= LARGE_DAY * n:
+        facts["largest_day"] = {
+            "date": pd.Timestamp(days[big]).date().isoformat(),
+            "deals": int(deals[big]),
+            "share": round(float(deals[big] / n), 6),
+        }
+    if folds is not None:
+        fold_cuts, folds_moved = _fold_cuts(starts, n, folds, _learn(fractions))
+        facts["folds"] = {"requested": folds, "used": len(fold_cuts), "moved": folds_moved}
+    said = _said(facts, n, pd.Timestamp(days[cuts[1]]).date().isoformat())
+    return {**facts, "note": said} if said else facts
+
+
+def _said(facts: dict, n: int, holdout: str) -> str:
+    """The facts in one line when cuts moved or folds were dropped ("" when the split is as asked), the big
+    day first: it is the likely cause."""
+    folds, said = facts.get("folds", {"requested": 0, "used": 0, "moved": False}), []
+    if facts["moved"]:
+        reached = ", ".join(f"{facts['achieved'][s]:.0%} {s}" for s in SPLITS)
+        asked = "/".join(f"{facts['requested'][s]:.0%}" for s in SPLITS)
+        said.append(
+            f"a day is never cut, so the split is {reached} (asked for {asked}), holdout from {holdout}"
+        )
+    if folds["used"] < folds["requested"]:
+        said.append(
+            f"{folds['used']} folds instead of {folds['requested']}: {facts['creation_days']} creation days "
+            "allow no more"
+        )
+    if folds["moved"]:
+        said.append("the folds' blocks moved off equal sizes (their deals: cv in train_summary.json)")
+    big = facts.get("largest_day")
+    if said and big:
+        said[0] = (
+            f"{big['deals']:,} of {n:,} deals ({big['share']:.0%}) were created on {big['date']} "
+            f"(an import?): {said[0]}"
+        )
+    return "; ".join(said)
 
 
 def assign_split(created: pd.Series, boundaries: dict[str, pd.Timestamp]) -> pd.Series:
@@ -37,33 +187,6 @@ def assign_split(created: pd.Series, boundaries: dict[str, pd.Timestamp]) -> pd.
     day = created.dt.normalize()
     labels = np.select([day < boundaries["validation"], day < boundaries["holdout"]], SPLITS[:2], SPLITS[2])
     return pd.Series(labels, index=created.index, name="split")
-
-
-def cv_folds(created: pd.Series, folds: int, fractions: dict) -> list[dict[str, pd.Timestamp | None]]:
-    """Expanding-window chronological folds for small data: the deals ordered by day are cut into `folds` + 1
-    blocks of about equal size; fold k tests on block k (k = 1..folds) and learns from every older deal, the
-    newest validation / (train + validation) share of them as its validation part (early stopping and
-    calibration).
-
-    Each fold is a boundaries dict as split_boundaries gives (first day of validation, of "holdout", its test
-    block) plus "end", the first day after its test block (None for the last). Cuts fall between days.
-    """
-    days = np.sort(created.dt.normalize().to_numpy())
-    n, learn = len(days), fractions["train"] / (fractions["train"] + fractions["validation"])
-    tests = [pd.Timestamp(days[min(round(k * n / (folds + 1)), n - 1)]) for k in range(1, folds + 1)]
-    out = []
-    for k, test in enumerate(tests):
-        older = np.searchsorted(days, test.to_datetime64())
-        out.append(
-            {
-                "validation": pd.Timestamp(days[min(round(older * learn), n - 1)]),
-                "holdout": test,
-                "end": tests[k + 1] if k + 1 < folds else None,
-            }
-        )
-    for k, fold in enumerate(out, start=1):
-        _every_part(assign_fold(created, fold), f"fold {k} of {folds} chronological folds of {n} deals")
-    return out
 
 
 def assign_fold(created: pd.Series, fold: dict) -> pd.Series:

@@ -7,6 +7,7 @@ from scipy.special import expit
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from features.errors import ContractError
 from models.baselines import CHECKLIST, checklist_points, checklist_proba, fit_checklist
 from models.boosting import fit_classifier, fit_value_model
 from models.calibration import calibrate, fit_calibration
@@ -20,7 +21,7 @@ from models.metrics import (
     top_k_sums,
 )
 from models.spec import encode, make_spec
-from models.split import assign_split, split_boundaries
+from models.split import SPLITS, assign_split, split_boundaries, split_facts
 
 INDUSTRIES = ["software", "retail", "finance", "health", "energy"]
 FEATURES = [
@@ -32,6 +33,7 @@ FEATURES = [
     {"name": "rel_prior_spend", "family": "relationship", "kind": "numeric"},
     {"name": "intent_noise", "family": "intent", "kind": "numeric"},
 ]
+FRACTIONS = {"train": 0.6, "validation": 0.2, "holdout": 0.2}
 SMALL = {
     "learning_rate": 0.1,
     "num_leaves": 7,
@@ -90,6 +92,16 @@ def deals():
     return deals_frame()
 
 
+def imported(deals: pd.DataFrame, share: float, at: float) -> pd.DataFrame:
+    """`deals` (in creation order) with `share` of them, from position `at` of that order on, created on one
+    day and half of those closed on one day: an import and a bulk close, as real CRM histories have them."""
+    rows = deals.index[int(at * len(deals)) :][: int(share * len(deals))]
+    out = deals.copy()
+    out.loc[rows, ["created_date", "as_of"]] = deals.loc[rows[0], "created_date"]
+    out.loc[rows[::2], "close_date"] = deals["close_date"].max()  # the split reads creation days only
+    return out
+
+
 # --- chronological split
 
 
@@ -112,6 +124,57 @@ def test_split_ignores_row_order_and_refuses_empty_splits(deals):
     one_day = pd.Series(pd.to_datetime(["2024-01-01"] * 50))
     with pytest.raises(ValueError, match="empty"):
         split_boundaries(one_day, fractions)
+
+
+def test_without_a_big_day_the_cuts_are_the_deals_the_fractions_point_at(deals):
+    created = deals["created_date"]
+    ordered = created.sort_values().dt.normalize().to_numpy()
+    assert split_boundaries(created, FRACTIONS) == {"validation": ordered[1800], "holdout": ordered[2400]}
+    facts = split_facts(created, FRACTIONS)
+    assert not facts["moved"] and "largest_day" not in facts and "note" not in facts
+    assert facts["requested"] == FRACTIONS and facts["creation_days"] == created.nunique()
+    assert facts["achieved"] == pytest.approx(FRACTIONS, abs=0.005)
+
+
+def test_a_day_holding_most_deals_moves_the_cuts_to_the_fairest_days_and_says_so(deals):
+    created = imported(deals, 0.52, 0.33)["created_date"]  # both fractions' cuts fall inside the import day
+    boundaries = split_boundaries(created, FRACTIONS)
+    split = assign_split(created, boundaries)
+    days = created.groupby(split)
+    assert days.max()["train"] < days.min()["validation"] and days.max()["validation"] < days.min()["holdout"]
+    counts = split.value_counts()[list(SPLITS)].to_numpy()
+    targets = np.array([FRACTIONS[s] for s in SPLITS]) * len(created)
+    # every pair of cut days: none gives the smallest part, as a share of its target, more
+    start = created.dt.normalize().value_counts().sort_index().cumsum().shift(fill_value=0).to_numpy()
+    a, b = np.triu_indices(len(start), 1)
+    a, b = start[a[a > 0]], start[b[a > 0]]
+    best = (np.stack([a, b - a, len(created) - b]) / targets[:, None]).min(axis=0).max()
+    assert (counts / targets).min() == pytest.approx(best) and counts.min() > 0
+
+    facts, big = split_facts(created, FRACTIONS), created.value_counts()
+    assert facts["moved"] and list(facts["achieved"].values()) == list(np.round(counts / len(created), 6))
+    assert facts["largest_day"] == {
+        "date": big.index[0].date().isoformat(),
+        "deals": big.iloc[0],
+        "share": round(big.iloc[0] / 3000, 6),
+    }
+    reached = ", ".join(f"{c / 3000:.0%} {s}" for c, s in zip(counts, SPLITS, strict=True))
+    assert facts["note"] == (
+        f"{big.iloc[0]:,} of 3,000 deals ({big.iloc[0] / 3000:.0%}) were created on {big.index[0].date()} "
+        f"(an import?): a day is never cut, so the split is {reached} (asked for 60%/20%/20%), holdout from "
+        f"{boundaries['holdout'].date()}"
+    )
+
+
+def test_two_creation_days_stop_in_one_line():
+    created = pd.Series(pd.to_datetime(["2024-01-01"] * 60 + ["2024-03-01"] * 40))
+    with pytest.raises(ContractError) as e:
+        split_boundaries(created, FRACTIONS)
+    assert str(e.value).startswith(
+        "the 100 closed deals were created on 2 distinct days: too few creation days for a chronological "
+        "train / validation / holdout split (3 at least, so that no part is empty: a day is never cut)"
+    )
+    assert "\n" not in str(e.value) and "created_date" in str(e.value)
 
 
 # --- feature coding

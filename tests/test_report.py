@@ -209,6 +209,14 @@ def card_facts(**overrides) -> dict:
     return {**facts, **overrides}
 
 
+def test_model_card_says_what_the_split_did_when_a_cut_moved():
+    facts = card_facts()
+    assert "Split:" not in render(facts)  # summaries of a split as asked (or older ones): no line
+    note = "660 of 1,200 deals (55%) were created on 2024-06-04 (an import?): 3 folds instead of 5"
+    facts["train_summary"] = {**facts["train_summary"], "split": {"moved": False, "note": note}}
+    assert f"</table><p>Split: {note}.</p>" in render(facts)
+
+
 def test_model_card_is_self_contained_and_honest_about_what_it_lacks():
     page = render(card_facts())
     assert "<script" not in page and "http://" not in page and "https://" not in page

@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-from test_models import deals_frame
+from test_models import deals_frame, imported
 from test_report import card_facts
 
+from features.errors import ContractError
 from models.bootstrap import draw_counts, metric_intervals, rate_intervals, resampled_metrics
 from models.bundle import read_summary
 from models.metrics import score_metrics, top_k_sums
-from models.split import assign_fold, cv_folds, read_deals
+from models.split import assign_fold, cv_folds, read_deals, split_facts
 from pipeline import params as P
 from pipeline.outputs.model_card import render
 from pipeline.run import run_stages
@@ -109,6 +110,37 @@ def test_too_few_creation_days_for_the_folds_are_refused():
     created = pd.Series(pd.to_datetime(["2024-01-01"] * 50 + ["2024-01-02"] * 50 + ["2024-01-03"] * 50))
     with pytest.raises(ValueError, match="too few creation days"):
         cv_folds(created, 5, SPLIT)
+
+
+def test_folds_of_a_history_with_an_import_day_keep_every_part_and_say_so():
+    created = imported(deals_frame(n=600, seed=2), 0.52, 0.0)["created_date"]  # the oldest 52%: one day
+    folds = cv_folds(created, 5, SPLIT)
+    assert len(folds) == 5
+    for fold in folds:
+        part = assign_fold(created, fold)
+        assert set(part) >= {"train", "validation", "holdout"}
+        assert created[part == "train"].max() < created[part == "validation"].min()
+        assert created[part == "validation"].max() < created[part == "holdout"].min()
+    facts = split_facts(created, SPLIT, 5)
+    assert facts["folds"] == {"requested": 5, "used": 5, "moved": True} and not facts["moved"]
+    assert facts["note"] == (
+        f"312 of 600 deals (52%) were created on {created.min().date()} (an import?): the folds' blocks "
+        "moved off equal sizes (their deals: cv in train_summary.json)"
+    )
+
+
+def test_few_creation_days_give_fewer_folds_and_too_few_stop_in_one_line():
+    days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"])
+    created = pd.Series(days.repeat([60, 50, 40, 30, 20]))
+    folds = cv_folds(created, 5, SPLIT)
+    assert [f["holdout"] for f in folds] == list(days[2:]) and folds[-1]["end"] is None  # a day a part
+    assert "3 folds instead of 5: 5 creation days allow no more" in split_facts(created, SPLIT, 5)["note"]
+    with pytest.raises(ContractError) as e:
+        cv_folds(created[created < days[3]], 5, SPLIT)
+    assert str(e.value).startswith(
+        "the 150 closed deals were created on 3 distinct days: too few creation days for 2 chronological "
+        "folds, the fewest small data uses (4 at least, so that no part is empty: a day is never cut)"
+    )
 
 
 # --- the stages in small-data mode --------------------------------------------------------------------------

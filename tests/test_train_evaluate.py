@@ -5,10 +5,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from test_models import FEATURES, SMALL, deals_frame
+from test_models import FEATURES, SMALL, deals_frame, imported
 
 from models.bundle import load_bundle, predict
 from pipeline import params as P
+from pipeline.console import stage_main
 from pipeline.stages.evaluate import run as evaluate
 from pipeline.stages.train import run as train
 from tests.conftest import PARAMS, said
@@ -38,16 +39,23 @@ def _params(features, model, calibration="isotonic", **more) -> P.Params:
     )
 
 
+def features_folder(root, deals: pd.DataFrame):
+    """A features folder of `deals` (not the oracle column) in `root`, rows shuffled on disk: the stages must
+    not depend on file order."""
+    (root / "features").mkdir()
+    deals.drop(columns="true_p_win").sample(frac=1, random_state=0).to_parquet(
+        root / "features" / "train.parquet"
+    )
+    (root / "features" / "features.json").write_text(json.dumps({"features": FEATURES}))
+    return root / "features"
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("stages")
     deals = deals_frame(seed=1)
-    (root / "features").mkdir()
+    features_folder(root, deals)
     (root / "truth").mkdir()
-    # rows shuffled on disk: the stages must not depend on file order
-    shuffled = deals.drop(columns="true_p_win").sample(frac=1, random_state=0)
-    shuffled.to_parquet(root / "features" / "train.parquet")
-    (root / "features" / "features.json").write_text(json.dumps({"features": FEATURES}))
     truth = deals[["opportunity_id", "true_p_win"]].assign(true_expected_amount=5000.0)
     truth.to_parquet(root / "truth" / "opportunities.parquet")
     return root
@@ -161,3 +169,44 @@ def test_evaluate_refuses_features_changed_since_training(world, trained, tmp_pa
                 **{"evaluate.out": str(tmp_path / "r"), "evaluate.truth": "", "evaluate.bootstrap": 0},
             )
         )
+
+
+def test_train_and_evaluate_run_on_a_history_with_an_import_day_and_say_what_the_split_did(tmp_path):
+    deals = imported(deals_frame(n=1200, seed=4), 0.55, 0.3)  # both split cuts and 3 fold cuts inside it
+    p = _params(
+        features_folder(tmp_path, deals),
+        tmp_path / "model",
+        **{"train.small_data_deals": 1000, "evaluate.out": str(tmp_path / "reports"), "evaluate.truth": ""},
+    )
+    with said() as messages:
+        summary = train(p)
+        metrics = evaluate(p)  # re-derives the moved split and folds from the summary
+    facts, big = summary["split"], deals["created_date"].value_counts()
+    assert facts["largest_day"]["deals"] == big.iloc[0] > 600 and facts["moved"]
+    assert facts["folds"] == {"requested": 5, "used": 5, "moved": True} and len(summary["cv"]) == 5
+    assert all(min(fold["deals"].values()) > 0 for fold in summary["cv"])
+    splits = summary["splits"]
+    assert [round(splits[s]["deals"] / 1200, 6) for s in splits] == list(facts["achieved"].values())
+    assert f"train: {facts['note']}" in messages
+    assert facts["note"].startswith(
+        f"{big.iloc[0]} of 1,200 deals (55%) were created on {big.index[0].date()} (an import?): a day is "
+        "never cut, so the split is 30% train, 55% validation, 15% holdout (asked for 60%/20%/20%)"
+    )
+    assert metrics["holdout"]["folds"] == 5
+    assert metrics["holdout"]["deals"] == sum(fold["deals"]["holdout"] for fold in summary["cv"])
+
+
+def test_train_stops_in_one_line_on_two_creation_days(tmp_path, monkeypatch, capsys):
+    deals = deals_frame(n=200)
+    deals["created_date"] = np.where(
+        deals.index < 120, deals["created_date"].min(), deals["created_date"].max()
+    )
+    monkeypatch.setattr(P, "load", lambda: _params(features_folder(tmp_path, deals), tmp_path / "model"))
+    with pytest.raises(SystemExit) as exit_:
+        stage_main(train)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(
+        "train: the 200 closed deals were created on 2 distinct days: too few creation days"
+    )
+    assert not (tmp_path / "model").exists()

@@ -17,7 +17,16 @@ from models.bundle import Bundle, predict, save_bundle
 from models.calibration import fit_calibration
 from models.leakage import suspects, words
 from models.spec import encode, make_spec
-from models.split import SPLITS, assign_fold, assign_split, cv_folds, describe, read_deals, split_boundaries
+from models.split import (
+    SPLITS,
+    assign_fold,
+    assign_split,
+    cv_folds,
+    describe,
+    read_deals,
+    split_boundaries,
+    split_facts,
+)
 from pipeline import params as P
 from pipeline.console import progress, stage_main
 from pipeline.io import new_folder
@@ -62,18 +71,17 @@ def fit_bundle(
 
 
 def cross_validate(
-    deals: pd.DataFrame, features: list[dict], cfg: P.Train, hyper: dict
+    deals: pd.DataFrame, folds: list[dict], features: list[dict], cfg: P.Train, hyper: dict
 ) -> tuple[list[dict], pd.DataFrame]:
-    """Small data: the chronological folds, and the out-of-fold P(win) and amount of every deal of a test
-    block, each predicted by a bundle fitted as the final one is, on older deals only."""
-    folds = cv_folds(deals["created_date"], cfg.cv_folds, cfg.split)
+    """Small data: the chronological folds described, and the out-of-fold P(win) and amount of every deal of
+    a test block, each predicted by a bundle fitted as the final one is, on older deals only."""
     described, parts = [], []
     for k, fold in enumerate(progress(folds, what="train: folds", unit="fold"), start=1):
         split = assign_fold(deals["created_date"], fold)
         try:
             bundle, fitted = fit_bundle(deals, split, features, cfg, hyper)
         except ValueError as e:
-            raise ValueError(f"fold {k} of train.cv_folds={cfg.cv_folds}: {e}: use fewer folds") from e
+            raise ValueError(f"fold {k} of {len(folds)}: {e}: use fewer folds (train.cv_folds)") from e
         test = deals[split == "holdout"]
         parts.append(
             predict(bundle, test)[["p_win", "amount"]].assign(opportunity_id=test["opportunity_id"], fold=k)
@@ -119,19 +127,24 @@ def run(p: P.Params) -> dict:
     won, lost = int(deals["won"].sum()), int((~deals["won"]).sum())
     small = min(won, lost) < cfg.small_data_deals
     hyper = {**cfg.classifier, **cfg.small_data_classifier} if small else cfg.classifier
+    created = deals["created_date"]
+    boundaries = split_boundaries(created, cfg.split)
+    folds = cv_folds(created, cfg.cv_folds, cfg.split) if small else []
+    facts = split_facts(created, cfg.split, cfg.cv_folds if small else None)
     if small:
         log.warning(
             f"train: WARNING: only {won:,} won and {lost:,} lost deals (fewer than {cfg.small_data_deals} "
             "of each): small-data mode: stronger regularisation, metrics cross-validated over "
-            f"{cfg.cv_folds} chronological folds with bootstrap intervals; treat every figure as uncertain"
+            f"{len(folds)} chronological folds with bootstrap intervals; treat every figure as uncertain"
         )
-    boundaries = split_boundaries(deals["created_date"], cfg.split)
-    split = assign_split(deals["created_date"], boundaries)
+    split = assign_split(created, boundaries)
     counts = split.value_counts()
     log.info(
         f"train: {len(deals):,} deals ({counts['train']:,} train, {counts['validation']:,} validation, "
         f"{counts['holdout']:,} holdout), {len(meta['features'])} features"
     )
+    if "note" in facts:
+        log.warning(f"train: {facts['note']}")
 
     guard = leak_guard(deals[split == "train"], meta["features"], cfg)
     features = [x for x in meta["features"] if x["name"] not in {s["feature"] for s in guard["left_out"]}]
@@ -142,6 +155,7 @@ def run(p: P.Params) -> dict:
         "small_data_deals": cfg.small_data_deals,
         "boundaries": {k: v.date().isoformat() for k, v in boundaries.items()},
         "splits": {s: describe(deals[split == s]) for s in SPLITS},
+        "split": facts,
         "classifier": {
             "best_iteration": fitted["classifier"],
             "calibration": cfg.calibration,
@@ -156,7 +170,7 @@ def run(p: P.Params) -> dict:
     }
     oof = None
     if small:
-        summary["cv"], oof = cross_validate(deals, features, cfg, hyper)
+        summary["cv"], oof = cross_validate(deals, folds, features, cfg, hyper)
     with new_folder(f.model) as tmp:
         save_bundle(tmp, bundle, summary, oof)
     log.info(
