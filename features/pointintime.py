@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import ibis
 import ibis.expr.types as ir
-from ibis import _
 
 from features.contract import ACTIVITY_TYPES, TECH_CATEGORIES, TRIGGER_TYPES
 from features.products import slug
@@ -83,7 +82,7 @@ def undated_note(undated: dict | None) -> str | None:
     which = f"{n:,} of {total:,} accounts have no dated headcount or revenue history"
     if undated["mode"] == "static":
         return (
-            f"{which}: their values of today stand in for every deal "
+            f"{which}: where no snapshot precedes a deal, today's values stand in "
             "(features.undated_firmographics: static), so a company that grew after a deal looks bigger than "
             "it was then"
         )
@@ -93,26 +92,27 @@ def undated_note(undated: dict | None) -> str | None:
     )
 
 
-def _today_without_history(out: ir.Table, spine: ir.Table, t: dict) -> ir.Table:
-    """Today's employees and revenue standing in for the past, for accounts without history only: dated
-    snapshots, where an account has them, always win."""
-    today = accounts_without_history(t).select(
-        "account_id", _emp_today=_.employees.cast("float64"), _rev_today=_.annual_revenue
+def _today_stands_in(out: ir.Table) -> ir.Table:
+    """Today's employees and revenue for the rows no dated snapshot precedes. Decided row by row, from what
+    was dated before the row's as_of only: later snapshots of an account must not change its past."""
+    dated = out._history.fill_null(False)
+    return out.mutate(
+        firm_employees=ibis.ifelse(dated, out.firm_employees, out.firm_employees.fill_null(out._emp_today)),
+        firm_revenue=ibis.ifelse(dated, out.firm_revenue, out.firm_revenue.fill_null(out._rev_today)),
     )
-    keyed = spine.select("key", "account_id").join(today, "account_id").drop("account_id")
-    j = out.left_join(keyed, "key").drop("key_right")
-    return j.mutate(
-        firm_employees=j.firm_employees.fill_null(j._emp_today),
-        firm_revenue=j.firm_revenue.fill_null(j._rev_today),
-    ).drop("_emp_today", "_rev_today")
 
 
 def firmographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     acc = t["accounts"]
     # Today's values in accounts are one more snapshot, dated snapshot_date: visible only to later as-of
     # dates.
-    current = acc.select("account_id", "snapshot_date", "employees", "annual_revenue")
-    snaps = current.union(t["snapshots"].select(*current.columns)) if "snapshots" in t else current
+    columns = ("account_id", "snapshot_date", "employees", "annual_revenue")
+    current = acc.select(*columns, _dated=ibis.literal(False))
+    snaps = (
+        current.union(t["snapshots"].select(*columns, _dated=ibis.literal(True)))
+        if "snapshots" in t
+        else current
+    )
     j = _events(spine, snaps, "snapshot_date")
     year_ago = j.age > 365
     agg = j.group_by("key").aggregate(
@@ -121,6 +121,7 @@ def firmographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
         _employees_1y=j.employees.cast("float64").argmax(
             j.snapshot_date, where=year_ago & j.employees.notnull()
         ),
+        _history=j._dated.any(),
     )
     # Undated fields of today's row: only those a company rarely changes. Funding stage and parent company
     # change with funding rounds and M&A, so today's value would tell a past deal its future: never features.
@@ -132,10 +133,12 @@ def firmographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
         firm_region=static.region,
         firm_ownership=static.ownership,
         firm_age_years=(static.as_of.year() - static.founded_year).cast("float64"),
+        _emp_today=static.employees.cast("float64"),
+        _rev_today=static.annual_revenue,
     )
     out = static.left_join(agg, "key").drop("key_right")
     if cfg.undated_firmographics == "static":
-        out = _today_without_history(out, spine, t)
+        out = _today_stands_in(out)
     emp = out.firm_employees
     size_band = ibis.cases(*[(emp <= hi, label) for hi, label in SIZE_BANDS], else_="5,001+")
     return out.mutate(
@@ -144,7 +147,7 @@ def firmographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
         firm_revenue_per_employee=out.firm_revenue / emp,
         firm_growth_1y=emp / out._employees_1y - 1,
         firm_strategic=(emp >= cfg.strategic_employees).cast("float64"),
-    ).drop("_employees_1y")
+    ).drop("_employees_1y", "_history", "_emp_today", "_rev_today")
 
 
 def technographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:

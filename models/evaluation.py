@@ -7,7 +7,7 @@ import pandas as pd
 from models.baselines import checklist_points, checklist_proba, fit_checklist, fit_logistic
 from models.bundle import Bundle, predict
 from models.metrics import GRID, calibration_table, gains_on_grid, precision_on_grid, roc_on_grid
-from models.spec import encode, make_spec
+from models.spec import encode, make_spec, names
 from models.split import folds_of
 
 METHODS = (
@@ -19,12 +19,14 @@ METHODS = (
 
 
 def baseline_scores(train: pd.DataFrame, rows: pd.DataFrame, spec: dict) -> dict[str, np.ndarray]:
-    """P(win) of `rows` by the logistic and the checklist baselines fitted on the `train` deals."""
+    """P(win) of `rows` by the logistic and the checklist baselines fitted on the `train` deals, both seeing
+    only the model's features (a field the leak guard left out is left out of the baselines too)."""
     logistic = fit_logistic(encode(train, spec), train["won"], spec)
-    rates = fit_checklist(checklist_points(train), train["won"])
+    seen = names(spec)
+    rates = fit_checklist(checklist_points(train[seen]), train["won"])
     return {
         "logistic": logistic.predict_proba(encode(rows, spec))[:, 1],
-        "checklist": checklist_proba(checklist_points(rows), rates),
+        "checklist": checklist_proba(checklist_points(rows[seen]), rates),
     }
 
 

@@ -164,3 +164,18 @@ def test_undated_firmographics_stand_in_only_for_accounts_without_history(raw):
     dated = features(raw, spine, FeatureConfig(undated_firmographics="static"))
     pd.testing.assert_frame_equal(static[~without], dated[~without])
     pd.testing.assert_frame_equal(strict[~without], dated[~without])
+
+
+def test_snapshots_dated_after_as_of_do_not_change_the_static_stand_in(raw):
+    """Whether an account gets snapshots later must not change its past: with or without snapshots dated
+    after as_of, a deal no snapshot precedes gets today's values."""
+    as_of = pd.Timestamp("2025-01-01")
+    spine = spine_at(raw, as_of, 40)
+    later = raw["snapshots"].assign(snapshot_date=as_of + pd.Timedelta(days=30))
+    late_only = {**raw, "snapshots": later}
+    none = {**raw, "snapshots": later.iloc[:0]}
+    cfg = FeatureConfig(undated_firmographics="static")
+    pd.testing.assert_frame_equal(features(late_only, spine, cfg), features(none, spine, cfg))
+    today = raw["accounts"].set_index("account_id")["employees"].astype(float)
+    got = features(late_only, spine, cfg)
+    np.testing.assert_array_equal(got["firm_employees"], got["key"].map(today))

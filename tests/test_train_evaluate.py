@@ -210,3 +210,17 @@ def test_train_stops_in_one_line_on_two_creation_days(tmp_path, monkeypatch, cap
         "train: the 200 closed deals were created on 2 distinct days: too few creation days"
     )
     assert not (tmp_path / "model").exists()
+
+
+def test_an_import_day_of_won_deals_only_stops_in_one_line(tmp_path, monkeypatch, capsys):
+    """A migration of historic customers: the day the split gives to validation holds won deals only, so
+    nothing can be calibrated there. One line and exit 2, no traceback."""
+    deals = imported(deals_frame(n=1200, seed=4), 0.55, 0.3)
+    big = deals["created_date"] == deals["created_date"].value_counts().index[0]
+    deals.loc[big, "won"] = True
+    monkeypatch.setattr(P, "load", lambda: _params(features_folder(tmp_path, deals), tmp_path / "model"))
+    with pytest.raises(SystemExit) as exit_:
+        stage_main(train)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("train: the 662 validation deals need a lost deal and a won deal")

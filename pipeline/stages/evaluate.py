@@ -12,6 +12,7 @@ import time
 
 import pandas as pd
 
+from features.errors import ContractError
 from models.bootstrap import metric_intervals
 from models.bundle import load_bundle, read_oof, read_summary
 from models.evaluation import holdout_scores, plot_tables, pooled_scores
@@ -61,7 +62,7 @@ def run(params: P.Params) -> dict:
         how, what = {"evaluation": "chronological_holdout"}, "the holdout"
     won = rows["won"].to_numpy(bool)
     if not 0 < won.sum() < len(won):
-        raise ValueError(f"the {len(rows):,} deals of {what} need both wins and losses to be evaluated")
+        raise ContractError(f"the {len(rows):,} deals of {what} need both wins and losses to be evaluated")
     log.info(
         f"evaluate: {len(rows):,} deals of {what}, {won.sum():,} won"
         + (f"; 95% intervals from {cfg.bootstrap:,} bootstrap resamples" if cfg.bootstrap else "")

@@ -12,6 +12,7 @@ import time
 
 import pandas as pd
 
+from features.errors import ContractError
 from models.boosting import fit_classifier, fit_value_model
 from models.bundle import Bundle, predict, save_bundle
 from models.calibration import fit_calibration
@@ -50,8 +51,9 @@ def fit_bundle(
     priced = won & (amount > 0).to_numpy()
     for part, rows in (("train", tr), ("validation", va)):
         if not priced[rows].any() or won[rows].all():
-            raise ValueError(
-                f"the {rows.sum():,} {part} deals need a lost deal and a won deal with an amount"
+            raise ContractError(
+                f"the {rows.sum():,} {part} deals need a lost deal and a won deal with an amount: export a "
+                "longer history, or check that the closed deals are not all of one outcome"
             )
     spec = make_spec(deals[tr], features)
     X = encode(deals, spec)
@@ -74,14 +76,18 @@ def cross_validate(
     deals: pd.DataFrame, folds: list[dict], features: list[dict], cfg: P.Train, hyper: dict
 ) -> tuple[list[dict], pd.DataFrame]:
     """Small data: the chronological folds described, and the out-of-fold P(win) and amount of every deal of
-    a test block, each predicted by a bundle fitted as the final one is, on older deals only."""
+    a test block, each predicted by a bundle fitted as the final one is, on older deals only: the leak guard
+    too chooses each fold's features from that fold's training deals, never from its test block."""
     described, parts = [], []
     for k, fold in enumerate(progress(folds, what="train: folds", unit="fold"), start=1):
         split = assign_fold(deals["created_date"], fold)
+        left_out = {s["feature"] for s in leak_guard(deals[split == "train"], features, cfg)["left_out"]}
         try:
-            bundle, fitted = fit_bundle(deals, split, features, cfg, hyper)
-        except ValueError as e:
-            raise ValueError(f"fold {k} of {len(folds)}: {e}: use fewer folds (train.cv_folds)") from e
+            bundle, fitted = fit_bundle(
+                deals, split, [x for x in features if x["name"] not in left_out], cfg, hyper
+            )
+        except ContractError as e:
+            raise ContractError(f"fold {k} of {len(folds)}: {e}; or use fewer folds (train.cv_folds)") from e
         test = deals[split == "holdout"]
         parts.append(
             predict(bundle, test)[["p_win", "amount"]].assign(opportunity_id=test["opportunity_id"], fold=k)
@@ -94,6 +100,7 @@ def cross_validate(
                 "deals": counts,
                 "holdout_wins": wins,
                 "best_iteration": fitted["classifier"],
+                "left_out": sorted(left_out),
             }
         )
         log.info(
@@ -105,11 +112,16 @@ def cross_validate(
     return described, oof
 
 
-def leak_guard(train: pd.DataFrame, features: list[dict], cfg: P.Train) -> dict:
+def leak_guard(train: pd.DataFrame, features: list[dict], cfg: P.Train, say: bool = False) -> dict:
     """The undated fields that look recorded after the outcome (models/leakage.py), left out unless
-    trusted."""
+    trusted; `say`: each one in the console (the final model's, not every fold's)."""
     found = suspects(train, features, cfg.leak_fill_gap, cfg.leak_auc)
-    for s in found:
+    unknown = sorted(set(cfg.trusted_fields) - {x["name"] for x in features})
+    if say and unknown:
+        log.warning(
+            f"train: train.trusted_fields names {unknown}, which are not features: check the spelling"
+        )
+    for s in found if say else ():
         kept = s["feature"] in cfg.trusted_fields
         log.warning(f"train: {words(s)}; " + ("kept: in train.trusted_fields" if kept else "left out"))
     return {
@@ -146,7 +158,7 @@ def run(p: P.Params) -> dict:
     if "note" in facts:
         log.warning(f"train: {facts['note']}")
 
-    guard = leak_guard(deals[split == "train"], meta["features"], cfg)
+    guard = leak_guard(deals[split == "train"], meta["features"], cfg, say=True)
     features = [x for x in meta["features"] if x["name"] not in {s["feature"] for s in guard["left_out"]}]
     bundle, fitted = fit_bundle(deals, split, features, cfg, hyper)
     summary = {
@@ -170,7 +182,7 @@ def run(p: P.Params) -> dict:
     }
     oof = None
     if small:
-        summary["cv"], oof = cross_validate(deals, folds, features, cfg, hyper)
+        summary["cv"], oof = cross_validate(deals, folds, meta["features"], cfg, hyper)
     with new_folder(f.model) as tmp:
         save_bundle(tmp, bundle, summary, oof)
     log.info(
