@@ -28,7 +28,15 @@ SAMPLE_ROWS = 20_000  # rows read per file to guess values and date formats
 OWN_ID = {"accounts": "account_id", "opportunities": "opportunity_id", "contacts": "contact_id"}
 ID_ALIASES = ["id", "record id", "hs object id"]
 ALIASES = {
-    "account_id": ["accountid", "company id", "associated company id", "associated company", "account"],
+    "account_id": [
+        "accountid",
+        "company id",
+        "associated company ids primary",
+        "associated company ids",
+        "associated company id",
+        "associated company",
+        "account",
+    ],
     "opportunity_id": ["deal id"],
     "name": ["account name", "company name", "company"],
     "domain": ["website", "company domain name", "web domain", "url"],
@@ -36,7 +44,7 @@ ALIASES = {
     "employees": ["number of employees", "numberofemployees", "employee count", "headcount"],
     "annual_revenue": ["annualrevenue", "revenue"],
     "founded_year": ["year started", "yearstarted", "year founded", "founded", "year established"],
-    "country": ["billing country", "billingcountry", "hq country", "office location"],
+    "country": ["billing country", "billingcountry", "country region", "hq country", "office location"],
     "region": ["sales region", "territory"],
     "ownership": ["ownership type"],
     "funding_stage": ["latest funding stage"],
@@ -140,7 +148,7 @@ def type_values(values: pd.Series) -> dict[str, str]:
             "renewal"
             if "renew" in key
             else "expansion"
-            if any(w in key for w in ("expan", "upsell", "upgrade", "existing", "cross"))
+            if any(w in key for w in ("expan", "upsell", "upgrade", "existing", "cross", "growth", "add on"))
             else "new business"
         )
     return out

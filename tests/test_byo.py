@@ -469,6 +469,24 @@ def test_init_recognises_hubspot_names_and_guesses_stages_and_types(tmp_path):
     assert any(n.startswith("accounts.snapshot_date") for n in notes)
 
 
+def test_init_recognises_hubspot_ui_export_names(tmp_path):
+    """HubSpot's UI export: display names, the deal-to-company link and Country/Region, deal type Growth."""
+    (tmp_path / "companies.csv").write_text(
+        "Record ID,Company name,Company Domain Name,Country/Region,Number of Employees\n"
+        "1,Acme,acme.com,US,10\n"
+    )
+    (tmp_path / "deals.csv").write_text(
+        "Record ID,Associated Company IDs,Deal Stage,Close Date,Create Date,Amount,Deal Type\n"
+        "7,1,Closed Won,2024-02-01,2024-01-01,10,Growth\n"
+        "8,1,Closed Lost,2024-02-03,2024-01-02,20,New Business\n"
+    )
+    mapping, _ = guess(tmp_path)
+    assert mapping["tables"]["accounts"]["columns"]["country"] == "Country/Region"
+    deals = mapping["tables"]["opportunities"]
+    assert deals["columns"]["account_id"] == "Associated Company IDs"
+    assert deals["values"]["Deal Type"] == {"Growth": "expansion", "New Business": "new business"}
+
+
 def _init(tmp_path, files: dict[str, str | pd.DataFrame]) -> tuple[dict, str]:
     """`icp init` on an export of `files` (CSV text, or a frame as .xlsx): the mapping and its text."""
     raw = tmp_path / "export"
