@@ -10,16 +10,17 @@ from pipeline import params as P
 from pipeline.world import WorldConfig
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="icp", description="Predictive ICP pipeline")
-    noise = parser.add_mutually_exclusive_group()
+def _noise(default) -> argparse.ArgumentParser:
+    """-q / -v, before or after the command (after it, SUPPRESS keeps what was given before)."""
+    flags = argparse.ArgumentParser(add_help=False)
+    noise = flags.add_mutually_exclusive_group()
     noise.add_argument(
         "-q",
         "--quiet",
         action="store_const",
         const=-1,
         dest="verbosity",
-        default=0,
+        default=default,
         help="warnings and results only, no progress",
     )
     noise.add_argument(
@@ -28,10 +29,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_const",
         const=1,
         dest="verbosity",
+        default=default,
         help="also the details of each step",
     )
+    return flags
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="icp", description="Predictive ICP pipeline", parents=[_noise(0)])
     sub = parser.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("synthesize", help="generate a synthetic B2B world with known truth")
+    after = [_noise(argparse.SUPPRESS)]
+    s = sub.add_parser("synthesize", parents=after, help="generate a synthetic B2B world with known truth")
     s.add_argument("--accounts", type=int, default=WorldConfig.accounts)
     s.add_argument("--seed", type=int, default=WorldConfig.seed)
     s.add_argument("--end-date", default=WorldConfig.end_date, help="the world's last date (YYYY-MM-DD)")
@@ -40,24 +48,34 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     s.add_argument("--out", required=True, help="folder for the export tables")
     s.add_argument("--truth-out", help="folder for the ground truth (default: <out>_truth)")
-    r = sub.add_parser("world-report", help="describe a synthetic world and check its planted truth")
+    r = sub.add_parser(
+        "world-report", parents=after, help="describe a synthetic world and check its planted truth"
+    )
     r.add_argument("--data", help="the world's export (default: synthesize.out of params.yaml)")
     r.add_argument("--truth", help="its ground truth (default: synthesize.truth_out)")
     t = sub.add_parser(
-        "targets", help="show the top of the ranked target-account list and where its files are"
+        "targets",
+        parents=after,
+        help="show the top of the ranked target-account list and where its files are",
     )
     t.add_argument("--top", type=int, default=10)
-    m = sub.add_parser("promote", help="make a registered model version the champion (the model in use)")
+    m = sub.add_parser(
+        "promote", parents=after, help="make a registered model version the champion (the model in use)"
+    )
     m.add_argument("version", help="the version number, as the MLflow registry lists it")
-    sub.add_parser("rollback", help="move the champion back to the previous champion")
-    sub.add_parser("registry", help="where the MLflow runs are, and which model version is champion")
+    sub.add_parser("rollback", parents=after, help="move the champion back to the previous champion")
+    sub.add_parser(
+        "registry", parents=after, help="where the MLflow runs are, and which model version is champion"
+    )
     i = sub.add_parser(
-        "init", help="write a starter mapping file for your CRM export, guessed from its headers"
+        "init",
+        parents=after,
+        help="write a starter mapping file for your CRM export, guessed from its headers",
     )
     i.add_argument("--from", dest="source", required=True, help="the folder of your export's files")
     i.add_argument("--out", help="the mapping file to write (default: <folder name>.mapping.yaml)")
     i.add_argument("--force", action="store_true", help="overwrite an existing mapping file")
-    g = sub.add_parser("run", help="the whole pipeline on your own export, without DVC")
+    g = sub.add_parser("run", parents=after, help="the whole pipeline on your own export, without DVC")
     g.add_argument("--data", required=True, help="the folder of your export's files")
     g.add_argument(
         "--mapping",

@@ -157,17 +157,19 @@ def test_cli_synthesize_writes_both_folders_and_the_report_reads_them(tmp_path, 
 
 
 @pytest.mark.parametrize(
-    "flag, said",
+    "before, after, said",
     [
-        ("-q", []),
-        (None, ["synthesize: wrote"]),
-        ("-v", ["synthesize: 300/300 accounts", "synthesize: wrote"]),
+        (["-q"], [], []),
+        ([], ["--quiet"], []),
+        ([], [], ["synthesize: wrote"]),
+        (["-v"], [], ["synthesize: 300/300 accounts", "synthesize: wrote"]),
+        ([], ["-v"], ["synthesize: 300/300 accounts", "synthesize: wrote"]),
     ],
 )
-def test_quiet_and_verbose_set_what_the_console_shows(tmp_path, capsys, flag, said):
-    assert (
-        cli([*([flag] if flag else []), "synthesize", "--accounts", "300", "--out", str(tmp_path / "w")]) == 0
-    )
+def test_quiet_and_verbose_set_what_the_console_shows(tmp_path, capsys, before, after, said):
+    """-q / -v before the command or after it."""
+    argv = [*before, "synthesize", *after, "--accounts", "300", "--out", str(tmp_path / "w")]
+    assert cli(argv) == 0
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == len(said) and all(line.startswith(s) for line, s in zip(lines, said, strict=True))
 
