@@ -217,8 +217,9 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
             exported = dt.date.fromtimestamp((source / chosen[table]).stat().st_mtime).isoformat()
             spec["defaults"] = {"snapshot_date": exported}
             notes.append(
-                f"accounts.snapshot_date: no column gives it; set to the file's date {exported}, so "
-                f"firmographics count for scoring only. Set the date they were measured if older."
+                f"accounts.snapshot_date: no column gives it; set to the file's date {exported}: today's "
+                "employees and revenue then stand in for past deals (features.undated_firmographics: static; "
+                "strict keeps them for scoring only). Set the date they were measured if older."
             )
         required = [
             c
