@@ -146,7 +146,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 nullable=True,
             ),
             "industry": _text(
-                "industry, one of the 15 canonical industries", allowed=INDUSTRIES, nullable=True
+                "industry: the canonical spelling of a known alias, else the export's own word", nullable=True
             ),
             "employees": _number("Int64", "employee count at snapshot_date (current snapshot)", ge=1),
             "annual_revenue": _number(

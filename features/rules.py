@@ -4,8 +4,8 @@ The pandera schemas of features/contract.py find the failures; this module says 
 quoting the value as the file has it. Every problem is an `issue` (rows, column, reason, and whether the row
 is dropped, merged or kept with a value cleared), the form features/keys.py and features/ingest.py use too.
 - Industries, countries and every coded column are matched ignoring case and aliases.
-- An industry outside the contract's 15 (after aliases) is cleared, row kept: it is a fact about the account
-  the model cannot use, not a reason to lose the account and its deals.
+- Industry is an open vocabulary: a known alias becomes its canonical spelling, any other value stays the
+  export's own word (LinkedIn's, HubSpot's, a team's), and the model learns from it as it is.
 - An open deal's close_date is the date it is expected to close (Salesforce fills it): cleared, row kept.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pandera
 
-from features.contract import INDUSTRIES, SCHEMAS, STAGES
+from features.contract import SCHEMAS, STAGES
 from features.normalize import canonical_country, canonical_industry, normalise_domain, region_of
 from features.parse import canonical_codes, clean_text, parse_as
 
@@ -47,11 +47,6 @@ def normalise(
             values = _SPECIAL[col](values)
         elif spec.checks and spec.checks[0].name == "isin":
             values = canonical_codes(values, spec.checks[0].statistics["allowed_values"])
-        if col == "industry":  # one outside the 15 costs the account its industry, not itself and its deals
-            other = values.notna() & ~values.isin(INDUSTRIES)
-            why = f"' is not one of the {len(INDUSTRIES)} canonical industries: {CLEARED}"
-            issues.append(issue(raw.index[other], col, col + " '" + shown(raw[col][other]) + why, "clear"))
-            values = values.mask(other)
         out[col] = values
     if "region" in out:
         out["region"] = out["region"].fillna(region_of(out["country"]))

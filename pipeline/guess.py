@@ -14,10 +14,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from features.contract import DOMAIN_KEY, INDUSTRIES, SCHEMAS, TABLES, date_columns
+from features.contract import DOMAIN_KEY, SCHEMAS, TABLES, date_columns
 from features.errors import ContractError
 from features.mapping import MappingError, contract_columns
-from features.normalize import canonical_industry
 from features.parse import clean_text
 from pipeline import readers
 from pipeline.guess_dates import date_formats, readings, settled
@@ -201,15 +200,6 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
                 "opportunities.amount: no column gives it, and won deals need one: map a column, or a "
                 "price list under `lookup:`"
             )
-        if table == "accounts" and "industry" in columns:
-            given = clean_text(frame[columns["industry"]]).dropna()
-            unknown = sorted(set(given[~canonical_industry(given).isin(INDUSTRIES)]))
-            if unknown:
-                notes.append(
-                    f"accounts.industry: {', '.join(unknown[:8])} are not among the contract's 15 "
-                    "industries (ingest would clear them, keeping the accounts): map them under "
-                    "`values:`"
-                )
         if table == "opportunities" and "type" not in columns:
             spec["defaults"] = {"type": "new business"}
             notes.append("opportunities.type: no column gives it; every deal counts as new business")
