@@ -47,7 +47,8 @@ def run(p: P.Params) -> dict:
         named_products=named_products(tables),
         undated_firmographics=f.undated_firmographics,
     )
-    dropped = sorted(set(f.families) - set(available_families(tables, cfg)))
+    families = available_families(tables, cfg)
+    dropped = sorted(set(f.families) - set(families))
     if dropped:
         log.info(f"featurize: no source table for {', '.join(dropped)}: those feature families are dropped")
     undated = {
@@ -86,7 +87,7 @@ def run(p: P.Params) -> dict:
             raise SystemExit(f"featurize: no closed deals of types {f.opportunity_types} in {where.interim}")
         spec = {
             "features": feature_columns(sets["train"].drop("key").columns, TRAIN_META),
-            "families": available_families(tables, cfg),
+            "families": families,
             "dropped_families": dropped,
             "score_as_of": str(score_as_of.date()),
             "opportunity_types": list(f.opportunity_types),
