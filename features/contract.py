@@ -83,8 +83,7 @@ DEPARTMENTS = ("executive", "sales", "marketing", "it", "finance", "operations",
 REQUIRED_TABLES = ("accounts", "opportunities")
 OPTIONAL_TABLES = ("snapshots", "technographics", "activities", "intent", "triggers", "contacts")
 TABLES = REQUIRED_TABLES + OPTIONAL_TABLES
-# Enrichment vendors key their exports by company domain or website: these tables may name their account by
-# `account_domain` instead of account_id; ingest joins it to the accounts' normalised domains.
+# Enrichment vendors key their exports by domain or website: these tables may name it (account_domain).
 DOMAIN_KEY = "account_domain"
 DOMAIN_KEYED = ("technographics", "activities", "intent", "triggers")
 # The column that dates each record of a table: what the point-in-time rule filters on.
@@ -101,9 +100,13 @@ DATE_COLUMN = {
 DATE = "datetime64[ns]"
 
 
-def _text(description: str, *, allowed=None, nullable=False, unique=False) -> pa.Column:
+def _text(description: str, *, allowed=None, known=None, nullable=False, unique=False) -> pa.Column:
+    """Text; `allowed`: a closed list (others rejected); `known`: an open one's spellings (others kept)."""
     checks = [pa.Check.isin(list(allowed))] if allowed else []
-    return pa.Column(str, checks, nullable=nullable, unique=unique, description=description)
+    metadata = {"known": list(known)} if known else None
+    return pa.Column(
+        str, checks, nullable=nullable, unique=unique, description=description, metadata=metadata
+    )
 
 
 def _id(description: str, *, nullable=False, unique=False) -> pa.Column:
@@ -156,9 +159,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "country": _text(
                 "country: English name; common aliases made canonical, others kept as written", nullable=True
             ),
-            "region": _text("sales region", allowed=REGIONS, nullable=True),
-            "ownership": _text("ownership type", allowed=OWNERSHIP, nullable=True),
-            "funding_stage": _text("latest funding stage", allowed=FUNDING_STAGES, nullable=True),
+            "region": _text("sales region", known=REGIONS, nullable=True),
+            "ownership": _text("ownership type", known=OWNERSHIP, nullable=True),
+            "funding_stage": _text("latest funding stage", known=FUNDING_STAGES, nullable=True),
             "parent_account_id": _id(
                 "account_id of the parent company, empty when independent", nullable=True
             ),
@@ -188,7 +191,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
                 "float64", "deal amount in USD (annual contract value); may be empty on lost deals", ge=0
             ),
             "type": _text("deal type", allowed=OPPORTUNITY_TYPES),
-            "lead_source": _text("where the deal came from", allowed=LEAD_SOURCES, nullable=True),
+            "lead_source": _text("where the deal came from", known=LEAD_SOURCES, nullable=True),
         },
         checks=[
             pa.Check(
@@ -215,7 +218,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "account_id": _id("account (key into accounts)"),
             "technology": _text("product name"),
-            "category": _text("product category", allowed=TECH_CATEGORIES),
+            "category": _text("product category", known=TECH_CATEGORIES),
             "first_seen": _date("date the product was first detected at the account"),
             "last_seen": _date("date it was last detected (the export date while still in use)"),
         },
@@ -234,7 +237,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "account_id": _id("account (key into accounts)"),
             "contact_id": _id("contact who acted; empty for anonymous web visits", nullable=True),
             "timestamp": _date("when it happened (UTC)"),
-            "activity_type": _text("what happened", allowed=ACTIVITY_TYPES),
+            "activity_type": _text("what happened", known=ACTIVITY_TYPES),
             "detail": _text("page, asset, webinar or event name", nullable=True),
         },
         strict=False,
@@ -256,7 +259,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "account_id": _id("account (key into accounts)"),
             "date": _date("date of the event"),
-            "trigger_type": _text("kind of event", allowed=TRIGGER_TYPES),
+            "trigger_type": _text("kind of event", known=TRIGGER_TYPES),
             "detail": _text("free-text description", nullable=True),
         },
         strict=False,
@@ -267,8 +270,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "contact_id": _id("CRM contact id", unique=True),
             "account_id": _id("account (key into accounts)"),
             "title": _text("job title", nullable=True),
-            "seniority": _text("seniority level", allowed=SENIORITIES, nullable=True),
-            "department": _text("department", allowed=DEPARTMENTS, nullable=True),
+            "seniority": _text("seniority level", known=SENIORITIES, nullable=True),
+            "department": _text("department", known=DEPARTMENTS, nullable=True),
             "created_date": _date("date the contact was created in the CRM"),
         },
         strict=False,

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 import ibis
 import ibis.expr.types as ir
 
-from features.contract import ACTIVITY_TYPES, TECH_CATEGORIES, TRIGGER_TYPES
-from features.products import slug
+from features.vocabulary import OURS, slug
 
 PREFIX = {
     "firmographic": "firm_",
@@ -48,6 +47,10 @@ class FeatureConfig:
         30  # a product counts as in use when last seen this close to as_of (crawl cadence)
     )
     named_products: tuple = field(default=())  # complement / competitor products with a presence flag each
+    # the export's own values with features of their own (features/vocabulary.py chooses them)
+    activity_types: tuple = ()
+    trigger_types: tuple = ()
+    tech_categories: tuple = ()
     # accounts with no dated history: "static" uses today's employees and revenue for every deal, "strict"
     # only once their snapshot_date has passed (so past deals get none)
     undated_firmographics: str = "static"
@@ -155,10 +158,8 @@ def technographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     # In use at as_of: seen by the vendor's crawls up to (about) as_of. Crawls are periodic, so the latest
     # crawl before a scoring date is days old: a tolerance of one crawl cycle, or nothing would be in use when
     # scoring.
-    live = (j.last_seen >= j.as_of - ibis.interval(days=cfg.tech_seen_within_days)) & (j.category != "ours")
-    cols = {
-        f"tech_n_{c}": live.sum(where=j.category == c).cast("float64") for c in TECH_CATEGORIES if c != "ours"
-    }
+    live = (j.last_seen >= j.as_of - ibis.interval(days=cfg.tech_seen_within_days)) & (j.category != OURS)
+    cols = {f"tech_n_{slug(c)}": live.sum(where=j.category == c).cast("float64") for c in cfg.tech_categories}
     cols["tech_n_total"] = live.sum().cast("float64")
     cols["tech_days_since_adoption"] = j.age.min(where=live)
     cols["tech_days_since_complement"] = j.age.min(where=live & (j.category == "complement"))
@@ -184,8 +185,8 @@ def behaviour(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     for w in cfg.windows:
         within = j.age <= w
         cols[f"beh_all_{w}d"] = within.sum().cast("float64")
-        for kind in ACTIVITY_TYPES:
-            cols[f"beh_{kind}_{w}d"] = (within & (j.activity_type == kind)).sum().cast("float64")
+        for kind in cfg.activity_types:
+            cols[f"beh_{slug(kind)}_{w}d"] = (within & (j.activity_type == kind)).sum().cast("float64")
     d30, d90 = j.age <= 30, j.age <= 90
     cols.update(
         beh_days_since_last=j.age.min(),
@@ -220,11 +221,11 @@ def intent(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
 def triggers(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     j = _events(spine, t["triggers"], "date")
     cols = {"trig_days_since_any": j.age.min()}
-    for kind in TRIGGER_TYPES:
-        is_kind = j.trigger_type == kind
-        cols[f"trig_days_since_{kind}"] = j.age.min(where=is_kind)
-        cols[f"trig_{kind}_90d"] = (is_kind & (j.age <= 90)).sum().cast("float64")
-        cols[f"trig_{kind}_365d"] = (is_kind & (j.age <= 365)).sum().cast("float64")
+    for kind in cfg.trigger_types:
+        is_kind, name = j.trigger_type == kind, slug(kind)
+        cols[f"trig_days_since_{name}"] = j.age.min(where=is_kind)
+        cols[f"trig_{name}_90d"] = (is_kind & (j.age <= 90)).sum().cast("float64")
+        cols[f"trig_{name}_365d"] = (is_kind & (j.age <= 365)).sum().cast("float64")
     return j.group_by("key").aggregate(**cols)
 
 

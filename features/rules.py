@@ -4,8 +4,10 @@ The pandera schemas of features/contract.py find the failures; this module says 
 quoting the value as the file has it. Every problem is an `issue` (rows, column, reason, and whether the row
 is dropped, merged or kept with a value cleared), the form features/keys.py and features/ingest.py use too.
 - Industries, countries and every coded column are matched ignoring case and aliases.
-- Industry is an open vocabulary: a known alias becomes its canonical spelling, any other value stays the
-  export's own word (LinkedIn's, HubSpot's, a team's), and the model learns from it as it is.
+- Only the deal's stage and type are closed lists: they define what is learned. Every other coded column
+  (industry, country, ownership, lead source, activity type, technology category, trigger type, seniority,
+  department, ...) is an open vocabulary: a known spelling or alias becomes its canonical form, any other
+  value stays the export's own word (LinkedIn's, Marketo's, a team's), and the model learns from it as it is.
 - An open deal's close_date is the date it is expected to close (Salesforce fills it): cleared, row kept.
 """
 
@@ -47,6 +49,8 @@ def normalise(
             values = _SPECIAL[col](values)
         elif spec.checks and spec.checks[0].name == "isin":
             values = canonical_codes(values, spec.checks[0].statistics["allowed_values"])
+        elif spec.metadata:
+            values = canonical_codes(values, spec.metadata["known"])
         out[col] = values
     if "region" in out:
         out["region"] = out["region"].fillna(region_of(out["country"]))

@@ -20,6 +20,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from features.contract import DEPARTMENTS, SENIORITIES
+
 
 def _rule(code: str, *words: str) -> tuple[str, re.Pattern]:
     """A code and the whole words or phrases (regular expressions) of a normalised title that give it."""
@@ -38,6 +40,7 @@ SENIORITY_RULES = (
         "c_level",
         "chief",
         "ceo|cfo|cto|cio|cmo|cro|coo|cso|cdo|cpo|cco|cao|cxo|ciso|chro",
+        "c (level|suite)|c level executive",  # the seniority picklists of CRMs and data vendors
         "president",  # "vice president" is read as vp
         "(co ?)?founder",
         "owner",
@@ -141,20 +144,26 @@ DEPARTMENT_RULES = (
 
 
 def seniority_of(titles: pd.Series) -> pd.Series:
-    """Seniority (SENIORITIES) of each title, missing where no rule matches."""
+    """Seniority (a code of SENIORITIES) of each title, missing where no rule matches."""
     return _first_match(titles, SENIORITY_RULES)
 
 
 def department_of(titles: pd.Series) -> pd.Series:
-    """Department (DEPARTMENTS) of each title, missing where no rule matches."""
+    """Department (a code of DEPARTMENTS) of each title, missing where no rule matches."""
     return _first_match(titles, DEPARTMENT_RULES)
 
 
 def fill_from_titles(contacts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Contacts with seniority and department filled from the title where the export leaves them empty, and
-    which cells were filled. A given value always wins, one outside the lists too (validation judges it)."""
+    which cells were filled. A given value wins; one outside the recommended codes is read by the same rule
+    (a picklist's `Senior VP` is vp) and kept as written when the rule does not know it."""
     filled, out = {}, contacts.copy()
-    for col, rule in (("seniority", seniority_of), ("department", department_of)):
+    for col, rule, known in (
+        ("seniority", seniority_of, SENIORITIES),
+        ("department", department_of, DEPARTMENTS),
+    ):
+        own = out[col].notna() & ~out[col].isin(known)
+        out.loc[own, col] = rule(out.loc[own, col]).fillna(out.loc[own, col])
         empty = out[col].isna() & out["title"].notna()
         derived = rule(out.loc[empty, "title"])
         out.loc[derived.index, col] = derived

@@ -27,7 +27,7 @@ def wilson(wins: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def _numeric(
-    frame: pd.DataFrame, spec: dict, score: np.ndarray, products: dict
+    frame: pd.DataFrame, spec: dict, score: np.ndarray, words: dict
 ) -> tuple[pd.DataFrame, dict, dict]:
     """The tree's inputs: categories ordered by mean model score (so one split is a set of categories), and a
     missing 'days since' (never happened) as one day older than the oldest on record; that horizon per
@@ -40,7 +40,7 @@ def _numeric(
             )
             orders[c] = list(means.index)
             X[c] = X[c].map({cat: float(i) for i, cat in enumerate(orders[c])}).astype(float)
-        elif phrase(c, products).kind == "since" and X[c].notna().any():
+        elif phrase(c, words).kind == "since" and X[c].notna().any():
             horizons[c] = float(X[c].max())
             X[c] = X[c].fillna(horizons[c] + 1)
     return X, orders, horizons
@@ -52,7 +52,7 @@ def _natural(label: str) -> tuple:
     return (0, int(lead[0].replace(",", "")), label) if lead else (1, 0, label)
 
 
-def _rule(path: list, orders: dict, horizons: dict, gaps: set, products: dict) -> str:
+def _rule(path: list, orders: dict, horizons: dict, gaps: set, words: dict) -> str:
     """Conditions along a tree path, merged per feature, as one phrase; `gaps`: features with missing
     values."""
     bounds: dict[str, list] = {}
@@ -70,16 +70,16 @@ def _rule(path: list, orders: dict, horizons: dict, gaps: set, products: dict) -
             left = kept if len(kept) <= len(orders[feature]) / 2 else set(orders[feature]) - kept
             said = ", ".join(sorted(left, key=_natural))
             parts.append(
-                f"{phrase(feature, products).noun} {'' if left is kept else 'not '}{said}"
+                f"{phrase(feature, words).noun} {'' if left is kept else 'not '}{said}"
                 + (" (or unknown)" if missing and feature in gaps else "")
             )
             continue
         if feature in horizons and low >= horizons[feature]:  # only accounts where it never happened
-            parts.append(describe(feature, np.nan, products))
+            parts.append(describe(feature, np.nan, words))
             continue
         if feature in horizons and high >= horizons[feature]:  # "or never": no upper bound to say
             high = np.inf
-        said = span(feature, low, high, products)
+        said = span(feature, low, high, words)
         if said:
             parts.append(said + (" (or unknown)" if missing and feature in gaps else ""))
     return "; ".join(parts)
@@ -110,7 +110,7 @@ def segments(
     depth: int,
     min_deals: int,
     few_deals: int,
-    products: dict,
+    words: dict,
     resamples: int = 0,
     seed: int = 0,
 ) -> dict:
@@ -121,7 +121,7 @@ def segments(
     The interval is Wilson's, or with `resamples` the percentile bootstrap over resamples of all the deals
     (small data); a segment all won or all lost keeps Wilson's, as no resample can move its rate.
     """
-    X, orders, horizons = _numeric(frame, spec, score, products)
+    X, orders, horizons = _numeric(frame, spec, score, words)
     gaps = set(X.columns[X.isna().any()])
     tree = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=min_deals, random_state=0).fit(X, score)
     leaf = tree.apply(X)
@@ -140,7 +140,7 @@ def segments(
         values = values[np.isfinite(values)]
         out.append(
             {
-                "rule": _rule(path, orders, horizons, gaps, products) or "all deals",
+                "rule": _rule(path, orders, horizons, gaps, words) or "all deals",
                 "deals": n,
                 "wins": wins,
                 "win_rate": round(wins / n, 6),

@@ -45,6 +45,7 @@ CATEGORY = {
     "complement": "complementary product(s)",
     "total": "tracked technolog(y|ies)",
 }
+# the recommended spellings have phrases of their own (any other value is said in the export's words)
 assert set(TRIGGER) - {"any"} == set(TRIGGER_TYPES) and set(CATEGORY) - {"total"} == set(TECH_CATEGORIES) - {
     "ours"
 }
@@ -131,27 +132,34 @@ FIXED = {
 }
 
 
-def phrase(name: str, products: dict[str, str]) -> Phrase:
-    """The phrase of a feature, from its name; `products` maps a tech_has_ slug to the product's name."""
+def _own(word: str) -> str:
+    """An export's own word as a noun pattern: brackets and bars would read as plural forms."""
+    return re.sub(r"[()|]", "", word)
+
+
+def phrase(name: str, words: dict[str, str]) -> Phrase:
+    """The phrase of a feature, from its name; `words` maps the slug in a name to the export's own word (an
+    activity type, trigger type, technology category or product: features/vocabulary.py). A value with a
+    phrase of its own here (the recommended spellings) is said that way, any other in the export's words."""
     if name in FIXED:
         return FIXED[name]
     if m := re.fullmatch(r"beh_(\w+?)_(\d+)d", name):
         kind, days = m.groups()
-        noun = (
-            "contact(s) engaged" if kind == "contacts" else ACTIVITY.get(kind, kind.replace("_", " ") + "(s)")
-        )
+        own = _own(words.get(kind, kind.replace("_", " ")))
+        noun = "contact(s) engaged" if kind == "contacts" else ACTIVITY.get(kind, own)
         return Phrase("count", noun, f" in the last {days} days")
     if m := re.fullmatch(r"trig_days_since_(\w+)", name):
-        event, noun = TRIGGER.get(m[1], (f"had a {m[1].replace('_', ' ')}", m[1].replace("_", " ") + "(s)"))
+        own = _own(words.get(m[1], m[1].replace("_", " ")))
+        event, noun = TRIGGER.get(m[1], (own, f"{own} event(s)"))
         return Phrase("since", noun, event=event)
     if m := re.fullmatch(r"trig_(\w+)_(\d+)d", name):
-        return Phrase(
-            "count", TRIGGER.get(m[1], ("", m[1].replace("_", " ") + "(s)"))[1], f" in the last {m[2]} days"
-        )
+        own = _own(words.get(m[1], m[1].replace("_", " ")))
+        return Phrase("count", TRIGGER.get(m[1], ("", f"{own} event(s)"))[1], f" in the last {m[2]} days")
     if m := re.fullmatch(r"tech_n_(\w+)", name):
-        return Phrase("count", CATEGORY.get(m[1], m[1].replace("_", " ") + " product(s)"), " in use")
+        own = _own(words.get(m[1], m[1].replace("_", " ")))
+        return Phrase("count", CATEGORY.get(m[1], f"{own} product(s)"), " in use")
     if m := re.fullmatch(r"tech_has_(\w+)", name):
-        product = products.get(m[1], m[1].replace("_", " "))
+        product = words.get(m[1], m[1].replace("_", " "))
         return Phrase("flag", f"runs {product}", event=f"does not run {product}")
     return Phrase("number", name + " = {}")
 
@@ -178,9 +186,9 @@ def _days(v: float) -> int:
     return int(math.floor(v))
 
 
-def describe(name: str, value, products: dict[str, str]) -> str:
+def describe(name: str, value, words: dict[str, str]) -> str:
     """A feature's value as a short phrase that quotes it, e.g. 'raised a funding round 45 days ago'."""
-    p = phrase(name, products)
+    p = phrase(name, words)
     missing = value is None or (not isinstance(value, str) and pd.isna(value))
     if missing and p.missing:
         return p.missing
@@ -203,10 +211,10 @@ def describe(name: str, value, products: dict[str, str]) -> str:
     return p.noun.format(_number(value, p.scale))
 
 
-def condition(name: str, above: bool, threshold: float, products: dict[str, str]) -> str:
+def condition(name: str, above: bool, threshold: float, words: dict[str, str]) -> str:
     """A tree split `name > threshold` (above) or `name <= threshold` as a phrase, e.g. 'at least 3
     contacts'."""
-    p = phrase(name, products)
+    p = phrase(name, words)
     if p.kind == "flag":
         return p.noun if above else p.event
     if p.kind == "count":
@@ -223,9 +231,9 @@ def condition(name: str, above: bool, threshold: float, products: dict[str, str]
     return p.noun.format(bound + _number(threshold, p.scale))
 
 
-def span(name: str, low: float, high: float, products: dict[str, str]) -> str:
+def span(name: str, low: float, high: float, words: dict[str, str]) -> str:
     """Both ends of a range of splits, `low < value <= high` (either may be infinite), as one phrase."""
-    p = phrase(name, products)
+    p = phrase(name, words)
     if np.isfinite(low) and np.isfinite(high):
         if p.kind == "count":
             first, last = math.floor(_said(low, p)) + 1, math.floor(_said(high, p))
@@ -234,25 +242,23 @@ def span(name: str, low: float, high: float, products: dict[str, str]) -> str:
             return p.noun.format(f"above {_number(low, p.scale)} and at most {_number(high, p.scale)}")
         if p.kind == "money":
             return f"{p.noun} above {_money(low)} and at most {_money(high)}"
-    said = [condition(name, True, low, products)] if np.isfinite(low) else []
-    return " and ".join(said + ([condition(name, False, high, products)] if np.isfinite(high) else []))
+    said = [condition(name, True, low, words)] if np.isfinite(low) else []
+    return " and ".join(said + ([condition(name, False, high, words)] if np.isfinite(high) else []))
 
 
 def reasons(
-    contributions: pd.Series, values: pd.Series, products: dict[str, str], positive: int = 3
+    contributions: pd.Series, values: pd.Series, words: dict[str, str], positive: int = 3
 ) -> tuple[list[tuple[str, float, str]], tuple[str, float, str] | None]:
     """The `positive` features that raise this account's score most and the one that lowers it most, as
     (feature, SHAP value, phrase). Only features that move the score count (SHAP > 0 up, < 0 down)."""
     order = contributions.sort_values(ascending=False, kind="stable")
-    up = [(f, float(s), describe(f, values[f], products)) for f, s in order.head(positive).items() if s > 0]
+    up = [(f, float(s), describe(f, values[f], words)) for f, s in order.head(positive).items() if s > 0]
     low_name, low = order.index[-1], float(order.iloc[-1])
-    down = (low_name, low, describe(low_name, values[low_name], products)) if low < 0 else None
+    down = (low_name, low, describe(low_name, values[low_name], words)) if low < 0 else None
     return up, down
 
 
-def why_now(
-    values: pd.Series, contributions: pd.Series, products: dict[str, str], within_days: int = 90
-) -> str:
+def why_now(values: pd.Series, contributions: pd.Series, words: dict[str, str], within_days: int = 90) -> str:
     """The most recent timing signal (trigger, intent surge, pricing-page visit) within `within_days` that
     raises this account's score (positive SHAP value), or ''."""
     recent = {
@@ -266,16 +272,14 @@ def why_now(
     if not recent:
         return ""
     newest = min(recent, key=lambda f: (recent[f], WHY_NOW.index(f)))
-    return describe(newest, recent[newest], products)
+    return describe(newest, recent[newest], words)
 
 
-def explain_rows(contributions: pd.DataFrame, frame: pd.DataFrame, products: dict[str, str]) -> pd.DataFrame:
+def explain_rows(contributions: pd.DataFrame, frame: pd.DataFrame, words: dict[str, str]) -> pd.DataFrame:
     """reason_1..3, reason_against and why_now for each row of `frame` (same index as `contributions`)."""
     rows = []
     for key in contributions.index:
-        up, down = reasons(contributions.loc[key], frame.loc[key], products)
+        up, down = reasons(contributions.loc[key], frame.loc[key], words)
         texts = [t for _, _, t in up] + [""] * (3 - len(up))
-        rows.append(
-            [*texts, down[2] if down else "", why_now(frame.loc[key], contributions.loc[key], products)]
-        )
+        rows.append([*texts, down[2] if down else "", why_now(frame.loc[key], contributions.loc[key], words)])
     return pd.DataFrame(rows, index=contributions.index, columns=REASONS, dtype=object)

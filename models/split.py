@@ -126,6 +126,20 @@ def cv_folds(created: pd.Series, folds: int, fractions: dict) -> list[dict[str, 
     ]
 
 
+def is_small(won: pd.Series, deals_of_each: int) -> bool:
+    """Small data: fewer than `deals_of_each` won or lost deals (train.small_data_deals)."""
+    n_won = int(won.sum())
+    return min(n_won, len(won) - n_won) < deals_of_each
+
+
+def learning_cutoff(created: pd.Series, won: pd.Series, train) -> pd.Timestamp:
+    """The first creation day whose deals validate or test a model (fold 1's validation in small data), from
+    the `train` params: what featurize chooses from records dated before it has seen none of them."""
+    if is_small(won, train.small_data_deals):
+        return cv_folds(created, train.cv_folds, train.split)[0]["validation"]
+    return split_boundaries(created, train.split)["validation"]
+
+
 def split_facts(created: pd.Series, fractions: dict, folds: int | None = None) -> dict:
     """What the split did, for train_summary.json: the fractions asked for and reached, the distinct creation
     days, the day holding the most deals when it holds LARGE_DAY of them, whether the cuts moved off the

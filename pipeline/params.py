@@ -103,6 +103,8 @@ class Features:
     strategic_employees: Count
     tech_seen_within_days: Whole
     undated_firmographics: Literal["static", "strict"]
+    top_values: Count
+    min_value_records: Count
     memory_limit: Name
 
 

@@ -36,7 +36,7 @@ def test_big_tables_in_chunks_give_the_same_interim_folder(small_world, tmp_path
         (raw / f.name).write_bytes(f.read_bytes())
     acts = pd.read_parquet(raw / "activities.parquet")
     acts.loc[[5, 40_000, 40_001], "account_id"] = "ACC-NOPE"
-    acts.loc[[7, 99_999], "activity_type"] = "telepathy"
+    acts.loc[[7, 99_999], "activity_type"] = None  # required
     acts.loc[[123_456], "contact_id"] = "CON-NOPE"
     acts.to_parquet(raw / "activities.parquet", index=False)
     whole = ingest_into(raw, tmp_path / "whole", 1.0)
@@ -419,9 +419,28 @@ def test_aliases_case_and_spaces_become_canonical(tmp_path):
     assert opp.loc[0, "created_date"] == pd.Timestamp("2024-03-01") and opp.loc[0, "amount"] == 5000.0
 
 
+def test_open_vocabularies_keep_the_exports_own_words(tmp_path):
+    """Only stage and type are closed: any other coded value outside the recommended spellings is kept as
+    written, never rejected or cleared."""
+    own = [
+        ("accounts", 1, "ownership", "Family-owned"),
+        ("accounts", 1, "funding_stage", "Series E"),
+        ("accounts", 2, "region", "DACH"),
+        (OPPS, 1, "lead_source", "Trade Show"),
+        ("activities", 2, "activity_type", "Fill Out Form"),
+    ]
+    out, summary = _ingest(tmp_path, own)
+    assert not _rejects(out).shape[0]
+    assert all(t["values_cleared"] == 0 for t in summary["tables"].values())
+    read = {t: pd.read_parquet(out / f"{t}.parquet") for t in ("accounts", OPPS, "activities")}
+    for table, row, column, value in own:
+        assert read[table].loc[row - 1, column] == value, (table, column)
+
+
 def test_contacts_get_seniority_and_department_from_their_titles_where_empty(tmp_path, caplog):
-    """Given values win (one outside the contract's list is rejected as ever); a title the rule does not know
-    costs the contact nothing; the console and the summary count the kept rows derived."""
+    """Given values win (one outside the recommended codes is read by the title rule, and kept as written when
+    the rule does not know it); a title the rule does not know costs the contact nothing; the console and the
+    summary count the kept rows derived."""
     raw = _source(tmp_path / "raw")
     (raw / "contacts.csv").write_text(
         "contact_id,account_id,title,seniority,department,created_date\n"
@@ -430,6 +449,7 @@ def test_contacts_get_seniority_and_department_from_their_titles_where_empty(tmp
         "CON-3,ACC-2,Student,,,2023-01-01\n"
         "CON-4,ACC-2,Head of RevOps,Senior VP,,2023-01-01\n"
         "CON-5,ACC-9,CFO,,,2023-01-01\n"
+        "CON-6,ACC-2,Chef,Staff,Kitchen,2023-01-01\n"
     )
     caplog.set_level(logging.INFO)
     summary = ingest_into(raw, tmp_path / "interim", 1.0)
@@ -438,23 +458,24 @@ def test_contacts_get_seniority_and_department_from_their_titles_where_empty(tmp
         ["CON-1", "vp", "sales"],
         ["CON-2", "manager", "marketing"],
         ["CON-3", "", ""],
+        ["CON-4", "vp", "operations"],
+        ["CON-6", "Staff", "Kitchen"],
     ]
     assert sorted(_rejects(tmp_path / "interim").query("table == 'contacts'")["reason"]) == [
         "account_id ACC-9 is not in accounts",
-        "seniority 'Senior VP' is not one of c_level, vp, director, manager, individual_contributor",
     ]
     assert summary["tables"]["contacts"] | {"file": None} == {
         "file": None,
-        "rows_in": 5,
-        "rows_kept": 3,
-        "rows_rejected": 2,
+        "rows_in": 6,
+        "rows_kept": 5,
+        "rows_rejected": 1,
         "values_cleared": 0,
         "seniority_from_title": 1,
-        "department_from_title": 2,
+        "department_from_title": 3,
     }
     assert (
-        "ingest: contacts: rows in 5 = rows kept 3 + rows rejected 2 (seniority derived from title for 1 "
-        "rows, department for 2)" in caplog.messages
+        "ingest: contacts: rows in 6 = rows kept 5 + rows rejected 1 (seniority derived from title for 1 "
+        "rows, department for 3)" in caplog.messages
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from features.contract import DATE_COLUMN, TABLES
+from features.contract import ACTIVITY_TYPES, DATE_COLUMN, TABLES, TECH_CATEGORIES, TRIGGER_TYPES
 from features.pointintime import PREFIX, FeatureConfig, build
 from pipeline.io import read_table
 from pipeline.stages.synthesize import write_world as run
@@ -16,7 +16,11 @@ from pipeline.world import WorldConfig
 from pipeline.world.catalog import OUR_PRODUCT
 
 CFG = FeatureConfig(
-    intent_topics=("revenue operations", "sales intelligence"), named_products=("Gong", "Outreach")
+    intent_topics=("revenue operations", "sales intelligence"),
+    named_products=("Gong", "Outreach"),
+    activity_types=ACTIVITY_TYPES,
+    trigger_types=TRIGGER_TYPES,
+    tech_categories=tuple(c for c in TECH_CATEGORIES if c != "ours"),
 )
 
 

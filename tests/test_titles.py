@@ -18,6 +18,7 @@ TITLES = {
     "President": (C, "executive"),
     "Owner/Operator": (C, "executive"),
     "Managing Director": (C, "executive"),
+    "C-Level Executive": (C, "executive"),  # a seniority picklist value read by the same rule
     "Chief Revenue Officer": (C, "sales"),
     "CMO": (C, "marketing"),
     "cfo": (C, "finance"),
@@ -121,18 +122,18 @@ def test_a_whole_column_at_once_keeps_its_index_and_missing_titles():
 def test_given_values_win_and_only_empty_ones_are_derived():
     contacts = pd.DataFrame(
         {
-            "title": ["VP Sales", "VP Sales", "Student", None, "Sr. Director, IT"],
-            "seniority": [None, "manager", None, None, "Senior VP"],
-            "department": [None, "marketing", None, None, None],
+            "title": ["VP Sales", "VP Sales", "Student", None, "Sr. Director, IT", "Chef"],
+            "seniority": [None, "manager", None, None, "Senior VP", "Staff"],
+            "department": [None, "marketing", None, None, None, "Kitchen"],
         },
         dtype="str",
     )
     out, filled = fill_from_titles(contacts)
-    # a given value wins, one outside the list too: validation rejects it as it would without a title
-    assert _codes(out["seniority"]) == [VP, "manager", None, None, "Senior VP"]
-    assert _codes(out["department"]) == ["sales", "marketing", None, None, "it"]
-    assert filled["seniority"].tolist() == [True, False, False, False, False]
-    assert filled["department"].tolist() == [True, False, False, False, True]
+    # a given value wins; one outside the codes is read by the rule, and kept as written when it knows nothing
+    assert _codes(out["seniority"]) == [VP, "manager", None, None, VP, "Staff"]
+    assert _codes(out["department"]) == ["sales", "marketing", None, None, "it", "Kitchen"]
+    assert filled["seniority"].tolist() == [True, False, False, False, False, False]
+    assert filled["department"].tolist() == [True, False, False, False, True, False]
 
 
 def test_the_rule_gives_back_the_generators_own_codes(small_world):

@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 import shap  # noqa: E402
 
 from features.pointintime import undated_note  # noqa: E402
-from features.products import by_slug  # noqa: E402
+from features.vocabulary import words  # noqa: E402
 from models.bundle import load_bundle, read_summary  # noqa: E402
 from models.explain import chart_data, contributions, importance  # noqa: E402
 from models.metrics import chance_verdict  # noqa: E402
@@ -130,7 +130,7 @@ def run(p: P.Params) -> dict:
     )
 
     meta = json.loads(f.features_json.read_text())
-    named = by_slug(meta["config"]["named_products"])
+    said = words(meta["config"])
     parts = [
         contributions(bundle, deals.iloc[i : i + SHAP_ROWS])
         for i in progress(range(0, len(deals), SHAP_ROWS), what="explain: SHAP", unit="chunk")
@@ -147,7 +147,7 @@ def run(p: P.Params) -> dict:
         cfg.profile_depth,
         cfg.profile_min_deals,
         cfg.few_deals,
-        named,
+        said,
         resamples,
         seed,
     )

@@ -23,8 +23,9 @@ from features.pointintime import (
     feature_columns,
     undated_note,
 )
-from features.products import named_products
 from features.spines import TRAIN_META, latest_date, scoring_spine, training_spine
+from features.vocabulary import EVENT_VALUES, frequent_values, named_products
+from models.split import learning_cutoff
 from pipeline import params as P
 from pipeline.console import progress, stage_main
 from pipeline.io import new_folder, to_json
@@ -37,6 +38,19 @@ def run(p: P.Params) -> dict:
     start, f, where = time.perf_counter(), p.features, paths(p)
     con = ibis.duckdb.connect(memory_limit=f.memory_limit)  # DuckDB spills to disk beyond it
     tables = {name: con.read_parquet(path) for name in TABLES if (path := where.interim_table(name)).exists()}
+    train_spine = training_spine(tables, f.opportunity_types, f.as_of_lag_days)
+    deals = train_spine.select("created_date", "won").execute()
+    if deals.empty:
+        raise SystemExit(f"featurize: no closed deals of types {f.opportunity_types} in {where.interim}")
+    cutoff = learning_cutoff(deals["created_date"], deals["won"], p.train)
+    values = {
+        family: frequent_values(tables, family, cutoff, f.top_values, f.min_value_records)
+        for family in EVENT_VALUES
+    }
+    log.info(
+        f"featurize: values with features of their own, chosen from records before {cutoff.date()}: "
+        + "; ".join(f"{EVENT_VALUES[k][1]} {', '.join(v) or '(none)'}" for k, v in values.items())
+    )
     cfg = FeatureConfig(
         families=tuple(f.families),
         windows=tuple(f.windows),
@@ -44,7 +58,10 @@ def run(p: P.Params) -> dict:
         surge_threshold=f.surge_threshold,
         strategic_employees=f.strategic_employees,
         tech_seen_within_days=f.tech_seen_within_days,
-        named_products=named_products(tables),
+        named_products=named_products(tables, cutoff),
+        activity_types=values["behaviour"],
+        trigger_types=values["triggers"],
+        tech_categories=values["technographic"],
         undated_firmographics=f.undated_firmographics,
     )
     families = available_families(tables, cfg)
@@ -65,7 +82,7 @@ def run(p: P.Params) -> dict:
     )
 
     sets = {
-        "train": build(training_spine(tables, f.opportunity_types, f.as_of_lag_days), tables, cfg),
+        "train": build(train_spine, tables, cfg),
         "score": build(scoring_spine(tables, score_as_of), tables, cfg),
     }
     rows = {}
@@ -83,8 +100,6 @@ def run(p: P.Params) -> dict:
             rows[name] = pq.ParquetFile(folder / files[name].name).metadata.num_rows
             what = "deals" if name == "train" else f"accounts as of {score_as_of.date()}"
             log.info(f"featurize: {name} set {rows[name]:,} {what} ({time.perf_counter() - start:.1f}s)")
-        if not rows["train"]:
-            raise SystemExit(f"featurize: no closed deals of types {f.opportunity_types} in {where.interim}")
         spec = {
             "features": feature_columns(sets["train"].drop("key").columns, TRAIN_META),
             "families": families,
@@ -92,6 +107,7 @@ def run(p: P.Params) -> dict:
             "score_as_of": str(score_as_of.date()),
             "opportunity_types": list(f.opportunity_types),
             "config": asdict(cfg),
+            "values_chosen_before": str(cutoff.date()),
             "undated_firmographics": undated,
             "rows": rows,
         }

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from features.products import by_slug
+from features.vocabulary import words
 from models.bundle import load_bundle
 from models.explain import as_seen, contributions
 from models.metrics import chance_verdict
@@ -57,7 +57,7 @@ def run(p: P.Params) -> dict:
     total = pq.ParquetFile(path).metadata.num_rows
     bundle = load_bundle(f.model)
     meta = json.loads(f.features_json.read_text())
-    named = by_slug(meta["config"]["named_products"])
+    said = words(meta["config"])
     parts = []
     for chunk in chunks(path, cfg.chunk_size, "score: scoring"):
         chunk["in_universe"] = universe(chunk, cfg.include_customers, cfg.include_open)
@@ -86,7 +86,7 @@ def run(p: P.Params) -> dict:
         chunk = chunk[chunk["account_id"].isin(wanted)].set_index("account_id", drop=False)
         if len(chunk):
             shap_values, _ = contributions(bundle, chunk)
-            texts.append(explain_rows(shap_values, as_seen(chunk, bundle.spec), named))
+            texts.append(explain_rows(shap_values, as_seen(chunk, bundle.spec), said))
     explained = pd.concat(texts) if texts else pd.DataFrame(columns=REASONS)
     log.info(f"score: reasons for {len(explained):,} accounts ({time.perf_counter() - start:.1f}s)")
 

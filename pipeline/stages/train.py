@@ -24,6 +24,7 @@ from models.split import (
     assign_split,
     cv_folds,
     describe,
+    is_small,
     read_deals,
     split_boundaries,
     split_facts,
@@ -137,7 +138,7 @@ def run(p: P.Params) -> dict:
     deals = read_deals(f.train_set)
     meta = json.loads(f.features_json.read_text())
     won, lost = int(deals["won"].sum()), int((~deals["won"]).sum())
-    small = min(won, lost) < cfg.small_data_deals
+    small = is_small(deals["won"], cfg.small_data_deals)
     hyper = {**cfg.classifier, **cfg.small_data_classifier} if small else cfg.classifier
     created = deals["created_date"]
     boundaries = split_boundaries(created, cfg.split)

@@ -1,0 +1,76 @@
+"""Which values of the open vocabularies get features of their own, and the words those features stand for.
+
+Activity types, trigger types and technology categories are whatever the export says (docs/data_contract.md):
+a count or recency per value needs the values first. They are the most frequent ones in records dated before
+the learning cut-off (the first day whose deals validate or test a model), so the choice has seen nothing of
+the deals it is judged on. The recommended spellings come first, in the contract's order, so a column's
+position does not depend on counts. Named products (the complement and competitor technologies, one presence
+flag each) are chosen the same way. Reasons turn a feature's slug back into the export's own word.
+"""
+
+import re
+
+import ibis
+import pandas as pd
+
+from features.contract import ACTIVITY_TYPES, TECH_CATEGORIES, TRIGGER_TYPES
+
+# family: (table, coded column, the column dating a record, the recommended spellings)
+EVENT_VALUES = {
+    "behaviour": ("activities", "activity_type", "timestamp", ACTIVITY_TYPES),
+    "triggers": ("triggers", "trigger_type", "date", TRIGGER_TYPES),
+    "technographic": ("technographics", "category", "first_seen", TECH_CATEGORIES),
+}
+# slugs a family's own features already use (beh_all_30d, beh_contacts_30d, trig_days_since_any, tech_n_total)
+RESERVED = {
+    "behaviour": {"all", "contacts", "departments", "seniorities", "senior_contacts"},
+    "triggers": {"any"},
+    "technographic": {"total"},
+}
+OURS = "ours"  # our own product at a customer: present state, never a feature
+NAMED_PRODUCTS = 20
+
+
+def slug(text: str) -> str:
+    """The part of a column name that stands for `text` (tech_has_<slug>, beh_<slug>_30d)."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def frequent_values(tables: dict, family: str, before: pd.Timestamp, top: int, min_records: int) -> tuple:
+    """The `top` most frequent values of the family's coded column among records dated before `before`, each
+    held by at least `min_records` of them and named by a slug no other feature uses; recommended spellings
+    first."""
+    table, column, date, known = EVENT_VALUES[family]
+    if table not in tables:
+        return ()
+    t = tables[table]
+    t = t.filter((t[date] < before) & (t[column] != OURS))
+    counts = t.group_by(column).aggregate(n=t.count()).order_by([ibis.desc("n"), column]).execute()
+    usable = ~counts[column].map(slug).isin({"", *RESERVED[family]})
+    counts = counts[(counts["n"] >= min_records) & usable]
+    chosen = list(counts[column].drop_duplicates().iloc[:top])
+    unique = {slug(v): v for v in reversed(chosen)}  # two spellings of one slug: the more frequent
+    chosen = [v for v in chosen if unique[slug(v)] == v]
+    rank = {v: i for i, v in enumerate(known)}
+    return tuple(sorted(chosen, key=lambda v: (rank.get(v, len(rank)), chosen.index(v))))
+
+
+def named_products(tables: dict, before: pd.Timestamp, limit: int = NAMED_PRODUCTS) -> tuple:
+    """The complement and competitor products at the most accounts, first seen before `before`."""
+    if "technographics" not in tables:
+        return ()
+    t = tables["technographics"]
+    t = t.filter(t.category.isin(["complement", "competitor"]) & (t.first_seen < before))
+    top = (
+        t.group_by("technology")
+        .aggregate(n=t.account_id.nunique())
+        .order_by([ibis.desc("n"), "technology"])
+        .limit(limit)
+    )
+    return tuple(top.execute()["technology"])
+
+
+def words(config: dict) -> dict[str, str]:
+    """The export's words by the slug of the features named after them, from features.json's config."""
+    chosen = ("named_products", "activity_types", "trigger_types", "tech_categories")
+    return {slug(v): v for key in chosen for v in config.get(key, ())}

@@ -1,0 +1,82 @@
+"""Open vocabularies: which of an export's own values get features, chosen before the learning cut-off, and
+said in the export's words."""
+
+import ibis
+import pandas as pd
+
+from features.vocabulary import frequent_values, named_products, words
+from models.reasons import describe
+
+CUTOFF = pd.Timestamp("2024-01-01")
+
+
+def _activities(counts: dict[str, tuple[int, int]]) -> dict:
+    """An activities table holding, per type, (records before the cut-off, records on or after it)."""
+    rows = []
+    for kind, (before, after) in counts.items():
+        rows += [(kind, CUTOFF - pd.Timedelta(days=1 + i)) for i in range(before)]
+        rows += [(kind, CUTOFF + pd.Timedelta(days=i)) for i in range(after)]
+    frame = pd.DataFrame(rows, columns=["activity_type", "timestamp"]).assign(account_id="A")
+    return {"activities": ibis.memtable(frame)}
+
+
+def test_values_are_chosen_from_records_before_the_cutoff_only():
+    """A value frequent only after the cut-off gets no feature: choosing it would have looked at the deals the
+    model is validated and tested on."""
+    tables = _activities({"Fill Out Form": (30, 0), "Attend Webinar": (5, 500), "web_visit": (25, 0)})
+    assert frequent_values(tables, "behaviour", CUTOFF, top=12, min_records=20) == (
+        "web_visit",
+        "Fill Out Form",
+    )
+
+
+def test_recommended_spellings_come_first_then_the_most_frequent_up_to_top():
+    tables = _activities(
+        {"Open Email": (90, 0), "Click Email": (80, 0), "webinar": (21, 0), "Visit Page": (70, 0)}
+    )
+    assert frequent_values(tables, "behaviour", CUTOFF, top=3, min_records=20) == (
+        "Open Email",
+        "Click Email",
+        "Visit Page",
+    )
+    assert frequent_values(tables, "behaviour", CUTOFF, top=4, min_records=20)[0] == "webinar"
+
+
+def test_a_value_whose_name_another_feature_uses_gets_none():
+    """beh_all_30d counts every activity: an activity type called 'All' must not overwrite it; two spellings
+    of one slug give one feature, the more frequent spelling's."""
+    tables = _activities({"All": (50, 0), "Web-Visit": (40, 0), "web visit": (30, 0), "!!": (60, 0)})
+    assert frequent_values(tables, "behaviour", CUTOFF, top=12, min_records=20) == ("Web-Visit",)
+
+
+def test_named_products_are_chosen_before_the_cutoff():
+    tech = pd.DataFrame(
+        {
+            "account_id": ["A", "B", "C", "A"],
+            "technology": ["Gong", "Gong", "Clari", "Outreach"],
+            "category": ["competitor", "competitor", "complement", "crm"],
+            "first_seen": pd.to_datetime(["2023-01-01", "2023-02-01", "2024-02-01", "2023-01-01"]),
+        }
+    )
+    assert named_products({"technographics": ibis.memtable(tech)}, CUTOFF) == ("Gong",)
+
+
+def test_reasons_say_the_exports_own_words():
+    config = {
+        "activity_types": ["Attend Webinar", "web_visit"],
+        "trigger_types": ["Funding Announcement (Series B)"],
+        "tech_categories": ["Sales Engagement"],
+        "named_products": ["HubSpot"],
+    }
+    said = words(config)
+    assert describe("beh_attend_webinar_90d", 3, said) == "3 Attend Webinar in the last 90 days"
+    assert describe("beh_web_visit_30d", 2, said) == "2 web visits in the last 30 days"
+    assert (
+        describe("trig_days_since_funding_announcement_series_b", 45, said)
+        == "Funding Announcement Series B 45 days ago"
+    )
+    assert describe("trig_funding_announcement_series_b_90d", 1, said) == (
+        "1 Funding Announcement Series B event in the last 90 days"
+    )
+    assert describe("tech_n_sales_engagement", 2, said) == "2 Sales Engagement products in use"
+    assert describe("tech_has_hubspot", 1, said) == "runs HubSpot"
