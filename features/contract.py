@@ -219,12 +219,12 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "account_id": _id("account (key into accounts)"),
             "technology": _text("product name"),
             "category": _text("product category", known=TECH_CATEGORIES),
-            "first_seen": _date("date the product was first detected at the account"),
-            "last_seen": _date("date it was last detected (the export date while still in use)"),
+            "first_seen": _date("date first detected; empty: undated (a list of today's)", nullable=True),
+            "last_seen": _date("date last detected (export date while in use); empty: today", nullable=True),
         },
         checks=[
             pa.Check(
-                lambda df: df["last_seen"] >= df["first_seen"],
+                lambda df: ~(df["last_seen"] < df["first_seen"]),
                 element_wise=False,
                 name="last_seen >= first_seen",
             )

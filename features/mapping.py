@@ -14,6 +14,7 @@ from features.errors import ContractError
 from features.parse import EXCEL, ISO, clean_text, format_dates, is_date_format, parse_dates, read_dates
 
 TABLE_KEYS = ("file", "sheet", "columns", "values", "scale", "defaults", "date_format", "lookup")
+ACCOUNT_KEYS = ("technologies",)  # what only the accounts file may say
 LOOKUP_KEYS = ("file", "column", "key", "value")
 
 
@@ -55,9 +56,12 @@ def check(mapping: dict, where: str) -> dict:
             raise MappingError(f"{at}: {name!r} is not a table of the contract; known: {', '.join(TABLES)}")
         if not isinstance(spec, dict) or not spec.get("file"):
             raise MappingError(f"{at}: needs `file:`, the file of your export that holds this table")
-        bad = set(spec) - set(TABLE_KEYS)
+        keys = TABLE_KEYS + ACCOUNT_KEYS if name == "accounts" else TABLE_KEYS
+        bad = set(spec) - set(keys)
         if bad:
-            raise MappingError(f"{at}: unknown key {sorted(bad)[0]!r}; known: {', '.join(TABLE_KEYS)}")
+            raise MappingError(f"{at}: unknown key {sorted(bad)[0]!r}; known: {', '.join(keys)}")
+        if "technologies" in spec:
+            _check_technologies(at, spec["technologies"], tables)
         known = contract_columns(name)
         for key in ("columns", "values", "scale", "defaults", "lookup"):
             if not isinstance(spec.get(key) or {}, dict):
@@ -104,6 +108,41 @@ def check(mapping: dict, where: str) -> dict:
                     f"column to take)"
                 )
     return mapping
+
+
+def _check_technologies(at: str, column, tables: dict) -> None:
+    if not isinstance(column, str) or not column.strip():
+        raise MappingError(f"{at}.technologies: name the column of your accounts file listing technologies")
+    if "technographics" in tables:
+        raise MappingError(
+            f"{at}.technologies: technographics come from tables.technographics already: give one of the two"
+        )
+
+
+def listed_technologies(
+    spec: dict, frames: dict[tuple, pd.DataFrame], accounts: pd.DataFrame
+) -> pd.DataFrame:
+    """Technographics rows from the technologies the accounts file lists in one cell (`technologies:`), one
+    per account and technology. The separator is the column's most used of `;`, `|` and `,`. The rows are
+    undated (today's list: features/pointintime.py) and their category is the column's own name."""
+    column = spec["technologies"]
+    frame = frames[source_of(spec)].reset_index(drop=True)
+    _need(frame, [column], spec["file"], "named in tables.accounts.technologies")
+    cells = clean_text(frame[column])
+    sep = max(";|,", key=lambda s: int(cells.str.contains(s, regex=False).sum()))
+    items = cells.str.split(sep).explode().str.strip()
+    items = items[items.notna() & (items != "")]
+    items = items[~pd.MultiIndex.from_arrays([items.index, items.str.lower()]).duplicated()]
+    empty = pd.Series(None, index=range(len(items)), dtype="str")
+    return pd.DataFrame(
+        {
+            "account_id": accounts["account_id"].reindex(items.index).to_numpy(),
+            "technology": items.to_numpy(),
+            "category": column.strip(),
+            "first_seen": empty,
+            "last_seen": empty,
+        }
+    )
 
 
 def source_of(spec: dict) -> tuple[str, str | int]:

@@ -5,6 +5,9 @@ day): the same code serves training rows (as_of = deal creation less a lag) and 
 date). A spine is a table of `key, account_id, as_of`; each family joins its source to the spine on
 account_id with `date < as_of`, aggregates per key, and is left-joined back, so a row with no history gets
 zero counts and missing recencies. Names carry a family prefix so reports can group them.
+
+Over 300 lines: one function per feature family, all built on the one as-of join; apart they would only
+import each other's helpers.
 """
 
 import re
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from features.vocabulary import OURS, slug
 
@@ -34,6 +38,7 @@ CATEGORICAL = ("firm_industry", "firm_country", "firm_region", "firm_ownership",
 SIZE_BANDS = ((10, "1-10"), (50, "11-50"), (200, "51-200"), (1000, "201-1,000"), (5000, "1,001-5,000"))
 SENIOR = ("c_level", "vp")
 DAY = 86400.0
+EARLIEST = pd.Timestamp("1900-01-01")  # an undated record under `static`: before every as-of
 
 
 @dataclass(frozen=True)
@@ -153,16 +158,31 @@ def firmographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     ).drop("_employees_1y", "_history", "_emp_today", "_rev_today")
 
 
+def _dated_technographics(t: dict, cfg: FeatureConfig) -> ir.Table:
+    """Every technographics row dated. An undated row (a list of today's technologies, as a CRM keeps in one
+    cell) is today's value, like undated firmographics: known to every as-of under `static`, from its
+    account's snapshot_date under `strict`. `_dated` keeps which rows had a date of their own."""
+    tech = t["technographics"]
+    if cfg.undated_firmographics == "static":
+        since = ibis.literal(EARLIEST.to_pydatetime(), type="timestamp")
+    else:
+        acc = t["accounts"].select("account_id", _since="snapshot_date")
+        tech = tech.left_join(acc, "account_id").drop("account_id_right")
+        since = tech._since
+    return tech.mutate(_dated=tech.first_seen.notnull(), first_seen=tech.first_seen.fill_null(since))
+
+
 def technographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
-    j = _events(spine, t["technographics"], "first_seen")
+    j = _events(spine, _dated_technographics(t, cfg), "first_seen")
     # In use at as_of: seen by the vendor's crawls up to (about) as_of. Crawls are periodic, so the latest
     # crawl before a scoring date is days old: a tolerance of one crawl cycle, or nothing would be in use when
-    # scoring.
-    live = (j.last_seen >= j.as_of - ibis.interval(days=cfg.tech_seen_within_days)) & (j.category != OURS)
+    # scoring. An undated row is in use (today's list).
+    seen = j.last_seen.isnull() | (j.last_seen >= j.as_of - ibis.interval(days=cfg.tech_seen_within_days))
+    live = seen & (j.category != OURS)
     cols = {f"tech_n_{slug(c)}": live.sum(where=j.category == c).cast("float64") for c in cfg.tech_categories}
     cols["tech_n_total"] = live.sum().cast("float64")
-    cols["tech_days_since_adoption"] = j.age.min(where=live)
-    cols["tech_days_since_complement"] = j.age.min(where=live & (j.category == "complement"))
+    cols["tech_days_since_adoption"] = j.age.min(where=live & j._dated)
+    cols["tech_days_since_complement"] = j.age.min(where=live & j._dated & (j.category == "complement"))
     for name in cfg.named_products:
         cols[f"tech_has_{slug(name)}"] = (live & (j.technology == name)).max().cast("float64")
     return j.group_by("key").aggregate(**cols)

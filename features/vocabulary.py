@@ -44,7 +44,7 @@ def frequent_values(tables: dict, family: str, before: pd.Timestamp, top: int, m
     if table not in tables:
         return ()
     t = tables[table]
-    t = t.filter((t[date] < before) & (t[column] != OURS))
+    t = t.filter(_before(t[date], before) & (t[column] != OURS))
     counts = t.group_by(column).aggregate(n=t.count()).order_by([ibis.desc("n"), column]).execute()
     usable = ~counts[column].map(slug).isin({"", *RESERVED[family]})
     counts = counts[(counts["n"] >= min_records) & usable]
@@ -55,12 +55,20 @@ def frequent_values(tables: dict, family: str, before: pd.Timestamp, top: int, m
     return tuple(sorted(chosen, key=lambda v: (rank.get(v, len(rank)), chosen.index(v))))
 
 
+def _before(date: ibis.Value, before: pd.Timestamp) -> ibis.Value:
+    """Dated before `before`, or undated (a list of today's values, known to every deal under `static`)."""
+    return date.isnull() | (date < before)
+
+
 def named_products(tables: dict, before: pd.Timestamp, limit: int = NAMED_PRODUCTS) -> tuple:
-    """The complement and competitor products at the most accounts, first seen before `before`."""
+    """The complement and competitor products at the most accounts, first seen before `before`; when the
+    export names no category so, any product (a CRM's one-cell list of technologies has no categories)."""
     if "technographics" not in tables:
         return ()
     t = tables["technographics"]
-    t = t.filter(t.category.isin(["complement", "competitor"]) & (t.first_seen < before))
+    t = t.filter(_before(t.first_seen, before) & (t.category != OURS))
+    pair = t.filter(t.category.isin(["complement", "competitor"]))
+    t = pair if pair.count().execute() else t
     top = (
         t.group_by("technology")
         .aggregate(n=t.account_id.nunique())

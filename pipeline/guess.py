@@ -66,6 +66,8 @@ ALIASES = {
     "seniority": ["seniority level"],
 }
 DOMAIN_ALIASES = ["domain", "website", "company domain", "company website", "url"]
+# an accounts column listing the company's technologies in one cell (HubSpot's Web Technologies)
+TECH_LISTS = ("web technologies", "technologies", "technologies used", "tech stack", "technology stack")
 FILE_HINTS = {
     "accounts": ("account", "compan"),
     "opportunities": ("opportunit", "deal", "pipeline"),
@@ -182,6 +184,11 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
         if table == "accounts" and "name" not in columns and "account_id" in columns:
             columns["name"] = columns["account_id"]  # an export keyed by company name
         spec = {"file": chosen[table], "columns": columns}
+        if table == "accounts" and "technographics" not in chosen:
+            free = [h for h in map(str, frame.columns) if h not in columns.values()]
+            listed = [h for h in free if _key(h) in TECH_LISTS]
+            if listed:
+                spec["technologies"] = listed[0]
         values = {}
         if table == "opportunities" and "stage" in columns:
             values[columns["stage"]] = stage_values(frame[columns["stage"]])
@@ -253,6 +260,9 @@ def render(mapping: dict, notes: list[str], source: str | Path) -> str:
         lines += [f"  {table}:", f"    file: {_scalar(spec['file'])}  # guess"]
         lines.append("    columns:  # contract column: your column")
         lines += [f"      {c}: {_scalar(h)}  # guess" for c, h in spec["columns"].items()]
+        if spec.get("technologies"):
+            listed = _scalar(spec["technologies"])
+            lines.append(f"    technologies: {listed}  # guess: a list of technologies in one cell")
         if spec.get("values"):
             lines.append("    values:  # your value: the contract's")
             for col, codes in spec["values"].items():

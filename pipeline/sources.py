@@ -51,6 +51,13 @@ def read_mapped(
             if name != "accounts":  # accounts wait for the customers derived from the deals
                 tables[name], added = M.complete(name, tables[name])
                 notes += [f"{name}.{c}: not in the export, left empty" for c in added]
+        listed = specs["accounts"].get("technologies")
+        if listed:
+            tables["technographics"] = M.listed_technologies(specs["accounts"], frames, tables["accounts"])
+            notes.append(
+                f"technographics: {len(tables['technographics']):,} technologies listed in the accounts' "
+                f"{listed} column: undated, so they count as today's (features.undated_firmographics)"
+            )
         tables["accounts"], derived = M.derive_customers(tables["accounts"], tables["opportunities"], formats)
         tables["accounts"], added = M.complete("accounts", tables["accounts"])
         notes += derived + [f"accounts.{c}: not in the export, left empty" for c in added]
@@ -58,5 +65,7 @@ def read_mapped(
         raise M.MappingError(f"{mapping_file}: {e}") from None
     for note in notes:
         log.info(f"ingest: {note}")
-    files = {name: str(source / specs[name]["file"]) for name in tables}
+    files = {name: str(source / specs[name]["file"]) for name in tables if name in specs}
+    if listed:
+        files["technographics"] = f"{source / specs['accounts']['file']} (column {listed})"
     return tables, files, formats

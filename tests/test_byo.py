@@ -735,3 +735,38 @@ def test_contacts_with_only_a_job_title_get_seniority_and_department_from_it(tmp
     ]
     assert summary["tables"]["contacts"]["seniority_from_title"] == 2
     assert summary["tables"]["contacts"]["department_from_title"] == 2
+
+
+def test_technologies_listed_in_one_cell_become_undated_technographics(tmp_path):
+    """HubSpot keeps a company's technologies in one cell: init finds the column, ingest makes a row per
+    account and technology (a repeated one once), undated, categorised by the column's name."""
+    companies = (
+        "Company ID;Company;Web;Web Technologies;Staff\n"
+        "C1;Acme;acme.com;Wordpress, Salesforce , HubSpot, salesforce;120\n"
+        "C2;Beta;beta.de;;80\n"
+        "C3;Gamma;gamma.io;Salesforce;10\n"
+    )
+    raw, _ = _crm(tmp_path, edits={"Companies.csv": companies})
+    (raw / "Tech.csv").unlink()
+    guessed, _ = guess(raw)
+    assert guessed["tables"]["accounts"]["technologies"] == "Web Technologies"
+    mapping = json.loads(json.dumps(MAPPING))
+    del mapping["tables"]["technographics"], mapping["tables"]["accounts"]["date_format"]
+    mapping["tables"]["accounts"]["columns"] = {
+        "account_id": "Company ID",
+        "name": "Company",
+        "domain": "Web",
+    }
+    mapping["tables"]["accounts"] |= {"technologies": "Web Technologies", "scale": {}}
+    (tmp_path / "map.yaml").write_text(yaml.safe_dump(mapping))
+    summary = ingest_into(raw, tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
+    tech = pd.read_parquet(tmp_path / "interim" / "technographics.parquet")
+    assert tech[["account_id", "technology", "category"]].values.tolist() == [
+        ["C1", "Wordpress", "Web Technologies"],
+        ["C1", "Salesforce", "Web Technologies"],
+        ["C1", "HubSpot", "Web Technologies"],
+        ["C3", "Salesforce", "Web Technologies"],
+    ]
+    assert tech[["first_seen", "last_seen"]].isna().all().all()
+    assert summary["tables"]["technographics"]["rows_rejected"] == 0
+    assert summary["tables"]["technographics"]["file"].endswith("Companies.csv (column Web Technologies)")

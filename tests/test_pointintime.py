@@ -183,3 +183,37 @@ def test_snapshots_dated_after_as_of_do_not_change_the_static_stand_in(raw):
     today = raw["accounts"].set_index("account_id")["employees"].astype(float)
     got = features(late_only, spine, cfg)
     np.testing.assert_array_equal(got["firm_employees"], got["key"].map(today))
+
+
+def test_undated_technographics_are_todays_under_static_and_from_the_snapshot_under_strict(raw):
+    """A list of today's technologies (no first_seen): every deal sees it under static, only as-ofs after the
+    account's snapshot_date under strict; it is in use, but has no adoption date to be recent by."""
+    acc = raw["accounts"].iloc[:3]
+    undated = pd.DataFrame(
+        {
+            "account_id": acc["account_id"],
+            "technology": "Gong",
+            "category": "competitor",
+            "first_seen": pd.NaT,
+            "last_seen": pd.NaT,
+        }
+    )
+    tables = {"accounts": raw["accounts"], "technographics": undated, "opportunities": raw["opportunities"]}
+    before, after = (
+        acc["snapshot_date"].min() - pd.Timedelta(days=10),
+        acc["snapshot_date"].max() + pd.Timedelta(days=10),
+    )
+    spine = pd.concat(
+        [spine_at(tables, before, 3), spine_at(tables, after, 3).assign(key=lambda s: s.key + "+")]
+    )
+    cfg = {"families": ("technographic",), "named_products": ("Gong",), "tech_categories": ("competitor",)}
+    static = features(tables, spine, FeatureConfig(**cfg, undated_firmographics="static"))
+    strict = features(tables, spine, FeatureConfig(**cfg, undated_firmographics="strict"))
+    assert static["tech_has_gong"].tolist() == [1.0] * 6 and static["tech_n_competitor"].tolist() == [1.0] * 6
+    assert strict.set_index("key")["tech_has_gong"].to_dict() == {
+        **dict.fromkeys(spine["key"].iloc[:3], 0.0),
+        **dict.fromkeys(spine["key"].iloc[3:], 1.0),
+    }
+    assert (
+        static["tech_days_since_adoption"].isna().all() and static["tech_days_since_complement"].isna().all()
+    )
