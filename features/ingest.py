@@ -15,7 +15,7 @@ import pandas as pd
 from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES
 from features.errors import ContractError
 from features.keys import by_domain, check_keys, merge_duplicate_accounts, repoint
-from features.rules import concat_issues, contract_problems, issue, normalise, shown
+from features.rules import concat_issues, contract_problems, custom_values, issue, normalise, shown
 from features.titles import fill_from_titles
 
 REJECT_COLUMNS = ["table", "row", "column", "value", "reason"]
@@ -40,9 +40,11 @@ def ingest(
     files: dict[str, str],
     source: str,
     date_formats: dict[str, dict[str, str]] | None = None,
+    custom: dict[str, str] | None = None,
 ) -> Ingested:
     """Normalise, validate, merge duplicate accounts and check keys of the `raw` tables read from `files`
-    (dates as `date_formats[table][column]` says, ISO 8601 by default)."""
+    (dates as `date_formats[table][column]` says, ISO 8601 by default); the accounts keep their `custom`
+    fields (field: kind, features/custom.py) beside the contract's columns."""
     for name in REQUIRED_TABLES:
         if name not in raw:
             raise ContractError(
@@ -56,6 +58,10 @@ def ingest(
         if name == "contacts":  # many exports carry only a title: seniority and department from it
             canon[name], filled[name] = fill_from_titles(canon[name])
         issues[name] = [parse, contract_problems(name, canon[name], df, parse)]
+        if name == "accounts" and custom:
+            values, cleared = custom_values(df, custom)
+            canon[name] = canon[name].join(values)
+            issues[name] += cleared
     kept = {name: canon[name].drop(index=_rows(issues[name])) for name in canon}
     kept["accounts"], merges = merge_duplicate_accounts(kept["accounts"])
     issues["accounts"].append(

@@ -9,12 +9,22 @@ changed it).
 
 import pandas as pd
 
+from features import custom as C
 from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES, date_columns
 from features.errors import ContractError
-from features.parse import EXCEL, ISO, clean_text, format_dates, is_date_format, parse_dates, read_dates
+from features.parse import (
+    EXCEL,
+    ISO,
+    clean_text,
+    format_dates,
+    is_date_format,
+    listed,
+    parse_dates,
+    read_dates,
+)
 
 TABLE_KEYS = ("file", "sheet", "columns", "values", "scale", "defaults", "date_format", "lookup")
-ACCOUNT_KEYS = ("technologies",)  # what only the accounts file may say
+ACCOUNT_KEYS = ("technologies", "custom")  # what only the accounts file may say
 LOOKUP_KEYS = ("file", "column", "key", "value")
 
 
@@ -62,6 +72,8 @@ def check(mapping: dict, where: str) -> dict:
             raise MappingError(f"{at}: unknown key {sorted(bad)[0]!r}; known: {', '.join(keys)}")
         if "technologies" in spec:
             _check_technologies(at, spec["technologies"], tables)
+        if "custom" in spec:
+            C.declared(spec, at)
         known = contract_columns(name)
         for key in ("columns", "values", "scale", "defaults", "lookup"):
             if not isinstance(spec.get(key) or {}, dict):
@@ -123,16 +135,12 @@ def listed_technologies(
     spec: dict, frames: dict[tuple, pd.DataFrame], accounts: pd.DataFrame
 ) -> pd.DataFrame:
     """Technographics rows from the technologies the accounts file lists in one cell (`technologies:`), one
-    per account and technology. The separator is the column's most used of `;`, `|` and `,`. The rows are
-    undated (today's list: features/pointintime.py) and their category is the column's own name."""
+    per account and technology (features/parse.py's listed). The rows are undated (today's list:
+    features/pointintime.py) and their category is the column's own name."""
     column = spec["technologies"]
     frame = frames[source_of(spec)].reset_index(drop=True)
     _need(frame, [column], spec["file"], "named in tables.accounts.technologies")
-    cells = clean_text(frame[column])
-    sep = max(";|,", key=lambda s: int(cells.str.contains(s, regex=False).sum()))
-    items = cells.str.split(sep).explode().str.strip()
-    items = items[items.notna() & (items != "")]
-    items = items[~pd.MultiIndex.from_arrays([items.index, items.str.lower()]).duplicated()]
+    items = listed(frame[column])
     empty = pd.Series(None, index=range(len(items)), dtype="str")
     return pd.DataFrame(
         {
@@ -194,6 +202,9 @@ def apply(name: str, spec: dict, frames: dict[tuple, pd.DataFrame]) -> tuple[pd.
     for col, codes in (spec.get("values") or {}).items():
         frame[col] = _recode(frame[col], codes)
     out = pd.DataFrame({target: frame[source] for target, source in columns.items()}, index=frame.index)
+    fields = list(C.declared(spec)) if name == "accounts" else []
+    _need(frame, fields, file, "named in tables.accounts.custom")
+    out = out.assign(**{C.column(f): frame[f] for f in fields})
     for target, look in (spec.get("lookup") or {}).items():
         table = frames[source_of(look)]
         _need(frame, [look["column"]], file, f"tables.{name}.lookup.{target}.column")

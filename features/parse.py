@@ -132,6 +132,16 @@ def _numbers(values: pd.Series, dtype: str) -> tuple[pd.Series, list]:
     ]
 
 
+def listed(cells: pd.Series) -> pd.Series:
+    """The values a column lists in its cells (`Wordpress; Salesforce`), one per item, indexed by the cell's
+    row: stripped, each once per cell (ignoring case). The column's most used of `;`, `|` and `,` splits."""
+    text = clean_text(cells)
+    sep = max(";|,", key=lambda s: int(text.str.contains(s, regex=False).sum()))
+    items = text.str.split(sep).explode().str.strip()
+    items = items[items.notna() & (items != "")]
+    return items[~pd.MultiIndex.from_arrays([items.index, items.str.lower()]).duplicated()]
+
+
 def canonical_codes(values: pd.Series, allowed) -> pd.Series:
     """Codes matched ignoring case and spaces vs '_' ('Web Visit' is web_visit); unknown ones kept for the
     check to quote. Done on the distinct spellings, so a million rows cost a dictionary look-up each."""

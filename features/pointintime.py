@@ -17,6 +17,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from features import custom
 from features.vocabulary import OURS, slug
 
 PREFIX = {
@@ -26,6 +27,7 @@ PREFIX = {
     "intent": "intent_",
     "triggers": "trig_",
     "relationship": "rel_",
+    "custom": "custom_",
 }
 SOURCE = {
     "technographic": "technographics",
@@ -59,6 +61,8 @@ class FeatureConfig:
     # accounts with no dated history: "static" uses today's employees and revenue for every deal, "strict"
     # only once their snapshot_date has passed (so past deals get none)
     undated_firmographics: str = "static"
+    # the accounts' custom fields (features/custom.py): field, kind, and for a list the values flagged
+    custom_fields: tuple = ()
 
 
 def _days(later: ir.Value, earlier: ir.Value) -> ir.FloatingValue:
@@ -270,12 +274,18 @@ FAMILIES = {
     "intent": intent,
     "triggers": triggers,
     "relationship": relationship,
+    "custom": custom.family,
 }
 
 
 def available_families(tables: dict, cfg: FeatureConfig) -> list[str]:
-    """The configured families whose source table exists: a missing optional table drops its family."""
-    return [f for f in cfg.families if SOURCE.get(f, "accounts") in tables]
+    """The configured families whose source table exists: a missing optional table drops its family, and
+    custom is there only when the mapping declares custom fields."""
+    return [
+        f
+        for f in cfg.families
+        if SOURCE.get(f, "accounts") in tables and (f != "custom" or cfg.custom_fields)
+    ]
 
 
 def build(spine: ir.Table, tables: dict[str, ir.Table], cfg: FeatureConfig) -> ir.Table:
@@ -290,19 +300,24 @@ def build(spine: ir.Table, tables: dict[str, ir.Table], cfg: FeatureConfig) -> i
 
 def _is_count(name: str) -> bool:
     return (
-        name.startswith(("tech_n_", "tech_has_", "beh_", "intent_weeks", "intent_topics", "rel_prior"))
+        name.startswith(
+            ("tech_n_", "tech_has_", "beh_", "intent_weeks", "intent_topics", "rel_prior", "custom_has_")
+        )
         and "days_since" not in name
     ) or re.fullmatch(r"trig_.+_\d+d", name) is not None
 
 
-def feature_columns(frame_columns, spine_columns) -> list[dict]:
+def feature_columns(frame_columns, spine_columns, cfg: FeatureConfig) -> list[dict]:
+    """Each feature's name, family and kind; a custom field's feature also its label (custom.described)."""
     names = [c for c in frame_columns if c not in spine_columns]
     family = {v: k for k, v in PREFIX.items()}
+    labels = custom.described(cfg.custom_fields)
     return [
         {
             "name": n,
             "family": family[n.split("_")[0] + "_"],
-            "kind": "categorical" if n in CATEGORICAL else "numeric",
+            "kind": "categorical" if n in CATEGORICAL or n.startswith(custom.CATEGORICAL) else "numeric",
         }
+        | labels.get(n, {})
         for n in names
     ]

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pandera
 
+from features import custom
 from features.contract import SCHEMAS, STAGES
 from features.normalize import canonical_country, canonical_industry, normalise_domain, region_of
-from features.parse import canonical_codes, clean_text, parse_as
+from features.parse import canonical_codes, clean_text, listed, parse_as
 
 CLEARED = "cleared, row kept"
 _SPECIAL = {"industry": canonical_industry, "country": canonical_country, "domain": normalise_domain}
@@ -168,3 +169,26 @@ def shown(values: pd.Series) -> pd.Series:
     else:
         text = values.astype("str")
     return text.where(values.notna(), "").reset_index(drop=True)
+
+
+def custom_values(accounts: pd.DataFrame, fields: dict[str, str]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """The accounts' custom fields (field: kind, features/custom.py) read as their kinds, in their column();
+    a value that is not of its kind is cleared, the row kept."""
+    out, problems = {}, []
+    for field, kind in fields.items():
+        raw = accounts[custom.column(field)]
+        if kind == "number":  # "1,200" or "n/a" is no number: cleared, quoted, the account kept
+            values, bad = parse_as(raw.rename(field), "float64")
+            for mask, reason in bad:
+                said = reason(shown(raw[mask])) + f" in custom field {field}: " + CLEARED
+                problems.append(issue(raw.index[mask], custom.column(field), said, "clear"))
+        else:
+            values = _listed(raw) if kind == "list" else clean_text(raw)
+        out[custom.column(field)] = values
+    return pd.DataFrame(out, index=accounts.index), problems
+
+
+def _listed(cells: pd.Series) -> pd.Series:
+    """A list cell's values (parse.listed) kept as one text, joined by custom.JOINED."""
+    joined = listed(cells).groupby(level=0).agg(custom.JOINED.join)
+    return pd.Series(joined.reindex(cells.index), dtype="str")

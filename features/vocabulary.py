@@ -78,7 +78,10 @@ def named_products(tables: dict, before: pd.Timestamp, limit: int = NAMED_PRODUC
     return tuple(top.execute()["technology"])
 
 
-def words(config: dict) -> dict[str, str]:
-    """The export's words by the slug of the features named after them, from features.json's config."""
+def words(config: dict, features: list[dict] = ()) -> dict[str, str]:
+    """The export's words by the slug of the features named after them, from features.json's config; and by
+    feature name, the label a feature carries (a custom field's)."""
     chosen = ("named_products", "activity_types", "trigger_types", "tech_categories")
-    return {slug(v): v for key in chosen for v in config.get(key, ())}
+    return {slug(v): v for key in chosen for v in config.get(key, ())} | {
+        f["name"]: f["label"] for f in features if "label" in f
+    }

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-UNDATED_FAMILIES = (
-    "firmographic",
-)  # today's account values (or derived from them); the other families are dated
+# today's account values (or derived from them): the other families are dated, but for technographics
+# listed without dates (features.json's undated_families says when)
+UNDATED_FAMILIES = ("firmographic", "custom")
 MIN_DEALS = 30  # fewest deals a category needs to get its own win rate; rarer ones are pooled
 
 
@@ -31,12 +31,13 @@ def single_field_auc(values: pd.Series, won: np.ndarray) -> float | None:
 
 
 def suspects(train: pd.DataFrame, features: list[dict], fill_gap: float, max_auc: float) -> list[dict]:
-    """The undated features that show a sign of being recorded after the outcome, with their figures."""
+    """The undated features (`undated` in features.json, else of UNDATED_FAMILIES) that show a sign of being
+    recorded after the outcome, with their figures and their label in the export's words."""
     won = train["won"].to_numpy(bool)
     if min(won.sum(), (~won).sum()) < MIN_DEALS:  # a fill-rate gap on a handful of deals is noise
         return []
     found = []
-    for f in (f for f in features if f["family"] in UNDATED_FAMILIES):
+    for f in (f for f in features if f.get("undated", f["family"] in UNDATED_FAMILIES)):
         values = train[f["name"]]
         filled_won, filled_lost = values[won].notna().mean(), values[~won].notna().mean()
         auc = single_field_auc(values, won)
@@ -44,6 +45,7 @@ def suspects(train: pd.DataFrame, features: list[dict], fill_gap: float, max_auc
             found.append(
                 {
                     "feature": f["name"],
+                    "label": f.get("label", f["name"]),
                     "filled_won": round(float(filled_won), 4),
                     "filled_lost": round(float(filled_lost), 4),
                     "auc": auc and round(float(auc), 4),
@@ -56,6 +58,6 @@ def words(s: dict) -> str:
     """One suspect in a sentence, for the console and the model card."""
     auc = f", alone it reaches ROC AUC {s['auc']:.2f}" if s["auc"] is not None else ""
     return (
-        f"{s['feature']} is filled for {s['filled_won']:.0%} of won and {s['filled_lost']:.0%} of lost "
-        f"deals{auc}: probably recorded after the outcome"
+        f"{s.get('label', s['feature'])} is filled for {s['filled_won']:.0%} of won and "
+        f"{s['filled_lost']:.0%} of lost deals{auc}: probably recorded after the outcome"
     )

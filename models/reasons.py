@@ -161,6 +161,13 @@ def phrase(name: str, words: dict[str, str]) -> Phrase:
     if m := re.fullmatch(r"tech_has_(\w+)", name):
         product = words.get(m[1], m[1].replace("_", " "))
         return Phrase("flag", f"runs {product}", event=f"does not run {product}")
+    if name.startswith("custom_"):  # a team's own field, in its own name (features/custom.py)
+        label = words.get(name, name).replace("{", "{{").replace("}", "}}")
+        if name.startswith("custom_cat_"):
+            return Phrase("category", label)
+        if name.startswith("custom_has_"):
+            return Phrase("flag", label, event=label.replace(" lists ", " does not list ", 1))
+        return Phrase("number", label + " {}")
     return Phrase("number", name + " = {}")
 
 

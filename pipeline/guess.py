@@ -19,65 +19,18 @@ from features.errors import ContractError
 from features.mapping import MappingError, contract_columns
 from features.parse import clean_text
 from pipeline import readers
+from pipeline.export_names import (
+    ALIASES,
+    DOMAIN_ALIASES,
+    FILE_HINTS,
+    ID_ALIASES,
+    OUTCOME_WORDS,
+    OWN_ID,
+    TECH_LISTS,
+)
 from pipeline.guess_dates import date_formats, readings, settled
 
 SAMPLE_ROWS = 20_000  # rows read per file to guess values and date formats
-
-# Other names of contract columns as _key() spells them, besides their own: a table's id, then any table's.
-OWN_ID = {"accounts": "account_id", "opportunities": "opportunity_id", "contacts": "contact_id"}
-ID_ALIASES = ["id", "record id", "hs object id"]
-ALIASES = {
-    "account_id": [
-        "accountid",
-        "company id",
-        "associated company ids primary",
-        "associated company ids",
-        "associated company id",
-        "associated company",
-        "account",
-    ],
-    "opportunity_id": ["deal id"],
-    "name": ["account name", "company name", "company"],
-    "domain": ["website", "company domain name", "web domain", "url"],
-    "industry": ["sector", "vertical"],
-    "employees": ["number of employees", "numberofemployees", "employee count", "headcount"],
-    "annual_revenue": ["annualrevenue", "revenue"],
-    "founded_year": ["year started", "yearstarted", "year founded", "founded", "year established"],
-    "country": ["billing country", "billingcountry", "country region", "hq country", "office location"],
-    "region": ["sales region", "territory"],
-    "ownership": ["ownership type"],
-    "funding_stage": ["latest funding stage"],
-    "parent_account_id": [
-        "parent id",
-        "parentid",
-        "parent company id",
-        "hs parent company id",
-        "subsidiary of",
-    ],
-    "employee_growth_1y": ["employee growth", "headcount growth"],
-    "snapshot_date": ["last modified date", "lastmodifieddate", "hs lastmodifieddate", "export date"],
-    "created_date": ["createddate", "createdate", "create date", "engage date"],
-    "close_date": ["closedate"],
-    "stage": ["stage name", "stagename", "dealstage", "deal stage"],
-    "amount": ["deal amount"],
-    "type": ["deal type", "dealtype", "opportunity type"],
-    "lead_source": ["leadsource", "source", "original source", "hs analytics source"],
-    "title": ["job title", "jobtitle"],
-    "seniority": ["seniority level"],
-}
-DOMAIN_ALIASES = ["domain", "website", "company domain", "company website", "url"]
-# an accounts column listing the company's technologies in one cell (HubSpot's Web Technologies)
-TECH_LISTS = ("web technologies", "technologies", "technologies used", "tech stack", "technology stack")
-FILE_HINTS = {
-    "accounts": ("account", "compan"),
-    "opportunities": ("opportunit", "deal", "pipeline"),
-    "contacts": ("contact", "people", "person"),
-    "snapshots": ("snapshot", "history"),
-    "technographics": ("techno", "tech"),
-    "activities": ("activit", "engagement"),
-    "intent": ("intent",),
-    "triggers": ("trigger", "news", "signal"),
-}
 
 
 def _key(header: str) -> str:
@@ -132,6 +85,26 @@ def assign_tables(headers: dict[str, list[str]]) -> dict[str, str]:
     return chosen
 
 
+def candidates(file: str, free: list[str], shown: int = 12) -> list[str]:
+    """Notes on the accounts columns nothing maps: candidates for `custom:` features, which init never maps
+    itself (only you know what a field means and when it is filled), and a warning on each name that looks
+    like an outcome or a present state."""
+    if not free:
+        return []
+    more = f" and {len(free) - shown} more" if len(free) > shown else ""
+    notes = [
+        f"{file}: not mapped: {', '.join(free[:shown])}{more}. A field of yours can be a feature: list it "
+        "under `custom:` with its kind (number, category or list), if it was known before a deal was won"
+    ]
+    outcome = [h for h in free if set(_key(h).split()) & OUTCOME_WORDS]
+    notes += [
+        f"{file}: {h} looks like an outcome or today's state (won, closed, status, customer, stage...): "
+        "never list it under `custom:`; it would tell the model the answer"
+        for h in outcome
+    ]
+    return notes
+
+
 def stage_values(values: pd.Series) -> dict[str, str]:
     """won / lost / open from each stage label: 'Closed Won', 'closedwon', 'Won' are won."""
     out = {}
@@ -184,11 +157,12 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
         if table == "accounts" and "name" not in columns and "account_id" in columns:
             columns["name"] = columns["account_id"]  # an export keyed by company name
         spec = {"file": chosen[table], "columns": columns}
-        if table == "accounts" and "technographics" not in chosen:
+        if table == "accounts":
             free = [h for h in map(str, frame.columns) if h not in columns.values()]
             listed = [h for h in free if _key(h) in TECH_LISTS]
-            if listed:
+            if listed and "technographics" not in chosen:
                 spec["technologies"] = listed[0]
+            notes += candidates(chosen[table], [h for h in free if h not in listed])
         values = {}
         if table == "opportunities" and "stage" in columns:
             values[columns["stage"]] = stage_values(frame[columns["stage"]])

@@ -8,6 +8,7 @@ import yaml
 
 from features import mapping as M
 from features.contract import TABLES
+from features.custom import declared
 from pipeline import readers
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,9 @@ def load_mapping(path: str | Path) -> dict:
 
 def read_mapped(
     source: str | Path, mapping_file: str | Path
-) -> tuple[dict[str, pd.DataFrame], dict[str, str], dict[str, dict[str, str]]]:
-    """The tables of `source` as the mapping says: frames in contract names, the file of each table and the
-    date format of each date column that has one, by table."""
+) -> tuple[dict[str, pd.DataFrame], dict[str, str], dict[str, dict[str, str]], dict[str, dict]]:
+    """The tables of `source` as the mapping says: frames in contract names, the file of each table, the
+    date format of each date column that has one, by table, and the accounts' custom fields."""
     mapping, source = load_mapping(mapping_file), Path(source)
     frames = {}
     for file, sheet in sorted(M.sources(mapping), key=str):
@@ -68,4 +69,4 @@ def read_mapped(
     files = {name: str(source / specs[name]["file"]) for name in tables if name in specs}
     if listed:
         files["technographics"] = f"{source / specs['accounts']['file']} (column {listed})"
-    return tables, files, formats
+    return tables, files, formats, declared(specs["accounts"])

@@ -770,3 +770,22 @@ def test_technologies_listed_in_one_cell_become_undated_technographics(tmp_path)
     assert tech[["first_seen", "last_seen"]].isna().all().all()
     assert summary["tables"]["technographics"]["rows_rejected"] == 0
     assert summary["tables"]["technographics"]["file"].endswith("Companies.csv (column Web Technologies)")
+
+
+def test_init_lists_unmapped_account_columns_and_warns_of_outcome_names_but_maps_none(tmp_path):
+    mapping, text = _init(
+        tmp_path,
+        {
+            "companies.csv": "Record ID,Company name,Lifecycle Stage,# of Agents Total,Segment\n"
+            "1,Acme,customer,40,SMB\n",
+            "deals.csv": "Record ID,Associated Company IDs,Deal Stage,Close Date,Create Date,Amount\n"
+            "7,1,Closed Won,2024-02-01,2024-01-01,10\n",
+        },
+    )
+    assert "custom" not in mapping["tables"]["accounts"]
+    assert (
+        "# TO REVIEW: companies.csv: not mapped: Lifecycle Stage, # of Agents Total, Segment. A field of "
+        "yours can be a feature: list it under `custom:`" in text
+    )
+    warned = [line for line in text.splitlines() if "looks like an outcome" in line]
+    assert len(warned) == 1 and "Lifecycle Stage" in warned[0]

@@ -11,6 +11,7 @@ from test_models import FEATURES, SMALL, deals_frame
 from models.bundle import load_bundle
 from models.leakage import suspects, words
 from pipeline import params as P
+from pipeline.stages.train import leak_guard
 from pipeline.stages.train import run as train
 from tests.conftest import PARAMS, said
 
@@ -81,3 +82,13 @@ def test_train_leaves_the_leak_out_says_so_and_keeps_it_when_trusted(features, t
         and kept["leak_guard"]["trusted"][0]["feature"] == "firm_agents_total"
     )
     assert "firm_agents_total" in [f["name"] for f in load_bundle(tmp_path / "trusted").spec["features"]]
+
+
+def test_a_field_the_mapping_marks_trusted_is_kept():
+    """A custom field the mapping marks `trusted` is `trusted` in features.json: the guard keeps it."""
+    deals = with_leak(deals_frame(seed=1))
+    cfg = PARAMS.train
+    plain = leak_guard(deals, [*FEATURES, AGENTS], cfg)
+    trusted = leak_guard(deals, [*FEATURES, AGENTS | {"trusted": True}], cfg)
+    assert [s["feature"] for s in plain["left_out"]] == ["firm_agents_total"] and not plain["trusted"]
+    assert not trusted["left_out"] and [s["feature"] for s in trusted["trusted"]] == ["firm_agents_total"]

@@ -80,3 +80,16 @@ def test_reasons_say_the_exports_own_words():
     )
     assert describe("tech_n_sales_engagement", 2, said) == "2 Sales Engagement products in use"
     assert describe("tech_has_hubspot", 1, said) == "runs HubSpot"
+
+
+def test_custom_fields_are_said_in_their_own_names():
+    features = [
+        {"name": "custom_num_of_agents_total", "label": "# of Agents Total"},
+        {"name": "custom_cat_segment", "label": "Segment {tier}"},
+        {"name": "custom_has_products__zendesk", "label": "Products lists Zendesk"},
+    ]
+    said = words({}, features)
+    assert describe("custom_num_of_agents_total", 25, said) == "# of Agents Total 25"
+    assert describe("custom_cat_segment", "SMB", said) == "Segment {tier}: SMB"
+    assert describe("custom_has_products__zendesk", 1, said) == "Products lists Zendesk"
+    assert describe("custom_has_products__zendesk", 0, said) == "Products does not list Zendesk"

@@ -130,7 +130,7 @@ def run(p: P.Params) -> dict:
     )
 
     meta = json.loads(f.features_json.read_text())
-    said = words(meta["config"])
+    said = words(meta["config"], meta["features"])
     parts = [
         contributions(bundle, deals.iloc[i : i + SHAP_ROWS])
         for i in progress(range(0, len(deals), SHAP_ROWS), what="explain: SHAP", unit="chunk")

@@ -5,6 +5,7 @@ Reads the validated tables of `ingest`, runs the Ibis feature definitions of fea
 and writes `train.parquet`, `score.parquet` and `features.json` (the feature list with families and kinds).
 """
 
+import json
 import logging
 import time
 from dataclasses import asdict
@@ -15,6 +16,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract import TABLES
+from features.custom import custom_features
 from features.pointintime import (
     FeatureConfig,
     accounts_without_history,
@@ -51,6 +53,7 @@ def run(p: P.Params) -> dict:
         f"featurize: values with features of their own, chosen from records before {cutoff.date()}: "
         + "; ".join(f"{EVENT_VALUES[k][1]} {', '.join(v) or '(none)'}" for k, v in values.items())
     )
+    fields = json.loads(where.ingest_summary.read_text()).get("custom_fields", {})
     cfg = FeatureConfig(
         families=tuple(f.families),
         windows=tuple(f.windows),
@@ -63,9 +66,10 @@ def run(p: P.Params) -> dict:
         trigger_types=values["triggers"],
         tech_categories=values["technographic"],
         undated_firmographics=f.undated_firmographics,
+        custom_fields=custom_features(tables["accounts"], fields, f.top_values, f.min_value_records),
     )
     families = available_families(tables, cfg)
-    dropped = sorted(set(f.families) - set(families))
+    dropped = sorted(set(f.families) - set(families) - ({"custom"} if not cfg.custom_fields else set()))
     if dropped:
         log.info(f"featurize: no source table for {', '.join(dropped)}: those feature families are dropped")
     undated = {
@@ -100,8 +104,13 @@ def run(p: P.Params) -> dict:
             rows[name] = pq.ParquetFile(folder / files[name].name).metadata.num_rows
             what = "deals" if name == "train" else f"accounts as of {score_as_of.date()}"
             log.info(f"featurize: {name} set {rows[name]:,} {what} ({time.perf_counter() - start:.1f}s)")
+        features = feature_columns(sets["train"].drop("key").columns, TRAIN_META, cfg)
+        if "technographics" in tables and tables["technographics"].first_seen.isnull().any().execute():
+            # a list of today's technologies stands in for the past, like undated firmographics: the leak
+            # guard checks these features too
+            features = [x | {"undated": True} if x["family"] == "technographic" else x for x in features]
         spec = {
-            "features": feature_columns(sets["train"].drop("key").columns, TRAIN_META),
+            "features": features,
             "families": families,
             "dropped_families": dropped,
             "score_as_of": str(score_as_of.date()),

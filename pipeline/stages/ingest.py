@@ -71,16 +71,16 @@ def run(p: P.Params) -> dict:
     start, f = time.perf_counter(), paths(p)
     source, mapping, max_reject_share = f.source, p.ingest.mapping, p.ingest.max_reject_share
     if mapping:
-        whole, files, formats = read_mapped(source, mapping)
+        whole, files, formats, custom = read_mapped(source, mapping)
         streams = {name: iter([whole.pop(name)]) for name in STREAMED if name in whole}
     else:
         found = {name: path for name in TABLES if (path := table_path(source, name)) is not None}
-        files, formats = {name: str(path) for name, path in found.items()}, {}
+        files, formats, custom = {name: str(path) for name, path in found.items()}, {}, {}
         whole = {name: _read(path) for name, path in found.items() if name not in STREAMED}
         streams = {
             name: readers.chunks(found[name], p.ingest.chunk_rows) for name in STREAMED if name in found
         }
-    result = ingest(whole, files, str(source), formats)
+    result = ingest(whole, files, str(source), formats, {f: c["kind"] for f, c in custom.items()})
     del whole
     fatal = too_many_rejects(result, files, max_reject_share) or no_closed_deals(result, files)
     with new_folder(f.interim) as folder, TableFolder(folder, "parquet") as tables:
@@ -101,6 +101,7 @@ def run(p: P.Params) -> dict:
         summary = {
             "source": str(source),
             "account_merges": len(result.merges),
+            "custom_fields": custom,
             "tables": {name: {"file": files[name], **counts[name]} for name in TABLES if name in counts},
         }
         (folder / f.ingest_summary.name).write_text(to_json(summary))

@@ -57,7 +57,7 @@ def run(p: P.Params) -> dict:
     total = pq.ParquetFile(path).metadata.num_rows
     bundle = load_bundle(f.model)
     meta = json.loads(f.features_json.read_text())
-    said = words(meta["config"])
+    said = words(meta["config"], meta["features"])
     parts = []
     for chunk in chunks(path, cfg.chunk_size, "score: scoring"):
         chunk["in_universe"] = universe(chunk, cfg.include_customers, cfg.include_open)

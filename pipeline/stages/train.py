@@ -115,21 +115,25 @@ def cross_validate(
 
 def leak_guard(train: pd.DataFrame, features: list[dict], cfg: P.Train, say: bool = False) -> dict:
     """The undated fields that look recorded after the outcome (models/leakage.py), left out unless
-    trusted; `say`: each one in the console (the final model's, not every fold's)."""
+    trusted (train.trusted_fields, or a custom field the mapping marks trusted); `say`: each one in the
+    console (the final model's, not every fold's)."""
     found = suspects(train, features, cfg.leak_fill_gap, cfg.leak_auc)
     unknown = sorted(set(cfg.trusted_fields) - {x["name"] for x in features})
     if say and unknown:
         log.warning(
             f"train: train.trusted_fields names {unknown}, which are not features: check the spelling"
         )
-    for s in found if say else ():
-        kept = s["feature"] in cfg.trusted_fields
-        log.warning(f"train: {words(s)}; " + ("kept: in train.trusted_fields" if kept else "left out"))
+    trusted = set(cfg.trusted_fields) | {x["name"] for x in features if x.get("trusted")}
+    for s in found if say else []:
+        kept = (
+            "kept: trusted (train.trusted_fields or the mapping)" if s["feature"] in trusted else "left out"
+        )
+        log.warning(f"train: {words(s)}; {kept}")
     return {
         "fill_gap": cfg.leak_fill_gap,
         "auc": cfg.leak_auc,
-        "left_out": [s for s in found if s["feature"] not in cfg.trusted_fields],
-        "trusted": [s for s in found if s["feature"] in cfg.trusted_fields],
+        "left_out": [s for s in found if s["feature"] not in trusted],
+        "trusted": [s for s in found if s["feature"] in trusted],
     }
 
 

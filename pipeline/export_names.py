@@ -1,0 +1,61 @@
+"""The names real exports give the contract's columns and tables (Salesforce, HubSpot, spreadsheets), as
+pipeline/guess.py's _key() spells them: what `icp init` recognises, in one place to extend."""
+
+# Other names of contract columns as _key() spells them, besides their own: a table's id, then any table's.
+OWN_ID = {"accounts": "account_id", "opportunities": "opportunity_id", "contacts": "contact_id"}
+ID_ALIASES = ["id", "record id", "hs object id"]
+ALIASES = {
+    "account_id": [
+        "accountid",
+        "company id",
+        "associated company ids primary",
+        "associated company ids",
+        "associated company id",
+        "associated company",
+        "account",
+    ],
+    "opportunity_id": ["deal id"],
+    "name": ["account name", "company name", "company"],
+    "domain": ["website", "company domain name", "web domain", "url"],
+    "industry": ["sector", "vertical"],
+    "employees": ["number of employees", "numberofemployees", "employee count", "headcount"],
+    "annual_revenue": ["annualrevenue", "revenue"],
+    "founded_year": ["year started", "yearstarted", "year founded", "founded", "year established"],
+    "country": ["billing country", "billingcountry", "country region", "hq country", "office location"],
+    "region": ["sales region", "territory"],
+    "ownership": ["ownership type"],
+    "funding_stage": ["latest funding stage"],
+    "parent_account_id": [
+        "parent id",
+        "parentid",
+        "parent company id",
+        "hs parent company id",
+        "subsidiary of",
+    ],
+    "employee_growth_1y": ["employee growth", "headcount growth"],
+    "snapshot_date": ["last modified date", "lastmodifieddate", "hs lastmodifieddate", "export date"],
+    "created_date": ["createddate", "createdate", "create date", "engage date"],
+    "close_date": ["closedate"],
+    "stage": ["stage name", "stagename", "dealstage", "deal stage"],
+    "amount": ["deal amount"],
+    "type": ["deal type", "dealtype", "opportunity type"],
+    "lead_source": ["leadsource", "source", "original source", "hs analytics source"],
+    "title": ["job title", "jobtitle"],
+    "seniority": ["seniority level"],
+}
+DOMAIN_ALIASES = ["domain", "website", "company domain", "company website", "url"]
+# words of a column name that say it was filled in after a deal: an outcome or today's state
+OUTCOME_WORDS = {"won", "win", "wins", "lost", "closed", "status", "customer", "customers", "stage", "churn"}
+OUTCOME_WORDS |= {"churned", "lifecycle", "renewal", "renewed", "signed", "active", "paying", "arr", "mrr"}
+# an accounts column listing the company's technologies in one cell (HubSpot's Web Technologies)
+TECH_LISTS = ("web technologies", "technologies", "technologies used", "tech stack", "technology stack")
+FILE_HINTS = {
+    "accounts": ("account", "compan"),
+    "opportunities": ("opportunit", "deal", "pipeline"),
+    "contacts": ("contact", "people", "person"),
+    "snapshots": ("snapshot", "history"),
+    "technographics": ("techno", "tech"),
+    "activities": ("activit", "engagement"),
+    "intent": ("intent",),
+    "triggers": ("trigger", "news", "signal"),
+}

@@ -1,0 +1,97 @@
+"""Custom fields: a team's own account columns declared in the mapping become features of the `custom` family,
+read as their kind, said in their own name, and checked by the leak guard like every undated field."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from features.contract import SCHEMAS, TABLES
+from pipeline.paths import paths
+from pipeline.run import run_stages
+from pipeline.stages.synthesize import write_world
+from pipeline.world import WorldConfig
+from tests.conftest import params_at, said
+
+AGENTS, SEGMENT, PRODUCTS = "# of Agents Total", "Segment", "Products Owned"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A small world whose accounts file carries three custom fields: a count filled once a deal is won (a
+    leak), a segment and a list; mapped with every other column as the contract names it."""
+    root = tmp_path_factory.mktemp("custom")
+    write_world(WorldConfig(accounts=2500, seed=4), root / "raw", root / "truth", "parquet")
+    acc = pd.read_parquet(root / "raw" / "accounts.parquet")
+    rng = np.random.default_rng(0)
+    customer = acc["is_customer"].astype(str).str.lower().eq("true").to_numpy()
+    filled = rng.random(len(acc)) < np.where(customer, 0.9, 0.03)
+    agents = np.where(filled, rng.integers(5, 500, len(acc)).astype(str), "")
+    agents[:3] = "n/a"  # no number: cleared, the account kept
+    products = np.array(["Zendesk; Slack", "Slack", "", "Zendesk;Jira ; zendesk"], object)
+    acc = acc.assign(
+        **{
+            AGENTS: agents,
+            SEGMENT: rng.choice(["SMB", "Mid-Market", "Enterprise"], len(acc)),
+            PRODUCTS: products[rng.integers(0, 4, len(acc))],
+        }
+    )
+    acc.to_parquet(root / "raw" / "accounts.parquet", index=False)
+    tables = {}
+    for name in TABLES:
+        if (root / "raw" / f"{name}.parquet").exists():
+            columns = pd.read_parquet(root / "raw" / f"{name}.parquet").columns
+            tables[name] = {
+                "file": f"{name}.parquet",
+                "columns": {c: c for c in columns if c in SCHEMAS[name].columns or c == "account_domain"},
+            }
+    tables["accounts"]["custom"] = {AGENTS: "number", SEGMENT: "category", PRODUCTS: "list"}
+    (root / "map.yaml").write_text(yaml.safe_dump({"tables": tables}))
+    p = params_at(
+        root / "out",
+        {"ingest.source": root / "raw", "ingest.mapping": root / "map.yaml", "features.min_value_records": 5},
+    )
+    with said() as messages:
+        results = run_stages(p, ["ingest", "featurize", "train"])
+    return {"params": p, "results": results, "said": messages}
+
+
+def test_custom_fields_are_read_as_their_kind_and_a_bad_number_is_cleared(run):
+    summary = run["results"]["ingest"]
+    assert summary["custom_fields"] == {
+        AGENTS: {"kind": "number", "trusted": False},
+        SEGMENT: {"kind": "category", "trusted": False},
+        PRODUCTS: {"kind": "list", "trusted": False},
+    }
+    assert summary["tables"]["accounts"]["values_cleared"] >= 3
+    rejects = pd.read_csv(paths(run["params"]).rejects, dtype=str)
+    assert "unparsable number 'n/a' in custom field # of Agents Total: cleared, row kept" in set(
+        rejects["reason"]
+    )
+    acc = pd.read_parquet(paths(run["params"]).interim_table("accounts"))
+    assert set(acc["custom:products owned"].dropna()) == {"Zendesk; Slack", "Slack", "Zendesk; Jira"}
+
+
+def test_custom_features_carry_their_kind_and_label(run):
+    meta = json.loads(paths(run["params"]).features_json.read_text())
+    by_name = {f["name"]: f for f in meta["features"]}
+    assert by_name["custom_num_of_agents_total"] == {
+        "name": "custom_num_of_agents_total",
+        "family": "custom",
+        "kind": "numeric",
+        "label": AGENTS,
+    }
+    assert by_name["custom_cat_segment"]["kind"] == "categorical"
+    assert by_name["custom_has_products_owned__zendesk"]["label"] == "Products Owned lists Zendesk"
+    assert {"custom_has_products_owned__slack", "custom_has_products_owned__jira"} <= set(by_name)
+
+
+def test_a_custom_field_recorded_after_the_win_is_named_and_left_out(run):
+    guard = run["results"]["train"]["leak_guard"]
+    assert [s["feature"] for s in guard["left_out"]] == ["custom_num_of_agents_total"]
+    assert any(
+        m.startswith("train: # of Agents Total is filled for ") and m.endswith("left out")
+        for m in run["said"]
+    )
