@@ -8,6 +8,7 @@ from features.errors import ContractError
 from pipeline import console
 from pipeline import params as P
 from pipeline.world import WorldConfig
+from pipeline.world.styles import STYLES
 
 
 def _noise(default) -> argparse.ArgumentParser:
@@ -46,6 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--years", type=int, default=WorldConfig.years)
     s.add_argument("--chunk-size", type=int, default=WorldConfig.chunk_size)
     s.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    s.add_argument(
+        "--style",
+        choices=STYLES,
+        default="native",
+        help="native: the data contract's tables; salesforce / hubspot: the same world as those tools export "
+        "it, as CSV (the truth is the same)",
+    )
     s.add_argument("--out", required=True, help="folder for the export tables")
     s.add_argument("--truth-out", help="folder for the ground truth (default: <out>_truth)")
     r = sub.add_parser(
@@ -115,7 +123,8 @@ def _command(args) -> int:
             years=args.years,
             chunk_size=args.chunk_size,
         )
-        write_world(cfg, args.out, args.truth_out or f"{args.out.rstrip('/')}_truth", args.format)
+        truth = args.truth_out or f"{args.out.rstrip('/')}_truth"
+        write_world(cfg, args.out, truth, args.format, args.style)
     elif args.command == "world-report":
         from pipeline.paths import paths
         from pipeline.world_report import report

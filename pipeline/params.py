@@ -79,6 +79,8 @@ class Synthesize:
     chunk_size: Count
     out: Name
     truth_out: Name
+    # the world in the contract's names, or as Salesforce or HubSpot export it (pipeline/world/styles.py)
+    style: Literal["native", "salesforce", "hubspot"] = "native"
 
 
 @dataclass(config=CONFIG)

@@ -2,7 +2,8 @@
 
 `python -m pipeline.stages.synthesize` reads params.yaml; `icp synthesize --accounts N --seed S --out DIR`
 does the same with explicit values. No modelling stage may read the truth folder: it exists to judge the
-pipeline.
+pipeline. `style` writes the same world as Salesforce or HubSpot export it (pipeline/world/styles.py); its
+truth folder is the native world's, byte for byte.
 """
 
 import logging
@@ -18,6 +19,7 @@ from pipeline.console import progress, stage_main
 from pipeline.io import TableFolder, new_folder, to_json
 from pipeline.paths import paths
 from pipeline.world import DRIVERS, SUMMARY, WorldConfig, drivers, generate
+from pipeline.world.styles import restyle
 
 log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
 
@@ -27,25 +29,33 @@ def run(p: P.Params) -> dict:
     cfg = WorldConfig(
         accounts=s.accounts, seed=s.seed, end_date=s.end_date, years=s.years, chunk_size=s.chunk_size
     )
-    return write_world(cfg, f.world, f.world_truth, s.format)
+    return write_world(cfg, f.world, f.world_truth, s.format, s.style)
 
 
-def write_world(cfg: WorldConfig, out: str | Path, truth_out: str | Path, fmt: str = "parquet") -> dict:
-    """The world's export tables into `out`, its truth into `truth_out` (also `icp synthesize`'s job)."""
+def write_world(
+    cfg: WorldConfig, out: str | Path, truth_out: str | Path, fmt: str = "parquet", style: str = "native"
+) -> dict:
+    """The world's export tables into `out`, its truth into `truth_out` (also `icp synthesize`'s job). A
+    vendor `style` writes CSV files, as those tools export, whatever `fmt` says; the truth's world.json counts
+    the native tables' rows, so it is the same file for every style."""
     start = time.perf_counter()
     outcome = {"p": [], "won": [], "new": []}
+    native_rows: dict[str, int] = {}
     with (
         new_folder(out) as out_dir,
         new_folder(truth_out) as truth_dir,
-        TableFolder(out_dir, fmt) as tables,
+        TableFolder(out_dir, fmt if style == "native" else "csv") as tables,
         TableFolder(truth_dir, "parquet") as truth,
     ):
         done = 0
-        for chunk in progress(
+        chunks = progress(
             generate(cfg), total=-(-cfg.accounts // cfg.chunk_size), what="synthesize", unit="chunk"
-        ):
-            for name, df in chunk.tables.items():
+        )
+        for index, chunk in enumerate(chunks):
+            for name, df in restyle(style, chunk.tables, cfg.seed, index, cfg.end_date).items():
                 tables.append(name, df)
+            for name, df in chunk.tables.items():
+                native_rows[name] = native_rows.get(name, 0) + len(df)
             for name, df in chunk.truth.items():
                 truth.append(name, df)
             opps = chunk.tables["opportunities"]
@@ -59,7 +69,7 @@ def write_world(cfg: WorldConfig, out: str | Path, truth_out: str | Path, fmt: s
         summary = {
             "config": asdict(cfg),
             "format": fmt,
-            "rows": dict(tables.rows),
+            "rows": native_rows,
             "closed_deals": int(len(won)),
             "win_rate": float(won.mean()) if len(won) else None,
             "oracle_roc_auc_closed": _auc(won, p),
@@ -67,10 +77,10 @@ def write_world(cfg: WorldConfig, out: str | Path, truth_out: str | Path, fmt: s
         }
         (truth_dir / DRIVERS).write_text(to_json(drivers()))
         (truth_dir / SUMMARY).write_text(to_json(summary))
-    rows = ", ".join(f"{k} {v:,}" for k, v in summary["rows"].items())
-    log.info(
-        f"synthesize: wrote {out} ({rows}) and truth to {truth_out} in {time.perf_counter() - start:.1f}s"
-    )
+    rows = ", ".join(f"{k} {v:,}" for k, v in tables.rows.items())
+    shape = "" if style == "native" else f" as {style} exports it"
+    took = time.perf_counter() - start
+    log.info(f"synthesize: wrote {out}{shape} ({rows}) and truth to {truth_out} in {took:.1f}s")
     return summary
 
 
