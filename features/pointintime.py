@@ -227,9 +227,15 @@ def behaviour(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     return j.group_by("key").aggregate(**cols)
 
 
+def _topic_key(topic: ir.StringValue) -> ir.StringValue:
+    return topic.lower().re_replace(r"[\s_-]+", " ").strip()
+
+
 def intent(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     j = _events(spine, t["intent"], "week", lookback_days=365)
-    relevant = j.topic.isin(list(cfg.intent_topics)) if cfg.intent_topics else ibis.literal(True)
+    # a topic matches ignoring case, hyphens and underscores (`Account-Based Marketing`)
+    topics = [_topic_key(ibis.literal(t)) for t in cfg.intent_topics]
+    relevant = _topic_key(j.topic).isin(topics) if topics else ibis.literal(True)
     surge = relevant & (j.score >= cfg.surge_threshold)
     d28, d90 = j.age <= 28, j.age <= 90
     return j.group_by("key").aggregate(

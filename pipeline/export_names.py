@@ -12,8 +12,10 @@ ALIASES = {
         "associated company ids",
         "associated company id",
         "associated company",
+        "sfdc account id",  # Marketo's activity log, synced with Salesforce
         "account",
     ],
+    "contact_id": ["lead id", "contact id", "person id", "associated contact id"],
     "opportunity_id": ["deal id"],
     "name": ["account name", "company name", "company"],
     "domain": ["website", "company domain name", "web domain", "url"],
@@ -42,6 +44,22 @@ ALIASES = {
     "lead_source": ["leadsource", "source", "original source", "hs analytics source"],
     "title": ["job title", "jobtitle"],
     "seniority": ["seniority level"],
+    # marketing-automation activity logs (Marketo, HubSpot, Pardot)
+    "timestamp": ["activity date", "activitydate", "activity datetime", "occurred at", "event time"],
+    "activity_type": ["activity type", "activity type name", "activitytype"],
+    "detail": ["primary attribute value", "details", "description", "headline", "asset", "page"],
+    # technographics vendors (BuiltWith, HG Insights, Wappalyzer)
+    "technology": ["technology name", "product", "tool"],
+    "category": ["tag", "tag name", "technology category", "categories"],
+    "first_seen": ["first detected", "firstdetected", "first found", "first indexed"],
+    "last_seen": ["last detected", "lastdetected", "last found", "last indexed"],
+    # intent vendors (Bombora, G2, TechTarget)
+    "topic": ["topic name", "intent topic"],
+    "week": ["week ending", "week of", "week start", "date"],
+    "score": ["composite score", "surge score", "intent score", "compositescore"],
+    # news and trigger feeds
+    "date": ["published", "published date", "publish date", "event date", "published at"],
+    "trigger_type": ["event type", "news type", "signal type", "trigger", "event"],
 }
 DOMAIN_ALIASES = ["domain", "website", "company domain", "company website", "url"]
 # words of a column name that say it was filled in after a deal: an outcome or today's state
@@ -54,8 +72,8 @@ FILE_HINTS = {
     "opportunities": ("opportunit", "deal", "pipeline"),
     "contacts": ("contact", "people", "person"),
     "snapshots": ("snapshot", "history"),
-    "technographics": ("techno", "tech"),
-    "activities": ("activit", "engagement"),
-    "intent": ("intent",),
+    "technographics": ("techno", "tech", "builtwith"),
+    "activities": ("activit", "engagement", "marketo"),
+    "intent": ("intent", "bombora", "surge"),
     "triggers": ("trigger", "news", "signal"),
 }

@@ -85,10 +85,10 @@ def assign_tables(headers: dict[str, list[str]]) -> dict[str, str]:
     return chosen
 
 
-def candidates(file: str, free: list[str], shown: int = 12) -> list[str]:
+def candidates(file: str, frame: pd.DataFrame, free: list[str], shown: int = 12) -> list[str]:
     """Notes on the accounts columns nothing maps: candidates for `custom:` features, which init never maps
-    itself (only you know what a field means and when it is filled), and a warning on each name that looks
-    like an outcome or a present state."""
+    itself (only you know what a field means and when it is filled), and a warning on each whose name or
+    common values look like an outcome or a present state (Salesforce's Type: Customer / Prospect)."""
     if not free:
         return []
     more = f" and {len(free) - shown} more" if len(free) > shown else ""
@@ -96,13 +96,19 @@ def candidates(file: str, free: list[str], shown: int = 12) -> list[str]:
         f"{file}: not mapped: {', '.join(free[:shown])}{more}. A field of yours can be a feature: list it "
         "under `custom:` with its kind (number, category or list), if it was known before a deal was won"
     ]
-    outcome = [h for h in free if set(_key(h).split()) & OUTCOME_WORDS]
+    outcome = [h for h in free if _said(h, frame[h]) & OUTCOME_WORDS]
     notes += [
         f"{file}: {h} looks like an outcome or today's state (won, closed, status, customer, stage...): "
         "never list it under `custom:`; it would tell the model the answer"
         for h in outcome
     ]
     return notes
+
+
+def _said(header: str, values: pd.Series, common: int = 20) -> set[str]:
+    """The words of a column's name and of its `common` most frequent values."""
+    top = clean_text(values).value_counts().index[:common]
+    return {w for text in [header, *top] for w in _key(text).split()}
 
 
 def stage_values(values: pd.Series) -> dict[str, str]:
@@ -162,7 +168,7 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
             listed = [h for h in free if _key(h) in TECH_LISTS]
             if listed and "technographics" not in chosen:
                 spec["technologies"] = listed[0]
-            notes += candidates(chosen[table], [h for h in free if h not in listed])
+            notes += candidates(chosen[table], frame, [h for h in free if h not in listed])
         values = {}
         if table == "opportunities" and "stage" in columns:
             values[columns["stage"]] = stage_values(frame[columns["stage"]])

@@ -218,3 +218,13 @@ def test_undated_technographics_are_todays_under_static_and_from_the_snapshot_un
     assert (
         static["tech_days_since_adoption"].isna().all() and static["tech_days_since_complement"].isna().all()
     )
+
+
+def test_intent_topics_match_ignoring_case_hyphens_and_underscores(raw):
+    """A vendor's `Account-Based Marketing` is the params' account based marketing."""
+    spine = spine_at(raw, pd.Timestamp("2025-06-01"), 120)
+    styled = raw["intent"].assign(topic=raw["intent"]["topic"].str.title().str.replace(" ", "-"))
+    cfg = FeatureConfig(families=("intent",), intent_topics=("revenue operations", "Sales_Intelligence"))
+    same = features(raw, spine, cfg), features({**raw, "intent": styled}, spine, cfg)
+    pd.testing.assert_frame_equal(*same)
+    assert same[0]["intent_max_28d"].notna().sum() > 10
