@@ -187,6 +187,13 @@ def _scaled(values: pd.Series, factor: float) -> pd.Series:
     return values.astype(object).mask(number.notna(), number * factor)
 
 
+def _first_of_several(ids: pd.Series) -> tuple[pd.Series, int]:
+    """The first id where a cell lists several (`123;456`, HubSpot's associations), and how many did."""
+    text = clean_text(ids)
+    several = text.str.contains(";", regex=False).fillna(False)
+    return ids.mask(several, text[several].str.split(";").str[0].str.strip()), int(several.sum())
+
+
 def _empty(values: pd.Series) -> pd.Series:
     return clean_text(values).isna()
 
@@ -202,6 +209,13 @@ def apply(name: str, spec: dict, frames: dict[tuple, pd.DataFrame]) -> tuple[pd.
     for col, codes in (spec.get("values") or {}).items():
         frame[col] = _recode(frame[col], codes)
     out = pd.DataFrame({target: frame[source] for target, source in columns.items()}, index=frame.index)
+    if name != "accounts" and "account_id" in columns:
+        out["account_id"], several = _first_of_several(out["account_id"])
+        if several:
+            notes.append(
+                f"{file}: {several:,} rows name several companies in {columns['account_id']} (CRM "
+                "associations): the first is used"
+            )
     fields = list(C.declared(spec)) if name == "accounts" else []
     _need(frame, fields, file, "named in tables.accounts.custom")
     out = out.assign(**{C.column(f): frame[f] for f in fields})

@@ -789,3 +789,14 @@ def test_init_lists_unmapped_account_columns_and_warns_of_outcome_names_but_maps
     )
     warned = [line for line in text.splitlines() if "looks like an outcome" in line]
     assert len(warned) == 1 and "Lifecycle Stage" in warned[0]
+
+
+def test_a_deal_associated_with_several_companies_goes_to_the_first(tmp_path, caplog):
+    """HubSpot's `Associated Company IDs` may hold `C1;C2`: the deal is kept, under the first company."""
+    deals = CRM["Deals.csv"].replace("D1;C1;", 'D1;"C1 ; C2";', 1)  # a ;-separated file: the cell is quoted
+    raw, mapping = _crm(tmp_path, edits={"Deals.csv": deals})
+    caplog.set_level(logging.INFO)
+    ingest_into(raw, tmp_path / "interim", 1.0, mapping=mapping)
+    opp = pd.read_parquet(tmp_path / "interim" / "opportunities.parquet")
+    assert opp.set_index("opportunity_id").loc["D1", "account_id"] == "C1"
+    assert any("1 rows name several companies in Company ID" in m for m in caplog.messages)

@@ -20,7 +20,7 @@ from models.metrics import (
     score_metrics,
     top_k_sums,
 )
-from models.spec import encode, make_spec
+from models.spec import MIN_ROWS, RARE, encode, make_spec
 from models.split import SPLITS, assign_split, split_boundaries, split_facts
 
 INDUSTRIES = ["software", "retail", "finance", "health", "energy"]
@@ -193,6 +193,20 @@ def test_categories_persist_from_train_rows_and_unseen_become_missing(deals):
     assert X["firm_industry"].cat.codes.iloc[1] == industry["categories"].index("software")
     with pytest.raises(KeyError, match="intent_noise"):
         encode(later.drop(columns="intent_noise"), spec)
+
+
+def test_rare_categories_are_pooled_and_a_later_value_joins_the_pool(deals):
+    """An open vocabulary's long tail: values held by fewer than MIN_ROWS train rows share RARE, and once the
+    pool exists a value first seen when scoring joins it rather than going missing."""
+    train = deals.iloc[:1000].copy()
+    train.loc[train.index[: MIN_ROWS - 1], "firm_industry"] = "Aerospace & Defense"
+    train.loc[train.index[MIN_ROWS - 1 : 2 * MIN_ROWS - 1], "firm_industry"] = "Biotechnology"
+    industry = next(f for f in make_spec(train, FEATURES)["features"] if f["name"] == "firm_industry")
+    assert "Biotechnology" in industry["categories"] and industry["categories"][-1] == RARE
+    assert "Aerospace & Defense" not in industry["categories"]
+    later = deals.iloc[:4].assign(firm_industry=["Aerospace & Defense", "Mining", None, "Biotechnology"])
+    X = encode(later, make_spec(train, FEATURES))
+    assert X["firm_industry"].astype(object).fillna("").tolist() == [RARE, RARE, "", "Biotechnology"]
 
 
 # --- calibration
