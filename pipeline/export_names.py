@@ -49,7 +49,7 @@ ALIASES = {
     "activity_type": ["activity type", "activity type name", "activitytype"],
     "detail": ["primary attribute value", "details", "description", "headline", "asset", "page"],
     # technographics vendors (BuiltWith, HG Insights, Wappalyzer)
-    "technology": ["technology name", "product", "tool"],
+    "technology": ["technology name"],
     "category": ["tag", "tag name", "technology category", "categories"],
     "first_seen": ["first detected", "firstdetected", "first found", "first indexed"],
     "last_seen": ["last detected", "lastdetected", "last found", "last indexed"],
