@@ -2,14 +2,17 @@
 units, defaults and look-ups (docs/bring_your_own_data.md). Pure: frames in, contract-named frames out.
 
 The mapped frames keep the source's rows in order (row N of the file stays row N), so rejects point at the
-user's own file. Values are recoded and scaled here, then parsed and checked by features/ingest.py, so a
-bad value is rejected quoting it as the mapping made it (as the file says, unless `values:` or `scale:`
-changed it).
+user's own file; only a field history (features/history.py) becomes rows of its own. Values are recoded and
+scaled here, then parsed and checked by features/ingest.py, so a bad value is rejected quoting it as the
+mapping made it (as the file says, unless `values:` or `scale:` changed it).
+
+Over 300 lines: one check and one step per mapping key, all on the same frames and file names.
 """
 
 import pandas as pd
 
 from features import custom as C
+from features import history as H
 from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES, date_columns
 from features.errors import ContractError
 from features.parse import (
@@ -24,7 +27,7 @@ from features.parse import (
 )
 
 TABLE_KEYS = ("file", "sheet", "columns", "values", "scale", "defaults", "date_format", "lookup")
-ACCOUNT_KEYS = ("technologies", "custom")  # what only the accounts file may say
+OWN_KEYS = {"accounts": ("technologies", "custom"), "snapshots": ("history",)}  # what only that table may say
 LOOKUP_KEYS = ("file", "column", "key", "value")
 
 
@@ -66,7 +69,7 @@ def check(mapping: dict, where: str) -> dict:
             raise MappingError(f"{at}: {name!r} is not a table of the contract; known: {', '.join(TABLES)}")
         if not isinstance(spec, dict) or not spec.get("file"):
             raise MappingError(f"{at}: needs `file:`, the file of your export that holds this table")
-        keys = TABLE_KEYS + ACCOUNT_KEYS if name == "accounts" else TABLE_KEYS
+        keys = TABLE_KEYS + OWN_KEYS.get(name, ())
         bad = set(spec) - set(keys)
         if bad:
             raise MappingError(f"{at}: unknown key {sorted(bad)[0]!r}; known: {', '.join(keys)}")
@@ -74,6 +77,10 @@ def check(mapping: dict, where: str) -> dict:
             _check_technologies(at, spec["technologies"], tables)
         if "custom" in spec:
             C.declared(spec, at)
+        if "history" in spec:
+            H.check(spec["history"], at, ["employees", "annual_revenue"])
+            if not {"account_id", "snapshot_date"} <= set(spec.get("columns") or {}):
+                raise MappingError(f"{at}.history: name account_id and snapshot_date under `columns:` too")
         known = contract_columns(name)
         for key in ("columns", "values", "scale", "defaults", "lookup"):
             if not isinstance(spec.get(key) or {}, dict):
@@ -203,6 +210,13 @@ def apply(name: str, spec: dict, frames: dict[tuple, pd.DataFrame]) -> tuple[pd.
     missed."""
     file, columns, notes = spec["file"], spec.get("columns") or {}, []
     frame = frames[source_of(spec)].reset_index(drop=True)
+    if "history" in spec:  # one row per recorded value of a field: one per account and time
+        history = spec["history"]
+        _need(frame, [history["field"], history["value"]], file, f"named in tables.{name}.history")
+        _need(frame, list(columns.values()), file, f"named in tables.{name}.columns")
+        frame, said = H.pivoted(frame, history, [columns["account_id"], columns["snapshot_date"]])
+        notes.append(f"{file}: {said}")
+        columns = {**columns, **{k: str(v).strip() for k, v in history["fields"].items()}}
     _need(frame, list(columns.values()), file, f"named in tables.{name}.columns")
     _need(frame, list(spec.get("values") or {}), file, f"named in tables.{name}.values")
     frame = frame.copy()

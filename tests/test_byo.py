@@ -363,6 +363,26 @@ FATAL_MAPPINGS = {
         lambda m: m["tables"].update(products={"file": "Prices.csv"}),
         "tables.products: 'products' is not a table of the contract",
     ),
+    "a custom field of no kind": (
+        lambda m: m["tables"]["accounts"].update(custom={"Tier": "ranking"}),
+        "tables.accounts.custom.Tier: write a kind (number, category, list)",
+    ),
+    "a history without its field column": (
+        lambda m: m["tables"].update(
+            snapshots={"file": "Companies.csv", "history": {"value": "Staff", "fields": {"employees": "x"}}}
+        ),
+        "tables.snapshots.history: needs exactly field",
+    ),
+    "a history of a field snapshots lack": (
+        lambda m: m["tables"].update(
+            snapshots={
+                "file": "Companies.csv",
+                "columns": {"account_id": "Company ID", "snapshot_date": "Since"},
+                "history": {"field": "Web", "value": "Staff", "fields": {"industry": "x"}},
+            }
+        ),
+        "tables.snapshots.history.fields: 'industry' is not one of employees, annual_revenue",
+    ),
     "no opportunities": (
         lambda m: m["tables"].pop("opportunities"),
         "tables.opportunities is missing: accounts and opportunities are required",
@@ -800,3 +820,45 @@ def test_a_deal_associated_with_several_companies_goes_to_the_first(tmp_path, ca
     opp = pd.read_parquet(tmp_path / "interim" / "opportunities.parquet")
     assert opp.set_index("opportunity_id").loc["D1", "account_id"] == "C1"
     assert any("1 rows name several companies in Company ID" in m for m in caplog.messages)
+
+
+def test_a_field_history_becomes_dated_snapshots(tmp_path, caplog):
+    """HubSpot's property history, one row per recorded value: rows of one company and time are one snapshot;
+    a field not recorded then stays empty; other properties are ignored."""
+    history = (
+        "Record ID;Property;Value;Timestamp\n"
+        "C1;Number of Employees;100;01/01/2023\n"
+        "C1;Annual Revenue;1.2;01/01/2023\n"
+        "C1;Number of Employees;150;01/06/2023\n"
+        "C1;Lifecycle Stage;customer;01/06/2023\n"
+        "C2;Annual Revenue;0.5;01/03/2023\n"
+    )
+    raw, _ = _crm(tmp_path, edits={"History.csv": history})
+    mapping = json.loads(json.dumps(MAPPING))
+    mapping["tables"]["snapshots"] = {
+        "file": "History.csv",
+        "date_format": "%d/%m/%Y",
+        "columns": {"account_id": "Record ID", "snapshot_date": "Timestamp"},
+        "history": {
+            "field": "Property",
+            "value": "Value",
+            "fields": {"employees": "Number of Employees", "annual_revenue": "Annual Revenue"},
+        },
+        "scale": {"annual_revenue": 1_000_000},
+    }
+    (tmp_path / "map.yaml").write_text(yaml.safe_dump(mapping))
+    caplog.set_level(logging.INFO)
+    summary = ingest_into(raw, tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
+    snaps = pd.read_parquet(tmp_path / "interim" / "snapshots.parquet").sort_values(
+        ["account_id", "snapshot_date"]
+    )
+    assert snaps.astype(object).where(snaps.notna(), None).values.tolist() == [
+        ["C1", pd.Timestamp("2023-01-01"), 100, 1_200_000.0],
+        ["C1", pd.Timestamp("2023-06-01"), 150, None],
+        ["C2", pd.Timestamp("2023-03-01"), None, 500_000.0],
+    ]
+    assert summary["tables"]["snapshots"]["rows_rejected"] == 0
+    assert any(
+        "4 history rows of Annual Revenue, Number of Employees (of 5) are 3 dated snapshots" in m
+        for m in caplog.messages
+    )
