@@ -52,7 +52,7 @@ def _values(mapping: dict, table: str, column: str, codes: dict) -> None:
 
 def edit_salesforce(mapping: dict, p: P.Params) -> None:
     """BuiltWith's tags are the vendor's: which are competitors, complements and our product is ours to say
-    (docs/data_contract.md, technographics); Marketo's pricing-page visits get the recency the features know."""
+    (docs/data_contract.md, technographics); Marketo's pricing-page visits get the features' own recency."""
     tags = {
         "Revenue Intelligence": "competitor",
         "Sales Engagement": "complement",
@@ -147,7 +147,8 @@ def main() -> None:
     table = pd.DataFrame(rows).set_index(["seed", "style"])
     pd.set_option("display.width", 200)
     print(
-        "Per run (ratio = (AUC-0.5)/(oracle AUC-0.5) on the holdout; tier1_x = Tier 1 true P(win) / universe's)"
+        "Per run (ratio = (AUC-0.5)/(oracle AUC-0.5) on the holdout; "
+        "tier1_x = Tier 1 true P(win) / universe's)"
     )
     print(table.round(3).to_string())
     native = table.xs("native", level="style")

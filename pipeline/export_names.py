@@ -1,7 +1,17 @@
 """The names real exports give the contract's columns and tables (Salesforce, HubSpot, spreadsheets), as
-pipeline/guess.py's _key() spells them: what `icp init` recognises, in one place to extend."""
+key() spells them: what `icp init` recognises, in one place to extend."""
 
-# Other names of contract columns as _key() spells them, besides their own: a table's id, then any table's.
+import re
+
+
+def key(header: str) -> str:
+    """`AccountId`, `account_id`, `Account ID` and `Account_Id__c` all as 'account id'."""
+    text = re.sub(r"__c$", "", str(header).strip())
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+# Other names of contract columns as key() spells them, besides their own: a table's id, then any table's.
 OWN_ID = {"accounts": "account_id", "opportunities": "opportunity_id", "contacts": "contact_id"}
 ID_ALIASES = ["id", "record id", "hs object id"]
 ALIASES = {
@@ -67,6 +77,13 @@ OUTCOME_WORDS = {"won", "win", "wins", "lost", "closed", "status", "customer", "
 OUTCOME_WORDS |= {"churned", "lifecycle", "renewal", "renewed", "signed", "active", "paying", "arr", "mrr"}
 # an accounts column listing the company's technologies in one cell (HubSpot's Web Technologies)
 TECH_LISTS = ("web technologies", "technologies", "technologies used", "tech stack", "technology stack")
+# a field history (one row per recorded value of a field): its columns' names
+HISTORY = {
+    "account": ["record id", "account id", "accountid", "company id", "object id", "parent id", "parentid"],
+    "time": ["timestamp", "created date", "createddate", "changed at", "change date", "date"],
+    "field": ["property", "field", "property name", "field name"],
+    "value": ["value", "new value", "newvalue", "property value"],
+}
 FILE_HINTS = {
     "accounts": ("account", "compan"),
     "opportunities": ("opportunit", "deal", "pipeline"),

@@ -8,10 +8,8 @@ or read, is written as a comment saying what to fill in.
 """
 
 import datetime as dt
-import re
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 from features.contract import DOMAIN_KEY, SCHEMAS, TABLES, date_columns
@@ -24,27 +22,21 @@ from pipeline.export_names import (
     DOMAIN_ALIASES,
     FILE_HINTS,
     ID_ALIASES,
-    OUTCOME_WORDS,
     OWN_ID,
     TECH_LISTS,
+    key,
 )
 from pipeline.guess_dates import date_formats, readings, settled
+from pipeline.guess_values import candidates, history_of, stage_values, type_values
 
 SAMPLE_ROWS = 20_000  # rows read per file to guess values and date formats
-
-
-def _key(header: str) -> str:
-    """`AccountId`, `account_id`, `Account ID` and `Account_Id__c` all as 'account id'."""
-    text = re.sub(r"__c$", "", str(header).strip())
-    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
 
 
 def _names(table: str, column: str) -> list[str]:
     if column == DOMAIN_KEY:
         return DOMAIN_ALIASES
     own = ID_ALIASES if OWN_ID.get(table) == column else []
-    return [_key(column), *own, *ALIASES.get(column, [])]
+    return [key(column), *own, *ALIASES.get(column, [])]
 
 
 def match_columns(table: str, headers: list[str]) -> dict[str, str]:
@@ -52,7 +44,7 @@ def match_columns(table: str, headers: list[str]) -> dict[str, str]:
     later ones."""
     by_key = {}
     for h in headers:
-        by_key.setdefault(_key(h), h)
+        by_key.setdefault(key(h), h)
     found, used = {}, set()
     wanted = contract_columns(table)
     for rank in range(max(len(_names(table, c)) for c in wanted)):
@@ -85,55 +77,6 @@ def assign_tables(headers: dict[str, list[str]]) -> dict[str, str]:
     return chosen
 
 
-def candidates(file: str, frame: pd.DataFrame, free: list[str], shown: int = 12) -> list[str]:
-    """Notes on the accounts columns nothing maps: candidates for `custom:` features, which init never maps
-    itself (only you know what a field means and when it is filled), and a warning on each whose name or
-    common values look like an outcome or a present state (Salesforce's Type: Customer / Prospect)."""
-    if not free:
-        return []
-    more = f" and {len(free) - shown} more" if len(free) > shown else ""
-    notes = [
-        f"{file}: not mapped: {', '.join(free[:shown])}{more}. A field of yours can be a feature: list it "
-        "under `custom:` with its kind (number, category or list), if it was known before a deal was won"
-    ]
-    outcome = [h for h in free if _said(h, frame[h]) & OUTCOME_WORDS]
-    notes += [
-        f"{file}: {h} looks like an outcome or today's state (won, closed, status, customer, stage...): "
-        "never list it under `custom:`; it would tell the model the answer"
-        for h in outcome
-    ]
-    return notes
-
-
-def _said(header: str, values: pd.Series, common: int = 20) -> set[str]:
-    """The words of a column's name and of its `common` most frequent values."""
-    top = clean_text(values).value_counts().index[:common]
-    return {w for text in [header, *top] for w in _key(text).split()}
-
-
-def stage_values(values: pd.Series) -> dict[str, str]:
-    """won / lost / open from each stage label: 'Closed Won', 'closedwon', 'Won' are won."""
-    out = {}
-    for v in sorted(values.dropna().astype("str").str.strip().unique()):
-        key = _key(v).replace(" ", "")
-        out[v] = "won" if "won" in key else "lost" if "lost" in key else "open"
-    return out
-
-
-def type_values(values: pd.Series) -> dict[str, str]:
-    out = {}
-    for v in sorted(values.dropna().astype("str").str.strip().unique()):
-        key = _key(v)
-        out[v] = (
-            "renewal"
-            if "renew" in key
-            else "expansion"
-            if any(w in key for w in ("expan", "upsell", "upgrade", "existing", "cross", "growth", "add on"))
-            else "new business"
-        )
-    return out
-
-
 def guess(source: str | Path) -> tuple[dict, list[str]]:
     """The mapping guessed for the files of `source`, and notes on what to review or fill in."""
     source = Path(source)
@@ -148,7 +91,10 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
             samples[p.name] = next(readers.chunks(p, SAMPLE_ROWS))
         except ContractError as e:
             notes.append(f"{p.name}: not mapped: {e}")
-    chosen = assign_tables({f: list(map(str, df.columns)) for f, df in samples.items()})
+    histories = {f: h for f, df in samples.items() if (h := history_of(df))}
+    chosen = assign_tables({f: list(map(str, df.columns)) for f, df in samples.items() if f not in histories})
+    if histories and "snapshots" not in chosen:
+        chosen["snapshots"] = sorted(histories)[0]
     notes += [
         f"{f}: not mapped (no contract table recognised in its columns)"
         for f in samples
@@ -159,13 +105,16 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
         frame = samples[chosen[table]]
         if table == "opportunities":  # every stage and type value, not only the sample's
             frame = readers.read(source / chosen[table])
-        columns = match_columns(table, list(map(str, frame.columns)))
+        history = histories.get(chosen[table]) if table == "snapshots" else None
+        columns = dict(history["columns"]) if history else match_columns(table, list(map(str, frame.columns)))
         if table == "accounts" and "name" not in columns and "account_id" in columns:
             columns["name"] = columns["account_id"]  # an export keyed by company name
-        spec = {"file": chosen[table], "columns": columns}
+        spec = {"file": chosen[table], "columns": columns} | (
+            {"history": history["history"]} if history else {}
+        )
         if table == "accounts":
             free = [h for h in map(str, frame.columns) if h not in columns.values()]
-            listed = [h for h in free if _key(h) in TECH_LISTS]
+            listed = [h for h in free if key(h) in TECH_LISTS]
             if listed and "technographics" not in chosen:
                 spec["technologies"] = listed[0]
             notes += candidates(chosen[table], frame, [h for h in free if h not in listed])
@@ -243,6 +192,15 @@ def render(mapping: dict, notes: list[str], source: str | Path) -> str:
         if spec.get("technologies"):
             listed = _scalar(spec["technologies"])
             lines.append(f"    technologies: {listed}  # guess: a list of technologies in one cell")
+        if spec.get("history"):
+            h = spec["history"]
+            lines += [
+                "    history:  # guess: one row per recorded value of a field (docs/bring_your_own_data.md)",
+                f"      field: {_scalar(h['field'])}",
+                f"      value: {_scalar(h['value'])}",
+                "      fields:",
+                *[f"        {c}: {_scalar(v)}" for c, v in h["fields"].items()],
+            ]
         if spec.get("values"):
             lines.append("    values:  # your value: the contract's")
             for col, codes in spec["values"].items():

@@ -13,7 +13,8 @@ import yaml
 from features.contract import TABLES
 from features.errors import ContractError
 from pipeline import readers
-from pipeline.guess import guess, stage_values, type_values, write_mapping
+from pipeline.guess import guess, write_mapping
+from pipeline.guess_values import stage_values, type_values
 from pipeline.stages.synthesize import write_world as synthesize
 from pipeline.world import WorldConfig
 from tests.conftest import ROOT, assert_reconciles, ingest_into, sh
@@ -862,3 +863,27 @@ def test_a_field_history_becomes_dated_snapshots(tmp_path, caplog):
         "4 history rows of Annual Revenue, Number of Employees (of 5) are 3 dated snapshots" in m
         for m in caplog.messages
     )
+
+
+def test_init_recognises_a_field_history_and_ingest_reads_it_unchanged(tmp_path):
+    _, text = _init(
+        tmp_path,
+        {
+            "companies.csv": "Record ID,Company name,Number of Employees\n1,Acme,10\n2,Beta,20\n",
+            "deals.csv": "Record ID,Associated Company IDs,Deal Stage,Close Date,Create Date,Amount\n"
+            "7,1,Closed Won,2024-02-01,2024-01-01,10\n8,2,Closed Lost,2024-02-03,2024-01-02,20\n",
+            "company_property_history.csv": "Record ID,Property,Value,Timestamp,Source\n"
+            "1,Number of Employees,8,2023-01-05 10:00,ENRICHMENT\n"
+            "1,Annual Revenue,900000,2023-01-05 10:00,ENRICHMENT\n"
+            "2,Number of Employees,18,2023-03-01 09:30,ENRICHMENT\n",
+        },
+    )
+    mapping = yaml.safe_load(text)
+    assert mapping["tables"]["snapshots"]["history"] == {
+        "field": "Property",
+        "value": "Value",
+        "fields": {"employees": "Number of Employees", "annual_revenue": "Annual Revenue"},
+    }
+    ingest_into(tmp_path / "export", tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
+    snaps = pd.read_parquet(tmp_path / "interim" / "snapshots.parquet").sort_values("account_id")
+    assert snaps[["account_id", "employees"]].values.tolist() == [["1", 8], ["2", 18]]
