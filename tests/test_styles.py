@@ -55,6 +55,7 @@ FILES = {
         "activities": "Associated Company ID,Contact ID,Activity Date,Activity Type,Details",
         "bombora_surge": "Domain,Topic,Week Ending,Composite Score",
         "news_events": "Domain,Published,Event Type,Headline",
+        "company_property_history": "Record ID,Property,Value,Timestamp,Source",
     },
 }
 # Each vocabulary and the native codes it must cover, one word each.
@@ -443,6 +444,37 @@ def test_hubspot_web_technologies_are_the_products_in_use_at_the_export(worlds):
     assert C.OUR_PRODUCT not in companies["Web Technologies"].str.cat(sep="; ")
 
 
+def test_hubspot_property_history_holds_every_snapshot_value_once(worlds):
+    """The native snapshots in HubSpot's long property history: read back by (company, property, calendar
+    day, value), each present value exactly once, and no row for a value the snapshot lacks."""
+    snaps = read_table(worlds["native"], "snapshots")
+    history = _styled(worlds["hubspot"], "company_property_history")
+    labels = {"Number of Employees": "employees", "Annual Revenue": "annual_revenue"}  # companies.csv's
+    assert history.notna().all().all(), "an empty cell in the property history"
+    assert history["Value"].str.fullmatch(r"\d+").all() and history["Source"].eq("ENRICHMENT").all()
+    assert history["Timestamp"].str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d").all()
+    assert history["Property"].isin(labels).all()
+    when = pd.to_datetime(history["Timestamp"], format=HS)
+    assert when.dt.hour.between(7, 20).all() and when.dt.hour.nunique() > 10  # a time of the day, not 00:00
+    got = pd.DataFrame(
+        {
+            "account_id": history["Record ID"].map(lambda v: _native_id(v, "hs:company:ACC-")),
+            "column": history["Property"].map(labels),
+            "day": when.dt.normalize(),
+            "value": history["Value"].astype("int64"),
+        }
+    )
+    want = snaps.melt(["account_id", "snapshot_date"], list(labels.values()), "column", "value")
+    assert want["value"].isna().any(), "the world lost its missing snapshot values: the test checks nothing"
+    want = want.dropna(subset="value").rename(columns={"snapshot_date": "day"})[list(got)]
+    want["value"] = want["value"].astype("int64")
+    key = ["account_id", "column", "day"]
+    assert not got.duplicated(key).any(), "a snapshot value written twice"
+    assert len(got) == len(want), f"{len(got)} history rows for {len(want)} native snapshot values"
+    ordered = [frame.sort_values(key, ignore_index=True) for frame in (got, want)]
+    pd.testing.assert_frame_equal(ordered[0], ordered[1], check_dtype=False)
+
+
 def test_styles_are_deterministic(worlds, tmp_path):
     synthesize.write_world(CFG, tmp_path / "again", tmp_path / "again_truth", "csv", "hubspot")
     assert _digest(tmp_path / "again") == _digest(worlds["hubspot"])
@@ -471,5 +503,6 @@ def test_cli_stage_and_params_take_the_style(tmp_path):
     "style, elsewhere", [("salesforce", set()), ("hubspot", {"snapshots", "technographics"})]
 )
 def test_the_checks_above_cover_every_native_table(style, elsewhere):
-    """HubSpot keeps no history (no snapshots) and its technologies live in the companies' one cell."""
+    """HubSpot's snapshots are its long property history (checked by the property-history test above) and its
+    technologies live in the companies' one cell."""
     assert {table for _, table, _ in CHECKS[style] + FEEDS} | elsewhere == set(TABLES)

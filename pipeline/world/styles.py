@@ -8,7 +8,8 @@ vocabularies of pipeline/world/vendor_words.py, each one-to-one with the native 
 a person must still say what each vendor word means (which technology tags are competitors, say), as with a
 real export. Ids keep the native order (pipeline/world/vendor_fields.py). What a vendor adds
 (times of day, contact names, open-deal stages, creation dates) comes from the style's own random stream,
-never the world's: the native world stays byte for byte what it was.
+never the world's: the native world stays byte for byte what it was. A style draws a new file's values after
+all the others', so adding a file leaves the files it already wrote as they were.
 """
 
 import numpy as np
@@ -126,7 +127,8 @@ def salesforce(t: dict[str, pd.DataFrame], rng, end: pd.Timestamp) -> dict[str, 
 
 def hubspot(t: dict[str, pd.DataFrame], rng, end: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """A HubSpot CRM's UI export (companies with their web technologies in one cell, deals, contacts,
-    marketing activities; no history), and Bombora and news feeds keyed by domain."""
+    marketing activities, and the companies' headcount and revenue history in HubSpot's long property-history
+    shape), and Bombora and news feeds keyed by domain."""
     acc, opps, con, acts = (t[k] for k in ("accounts", "opportunities", "contacts", "activities"))
     domains = F.domains(acc)
     deal_type = F.coded(opps["type"], W.HS_DEAL_TYPE)
@@ -182,7 +184,39 @@ def hubspot(t: dict[str, pd.DataFrame], rng, end: pd.Timestamp) -> dict[str, pd.
         ),
         "bombora_surge": _intent(t, domains),
         "news_events": _news(rng, t, domains),
+        "company_property_history": _property_history(rng, t["snapshots"]),  # last: draws after the rest
     }
+
+
+def _property_history(rng, snaps: pd.DataFrame) -> pd.DataFrame:
+    """The snapshots as HubSpot exports property history: one row per recorded value of one property (each
+    snapshot's employees, then its revenue; a value the snapshot lacks was never recorded, so no row). Both
+    values of a snapshot come from one enrichment update, stamped at one time of the snapshot's day."""
+    when = F.stamp(F.at_time(rng, snaps["snapshot_date"]), W.HS_DATETIME)
+    ids = F.hubspot_ids(snaps["account_id"], "company")
+    values = {
+        "employees": snaps["employees"].astype("Int64"),
+        "annual_revenue": F.whole(snaps["annual_revenue"]),
+    }
+    long = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "Record ID": ids,
+                    "Property": W.HS_HISTORY_PROPERTY[column],
+                    "Value": values[column],
+                    "Timestamp": when,
+                    "Source": W.HS_HISTORY_SOURCE,
+                    "_snapshot": np.arange(len(snaps)),
+                    "_property": order,
+                }
+            )
+            for order, column in enumerate(W.HS_HISTORY_PROPERTY)
+        ],
+        ignore_index=True,
+    )
+    long = long[long["Value"].notna()].sort_values(["_snapshot", "_property"], kind="stable")
+    return long.drop(columns=["_snapshot", "_property"]).reset_index(drop=True)
 
 
 def _intent(t: dict, domains: pd.Series) -> pd.DataFrame:

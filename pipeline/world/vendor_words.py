@@ -127,6 +127,10 @@ HS_ACTIVITY = {
     "support_ticket": "Support Ticket",
 }
 HS_ID_OFFSET = {"company": 8_100_000_000, "deal": 14_200_000_000, "contact": 1_000}
+# The company properties whose history the export holds (the native snapshots' columns), by their UI labels,
+# and the source HubSpot records for a value an enrichment feed wrote.
+HS_HISTORY_PROPERTY = {"employees": "Number of Employees", "annual_revenue": "Annual Revenue"}
+HS_HISTORY_SOURCE = "ENRICHMENT"
 
 DATE, US_DATE = "%Y-%m-%d", "%m/%d/%Y"
 SF_DATETIME, MARKETO_DATETIME = "%Y-%m-%dT%H:%M:%S.000Z", "%Y-%m-%dT%H:%M:%SZ"
