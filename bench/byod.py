@@ -50,21 +50,27 @@ def _values(mapping: dict, table: str, column: str, codes: dict) -> None:
     spec.setdefault("values", {}).setdefault(column, {}).update(codes)
 
 
-def edit_salesforce(mapping: dict, p: P.Params) -> None:
+def _tags(mapping: dict) -> None:
     """BuiltWith's tags are the vendor's: which are competitors, complements and our product is ours to say
-    (docs/data_contract.md, technographics); Marketo's pricing-page visits get the features' own recency."""
+    (docs/data_contract.md, technographics)."""
     tags = {
         "Revenue Intelligence": "competitor",
         "Sales Engagement": "complement",
         "Revenue Operations": "ours",
     }
     _values(mapping, "technographics", "Tag", tags)
+
+
+def edit_salesforce(mapping: dict, p: P.Params) -> None:
+    """The tags, and Marketo's pricing-page visits get the recency the features know."""
+    _tags(mapping)
     _values(mapping, "activities", "Activity Type", {"Visit Pricing Page": "pricing_page"})
 
 
 def edit_hubspot(mapping: dict, p: P.Params) -> None:
-    """The pricing-page visits as above; init dates today's firmographics by the file's date and asks for the
-    date they were measured: the export date, the world's end."""
+    """The tags and pricing-page visits as above; init dates today's firmographics by the file's date and asks
+    for the date they were measured: the export date, the world's end."""
+    _tags(mapping)
     _values(mapping, "activities", "Activity Type", {"Pricing Page View": "pricing_page"})
     mapping["tables"]["accounts"].setdefault("defaults", {})["snapshot_date"] = p.synthesize.end_date
 

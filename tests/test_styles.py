@@ -56,6 +56,7 @@ FILES = {
         "bombora_surge": "Domain,Topic,Week Ending,Composite Score",
         "news_events": "Domain,Published,Event Type,Headline",
         "company_property_history": "Record ID,Property,Value,Timestamp,Source",
+        "builtwith": "Domain,Technology,Tag,First Detected,Last Detected",
     },
 }
 # Each vocabulary and the native codes it must cover, one word each.
@@ -163,6 +164,18 @@ def test_every_vocabulary_is_one_to_one_with_the_native_codes():
 # how: "same" (text as is), "number", a vocabulary, an id kind, ("date", fmt) exact, ("day", fmt) same
 # calendar day, "domain" (normalised, against the native row's account domain).
 SF, HS = W.SF_DATETIME, W.HS_DATETIME
+# BuiltWith's file, the same in both styles: (styled column, native column, how it reads back)
+BUILTWITH = (
+    "builtwith",
+    "technographics",
+    [
+        ("Domain", "account_id", "domain"),
+        ("Technology", "technology", "same"),
+        ("Tag", "category", W.BUILTWITH_TAG),
+        ("First Detected", "first_seen", ("date", W.DATE)),
+        ("Last Detected", "last_seen", ("date", W.DATE)),
+    ],
+)
 CHECKS = {
     "salesforce": [
         (
@@ -226,19 +239,10 @@ CHECKS = {
                 ("Primary Attribute Value", "detail", "same"),
             ],
         ),
-        (
-            "builtwith",
-            "technographics",
-            [
-                ("Domain", "account_id", "domain"),
-                ("Technology", "technology", "same"),
-                ("Tag", "category", W.BUILTWITH_TAG),
-                ("First Detected", "first_seen", ("date", W.DATE)),
-                ("Last Detected", "last_seen", ("date", W.DATE)),
-            ],
-        ),
+        BUILTWITH,
     ],
     "hubspot": [
+        BUILTWITH,
         (
             "companies",
             "accounts",

@@ -111,15 +111,7 @@ def salesforce(t: dict[str, pd.DataFrame], rng, end: pd.Timestamp) -> dict[str, 
                 "Primary Attribute Value": acts["detail"],
             }
         ),
-        "builtwith": pd.DataFrame(
-            {
-                "Domain": "www." + tech["account_id"].map(domains),
-                "Technology": tech["technology"],
-                "Tag": F.coded(tech["category"], W.BUILTWITH_TAG),
-                "First Detected": F.stamp(tech["first_seen"], W.DATE),
-                "Last Detected": F.stamp(tech["last_seen"], W.DATE),
-            }
-        ),
+        "builtwith": _builtwith(t, domains),
         "bombora_surge": _intent(t, domains),
         "news_events": _news(rng, t, domains),
     }
@@ -128,7 +120,7 @@ def salesforce(t: dict[str, pd.DataFrame], rng, end: pd.Timestamp) -> dict[str, 
 def hubspot(t: dict[str, pd.DataFrame], rng, end: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """A HubSpot CRM's UI export (companies with their web technologies in one cell, deals, contacts,
     marketing activities, and the companies' headcount and revenue history in HubSpot's long property-history
-    shape), and Bombora and news feeds keyed by domain."""
+    shape), and BuiltWith, Bombora and news feeds keyed by domain."""
     acc, opps, con, acts = (t[k] for k in ("accounts", "opportunities", "contacts", "activities"))
     domains = F.domains(acc)
     deal_type = F.coded(opps["type"], W.HS_DEAL_TYPE)
@@ -182,6 +174,7 @@ def hubspot(t: dict[str, pd.DataFrame], rng, end: pd.Timestamp) -> dict[str, pd.
                 "Details": acts["detail"],
             }
         ),
+        "builtwith": _builtwith(t, domains),
         "bombora_surge": _intent(t, domains),
         "news_events": _news(rng, t, domains),
         "company_property_history": _property_history(rng, t["snapshots"]),  # last: draws after the rest
@@ -217,6 +210,20 @@ def _property_history(rng, snaps: pd.DataFrame) -> pd.DataFrame:
     )
     long = long[long["Value"].notna()].sort_values(["_snapshot", "_property"], kind="stable")
     return long.drop(columns=["_snapshot", "_property"]).reset_index(drop=True)
+
+
+def _builtwith(t: dict, domains: pd.Series) -> pd.DataFrame:
+    """BuiltWith's technographics, keyed by website, in its own tags."""
+    tech = t["technographics"]
+    return pd.DataFrame(
+        {
+            "Domain": "www." + tech["account_id"].map(domains),
+            "Technology": tech["technology"],
+            "Tag": F.coded(tech["category"], W.BUILTWITH_TAG),
+            "First Detected": F.stamp(tech["first_seen"], W.DATE),
+            "Last Detected": F.stamp(tech["last_seen"], W.DATE),
+        }
+    )
 
 
 def _intent(t: dict, domains: pd.Series) -> pd.DataFrame:
