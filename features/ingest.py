@@ -107,7 +107,15 @@ def ingest_part(
 def _headers(name: str, df: pd.DataFrame, file: str, need_rows: bool = True) -> pd.DataFrame:
     """Column names matched ignoring case and surrounding spaces; a missing contract column is fatal (an
     enrichment table may give account_domain for account_id)."""
+    given = [str(c) for c in df.columns]
     df = df.rename(columns=lambda c: str(c).strip().lower()).reset_index(drop=True)
+    twice = df.columns[df.columns.duplicated()]
+    if len(twice):
+        same = [c for c in given if c.strip().lower() == twice[0]]
+        raise ContractError(
+            f"{file}: columns {' and '.join(map(repr, same))} are one name ignoring case and spaces: "
+            "rename or drop one of them"
+        )
     keyed_by_domain = name in DOMAIN_KEYED and DOMAIN_KEY in df.columns
     missing = [
         c

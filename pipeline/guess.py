@@ -123,6 +123,7 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
             values[columns["stage"]] = stage_values(frame[columns["stage"]])
         if table == "opportunities" and "type" in columns:
             values[columns["type"]] = type_values(frame[columns["type"]])
+        values = {col: codes for col, codes in values.items() if codes}  # a file without rows has none
         if values:
             spec["values"] = values
         texts[table] = {  # a sample, like the other files': 21 formats on a million dates take half a minute
@@ -182,7 +183,7 @@ def render(mapping: dict, notes: list[str], source: str | Path) -> str:
     lines = [
         f"# Mapping of {source} onto the data contract, guessed by `icp init` on {dt.date.today()}.",
         "# Every line marked `# guess` is a guess: review it. docs/bring_your_own_data.md explains each key.",
-        *[f"# TO REVIEW: {n}" for n in notes],
+        *[f"# TO REVIEW: {' '.join(n.splitlines())}" for n in notes],  # a reader's message may hold lines
         "tables:",
     ]
     for table, spec in mapping["tables"].items():

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.world import catalog as C
+from pipeline.world import feeds
 from pipeline.world import vendor_fields as F
 from pipeline.world import vendor_words as W
 
@@ -111,9 +112,9 @@ def salesforce(t: dict[str, pd.DataFrame], rng, end: pd.Timestamp) -> dict[str, 
                 "Primary Attribute Value": acts["detail"],
             }
         ),
-        "builtwith": _builtwith(t, domains),
-        "bombora_surge": _intent(t, domains),
-        "news_events": _news(rng, t, domains),
+        "builtwith": feeds.builtwith(t, domains),
+        "bombora_surge": feeds.intent(t, domains),
+        "news_events": feeds.news(rng, t, domains),
     }
 
 
@@ -174,9 +175,9 @@ def hubspot(t: dict[str, pd.DataFrame], rng, end: pd.Timestamp) -> dict[str, pd.
                 "Details": acts["detail"],
             }
         ),
-        "builtwith": _builtwith(t, domains),
-        "bombora_surge": _intent(t, domains),
-        "news_events": _news(rng, t, domains),
+        "builtwith": feeds.builtwith(t, domains),
+        "bombora_surge": feeds.intent(t, domains),
+        "news_events": feeds.news(rng, t, domains),
         "company_property_history": _property_history(rng, t["snapshots"]),  # last: draws after the rest
     }
 
@@ -210,46 +211,6 @@ def _property_history(rng, snaps: pd.DataFrame) -> pd.DataFrame:
     )
     long = long[long["Value"].notna()].sort_values(["_snapshot", "_property"], kind="stable")
     return long.drop(columns=["_snapshot", "_property"]).reset_index(drop=True)
-
-
-def _builtwith(t: dict, domains: pd.Series) -> pd.DataFrame:
-    """BuiltWith's technographics, keyed by website, in its own tags."""
-    tech = t["technographics"]
-    return pd.DataFrame(
-        {
-            "Domain": "www." + tech["account_id"].map(domains),
-            "Technology": tech["technology"],
-            "Tag": F.coded(tech["category"], W.BUILTWITH_TAG),
-            "First Detected": F.stamp(tech["first_seen"], W.DATE),
-            "Last Detected": F.stamp(tech["last_seen"], W.DATE),
-        }
-    )
-
-
-def _intent(t: dict, domains: pd.Series) -> pd.DataFrame:
-    """Bombora's weekly surge scores, keyed by domain; `Week Ending` is the publication date, in US order."""
-    i = t["intent"]
-    return pd.DataFrame(
-        {
-            "Domain": i["account_id"].map(domains),
-            "Topic": F.coded(i["topic"], W.TOPIC),
-            "Week Ending": F.stamp(i["week"], W.US_DATE),
-            "Composite Score": i["score"],
-        }
-    )
-
-
-def _news(rng, t: dict, domains: pd.Series) -> pd.DataFrame:
-    """A news feed's company events, keyed by domain, published at some time of the event's day."""
-    g = t["triggers"]
-    return pd.DataFrame(
-        {
-            "Domain": g["account_id"].map(domains),
-            "Published": F.stamp(F.at_time(rng, g["date"]), W.NEWS_DATETIME),
-            "Event Type": F.coded(g["trigger_type"], W.EVENT_TYPE),
-            "Headline": g["detail"],
-        }
-    )
 
 
 def _web_technologies(tech: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
