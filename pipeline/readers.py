@@ -84,6 +84,9 @@ def _text_options(path: Path) -> dict:
         "na_values": [""],
         "encoding": enc,
         "sep": delimiter(path, enc),
+        # never a first column taken for an index: with a delimiter ending every row, pandas would shift every
+        # value one column to the left
+        "index_col": False,
     }
 
 

@@ -186,6 +186,15 @@ def test_every_export_format_reads_the_same_text(tmp_path, how):
     assert read["Amount"].fillna("").astype(str).tolist() == TRICKY["Amount"].tolist()
 
 
+def test_a_delimiter_ending_every_row_shifts_no_column(tmp_path):
+    """`a,b,c` above `1,2,3,`: pandas would take the first column for an index and shift every value left."""
+    path = tmp_path / "deals.csv"
+    path.write_text("deal,stage,close\nD1,won,2024-01-02,\nD2,lost,2024-02-03,\n")
+    for frame in (readers.read(path), next(readers.chunks(path, 1))):
+        assert list(frame.columns) == ["deal", "stage", "close"]
+        assert frame.iloc[0].tolist() == ["D1", "won", "2024-01-02"]
+
+
 def test_a_file_of_another_kind_is_refused_with_what_to_do(tmp_path):
     (tmp_path / "deals.docx").write_bytes(b"PK\x03\x04 not a table")
     with pytest.raises(
