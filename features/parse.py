@@ -4,9 +4,10 @@ Values are parsed here, not by the file reader, so an unparsable value becomes a
 silent empty cell: each parser returns the values and (mask, reason maker) for the cells it could not read,
 and features/rules.py turns those into rejects. Text is stripped; coded columns are matched ignoring case.
 Dates are ISO 8601 unless the mapping gives a column a format (a strptime format, or `excel` for Excel's
-serial day numbers). Each value's own zone is applied, so a column may mix `Z`, offsets and no zone (taken as
-UTC): every date ends in UTC without zone. A partial date (2017, 2017-03) is rejected, not read as the 1st. A
-date after tomorrow (UTC) is a typo or a planned date, not history: rejected.
+serial day numbers). A number or date cell spelling nothing (NaN, N/A, null, -) is empty. Each value's own
+zone is applied, so a column may mix `Z`, offsets and no zone (taken as UTC): every date ends in UTC without
+zone. A partial date (2017, 2017-03) is rejected, not read as the 1st. A date after tomorrow (UTC) is a typo
+or a planned date, not history: rejected.
 """
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 from features.contract import DATE
 
 _TRUE, _FALSE = {"true", "t", "yes", "y", "1"}, {"false", "f", "no", "n", "0"}
+NOTHING = {"nan", "n/a", "na", "#n/a", "null", "none", "nil", "-", "--", "—", "?"}  # lower case
 _FIRST_DATE, _LAST_DATE = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
 _DATE_RANGE = f"{_FIRST_DATE:%Y-%m-%d} to {_LAST_DATE:%Y-%m-%d}"
 ISO, EXCEL = "ISO8601", "excel"  # the date formats that are no strptime format
@@ -44,6 +46,12 @@ def parse_as(values: pd.Series, dtype: str, date_format: str | None = None) -> t
     return text, []
 
 
+def _something(text: pd.Series) -> pd.Series:
+    """Text with the common spellings of nothing (NaN, N/A, null, -) as missing: in a number or a date column
+    they mean an empty cell, not a value to reject the row for."""
+    return text.mask(text.str.lower().isin(NOTHING))
+
+
 def clean_text(values: pd.Series) -> pd.Series:
     """Text stripped of surrounding spaces; an empty cell is missing."""
     s = values.astype("str").str.strip()
@@ -59,7 +67,7 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.S
         if parsed.dt.tz is not None:
             parsed = parsed.dt.tz_convert(None)
     else:
-        text = clean_text(values)
+        text = _something(clean_text(values))
         parsed, given, partial = read_dates(text, date_format), text.notna(), _partial(text, date_format)
     outside = parsed.notna() & ((parsed < _FIRST_DATE) | (parsed > _LAST_DATE))
     unreadable = given & parsed.isna() & ~partial
@@ -120,7 +128,7 @@ def _numbers(values: pd.Series, dtype: str) -> tuple[pd.Series, list]:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         number, given = values.astype("float64"), values.notna()
     else:
-        text = clean_text(values)
+        text = _something(clean_text(values))
         number, given = pd.to_numeric(text, errors="coerce").astype("float64"), text.notna()
     number = number.where(np.isfinite(number))
     unreadable = given & number.isna()

@@ -342,8 +342,8 @@ MAPPED_ROW_CASES = {
         ("opportunities", 1, "amount", "", "won deal has no amount"),
     ),
     "revenue that is no number": (
-        ("Companies.csv", ";1.5;", ";n/a;"),
-        ("accounts", 1, "annual_revenue", "n/a", "unparsable number 'n/a'"),
+        ("Companies.csv", ";1.5;", ";lots;"),  # n/a would be an empty cell
+        ("accounts", 1, "annual_revenue", "lots", "unparsable number 'lots'"),
     ),
 }
 

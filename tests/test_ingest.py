@@ -437,6 +437,24 @@ def test_open_vocabularies_keep_the_exports_own_words(tmp_path):
         assert read[table].loc[row - 1, column] == value, (table, column)
 
 
+def test_spellings_of_nothing_in_a_number_or_date_are_empty_cells(tmp_path):
+    """NaN, N/A, null and - in an optional number or date are empty cells: the account and its deals stay."""
+    out, summary = _ingest(
+        tmp_path,
+        [
+            ("accounts", 1, "employees", "N/A"),
+            ("accounts", 1, "annual_revenue", "NaN"),
+            ("accounts", 1, "founded_year", "-"),
+            ("accounts", 1, "customer_since", "null"),
+            (OPPS, 2, "amount", "n/a"),
+        ],
+    )
+    assert not _rejects(out).shape[0] and summary["tables"]["accounts"]["rows_kept"] == 2
+    acc = pd.read_parquet(out / "accounts.parquet")
+    assert acc.loc[0, ["employees", "annual_revenue", "founded_year", "customer_since"]].isna().all()
+    assert pd.isna(pd.read_parquet(out / "opportunities.parquet").loc[1, "amount"])
+
+
 def test_contacts_get_seniority_and_department_from_their_titles_where_empty(tmp_path, caplog):
     """Given values win (one outside the recommended codes is read by the title rule, and kept as written when
     the rule does not know it); a title the rule does not know costs the contact nothing; the console and the
