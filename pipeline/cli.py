@@ -109,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ContractError, P.ParamsError) as e:
         print(f"icp {args.command}: {e}", file=sys.stderr)
         return 2
+    except Exception as e:  # the boundary: anything else is ours, said in one line
+        print(console.internal_error(f"icp {args.command}", e), file=sys.stderr)
+        return console.INTERNAL
 
 
 def _command(args) -> int:

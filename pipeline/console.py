@@ -1,9 +1,13 @@
 """What a person sees in the terminal: one log format on stderr, --quiet / --verbose, progress bars on long
-loops, and the error boundary of `python -m pipeline.stages.<name>` (one line, exit code 2, no traceback)."""
+loops, and the error boundary of `python -m pipeline.stages.<name>` and `icp`: one line, no traceback (exit
+code 2 for bad input or params, 3 for an error of the pipeline itself, whose traceback goes to a log file)."""
 
 import json
 import logging
+import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
@@ -53,16 +57,35 @@ def progress(items: Iterable, total: int | None = None, what: str = "", unit: st
     )
 
 
+INTERNAL = 3  # exit code of an error in the pipeline itself, not in the input or params (those are 2)
+
+
+def internal_error(who: str, error: Exception) -> str:
+    """An unexpected error in one line for the console, its traceback written to a log file the line names:
+    the person learns it is not their data, and has what to report."""
+    fd, path = tempfile.mkstemp(prefix="icp-error-", suffix=".log")
+    with os.fdopen(fd, "w") as log:
+        traceback.print_exception(error, file=log)
+    said = " ".join(str(error).split())[:300]
+    return (
+        f"{who}: internal error, not a problem with your data or params ({type(error).__name__}: {said}); "
+        f"the traceback is in {path}: please report it"
+    )
+
+
 def stage_main(run: Callable[[P.Params], object]) -> None:
     """`python -m pipeline.stages.<name>`: params.yaml, the stage, and a bad input or param said in one
-    line."""
+    line (exit 2); an error of the pipeline itself in one line too, its traceback in a log file (exit 3)."""
+    stage = sys.modules[run.__module__].__spec__.name.rsplit(".", 1)[-1]  # run.__module__ is "__main__"
     try:
         with messages():
             run(P.load())
     except (ContractError, P.ParamsError) as e:
-        stage = sys.modules[run.__module__].__spec__.name.rsplit(".", 1)[-1]  # run.__module__ is "__main__"
         print(f"{stage}: {e}", file=sys.stderr)
         sys.exit(2)
+    except Exception as e:  # the boundary: anything else is ours, said in one line
+        print(internal_error(stage, e), file=sys.stderr)
+        sys.exit(INTERNAL)
 
 
 def top_table(targets: pd.DataFrame, n: int = 10) -> str:

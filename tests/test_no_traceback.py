@@ -93,3 +93,31 @@ def test_init_and_run_end_in_a_message_not_a_traceback(export, broken, tmp_path,
     assert codes[1] == 0 or run.stderr.strip(), "a failed run says why"
     if broken == "nothing broken":
         assert codes == [0, 0] and (tmp_path / "run" / "targets" / "target_accounts.csv").exists()
+
+
+def test_an_error_of_the_pipeline_itself_is_one_line_and_a_log(monkeypatch, capsys):
+    """Not the user's data: said so in one line (exit 3), the traceback in the log file the line names."""
+    import pipeline.cli as cli
+    from pipeline.console import INTERNAL, stage_main
+
+    def broken(*_):
+        raise ZeroDivisionError("a bug of ours")
+
+    monkeypatch.setattr(cli, "_command", broken)
+    assert icp(["targets"]) == INTERNAL
+    with pytest.raises(SystemExit) as stop:
+        stage_main(broken)
+    assert stop.value.code == INTERNAL
+    lines = capsys.readouterr().err.splitlines()
+    assert (
+        len(lines) == 2
+        and lines[0].startswith("icp targets: ")
+        and lines[1].startswith("test_no_traceback: ")
+    )
+    for line in lines:
+        assert (
+            "internal error, not a problem with your data or params (ZeroDivisionError: a bug of ours)"
+            in line
+        )
+        log = Path(line.rsplit("the traceback is in ", 1)[1].removesuffix(": please report it"))
+        assert "Traceback" in log.read_text() and "a bug of ours" in log.read_text()
