@@ -4,10 +4,11 @@ Values are parsed here, not by the file reader, so an unparsable value becomes a
 silent empty cell: each parser returns the values and (mask, reason maker) for the cells it could not read,
 and features/rules.py turns those into rejects. Text is stripped; coded columns are matched ignoring case.
 Dates are ISO 8601 unless the mapping gives a column a format (a strptime format, or `excel` for Excel's
-serial day numbers). A number or date cell spelling nothing (NaN, N/A, null, -) is empty. Each value's own
-zone is applied, so a column may mix `Z`, offsets and no zone (taken as UTC): every date ends in UTC without
-zone. A partial date (2017, 2017-03) is rejected, not read as the 1st. A date after tomorrow (UTC) is a typo
-or a planned date, not history: rejected.
+serial day numbers). A number or date cell spelling nothing (NaN, N/A, null, -) is empty; money may be
+written with currency signs and either decimal mark ($1,200.50, 1.200,50 €). Each value's own zone is applied,
+so a column may mix `Z`, offsets and no zone (taken as UTC): every date ends in UTC without zone. A partial
+date (2017, 2017-03) is rejected, not read as the 1st. A date after tomorrow (UTC) is a typo or a planned
+date, not history: rejected.
 """
 
 import numpy as np
@@ -16,6 +17,8 @@ import pandas as pd
 from features.contract import DATE
 
 _TRUE, _FALSE = {"true", "t", "yes", "y", "1"}, {"false", "f", "no", "n", "0"}
+_CURRENCY = r"[$€£¥]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|SEK|INR|BRL|MXN)\b"
+_WRITTEN = _CURRENCY + r"|[,\s\u00a0']"  # a number written with any of these needs _as_written
 NOTHING = {"nan", "n/a", "na", "#n/a", "null", "none", "nil", "-", "--", "—", "?"}  # lower case
 _FIRST_DATE, _LAST_DATE = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
 _DATE_RANGE = f"{_FIRST_DATE:%Y-%m-%d} to {_LAST_DATE:%Y-%m-%d}"
@@ -129,7 +132,7 @@ def _numbers(values: pd.Series, dtype: str) -> tuple[pd.Series, list]:
         number, given = values.astype("float64"), values.notna()
     else:
         text = _something(clean_text(values))
-        number, given = pd.to_numeric(text, errors="coerce").astype("float64"), text.notna()
+        number, given = pd.to_numeric(_as_written(text), errors="coerce").astype("float64"), text.notna()
     number = number.where(np.isfinite(number))
     unreadable = given & number.isna()
     fraction = (number % 1 != 0) & number.notna() & (dtype == "Int64")
@@ -138,6 +141,20 @@ def _numbers(values: pd.Series, dtype: str) -> tuple[pd.Series, list]:
         (unreadable, lambda v: "unparsable number '" + v + "'"),
         (fraction, lambda v: values.name + " " + v + " is not a whole number"),
     ]
+
+
+def _as_written(text: pd.Series) -> pd.Series:
+    """Numbers as people write money, made plain: currency signs and codes, spaces and apostrophes dropped
+    ($1,200.50, 1 200 EUR, 1'200). A comma is the column's decimal mark when some value ends in a comma and
+    one or two digits and none in a point and one or two (1.200,50), and a thousands separator otherwise
+    (1,200.50): one mark per column, so 1.200 reads as 1200 beside 3,50 and as 1.2 beside 3.50."""
+    if not text.str.contains(_WRITTEN, regex=True).any():
+        return text
+    plain = text.str.replace(_CURRENCY, "", regex=True).str.replace(r"[\s\u00a0']", "", regex=True)
+    comma = plain.str.contains(r",\d{1,2}$").any() and not plain.str.contains(r"\.\d{1,2}$").any()
+    if comma:
+        return plain.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    return plain.str.replace(",", "", regex=False)
 
 
 def listed(cells: pd.Series) -> pd.Series:

@@ -455,6 +455,22 @@ def test_spellings_of_nothing_in_a_number_or_date_are_empty_cells(tmp_path):
     assert pd.isna(pd.read_parquet(out / "opportunities.parquet").loc[1, "amount"])
 
 
+def test_money_is_read_as_people_write_it(tmp_path):
+    """Currency signs and codes, thousands separators and a column's decimal comma: a value, not a reject."""
+    out, _ = _ingest(
+        tmp_path,
+        [
+            (OPPS, 1, "amount", "$5,000.50"),
+            (OPPS, 2, "amount", "USD 1 200"),
+            ("accounts", 1, "annual_revenue", "1.000.000,50 €"),
+            ("accounts", 2, "annual_revenue", "2,5"),
+        ],
+    )
+    assert not _rejects(out).shape[0]
+    assert pd.read_parquet(out / "opportunities.parquet")["amount"].tolist()[:2] == [5000.5, 1200.0]
+    assert pd.read_parquet(out / "accounts.parquet")["annual_revenue"].tolist() == [1_000_000.5, 2.5]
+
+
 def test_contacts_get_seniority_and_department_from_their_titles_where_empty(tmp_path, caplog):
     """Given values win (one outside the recommended codes is read by the title rule, and kept as written when
     the rule does not know it); a title the rule does not know costs the contact nothing; the console and the
