@@ -2,9 +2,9 @@
 
 CSV and Excel cells are read as text (an empty cell is missing), so validation sees every value as written
 and can quote it; Parquet keeps its types. Encoding: a byte-order mark (UTF-8, or UTF-16 as Excel's "Unicode
-text" writes), else UTF-8 when every byte decodes, else Windows-1252 (a superset of Latin-1 for text), which
-is what spreadsheets on Windows write. The delimiter is sniffed from the first lines among , ; tab and |.
-Quoted delimiters and line breaks inside quotes are kept.
+text" writes), UTF-16 without one (told by its zero bytes), else UTF-8 when every byte decodes, else
+Windows-1252 (a superset of Latin-1 for text), which is what spreadsheets on Windows write. The delimiter is
+sniffed from the first lines among , ; tab and |. Quoted delimiters and line breaks inside quotes are kept.
 """
 
 import codecs
@@ -33,6 +33,8 @@ def encoding(path: Path) -> str:
         return "utf-8-sig"
     if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         return "utf-16"
+    if wide := _utf16_without_bom(path):
+        return wide
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with path.open("rb") as f:
@@ -42,6 +44,18 @@ def encoding(path: Path) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         return "cp1252"
+
+
+def _utf16_without_bom(path: Path) -> str | None:
+    """utf-16-le or utf-16-be when the file starts like UTF-16 text without a byte-order mark: ASCII text in
+    UTF-16 has a zero byte after (little-endian) or before (big-endian) every character."""
+    with path.open("rb") as f:
+        sample = f.read(4096)
+    sample = sample[: len(sample) // 2 * 2]
+    if len(sample) < 8:
+        return None
+    odd, even = sample[1::2].count(0) / (len(sample) / 2), sample[0::2].count(0) / (len(sample) / 2)
+    return "utf-16-le" if odd > 0.9 > even else "utf-16-be" if even > 0.9 > odd else None
 
 
 def delimiter(path: Path, enc: str) -> str:

@@ -169,7 +169,19 @@ TRICKY = pd.DataFrame(
 
 @pytest.mark.parametrize(
     "how",
-    ["utf-8", "utf-8-sig", "utf-16", "latin-1", "cp1252", "semicolon", "tab", "pipe", "xlsx", "parquet"],
+    [
+        "utf-8",
+        "utf-8-sig",
+        "utf-16",
+        "utf-16-le",
+        "utf-16-be",
+        "latin-1",
+        "cp1252",
+        "semicolon",
+        "tab",
+        "pipe",
+    ]
+    + ["xlsx", "parquet"],
 )
 def test_every_export_format_reads_the_same_text(tmp_path, how):
     sep = {"semicolon": ";", "tab": "\t", "pipe": "|"}.get(how, ",")
