@@ -181,16 +181,20 @@ def combined(name: str, parts: list[Ingested], base: Ingested) -> Ingested:
 
 
 def too_many_rejects(result: Ingested, files: dict[str, str], max_share: float) -> str | None:
-    """Why a required table lost more than `max_share` of its rows to data problems (merges do not count)."""
+    """Why a required table lost more than `max_share` of its rows to data problems (merges do not count),
+    quoting the column that lost the most rows."""
     for name in REQUIRED_TABLES:
         problems = result.problems[result.problems["table"] == name]
         bad, rows = problems["row"].nunique(), result.counts[name]["rows_in"]
         if bad > max_share * rows:
-            first = problems.iloc[0]
+            # the column with the most rejected rows is the likely cause (an unmapped stage), not row 1
+            per_column = problems.groupby("column", sort=False)["row"].nunique()
+            cause = per_column.index[per_column.to_numpy().argmax()]
+            first = problems[problems["column"] == cause].iloc[0]
             return (
                 f"{files[name]}: {bad:,} of {rows:,} rows ({bad / rows:.0%}) rejected, more than "
-                f"ingest.max_reject_share = {max_share}. First: row {first['row']}, "
-                f"column {first['column']}, value '{first['value']}': {first['reason']}. "
+                f"ingest.max_reject_share = {max_share}; {per_column[cause]:,} of them for column {cause}, "
+                f"first: row {first['row']}, value '{first['value']}': {first['reason']}. "
                 f"Fix the file (or map the values under `values:`), or raise ingest.max_reject_share "
                 f"in params.yaml (icp run: --set ingest.max_reject_share=...)."
             )

@@ -635,4 +635,17 @@ def test_too_many_rejects_stops_naming_file_column_row_and_value(tmp_path, monke
     with pytest.raises(SystemExit) as exit_:
         stage_main(stage.run)
     err = capsys.readouterr().err
-    assert exit_.value.code == 2 and "row 2, column amount, value '-5'" in err and "Traceback" not in err
+    assert (
+        exit_.value.code == 2 and "column amount, first: row 2, value '-5'" in err and "Traceback" not in err
+    )
+
+
+def test_too_many_rejects_quotes_the_column_that_lost_most_rows(tmp_path):
+    """An unmapped stage rejects most deals: the stop names it, not an earlier row's other problem."""
+    edits = [(OPPS, 1, "amount", "-5"), (OPPS, 2, "stage", "Negotiating"), (OPPS, 3, "stage", "Negotiating")]
+    with pytest.raises(ContractError) as e:
+        ingest_into(_source(tmp_path / "raw", edits), tmp_path / "interim", 0.5)
+    assert (
+        "2 of them for column stage, first: row 2, value 'Negotiating': stage 'Negotiating' is not one"
+        in str(e.value)
+    )
