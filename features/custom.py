@@ -12,19 +12,17 @@ import ibis
 import ibis.expr.types as ir
 
 from features.errors import ContractError
-from features.vocabulary import slug
+from features.vocabulary import most_frequent, slug
 
 KINDS = ("number", "category", "list")
 COLUMN = "custom:"  # the accounts' columns holding custom fields, as the mapping names them
 JOINED = "; "  # how a list cell is kept: its values, stripped, in this separator
+CATEGORICAL = "custom_cat_"  # a category field's feature names begin so (kind categorical)
 
 
 def column(field: str) -> str:
     """The accounts column a mapped custom field arrives in (lower case, as ingest matches headers)."""
     return (COLUMN + field).lower()
-
-
-CATEGORICAL = "custom_cat_"
 
 
 def feature(field: str, kind: str, value: str | None = None) -> str:
@@ -85,9 +83,8 @@ def frequent_listed(accounts: ir.Table, field: str, top: int, min_records: int) 
     chosen from every account: by how often a value is listed, never by an outcome."""
     items = accounts[column(field)].split(JOINED).unnest().name("value")
     counts = items.as_table().group_by("value").aggregate(n=ibis._.count())
-    counts = counts.filter(counts.n >= min_records).order_by([ibis.desc("n"), "value"]).execute()
-    chosen = [v for v in counts["value"] if slug(v)]
-    return tuple(dict.fromkeys(chosen, None))[:top]
+    counts = counts.order_by([ibis.desc("n"), "value"]).execute()
+    return tuple(most_frequent(counts["value"], counts["n"], top, min_records))
 
 
 def family(spine: ir.Table, t: dict, cfg) -> ir.Table:

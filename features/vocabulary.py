@@ -46,13 +46,16 @@ def frequent_values(tables: dict, family: str, before: pd.Timestamp, top: int, m
     t = tables[table]
     t = t.filter(_before(t[date], before) & (t[column] != OURS))
     counts = t.group_by(column).aggregate(n=t.count()).order_by([ibis.desc("n"), column]).execute()
-    usable = ~counts[column].map(slug).isin({"", *RESERVED[family]})
-    counts = counts[(counts["n"] >= min_records) & usable]
-    chosen = list(counts[column].drop_duplicates().iloc[:top])
-    unique = {slug(v): v for v in reversed(chosen)}  # two spellings of one slug: the more frequent
-    chosen = [v for v in chosen if unique[slug(v)] == v]
+    chosen = most_frequent(counts[column], counts["n"], top, min_records, RESERVED[family])
     rank = {v: i for i, v in enumerate(known)}
     return tuple(sorted(chosen, key=lambda v: (rank.get(v, len(rank)), chosen.index(v))))
+
+
+def most_frequent(values: pd.Series, n: pd.Series, top: int, min_records: int, reserved=()) -> list:
+    """Of `values` with their counts `n`, most frequent first: the `top` held `min_records` times or more
+    whose slug names a feature of its own (not empty, not `reserved`; of two spellings, the more frequent)."""
+    kept = values[(n >= min_records).to_numpy() & ~values.map(slug).isin({"", *reserved}).to_numpy()]
+    return list(kept[~kept.map(slug).duplicated()].iloc[:top])
 
 
 def _before(date: ibis.Value, before: pd.Timestamp) -> ibis.Value:
