@@ -285,6 +285,11 @@ def date_columns(table: str) -> list[str]:
     return [c for c, col in SCHEMAS[table].columns.items() if str(col.dtype).startswith("datetime")]
 
 
+def number_columns(table: str) -> list[str]:
+    """The table's number columns, in contract order: those a mapping's number_format applies to."""
+    return [c for c, col in SCHEMAS[table].columns.items() if str(col.dtype) in ("Int64", "float64")]
+
+
 def foreign_key_violations(tables: dict[str, pd.DataFrame]) -> dict[str, pd.Series]:
     """Rows whose account_id (or parent/contact id) names no known record, per table: a boolean mask each."""
     known = set(tables["accounts"]["account_id"])

@@ -9,11 +9,21 @@ mapping made it (as the file says, unless `values:` or `scale:` changed it).
 Over 300 lines: one check and one step per mapping key, all on the same frames and file names.
 """
 
+import re
+
 import pandas as pd
 
 from features import custom as C
 from features import history as H
-from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES, date_columns
+from features.contract import (
+    DOMAIN_KEY,
+    DOMAIN_KEYED,
+    REQUIRED_TABLES,
+    SCHEMAS,
+    TABLES,
+    date_columns,
+    number_columns,
+)
 from features.errors import ContractError
 from features.parse import (
     EXCEL,
@@ -26,7 +36,19 @@ from features.parse import (
     read_dates,
 )
 
-TABLE_KEYS = ("file", "sheet", "columns", "values", "scale", "defaults", "date_format", "lookup")
+TABLE_KEYS = (
+    "file",
+    "sheet",
+    "header_row",
+    "columns",
+    "values",
+    "scale",
+    "defaults",
+    "date_format",
+    "number_format",
+    "lookup",
+)
+NUMBER_FORMAT = r"1[ .,']?234[.,]56"  # how a mapping states its numbers: 1,234.56 or 1.234,56 or 1 234,56
 OWN_KEYS = {"accounts": ("technologies", "custom"), "snapshots": ("history",)}  # what only that table may say
 LOOKUP_KEYS = ("file", "column", "key", "value")
 
@@ -44,10 +66,24 @@ def date_formats(table: str, spec: dict) -> dict[str, str]:
     """Contract date column -> its format, from `date_format:`: one format for every date column of the table,
     or a map per column (a CRM keeps a creation datetime beside a plain close date). A column left out is read
     as ISO 8601."""
-    given = spec.get("date_format")
+    return _per_column(spec.get("date_format"), date_columns(table))
+
+
+def number_formats(table: str, spec: dict) -> dict[str, str]:
+    """Contract number column -> how it is written ('1.234,56'), from `number_format:` as date_formats. A
+    column left out has its decimal mark told by its values (features/parse.py)."""
+    return _per_column(spec.get("number_format"), number_columns(table))
+
+
+def formats(table: str, spec: dict) -> dict[str, str]:
+    """How each column the mapping says anything about is written: its date or number format."""
+    return {**date_formats(table, spec), **number_formats(table, spec)}
+
+
+def _per_column(given, columns: list[str]) -> dict[str, str]:
     if isinstance(given, dict):
         return dict(given)
-    return dict.fromkeys(date_columns(table), given) if given else {}
+    return dict.fromkeys(columns, given) if given else {}
 
 
 def check(mapping: dict, where: str) -> dict:
@@ -106,6 +142,7 @@ def check(mapping: dict, where: str) -> dict:
                     f"{at}.values.{col}: YAML reads yes/no/on/off/true/false as booleans: quote "
                     f"them ('Yes': won)"
                 )
+        _check_layout(at, spec, name)
         dates = date_columns(name)
         for col, fmt in date_formats(name, spec).items():
             key = f"{at}.date_format" + (f".{col}" if isinstance(spec["date_format"], dict) else "")
@@ -127,6 +164,25 @@ def check(mapping: dict, where: str) -> dict:
                     f"column to take)"
                 )
     return mapping
+
+
+def _check_layout(at: str, spec: dict, name: str) -> None:
+    """`header_row:` a line number; `number_format:` a stated decimal mark, for the table's number columns."""
+    row = spec.get("header_row", 1)
+    if isinstance(row, bool) or not isinstance(row, int) or row < 1:
+        raise MappingError(f"{at}.header_row: the line (or sheet row) of the header, from 1, not {row!r}")
+    numbers = number_columns(name)
+    for col, fmt in number_formats(name, spec).items():
+        if col not in numbers:
+            raise MappingError(
+                f"{at}.number_format: {col!r} is not a number column of the {name} contract; its number "
+                f"columns: {', '.join(numbers)}"
+            )
+        if not re.fullmatch(NUMBER_FORMAT, str(fmt)) or str(fmt)[-3] in str(fmt)[1:-3]:
+            raise MappingError(
+                f"{at}.number_format: write 1234.56 as your file writes it ('1,234.56', '1.234,56', "
+                f"'1 234,56'), not {fmt!r}"
+            )
 
 
 def _check_technologies(at: str, column, tables: dict) -> None:
@@ -160,13 +216,13 @@ def listed_technologies(
     )
 
 
-def source_of(spec: dict) -> tuple[str, str | int]:
-    """(file, sheet) a table or look-up reads: two sheets of one workbook are two sources."""
-    return spec["file"], spec.get("sheet", 0)
+def source_of(spec: dict) -> tuple[str, str | int, int]:
+    """(file, sheet, header row) a table or look-up reads: two sheets of one workbook are two sources."""
+    return spec["file"], spec.get("sheet", 0), spec.get("header_row", 1)
 
 
-def sources(mapping: dict) -> set[tuple[str, str | int]]:
-    """Every (file, sheet) the mapping reads: the tables' and their look-ups'."""
+def sources(mapping: dict) -> set[tuple[str, str | int, int]]:
+    """Every (file, sheet, header row) the mapping reads: the tables' and their look-ups'."""
     specs = mapping["tables"].values()
     looks = [look for s in specs for look in (s.get("lookup") or {}).values()]
     return {source_of(s) for s in [*specs, *looks]}

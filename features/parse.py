@@ -4,12 +4,17 @@ Values are parsed here, not by the file reader, so an unparsable value becomes a
 silent empty cell: each parser returns the values and (mask, reason maker) for the cells it could not read,
 and features/rules.py turns those into rejects. Text is stripped; coded columns are matched ignoring case.
 Dates are ISO 8601 unless the mapping gives a column a format (a strptime format, or `excel` for Excel's
-serial day numbers). A number or date cell spelling nothing (NaN, N/A, null, -) is empty; money may be
-written with currency signs and either decimal mark ($1,200.50, 1.200,50 €). Each value's own zone is applied,
-so a column may mix `Z`, offsets and no zone (taken as UTC): every date ends in UTC without zone. A partial
-date (2017, 2017-03) is rejected, not read as the 1st. A date after tomorrow (UTC) is a typo or a planned
-date, not history: rejected.
+serial day numbers); a column of nothing but serial day numbers is read as them without one. A number or
+date cell spelling nothing (NaN, N/A, null, -) is empty; money may be written with currency signs and either
+decimal mark ($1,200.50, 1.200,50 €), the mark told by the column's values or stated by the mapping's
+`number_format`; a percentage is a fraction (5.1% is 0.051). Dates keep the export's own clock: a time's `Z`
+or offset is dropped, not converted, so the day written is the day kept (a deal created 20:00-05:00 and
+closed that day closed the day it was created). A partial date (2017, 2017-03) is rejected, not read as the
+1st, unless a format says so ('%Y-%m'). A date after tomorrow is a typo or a planned date, not history:
+rejected.
 """
+
+import logging
 
 import numpy as np
 import pandas as pd
@@ -18,7 +23,7 @@ from features.contract import DATE
 
 _TRUE, _FALSE = {"true", "t", "yes", "y", "1"}, {"false", "f", "no", "n", "0"}
 _CURRENCY = r"[$€£¥]|\b(?:USD|EUR|GBP|CHF|CAD|AUD|JPY|SEK|INR|BRL|MXN)\b"
-_WRITTEN = _CURRENCY + r"|[,\s\u00a0']"  # a number written with any of these needs _as_written
+_WRITTEN = _CURRENCY + r"|[,\s\u00a0'%]"  # a number written with any of these needs _as_written
 NOTHING = {"nan", "n/a", "na", "#n/a", "null", "none", "nil", "-", "--", "—", "?"}  # lower case
 _FIRST_DATE, _LAST_DATE = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
 _DATE_RANGE = f"{_FIRST_DATE:%Y-%m-%d} to {_LAST_DATE:%Y-%m-%d}"
@@ -26,15 +31,22 @@ ISO, EXCEL = "ISO8601", "excel"  # the date formats that are no strptime format
 # Excel's day 0: its serial 1 is 1900-01-01, but it counts a 29 February 1900 that never was, so serials from
 # 61 (1900-03-01) on are right from here and those before are a day off: not read.
 _EXCEL_DAY0, _EXCEL_FIRST = pd.Timestamp("1899-12-30"), 61
+EXCEL_SERIALS = (20_000, 60_000)  # Excel serial day numbers of 1954-10-03 to 2064-04-08: a CRM's dates
 _PARTIAL = r"\d{4}(?:[-/]\d{1,2})?"  # 2017, 2017-03: ISO 8601 readers take them for the 1st
+_ZONE = (
+    r"(?<=\d:\d\d)(\.\d+)?\s*(?:Z|UTC|GMT|[+-]\d\d(?::?\d\d)?)$"  # after a time: 18:09:07.000Z, 20:00-05:00
+)
+
+log = logging.getLogger(__name__)
 
 
-def parse_as(values: pd.Series, dtype: str, date_format: str | None = None) -> tuple[pd.Series, list]:
-    """Values of one column as `dtype`, and (mask, reason maker) for the values that cannot be read as it."""
+def parse_as(values: pd.Series, dtype: str, written: str | None = None) -> tuple[pd.Series, list]:
+    """Values of one column as `dtype`, and (mask, reason maker) for the values that cannot be read as it;
+    `written`: the column's date format or number format, from the mapping."""
     if dtype.startswith("datetime64"):
-        return parse_dates(values, date_format)
+        return parse_dates(values, written)
     if dtype in ("Int64", "float64"):
-        return _numbers(values, dtype)
+        return _numbers(values, dtype, written)
     if dtype == "bool" and pd.api.types.is_bool_dtype(values):
         return values.astype(bool), []
     text = clean_text(values)
@@ -71,6 +83,10 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.S
             parsed = parsed.dt.tz_convert(None)
     else:
         text = _something(clean_text(values))
+        if date_format is None and _serials(text):
+            date_format = EXCEL
+            first = text.dropna().iloc[0]
+            log.info(f"{values.name}: holds numbers only, read as Excel serial day numbers ('{first}')")
         parsed, given, partial = read_dates(text, date_format), text.notna(), _partial(text, date_format)
     outside = parsed.notna() & ((parsed < _FIRST_DATE) | (parsed > _LAST_DATE))
     unreadable = given & parsed.isna() & ~partial
@@ -89,13 +105,22 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.S
     ]
 
 
+def _serials(text: pd.Series) -> bool:
+    """Every value a whole number of days in EXCEL_SERIALS: a spreadsheet's dates saved as numbers."""
+    given = text.dropna()
+    days = pd.to_numeric(given, errors="coerce")
+    return len(given) > 0 and bool(days.between(*EXCEL_SERIALS).all() and (days % 1 == 0).all())
+
+
 def read_dates(text: pd.Series, date_format: str | None = None) -> pd.Series:
-    """Text (as clean_text gives it) as dates in UTC without zone, NaT where `date_format` does not read a
-    value or the value is a partial date. Never raises on zones: each value's offset is applied on its own,
-    and a time without one is taken as UTC. `icp init` guesses with it, so its guess is what ingest reads."""
+    """Text (as clean_text gives it) as dates without zone, NaT where `date_format` does not read a value or
+    the value is a partial date. On the export's clock: a zone after a time is dropped (a strptime format's
+    %z is applied, to UTC). `icp init` guesses with it, so its guess is what ingest reads."""
     if date_format == EXCEL:
         days = pd.to_numeric(text, errors="coerce")
         return pd.to_datetime(days.where(days >= _EXCEL_FIRST), unit="D", origin=_EXCEL_DAY0, errors="coerce")
+    if date_format in (None, ISO):
+        text = text.str.replace(_ZONE, r"\1", regex=True)
     parsed = pd.to_datetime(text, format=date_format or ISO, errors="coerce", utc=True).dt.tz_convert(None)
     return parsed.mask(_partial(text, date_format))
 
@@ -116,7 +141,8 @@ def format_dates(values: pd.Series, date_format: str | None = None) -> pd.Series
 
 
 def is_date_format(date_format) -> bool:
-    """ISO8601, excel, or a strptime format that reads back the whole date it writes (not '%m/%Y')."""
+    """ISO8601, excel, or a strptime format that reads back the date it writes, or its month ('%Y-%m': the
+    mapping says partial dates are the 1st); not '%d/%m' (no year)."""
     if date_format in (ISO, EXCEL) or not isinstance(date_format, str):
         return date_format in (ISO, EXCEL)
     probe = pd.Timestamp("2001-02-03 04:05:06", tz="UTC")
@@ -124,15 +150,15 @@ def is_date_format(date_format) -> bool:
         back = pd.to_datetime(probe.strftime(date_format), format=date_format, utc=True)
     except ValueError:
         return False
-    return pd.notna(back) and back.normalize() == probe.normalize()
+    return pd.notna(back) and back.normalize() in (probe.normalize(), probe.normalize().replace(day=1))
 
 
-def _numbers(values: pd.Series, dtype: str) -> tuple[pd.Series, list]:
+def _numbers(values: pd.Series, dtype: str, number_format: str | None = None) -> tuple[pd.Series, list]:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         number, given = values.astype("float64"), values.notna()
     else:
         text = _something(clean_text(values))
-        number, given = pd.to_numeric(_as_written(text), errors="coerce").astype("float64"), text.notna()
+        number, given = _as_written(text, decimal_mark(number_format)), text.notna()
     number = number.where(np.isfinite(number))
     unreadable = given & number.isna()
     fraction = (number % 1 != 0) & number.notna() & (dtype == "Int64")
@@ -143,18 +169,29 @@ def _numbers(values: pd.Series, dtype: str) -> tuple[pd.Series, list]:
     ]
 
 
-def _as_written(text: pd.Series) -> pd.Series:
-    """Numbers as people write money, made plain: currency signs and codes, spaces and apostrophes dropped
-    ($1,200.50, 1 200 EUR, 1'200). A comma is the column's decimal mark when some value ends in a comma and
-    one or two digits and none in a point and one or two (1.200,50), and a thousands separator otherwise
-    (1,200.50): one mark per column, so 1.200 reads as 1200 beside 3,50 and as 1.2 beside 3.50."""
-    if not text.str.contains(_WRITTEN, regex=True).any():
-        return text
+def decimal_mark(number_format: str | None) -> str | None:
+    """The decimal mark a mapping's number format states: '1.234,56' -> ','; None when it states none."""
+    return next((c for c in reversed(number_format) if c in ".,"), None) if number_format else None
+
+
+def _as_written(text: pd.Series, decimal: str | None = None) -> pd.Series:
+    """Numbers as people write money and shares, made plain: currency signs and codes, spaces and apostrophes
+    dropped ($1,200.50, 1 200 EUR, 1'200), a trailing % divided by 100. The decimal mark is `decimal` when
+    stated; else a comma is the column's decimal mark when some value ends in a comma and one or two digits
+    and none in a point and one or two (1.200,50), and a thousands separator otherwise (1,200.50): one mark
+    per column, so 1.200 reads as 1200 beside 3,50 and as 1.2 beside 3.50."""
+    if decimal is None and not text.str.contains(_WRITTEN, regex=True).any():
+        return pd.to_numeric(text, errors="coerce").astype("float64")
     plain = text.str.replace(_CURRENCY, "", regex=True).str.replace(r"[\s\u00a0']", "", regex=True)
-    comma = plain.str.contains(r",\d{1,2}$").any() and not plain.str.contains(r"\.\d{1,2}$").any()
-    if comma:
-        return plain.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    return plain.str.replace(",", "", regex=False)
+    share = plain.str.endswith("%").fillna(False).astype(bool)
+    plain = plain.str.removesuffix("%")
+    if decimal is None:
+        comma = plain.str.contains(r",\d{1,2}$").any() and not plain.str.contains(r"\.\d{1,2}$").any()
+        decimal = "," if comma else "."
+    thousands = "." if decimal == "," else ","
+    plain = plain.str.replace(thousands, "", regex=False).str.replace(decimal, ".", regex=False)
+    number = pd.to_numeric(plain, errors="coerce").astype("float64")
+    return number.mask(share, number / 100)
 
 
 def listed(cells: pd.Series) -> pd.Series:

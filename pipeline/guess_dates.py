@@ -7,7 +7,7 @@ first, and a note says so; what no format reads becomes a note too, never an err
 
 import pandas as pd
 
-from features.parse import EXCEL, ISO, read_dates
+from features.parse import EXCEL, EXCEL_SERIALS, ISO, read_dates
 
 # The formats tried on a date column: ISO 8601 first, then day first before month first (kept when the values
 # cannot tell them apart and nothing else in the export does).
@@ -19,7 +19,6 @@ DATE_FORMATS = (
         for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p")
     ),
 )
-EXCEL_SERIALS = (20_000, 60_000)  # Excel serial day numbers of 1954-10-03 to 2064-04-08: a CRM's dates
 
 
 def readings(text: pd.Series) -> dict[str, pd.Series]:

@@ -5,10 +5,15 @@ and can quote it; Parquet keeps its types. Encoding: a byte-order mark (UTF-8, o
 text" writes), UTF-16 without one (told by its zero bytes), else UTF-8 when every byte decodes, else
 Windows-1252 (a superset of Latin-1 for text), which is what spreadsheets on Windows write. The delimiter is
 sniffed from the first lines among , ; tab and |. Quoted delimiters and line breaks inside quotes are kept.
+Nothing is guessed silently: a delimiter ending every row is said and its empty field dropped; a first line
+shorter than the rows below it (a title above the header) stops with the line and `header_row:`, the mapping
+key that says where the header is.
 """
 
 import codecs
 import csv
+import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +28,8 @@ CSV = (".csv", ".tsv", ".txt")
 EXCEL = (".xlsx", ".xlsm")
 READABLE = (*CSV, ".parquet", *EXCEL)
 DELIMITERS = ",;\t|"
+
+log = logging.getLogger(__name__)
 
 
 def encoding(path: Path) -> str:
@@ -58,9 +65,11 @@ def _utf16_without_bom(path: Path) -> str | None:
     return "utf-16-le" if odd > 0.9 > even else "utf-16-be" if even > 0.9 > odd else None
 
 
-def delimiter(path: Path, enc: str) -> str:
+def delimiter(path: Path, enc: str, header_row: int = 1) -> str:
     """The delimiter of the header and first lines; a comma when the file has one column."""
     with path.open(encoding=enc, newline="") as f:
+        for _ in range(header_row - 1):  # a title block above the header is not the table
+            f.readline()
         sample = f.read(1 << 16)
     try:
         return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
@@ -69,9 +78,12 @@ def delimiter(path: Path, enc: str) -> str:
         return max(DELIMITERS, key=header.count) if any(d in header for d in DELIMITERS) else ","
 
 
-def chunks(path: Path, rows: int | None = None, sheet: str | int = 0) -> Iterator[pd.DataFrame]:
-    """The file `rows` rows at a time (None: at once); one empty frame with the columns for a header-only
-    file. A file that cannot be read stops the run with what to do about it."""
+def chunks(
+    path: Path, rows: int | None = None, sheet: str | int = 0, header_row: int = 1
+) -> Iterator[pd.DataFrame]:
+    """The file `rows` rows at a time (None: at once), its header on line (or sheet row) `header_row`; one
+    empty frame with the columns for a header-only file. A file that cannot be read stops the run with what
+    to do about it."""
     path = Path(path)
     if path.suffix.lower() not in READABLE:
         raise ContractError(
@@ -79,32 +91,93 @@ def chunks(path: Path, rows: int | None = None, sheet: str | int = 0) -> Iterato
             f"Parquet or Excel (.xlsx)."
         )
     try:
-        yield from _or_empty(_frames(path, rows, sheet), lambda: _header_only(path, sheet))
+        yield from _or_empty(
+            _frames(path, rows, sheet, header_row), lambda: _header_only(path, sheet, header_row)
+        )
+    except ContractError:
+        raise
+    except UnicodeDecodeError as e:
+        raise ContractError(
+            f"{path}: not text in UTF-8, UTF-16 or Windows-1252 (byte {e.object[e.start : e.start + 1]!r} at "
+            f"position {e.start:,}): is it a table at all? Export it again as CSV (UTF-8), Parquet or Excel."
+        ) from e
     except (OSError, ValueError, KeyError, pa.ArrowException, csv.Error) as e:
         raise ContractError(
-            f"{path}: cannot read it ({e}). Export it again as CSV with a header row, as Parquet or as Excel."
+            f"{path}: cannot read it ({_said(e)}). Export it again as CSV with a header row, as "
+            f"Parquet or as Excel."
         ) from e
 
 
-def read(path: Path, sheet: str | int = 0) -> pd.DataFrame:
-    return next(chunks(path, None, sheet))
+def read(path: Path, sheet: str | int = 0, header_row: int = 1) -> pd.DataFrame:
+    return next(chunks(path, None, sheet, header_row))
 
 
-def _text_options(path: Path) -> dict:
+def _said(error: Exception) -> str:
+    """A reader's message on one line, in the file's own line numbers where it gives one."""
+    said = " ".join(str(error).split())
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", said)
+    if fields:
+        expected, line, saw = map(int, fields.groups())
+        return _too_many(line, saw, expected)
+    quote = re.search(r"EOF inside string starting at row (\d+)", said)
+    if quote:
+        return f"a quote opened on line {int(quote.group(1)) + 1:,} is never closed"
+    return said
+
+
+def _text_options(path: Path, header_row: int = 1) -> dict:
     enc = encoding(path)
+    sep = delimiter(path, enc, header_row)
+    _check_header(path, enc, sep, header_row)
     return {
         "dtype": str,
         "keep_default_na": False,
         "na_values": [""],
         "encoding": enc,
-        "sep": delimiter(path, enc),
+        "sep": sep,
+        "skiprows": header_row - 1,
         # never a first column taken for an index: with a delimiter ending every row, pandas would shift every
         # value one column to the left
         "index_col": False,
     }
 
 
-def _frames(path: Path, rows: int | None, sheet) -> Iterator[pd.DataFrame]:
+def _check_header(path: Path, enc: str, sep: str, header_row: int) -> None:
+    """What pandas would guess silently: a first row longer than the header is a delimiter ending every row
+    (its empty field dropped, and said), a value with an unquoted delimiter, or a header that is not the
+    header (a title above it, told by rows mostly longer than it): stopped, with the line and what to do."""
+    with path.open(encoding=enc, newline="") as f:
+        lines = [row for _, row in zip(range(header_row + 50), csv.reader(f, delimiter=sep), strict=False)]
+    header, rows = lines[header_row - 1 : header_row], [r for r in lines[header_row:] if r]
+    if not header or not rows:
+        return
+    width, widths = len(header[0]), pd.Series([len(r) for r in rows])
+    usual = int(widths.mode().min())
+    if len(rows[0]) == width + 1 and all(len(r) <= width or not "".join(r[width:]).strip() for r in rows):
+        log.info(
+            f"{path.name}: every row ends with a delimiter after its last column: that empty field is dropped"
+        )
+        return
+    line = header_row + 1 + lines[header_row:].index(rows[int((widths == max(usual, len(rows[0]))).idxmax())])
+    if usual > width:
+        raise ContractError(
+            f"{path}: line {line} has {usual} fields but the header (line {header_row}: "
+            f"{', '.join(header[0])[:80]!r}) has {width}: a title above the header (say which line is the "
+            f"header with `header_row:` in the mapping, docs/bring_your_own_data.md), or a column without a "
+            f"name?"
+        )
+    if len(rows[0]) > width:
+        raise ContractError(f"{path}: {_too_many(line, len(rows[0]), width)}")
+
+
+def _too_many(line: int, saw: int, expected: int) -> str:
+    return (
+        f"line {line:,} has {saw} fields where the header has {expected}: a delimiter inside a value that is "
+        f"not quoted? Quote that value or remove the extra delimiters"
+    )
+
+
+def _frames(path: Path, rows: int | None, sheet, header_row: int) -> Iterator[pd.DataFrame]:
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         if rows is None:
@@ -112,22 +185,26 @@ def _frames(path: Path, rows: int | None, sheet) -> Iterator[pd.DataFrame]:
         else:
             yield from (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(batch_size=rows))
     elif suffix in EXCEL:
-        yield pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False, na_values=[""])
+        yield pd.read_excel(
+            path, sheet_name=sheet, header=header_row - 1, dtype=str, keep_default_na=False, na_values=[""]
+        )
     elif rows is None:
-        yield _arrow_csv(path)
+        yield _arrow_csv(path, header_row)
     else:
-        yield from pd.read_csv(path, chunksize=rows, **_text_options(path))
+        yield from pd.read_csv(path, chunksize=rows, **_text_options(path, header_row))
 
 
-def _arrow_csv(path: Path) -> pd.DataFrame:
+def _arrow_csv(path: Path, header_row: int) -> pd.DataFrame:
     """A whole CSV through Arrow's reader (20x pandas' on millions of rows), every column as text, line breaks
     inside quotes kept; the header is read by pandas, which names duplicate columns apart as the chunks do."""
-    options = _text_options(path)
+    options = _text_options(path, header_row)
     names = list(pd.read_csv(path, nrows=0, **options).columns)
     try:
         table = pv.read_csv(
             path,
-            read_options=pv.ReadOptions(encoding=options["encoding"], column_names=names, skip_rows=1),
+            read_options=pv.ReadOptions(
+                encoding=options["encoding"], column_names=names, skip_rows=header_row
+            ),
             parse_options=pv.ParseOptions(delimiter=options["sep"], newlines_in_values=True),
             convert_options=pv.ConvertOptions(
                 column_types={n: pa.string() for n in names}, null_values=[""], strings_can_be_null=True
@@ -138,12 +215,12 @@ def _arrow_csv(path: Path) -> pd.DataFrame:
     return table.to_pandas().astype("str")
 
 
-def _header_only(path: Path, sheet) -> pd.DataFrame:
+def _header_only(path: Path, sheet, header_row: int) -> pd.DataFrame:
     if path.suffix.lower() == ".parquet":
         return pq.read_schema(path).empty_table().to_pandas()
     if path.suffix.lower() in EXCEL:
-        return pd.read_excel(path, sheet_name=sheet, nrows=0)
-    return pd.read_csv(path, nrows=0, **_text_options(path))
+        return pd.read_excel(path, sheet_name=sheet, header=header_row - 1, nrows=0)
+    return pd.read_csv(path, nrows=0, **_text_options(path, header_row))
 
 
 def _or_empty(frames: Iterator[pd.DataFrame], empty) -> Iterator[pd.DataFrame]:

@@ -34,16 +34,17 @@ def read_mapped(
     date format of each date column that has one, by table, and the accounts' custom fields."""
     mapping, source = load_mapping(mapping_file), Path(source)
     frames = {}
-    for file, sheet in sorted(M.sources(mapping), key=str):
+    for file, sheet, header_row in sorted(M.sources(mapping), key=str):
         path = source / file
         if not path.is_file():
             raise M.MappingError(f"{mapping_file}: names {file}, but {path} does not exist")
-        frames[file, sheet] = readers.read(path, sheet)
+        frames[file, sheet, header_row] = readers.read(path, sheet, header_row)
         log.info(
-            f"ingest: read {path}{f' (sheet {sheet})' if sheet else ''} ({len(frames[file, sheet]):,} rows)"
+            f"ingest: read {path}{f' (sheet {sheet})' if sheet else ''} "
+            f"({len(frames[file, sheet, header_row]):,} rows)"
         )
     specs = mapping["tables"]
-    formats = {name: M.date_formats(name, specs[name]) for name in specs}
+    formats = {name: M.formats(name, specs[name]) for name in specs}
     try:
         tables, notes = {}, []
         for name in (t for t in TABLES if t in specs):

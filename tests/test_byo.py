@@ -438,9 +438,18 @@ FATAL_MAPPINGS = {
         "tables.accounts.date_format: 'dd/mm/yyyy' is not a date format: write ISO8601, excel (serial day "
         "numbers) or a strptime format of a whole date, like '%d/%m/%Y' or '%m/%d/%Y %H:%M'",
     ),
-    "a column's date format without the day": (
-        lambda m: m["tables"]["opportunities"].update(date_format={"close_date": "%m/%Y"}),
-        "tables.opportunities.date_format.close_date: '%m/%Y' is not a date format",
+    "a column's date format without the year": (
+        lambda m: m["tables"]["opportunities"].update(date_format={"close_date": "%d/%m"}),
+        "tables.opportunities.date_format.close_date: '%d/%m' is not a date format",
+    ),
+    "a number format that is none": (
+        lambda m: m["tables"]["opportunities"].update(number_format="1,234,56"),
+        "tables.opportunities.number_format: write 1234.56 as your file writes it ('1,234.56', '1.234,56', "
+        "'1 234,56'), not '1,234,56'",
+    ),
+    "a header row that is no line": (
+        lambda m: m["tables"]["opportunities"].update(header_row=0),
+        "tables.opportunities.header_row: the line (or sheet row) of the header, from 1, not 0",
     ),
     "a date format for a column that holds no dates": (
         lambda m: m["tables"]["opportunities"].update(date_format={"amount": "%d/%m/%Y"}),

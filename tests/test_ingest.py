@@ -513,21 +513,27 @@ def test_contacts_get_seniority_and_department_from_their_titles_where_empty(tmp
     )
 
 
-def test_times_with_an_offset_a_z_or_no_zone_in_one_column_are_all_read_as_utc(tmp_path):
+def test_times_keep_the_exports_clock_whatever_zone_they_state(tmp_path):
+    """An offset or Z is dropped, not converted: the day written is the day kept, so a deal created in the
+    evening of a zone west of UTC and closed that day is not 'closed before it was created'."""
     out, _ = _ingest(
         tmp_path,
         [
             ("activities", 1, "timestamp", "2024-02-01T12:00:00+02:00"),
-            ("activities", 2, "timestamp", "2024-02-02 11:00:00"),  # no zone: UTC
+            ("activities", 2, "timestamp", "2024-02-02 11:00:00"),
             ("contacts", 1, "created_date", "2023-01-01T18:09:07.000Z"),
+            (OPPS, 1, "created_date", "2024-05-01T20:00:00-05:00"),  # 01:00 on 2 May in UTC
         ],
     )
     assert pd.read_parquet(out / "activities.parquet")["timestamp"].tolist() == [
-        pd.Timestamp("2024-02-01 10:00"),
+        pd.Timestamp("2024-02-01 12:00"),
         pd.Timestamp("2024-02-02 11:00"),
     ]
     assert pd.read_parquet(out / "contacts.parquet").loc[0, "created_date"] == pd.Timestamp(
         "2023-01-01 18:09:07"
+    )
+    assert pd.read_parquet(out / "opportunities.parquet").loc[0, "created_date"] == pd.Timestamp(
+        "2024-05-01 20:00"
     )
     assert len(_rejects(out)) == 0
 
@@ -604,7 +610,8 @@ def test_unusable_input_is_fatal_with_file_and_column(tmp_path, case):
     assert (str(raw) if case == "missing file" else str(opps)) in message and OPPS in message
     expected = {
         "missing column": "missing column 'stage'",
-        "unreadable file": "Expected 8 fields in line 5",
+        "unreadable file": "cannot read it (line 5 has 9 fields where the header has 8: a delimiter inside a "
+        "value that is not quoted? Quote that value or remove the extra delimiters)",
         "no rows": "no data rows",
         "empty file": "cannot read it",
         "no closed deals": "column stage has no won or lost deal to learn from (kept rows: open (3))",
