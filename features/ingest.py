@@ -15,7 +15,7 @@ import pandas as pd
 from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES
 from features.errors import ContractError
 from features.keys import by_domain, check_keys, merge_duplicate_accounts, repoint
-from features.rules import concat_issues, contract_problems, custom_values, issue, normalise, shown
+from features.rules import concat_issues, contract_problems, custom_values, issue, normalise, origins, shown
 from features.titles import fill_from_titles
 
 REJECT_COLUMNS = ["table", "row", "column", "value", "reason"]
@@ -41,10 +41,12 @@ def ingest(
     source: str,
     date_formats: dict[str, dict[str, str]] | None = None,
     custom: dict[str, str] | None = None,
+    scales: dict[str, dict[str, float]] | None = None,
 ) -> Ingested:
     """Normalise, validate, merge duplicate accounts and check keys of the `raw` tables read from `files`
-    (dates as `date_formats[table][column]` says, ISO 8601 by default); the accounts keep their `custom`
-    fields (field: kind, features/custom.py) beside the contract's columns."""
+    (dates as `date_formats[table][column]` says, ISO 8601 by default; numbers times their mapping's factor,
+    `scales[table][column]`); the accounts keep their `custom` fields (field: kind, features/custom.py)
+    beside the contract's columns."""
     for name in REQUIRED_TABLES:
         if name not in raw:
             raise ContractError(
@@ -54,7 +56,7 @@ def ingest(
     raw = {name: _headers(name, df, files[name]) for name, df in raw.items() if name in TABLES}
     canon, issues, filled = {}, {}, {}
     for name, df in raw.items():
-        canon[name], parse = normalise(name, df, (date_formats or {}).get(name))
+        canon[name], parse = normalise(name, df, (date_formats or {}).get(name), (scales or {}).get(name))
         if name == "contacts":  # many exports carry only a title: seniority and department from it
             canon[name], filled[name] = fill_from_titles(canon[name])
         issues[name] = [parse, contract_problems(name, canon[name], df, parse)]
@@ -88,6 +90,7 @@ def ingest_part(
     base: Ingested,
     offset: int,
     date_formats: dict[str, str] | None = None,
+    scales: dict[str, float] | None = None,
 ) -> Ingested:
     """Rows `offset` + 1 ... of a STREAMED table, checked like `ingest` does against the accounts (and
     contacts) that `base` kept, so a table of any length is validated in chunks of bounded memory."""
@@ -95,7 +98,7 @@ def ingest_part(
     unmatched = issue([], "", [])
     if "account_id" not in raw:
         raw, unmatched = by_domain(raw, base.tables["accounts"])
-    canon, parse = normalise(name, raw, date_formats)
+    canon, parse = normalise(name, raw, date_formats, scales)
     issues = {name: [unmatched, parse, contract_problems(name, canon, raw, parse)]}
     kept = {name: canon.drop(index=_rows(issues[name]))}
     repoint(kept, base.merges)
@@ -140,14 +143,17 @@ def _rows(frames: list[pd.DataFrame]) -> np.ndarray:
 
 
 def _result(raw, kept, issues, merges, canon, offset: int = 0, filled=None) -> Ingested:
-    """Rejects with the source value of each cell, 1-based rows (after `offset` rows of earlier chunks), in
-    table then row order; counts per table, with the kept cells `filled[table]` says were derived."""
+    """Rejects with the source value of each cell (and where a looked-up one came from), 1-based rows (after
+    `offset` rows of earlier chunks), in table then row order; counts per table, with the kept cells
+    `filled[table]` says were derived."""
     found, counts = [], {}
     for name in (t for t in TABLES if t in raw):
         table = concat_issues(issues[name])
         table["value"] = ""
         for col, group in table[table["column"] != ""].groupby("column"):
-            table.loc[group.index, "value"] = shown(raw[name][col].iloc[group["row"]]).to_numpy()
+            cells = raw[name].iloc[group["row"]]
+            table.loc[group.index, "value"] = shown(cells[col]).to_numpy()
+            table.loc[group.index, "reason"] += origins(cells, col)
         found.append(table.assign(table=name))
         counts[name] = {
             "rows_in": len(raw[name]),

@@ -2,13 +2,15 @@
 units, defaults and look-ups (docs/bring_your_own_data.md). Pure: frames in, contract-named frames out.
 
 The mapped frames keep the source's rows in order (row N of the file stays row N), so rejects point at the
-user's own file; only a field history (features/history.py) becomes rows of its own. Values are recoded and
-scaled here, then parsed and checked by features/ingest.py, so a bad value is rejected quoting it as the
-mapping made it (as the file says, unless `values:` or `scale:` changed it).
+user's own file; only a field history (features/history.py) becomes rows of its own. Values are recoded here,
+then parsed, scaled (`scales`, passed on like the date formats) and checked by features/ingest.py, so a bad
+value is rejected quoting it as the file has it (unless `values:` recoded it). A looked-up value is its other
+file's: a column beside it (rules.looked_up) says which, for the reject to name file, column and key.
 
 Over 300 lines: one check and one step per mapping key, all on the same frames and file names.
 """
 
+import math
 import re
 
 import pandas as pd
@@ -35,6 +37,7 @@ from features.parse import (
     parse_dates,
     read_dates,
 )
+from features.rules import looked_up
 
 TABLE_KEYS = (
     "file",
@@ -128,9 +131,7 @@ def check(mapping: dict, where: str) -> dict:
                     f"{at}.{key}: {sorted(wrong)[0]!r} is not a column of the {name} contract; "
                     f"known: {', '.join(known)}"
                 )
-        for target, factor in (spec.get("scale") or {}).items():
-            if isinstance(factor, bool) or not isinstance(factor, int | float):
-                raise MappingError(f"{at}.scale.{target}: must be a number (a factor), not {factor!r}")
+        _check_scale(at, name, spec.get("scale") or {})
         for col, codes in (spec.get("values") or {}).items():
             if not isinstance(codes, dict):
                 raise MappingError(
@@ -183,6 +184,36 @@ def _check_layout(at: str, spec: dict, name: str) -> None:
                 f"{at}.number_format: write 1234.56 as your file writes it ('1,234.56', '1.234,56', "
                 f"'1 234,56'), not {fmt!r}"
             )
+
+
+def factor(given) -> float | None:
+    """A scale factor as a number, None if it is none. YAML 1.1 reads 1e6 as text, so text float() reads
+    counts; a boolean (YAML's yes) and nan or inf do not."""
+    if isinstance(given, bool):
+        return None
+    try:
+        number = float(given)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def scales(spec: dict) -> dict[str, float]:
+    """Contract number column -> its factor, from a checked `scale:`. Ingest applies them to the parsed
+    numbers, so a rejected value is quoted as the file has it."""
+    return {target: factor(given) for target, given in (spec.get("scale") or {}).items()}
+
+
+def _check_scale(at: str, table: str, scale: dict) -> None:
+    numbers = number_columns(table)
+    for target, given in scale.items():
+        if target not in numbers:
+            raise MappingError(
+                f"{at}.scale: {target!r} is not a number column of the {table} contract; its number "
+                f"columns: {', '.join(numbers) or 'none'}"
+            )
+        if factor(given) is None:
+            raise MappingError(f"{at}.scale.{target}: must be a number (a factor), not {given!r}")
 
 
 def _check_technologies(at: str, column, tables: dict) -> None:
@@ -244,12 +275,6 @@ def _recode(values: pd.Series, codes: dict) -> pd.Series:
     return values.mask(text.isin(list(codes)), text.map(codes))
 
 
-def _scaled(values: pd.Series, factor: float) -> pd.Series:
-    """Numbers multiplied by `factor`; text that is no number left as it is, to be rejected quoting it."""
-    number = pd.to_numeric(values, errors="coerce")
-    return values.astype(object).mask(number.notna(), number * factor)
-
-
 def _first_of_several(ids: pd.Series) -> tuple[pd.Series, int]:
     """The first id where a cell lists several (`123;456`, HubSpot's associations), and how many did."""
     text = clean_text(ids)
@@ -289,33 +314,45 @@ def apply(name: str, spec: dict, frames: dict[tuple, pd.DataFrame]) -> tuple[pd.
     fields = list(C.declared(spec)) if name == "accounts" else []
     _need(frame, fields, file, "named in tables.accounts.custom")
     out = out.assign(**{C.column(f): frame[f] for f in fields})
-    for target, look in (spec.get("lookup") or {}).items():
-        table = frames[source_of(look)]
-        _need(frame, [look["column"]], file, f"tables.{name}.lookup.{target}.column")
-        _need(table, [look["key"], look["value"]], look["file"], f"tables.{name}.lookup.{target}")
-        keys = clean_text(table[look["key"]])
-        if keys.duplicated().any():
-            raise MappingError(
-                f"{look['file']}: {look['key']} '{keys[keys.duplicated()].iloc[0]}' appears "
-                f"twice, so tables.{name}.lookup.{target} cannot tell which {look['value']}"
-            )
-        wanted = clean_text(frame[look["column"]])
-        found = wanted.map(dict(zip(keys, table[look["value"]], strict=True)))
-        missed = wanted[wanted.notna() & ~wanted.isin(list(keys))]
-        if len(missed):
-            notes.append(
-                f"{file}: {len(missed):,} rows have a {look['column']} that {look['file']} lacks in "
-                f"{look['key']} ({', '.join(sorted(missed.unique())[:5])}): their {target} stays empty"
-            )
-        out[target] = out[target].mask(_empty(out[target]), found) if target in out else found
-    for target, factor in (spec.get("scale") or {}).items():
-        _need(out, [target], file, f"tables.{name}.scale names a column the mapping does not fill")
-        out[target] = _scaled(out[target], float(factor))
+    for target in spec.get("lookup") or {}:
+        found, origin = _lookup(name, target, spec, frame, frames, notes)
+        empty = _empty(out[target]) if target in out else pd.Series(True, index=out.index)
+        out[target] = out[target].mask(empty, found) if target in out else found
+        out[looked_up(target)] = origin.where(empty)
+    scaled = list(spec.get("scale") or {})  # by ingest, once parsed
+    _need(out, scaled, file, f"tables.{name}.scale names a column the mapping does not fill")
     formats = date_formats(name, spec)
     for target, value in (spec.get("defaults") or {}).items():
         value = _default(name, target, value, formats.get(target))
         out[target] = out[target].mask(_empty(out[target]), value) if target in out else value
     return out, notes
+
+
+def _lookup(
+    name: str, target: str, spec: dict, frame: pd.DataFrame, frames: dict[tuple, pd.DataFrame], notes: list
+) -> tuple[pd.Series, pd.Series]:
+    """The values table `name`'s look-up of `target` finds for each row of `frame`, and where each came from
+    (file, column and key; empty where the key is not there, which `notes` counts)."""
+    look, file, at = spec["lookup"][target], spec["file"], f"tables.{name}.lookup.{target}"
+    table = frames[source_of(look)]
+    _need(frame, [look["column"]], file, f"{at}.column")
+    _need(table, [look["key"], look["value"]], look["file"], at)
+    keys = clean_text(table[look["key"]])
+    if keys.duplicated().any():
+        raise MappingError(
+            f"{look['file']}: {look['key']} '{keys[keys.duplicated()].iloc[0]}' appears "
+            f"twice, so {at} cannot tell which {look['value']}"
+        )
+    wanted = clean_text(frame[look["column"]])
+    known = wanted.isin(list(keys))
+    missed = wanted[wanted.notna() & ~known]
+    if len(missed):
+        notes.append(
+            f"{file}: {len(missed):,} rows have a {look['column']} that {look['file']} lacks in "
+            f"{look['key']} ({', '.join(sorted(missed.unique())[:5])}): their {target} stays empty"
+        )
+    found = wanted.map(dict(zip(keys, table[look["value"]], strict=True)))
+    return found, (f"looked up in {look['file']}, {look['value']} of " + wanted).where(known)
 
 
 def _default(table: str, column: str, value, date_format: str | None) -> str:

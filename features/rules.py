@@ -1,8 +1,9 @@
 """Row rules: one table in contract form, and what is wrong with its rows, in plain words.
 
 The pandera schemas of features/contract.py find the failures; this module says them as a user reads them,
-quoting the value as the file has it. Every problem is an `issue` (rows, column, reason, and whether the row
-is dropped, merged or kept with a value cleared), the form features/keys.py and features/ingest.py use too.
+quoting the value as the file has it (before a mapping's `scale:`; a looked-up value with the file, column
+and key it came from). Every problem is an `issue` (rows, column, reason, and whether the row is dropped,
+merged or kept with a value cleared), the form features/keys.py and features/ingest.py use too.
 - Industries, countries and every coded column are matched ignoring case and aliases.
 - Only the deal's stage and type are closed lists: they define what is learned. Every other coded column
   (industry, country, ownership, lead source, activity type, technology category, trigger type, seniority,
@@ -21,14 +22,20 @@ from features.normalize import canonical_country, canonical_industry, normalise_
 from features.parse import canonical_codes, clean_text, listed, parse_as
 
 CLEARED = "cleared, row kept"
+LOOKED_UP = "lookup:"  # a mapped table's columns saying where a looked-up value came from
 _SPECIAL = {"industry": canonical_industry, "country": canonical_country, "domain": normalise_domain}
 
 
 def normalise(
-    name: str, raw: pd.DataFrame, date_formats: dict[str, str] | None = None
+    name: str,
+    raw: pd.DataFrame,
+    formats: dict[str, str] | None = None,
+    scales: dict[str, float] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The table in contract form (contract columns and dtypes, index = source row - 1); parse problems. Dates
-    are read in their column's format of `date_formats`, ISO 8601 by default."""
+    and numbers are read in their column's format of `formats` (a mapping's date_format and number_format),
+    ISO 8601 and the decimal mark the values tell by default; numbers are multiplied by their column's factor
+    of `scales`."""
     out, issues, source = {}, [], raw
     if name == "opportunities":  # an open deal's close_date is an expected date, often in the future: cleared
         stage = canonical_codes(clean_text(raw["stage"]), STAGES)
@@ -43,7 +50,7 @@ def normalise(
         )
         source = raw.assign(close_date=raw["close_date"].mask(expected))
     for col, spec in SCHEMAS[name].columns.items():
-        values, bad = parse_as(source[col], str(spec.dtype), (date_formats or {}).get(col))
+        values, bad = _read(source[col], str(spec.dtype), (formats or {}).get(col), (scales or {}).get(col))
         for mask, reason in bad:
             issues.append(issue(raw.index[mask], col, reason(shown(raw[col][mask]))))
         if col in _SPECIAL:
@@ -57,6 +64,17 @@ def normalise(
         out["region"] = out["region"].fillna(region_of(out["country"]))
     df = pd.DataFrame(out, index=raw.index)
     return df.astype({c: "str" for c in df if df[c].dtype == object}), concat_issues(issues)
+
+
+def _read(values: pd.Series, dtype: str, written: str | None, scale: float | None) -> tuple[pd.Series, list]:
+    """parse_as, with a mapping's `scale:` factor applied to the number before it is read as `dtype`
+    (employees in thousands: 1.5 is 1500): the contract's checks judge the scaled number, reasons quote the
+    file's."""
+    if scale is None:
+        return parse_as(values, dtype, written)
+    number, bad = parse_as(values, "float64", written)
+    scaled, more = parse_as(number * scale, dtype)
+    return scaled, bad + more
 
 
 # The contract's column checks in plain words: (column, its values as text, check statistics) -> reasons.
@@ -169,6 +187,20 @@ def shown(values: pd.Series) -> pd.Series:
     else:
         text = values.astype("str")
     return text.where(values.notna(), "").reset_index(drop=True)
+
+
+def looked_up(column: str) -> str:
+    """The column of a mapped table saying, per row, where a looked-up value of `column` came from."""
+    return LOOKED_UP + column
+
+
+def origins(cells: pd.DataFrame, column: str) -> np.ndarray | str:
+    """' (looked up in products.csv, sales_price of GTX Pro)' for the `cells` whose `column` a mapping looked
+    up in another file ('' for the others): added to a reason, it says whose value is wrong."""
+    if looked_up(column) not in cells:
+        return ""
+    said = shown(cells[looked_up(column)])
+    return np.where(said != "", " (" + said + ")", "")
 
 
 def custom_values(accounts: pd.DataFrame, fields: dict[str, str]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:

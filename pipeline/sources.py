@@ -29,9 +29,12 @@ def load_mapping(path: str | Path) -> dict:
 
 def read_mapped(
     source: str | Path, mapping_file: str | Path
-) -> tuple[dict[str, pd.DataFrame], dict[str, str], dict[str, dict[str, str]], dict[str, dict]]:
+) -> tuple[
+    dict[str, pd.DataFrame], dict[str, str], dict[str, dict[str, str]], dict[str, dict[str, float]], dict
+]:
     """The tables of `source` as the mapping says: frames in contract names, the file of each table, the
-    date format of each date column that has one, by table, and the accounts' custom fields."""
+    date or number format of each column that has one and the scale factor of each number column that has one,
+    by table (ingest reads the values with them), and the accounts' custom fields."""
     mapping, source = load_mapping(mapping_file), Path(source)
     frames = {}
     for file, sheet, header_row in sorted(M.sources(mapping), key=str):
@@ -45,6 +48,7 @@ def read_mapped(
         )
     specs = mapping["tables"]
     formats = {name: M.formats(name, specs[name]) for name in specs}
+    scales = {name: M.scales(specs[name]) for name in specs}
     try:
         tables, notes = {}, []
         for name in (t for t in TABLES if t in specs):
@@ -70,4 +74,4 @@ def read_mapped(
     files = {name: str(source / specs[name]["file"]) for name in tables if name in specs}
     if listed:
         files["technographics"] = f"{source / specs['accounts']['file']} (column {listed})"
-    return tables, files, formats, declared(specs["accounts"])
+    return tables, files, formats, scales, declared(specs["accounts"])

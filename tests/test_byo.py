@@ -357,6 +357,10 @@ MAPPED_ROW_CASES = {
         ("Companies.csv", ";1.5;", ";lots;"),  # n/a would be an empty cell
         ("accounts", 1, "annual_revenue", "lots", "unparsable number 'lots'"),
     ),
+    "negative revenue under scale: quoted as written, not scaled": (
+        ("Companies.csv", ";1.5;", ";-12;"),
+        ("accounts", 1, "annual_revenue", "-12", "annual_revenue -12 is less than 0"),
+    ),
 }
 
 
@@ -425,6 +429,15 @@ FATAL_MAPPINGS = {
         lambda m: m["tables"]["accounts"]["scale"].update(annual_revenue="million"),
         "tables.accounts.scale.annual_revenue: must be a number (a factor), not 'million'",
     ),
+    "a scale of yes": (
+        lambda m: m["tables"]["accounts"]["scale"].update(annual_revenue=True),
+        "tables.accounts.scale.annual_revenue: must be a number (a factor), not True",
+    ),
+    "a scale of a column that holds no numbers": (
+        lambda m: m["tables"]["accounts"]["scale"].update(industry=1000),
+        "tables.accounts.scale: 'industry' is not a number column of the accounts contract; its number "
+        "columns: employees, annual_revenue, founded_year, employee_growth_1y",
+    ),
     "values that are a list": (
         lambda m: m["tables"]["opportunities"]["values"].update(Status=["Closed Won"]),
         "tables.opportunities.values.Status: must map your values to the contract's",
@@ -474,6 +487,50 @@ def test_a_mapping_that_cannot_work_stops_with_what_is_wrong(tmp_path, case):
         ingest_into(raw, tmp_path / "interim", 1.0, mapping=path)
     assert message in str(e.value)
     assert not (tmp_path / "interim").exists()
+
+
+def test_a_scale_written_1e6_is_a_number(tmp_path):
+    """YAML 1.1 reads 1e6 and 1E3 as text, not numbers: a factor that float() reads is taken as the number,
+    also on a whole-number column (staff in thousands: 1.5 is 1,500) and on a default, in the file's units."""
+    mapping = json.loads(json.dumps(MAPPING))
+    mapping["tables"]["accounts"]["scale"] = {"annual_revenue": "1e6", "employees": "1E3"}
+    mapping["tables"]["accounts"]["defaults"]["annual_revenue"] = 0.5
+    text = yaml.safe_dump(mapping).replace("'1e6'", "1e6").replace("'1E3'", "1E3")
+    assert yaml.safe_load(text)["tables"]["accounts"]["scale"] == {
+        "annual_revenue": "1e6",
+        "employees": "1E3",
+    }
+    raw, path = _crm(tmp_path, text, {"Companies.csv": CRM["Companies.csv"].replace(";120;", ";1.5;")})
+    ingest_into(raw, tmp_path / "interim", 1.0, mapping=path)
+    acc = pd.read_parquet(tmp_path / "interim" / "accounts.parquet")
+    assert acc["annual_revenue"].tolist() == [1_500_000.0, 500_000.0]
+    assert acc["employees"].tolist() == [1_500, 80_000]
+
+
+def test_a_looked_up_value_is_rejected_naming_the_file_column_and_key_it_came_from(tmp_path):
+    """A bad price is the price list's problem, not the deal's: the reject says where the value came from."""
+    deals = CRM["Deals.csv"] + "D4;C1;01/03/2024;01/05/2024;Closed Won;Team;\n"
+    prices = "sku;list\nPro;5000\nBasic;-900\nTeam;call us\n"
+    raw, mapping = _crm(tmp_path, edits={"Deals.csv": deals, "Prices.csv": prices})
+    summary = ingest_into(raw, tmp_path / "interim", 1.0, mapping=mapping)
+    rejects = pd.read_csv(tmp_path / "interim" / "rejects.csv", dtype=str, keep_default_na=False)
+    assert rejects[rejects["table"] == "opportunities"].values.tolist() == [
+        [
+            "opportunities",
+            "2",
+            "amount",
+            "-900",
+            "amount -900 is less than 0 (looked up in Prices.csv, list of Basic)",
+        ],
+        [
+            "opportunities",
+            "4",
+            "amount",
+            "call us",
+            "unparsable number 'call us' (looked up in Prices.csv, list of Team)",
+        ],
+    ]
+    assert_reconciles(tmp_path / "interim", summary)
 
 
 def test_a_mapping_that_is_not_yaml_stops_naming_the_file(tmp_path):

@@ -51,11 +51,12 @@ def _stream(
     base: Ingested,
     out: TableFolder | None,
     date_formats: dict[str, str] | None = None,
+    scales: dict[str, float] | None = None,
 ) -> Ingested:
     """A table with no key of its own, validated and written chunk by chunk: memory bounded by the chunks."""
     start, parts, offset = time.perf_counter(), [], 0
     for chunk in progress(frames, what=f"ingest: {name}", unit="chunk"):
-        part = ingest_part(name, chunk, file, base, offset, date_formats)
+        part = ingest_part(name, chunk, file, base, offset, date_formats, scales)
         if out is not None:
             out.append(name, part.tables[name])
         parts.append(part)
@@ -71,24 +72,25 @@ def run(p: P.Params) -> dict:
     start, f = time.perf_counter(), paths(p)
     source, mapping, max_reject_share = f.source, p.ingest.mapping, p.ingest.max_reject_share
     if mapping:
-        whole, files, formats, custom = read_mapped(source, mapping)
+        whole, files, formats, scales, custom = read_mapped(source, mapping)
         streams = {name: iter([whole.pop(name)]) for name in STREAMED if name in whole}
     else:
         found = {name: path for name in TABLES if (path := table_path(source, name)) is not None}
-        files, formats, custom = {name: str(path) for name, path in found.items()}, {}, {}
+        files, formats, scales, custom = {name: str(path) for name, path in found.items()}, {}, {}, {}
         whole = {name: _read(path) for name, path in found.items() if name not in STREAMED}
         streams = {
             name: readers.chunks(found[name], p.ingest.chunk_rows) for name in STREAMED if name in found
         }
-    result = ingest(whole, files, str(source), formats, {f: c["kind"] for f, c in custom.items()})
+    result = ingest(whole, files, str(source), formats, {f: c["kind"] for f, c in custom.items()}, scales)
     del whole
     fatal = too_many_rejects(result, files, max_reject_share) or no_closed_deals(result, files)
     with new_folder(f.interim) as folder, TableFolder(folder, "parquet") as tables:
         if fatal is None:
             for name, df in result.tables.items():
                 df.to_parquet(folder / f.interim_table(name).name, index=False)  # keeps Int64, ns dates
+        writer = None if fatal else tables
         streamed = [
-            _stream(name, streams[name], files[name], result, None if fatal else tables, formats.get(name))
+            _stream(name, streams[name], files[name], result, writer, formats.get(name), scales.get(name))
             for name in STREAMED
             if name in streams
         ]
