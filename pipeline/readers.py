@@ -90,6 +90,8 @@ def chunks(
             f"{path}: cannot read a {path.suffix or 'suffix-less'} file. Export it as CSV, "
             f"Parquet or Excel (.xlsx)."
         )
+    if path.stat().st_size == 0:
+        raise ContractError(f"{path}: the file is empty. Export it again with its header row and rows.")
     try:
         yield from _or_empty(
             _frames(path, rows, sheet, header_row), lambda: _header_only(path, sheet, header_row)
@@ -98,8 +100,8 @@ def chunks(
         raise
     except UnicodeDecodeError as e:
         raise ContractError(
-            f"{path}: not text in UTF-8, UTF-16 or Windows-1252 (byte {e.object[e.start : e.start + 1]!r} at "
-            f"position {e.start:,}): is it a table at all? Export it again as CSV (UTF-8), Parquet or Excel."
+            f"{path}: not text in UTF-8, UTF-16 or Windows-1252 (byte 0x{e.object[e.start]:02x} at position "
+            f"{e.start:,}): is it a table at all? Export it again as CSV (UTF-8), Parquet or Excel."
         ) from e
     except (OSError, ValueError, KeyError, pa.ArrowException, csv.Error) as e:
         raise ContractError(

@@ -24,7 +24,10 @@ def load_mapping(path: str | Path) -> dict:
     try:
         return M.check(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
     except yaml.YAMLError as e:
-        raise M.MappingError(f"{path}: not valid YAML ({e})") from e
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        said = " ".join(str(getattr(e, "problem", None) or e).split())
+        raise M.MappingError(f"{path}: not valid YAML ({where}{said})") from e
 
 
 def read_mapped(

@@ -613,7 +613,7 @@ def test_unusable_input_is_fatal_with_file_and_column(tmp_path, case):
         "unreadable file": "cannot read it (line 5 has 9 fields where the header has 8: a delimiter inside a "
         "value that is not quoted? Quote that value or remove the extra delimiters)",
         "no rows": "no data rows",
-        "empty file": "cannot read it",
+        "empty file": "the file is empty. Export it again with its header row and rows.",
         "no closed deals": "column stage has no won or lost deal to learn from (kept rows: open (3))",
     }
     assert expected.get(case, "no opportunities.csv") in message
