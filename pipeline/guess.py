@@ -85,10 +85,11 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
     )
     if not paths:
         raise MappingError(f"{source}: no CSV, Parquet or Excel file to map")
-    samples, notes = {}, []
+    samples, headers, notes = {}, {}, []
     for p in paths:
+        headers[p.name] = readers.header_line(p)  # below a title block, when the file has one
         try:
-            samples[p.name] = next(readers.chunks(p, SAMPLE_ROWS))
+            samples[p.name] = next(readers.chunks(p, SAMPLE_ROWS, header_row=headers[p.name]))
         except ContractError as e:
             notes.append(f"{p.name}: not mapped: {e}")
     histories = {f: h for f, df in samples.items() if (h := history_of(df))}
@@ -104,13 +105,16 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
     for table in (t for t in TABLES if t in chosen):
         frame = samples[chosen[table]]
         if table == "opportunities":  # every stage and type value, not only the sample's
-            frame = readers.read(source / chosen[table])
+            frame = readers.read(source / chosen[table], header_row=headers[chosen[table]])
         history = histories.get(chosen[table]) if table == "snapshots" else None
         columns = dict(history["columns"]) if history else match_columns(table, list(map(str, frame.columns)))
         if table == "accounts" and "name" not in columns and "account_id" in columns:
             columns["name"] = columns["account_id"]  # an export keyed by company name
-        spec = {"file": chosen[table], "columns": columns} | (
-            {"history": history["history"]} if history else {}
+        spec = (
+            {"file": chosen[table]}
+            | ({"header_row": headers[chosen[table]]} if headers[chosen[table]] > 1 else {})
+            | {"columns": columns}
+            | ({"history": history["history"]} if history else {})
         )
         if table == "accounts":
             free = [h for h in map(str, frame.columns) if h not in columns.values()]
@@ -188,6 +192,8 @@ def render(mapping: dict, notes: list[str], source: str | Path) -> str:
     ]
     for table, spec in mapping["tables"].items():
         lines += [f"  {table}:", f"    file: {_scalar(spec['file'])}  # guess"]
+        if spec.get("header_row"):
+            lines.append(f"    header_row: {spec['header_row']}  # guess: the lines above it are a title")
         lines.append("    columns:  # contract column: your column")
         lines += [f"      {c}: {_scalar(h)}  # guess" for c, h in spec["columns"].items()]
         if spec.get("technologies"):

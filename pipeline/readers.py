@@ -144,6 +144,20 @@ def _text_options(path: Path, header_row: int = 1) -> dict:
     }
 
 
+def header_line(path: Path) -> int:
+    """The line a CSV's header is probably on: the first as wide as most of the 50 lines below it (a title
+    block above it is narrower); 1 for other files. `icp init` writes it as `header_row:`."""
+    if path.suffix.lower() not in CSV:
+        return 1
+    enc = encoding(path)
+    with path.open(encoding=enc, newline="") as f:
+        widths = [
+            len(row) for _, row in zip(range(60), csv.reader(f, delimiter=delimiter(path, enc)), strict=False)
+        ]
+    usual = pd.Series([w for w in widths if w > 1] or [1]).mode().max()
+    return next((i + 1 for i, w in enumerate(widths) if w == usual), 1)
+
+
 def _check_header(path: Path, enc: str, sep: str, header_row: int) -> None:
     """What pandas would guess silently: a first row longer than the header is a delimiter ending every row
     (its empty field dropped, and said), a value with an unquoted delimiter, or a header that is not the

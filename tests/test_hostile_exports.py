@@ -155,6 +155,11 @@ CASES = {
         "mapping": _mapped(opportunities__header_row=3),
         "same": {OPPS: ["created_date", "amount", "stage"]},
     },
+    "a title block, the header_row icp init guessed": {
+        "change": _title_block,
+        "mapping": "init",
+        "same": {OPPS: ["created_date", "amount", "stage"]},
+    },
     "a workbook with its header on row 2, with header_row": {
         "change": _workbook,
         "mapping": _mapped(opportunities__file="opportunities.xlsx", opportunities__header_row=2),
@@ -559,7 +564,9 @@ def test_a_hostile_export_ends_as_its_case_says(clean, name, tmp_path, capsys, m
     if (tmp_path / "init.yaml").exists():
         yaml.safe_load((tmp_path / "init.yaml").read_text())  # what init wrote loads, whatever it found
     argv = ["run", "--data", str(data), "--out", str(out), *(a.format(**fill) for a in case.get("args", []))]
-    if "mapping" in case:
+    if case.get("mapping") == "init":
+        argv += ["--mapping", str(tmp_path / "init.yaml")]
+    elif "mapping" in case:
         mapping = case["mapping"]
         if callable(mapping):
             mapping = copy.deepcopy(clean["mapping"])
