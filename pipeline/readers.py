@@ -149,11 +149,13 @@ def header_line(path: Path) -> int:
     block above it is narrower); 1 for other files. `icp init` writes it as `header_row:`."""
     if path.suffix.lower() not in CSV:
         return 1
-    enc = encoding(path)
-    with path.open(encoding=enc, newline="") as f:
-        widths = [
-            len(row) for _, row in zip(range(60), csv.reader(f, delimiter=delimiter(path, enc)), strict=False)
-        ]
+    try:
+        enc = encoding(path)
+        with path.open(encoding=enc, newline="") as f:
+            rows = csv.reader(f, delimiter=delimiter(path, enc))
+            widths = [len(row) for _, row in zip(range(60), rows, strict=False)]
+    except (OSError, UnicodeDecodeError, csv.Error):  # reading it says what is wrong, in one line
+        return 1
     usual = pd.Series([w for w in widths if w > 1] or [1]).mode().max()
     return next((i + 1 for i, w in enumerate(widths) if w == usual), 1)
 
