@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from features import custom
+from features import custom, deals
 from features.vocabulary import OURS, slug
 
 PREFIX = {
@@ -28,6 +28,7 @@ PREFIX = {
     "triggers": "trig_",
     "relationship": "rel_",
     "custom": "custom_",
+    "deal": "deal_",
 }
 SOURCE = {
     "technographic": "technographics",
@@ -63,6 +64,8 @@ class FeatureConfig:
     undated_firmographics: str = "static"
     # the accounts' custom fields (features/custom.py): field, kind, and for a list the values flagged
     custom_fields: tuple = ()
+    # the deal fields the export fills (features/deals.py), features of the deal model only
+    deal_fields: tuple = ()
 
 
 def _days(later: ir.Value, earlier: ir.Value) -> ir.FloatingValue:
@@ -281,16 +284,19 @@ FAMILIES = {
     "triggers": triggers,
     "relationship": relationship,
     "custom": custom.family,
+    "deal": deals.family,
 }
 
 
 def available_families(tables: dict, cfg: FeatureConfig) -> list[str]:
-    """The configured families whose source table exists: a missing optional table drops its family, and
-    custom is there only when the mapping declares custom fields."""
+    """The configured families whose source table exists: a missing optional table drops its family, custom
+    is there only when the mapping declares custom fields, deal only when the export fills a deal field."""
     return [
         f
         for f in cfg.families
-        if SOURCE.get(f, "accounts") in tables and (f != "custom" or cfg.custom_fields)
+        if SOURCE.get(f, "accounts") in tables
+        and (f != "custom" or cfg.custom_fields)
+        and (f != deals.FAMILY or cfg.deal_fields)
     ]
 
 
@@ -322,7 +328,9 @@ def feature_columns(frame_columns, spine_columns, cfg: FeatureConfig) -> list[di
         {
             "name": n,
             "family": family[n.split("_")[0] + "_"],
-            "kind": "categorical" if n in CATEGORICAL or n.startswith(custom.CATEGORICAL) else "numeric",
+            "kind": "categorical"
+            if n in CATEGORICAL or n.startswith(custom.CATEGORICAL) or n in deals.FIELDS
+            else "numeric",
         }
         | labels.get(n, {})
         for n in names

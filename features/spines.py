@@ -50,3 +50,17 @@ def scoring_spine(tables: dict, as_of: pd.Timestamp):
         customer=s.account_id.isin(won.account_id), open_opportunity=s.account_id.isin(open_.account_id)
     )
     return s
+
+
+def open_spine(tables: dict, types: list, as_of: pd.Timestamp):
+    """The open deals of the modelled types created before `as_of`, each scored as of it by the deal model:
+    the deals open_deals.csv lists."""
+    o = tables["opportunities"]
+    when = ibis.literal(as_of.to_pydatetime(), type="timestamp")
+    open_ = o.filter((o.stage == "open") & o.type.isin(list(types)) & (o.created_date < when))
+    return open_.select(
+        key=open_.opportunity_id,
+        opportunity_id=open_.opportunity_id,
+        account_id=open_.account_id,
+        as_of=when,
+    )

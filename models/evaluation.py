@@ -62,6 +62,15 @@ def pooled_scores(
     return deals.loc[pooled.index], p, pooled["amount"].to_numpy()
 
 
+def deal_model_scores(deal: Bundle, rows: pd.DataFrame, oof: pd.DataFrame | None) -> np.ndarray:
+    """P(win) of the evaluated deals by the deal model, which also knows each deal's own fields: its
+    out-of-fold predictions of the same test blocks in small-data mode, else its holdout predictions."""
+    if oof is None:
+        return predict(deal, rows)["p_win"].to_numpy()
+    found = rows[["opportunity_id"]].merge(oof, on="opportunity_id", how="left", validate="one_to_one")
+    return found["p_win"].to_numpy()
+
+
 def plot_tables(won: np.ndarray, p: dict, bins: int) -> dict[str, pd.DataFrame]:
     """The CSVs of dvc.yaml's top-level `plots:`; a method without scores (no oracle) gets an empty column."""
     curves = {

@@ -17,6 +17,7 @@ OPEN_DEAL_COLUMNS = [
     "predicted_value",
     "deal_value",
     "p_win",
+    "account_p_win",
     "expected_value",
     "account_rank",
     "account_tier",
@@ -61,11 +62,17 @@ def tiers(p_win: pd.Series, tier1: int, tier2: int, tier3: int, tier3_min_p_win:
     return tier
 
 
-def open_deals(deals: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
-    """Open deals ranked by expected value: the P(win) of their account as scored today, times the deal's own
-    amount where the CRM has one (else the predicted deal value). `scored`: account_id, p_win, predicted_value
-    and, for accounts in the target list, rank and tier."""
+def open_deals(
+    deals: pd.DataFrame, scored: pd.DataFrame, deal_p_win: pd.Series | None = None
+) -> pd.DataFrame:
+    """Open deals ranked by expected value: the deal's P(win) by the deal model where there is one
+    (`deal_p_win`, by opportunity_id), else its account's as scored today, times the deal's own amount where
+    the CRM has one (else the predicted deal value). `scored`: account_id, p_win, predicted_value and, for
+    accounts in the target list, rank and tier."""
     out = deals.merge(scored, on="account_id", how="inner", validate="many_to_one")
+    out["account_p_win"] = out["p_win"]
+    if deal_p_win is not None:
+        out["p_win"] = out["opportunity_id"].map(deal_p_win).fillna(out["p_win"])
     out["deal_value"] = out["amount"].fillna(out["predicted_value"])
     out["expected_value"] = out["p_win"] * out["deal_value"]
     return out.sort_values(
@@ -111,7 +118,12 @@ def scored_chunk(chunk: pd.DataFrame, bundle: Bundle) -> pd.DataFrame:
 
 
 def open_deal_list(
-    deals: pd.DataFrame, types: list, scored: pd.DataFrame, targets: pd.DataFrame, as_of: str
+    deals: pd.DataFrame,
+    types: list,
+    scored: pd.DataFrame,
+    targets: pd.DataFrame,
+    as_of: str,
+    deal_p_win: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The open deals of the modelled types created before as_of (`deals`: opportunity_id, account_id,
     created_date, stage, type, amount), with their account's score and place in the list, as open_deals.csv
@@ -123,8 +135,10 @@ def open_deal_list(
         columns={"rank": "account_rank", "tier": "account_tier"}
     )
     accounts = scored[["account_id", "p_win", "predicted_value"]].merge(place, on="account_id", how="left")
-    out = open_deals(o.drop(columns="stage"), accounts)
+    out = open_deals(o.drop(columns="stage"), accounts, deal_p_win)
     out["days_open"] = (pd.Timestamp(as_of) - out["created_date"]).dt.days
     out["created_date"] = out["created_date"].dt.strftime("%Y-%m-%d")
     out = out[OPEN_DEAL_COLUMNS].astype({"account_rank": "Int64", "account_tier": "Int64"})
-    return out.round({"p_win": 6, "predicted_value": 2, "deal_value": 2, "expected_value": 2})
+    return out.round(
+        {"p_win": 6, "account_p_win": 6, "predicted_value": 2, "deal_value": 2, "expected_value": 2}
+    )

@@ -58,6 +58,16 @@ class Paths:
         return self.features / "score.parquet"
 
     @property
+    def open_set(self) -> Path:
+        """The open deals' rows for the deal model, when the export fills a deal field."""
+        return self.features / "open.parquet"
+
+    @property
+    def deal_model(self) -> Path:
+        """The deal model's bundle, beside the account model's."""
+        return self.model / "deal"
+
+    @property
     def features_json(self) -> Path:
         return self.features / "features.json"
 

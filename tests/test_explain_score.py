@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import shap
 
-from models.bundle import load_bundle
+from models.bundle import load_bundle, predict
 from models.explain import as_seen, contributions
 from models.metrics import chance_verdict
 from models.profile import no_icp
@@ -336,3 +336,43 @@ def test_scoring_in_small_chunks_gives_the_same_list_and_reasons_for_all_on_requ
     tier3 = chunked["tier"] <= 3
     pd.testing.assert_frame_equal(chunked[tier3], whole[tier3])
     assert (chunked.loc[~tier3, "reason_1"] != "").mean() > 0.9  # Tier 4 explained too (unless nothing helps)
+
+
+def test_open_deals_get_the_deal_models_p_win_and_the_account_model_knows_no_deal_field(small_run):
+    """The lead source is a deal's, not an account's: the account model never sees it; the deal model, scored
+    on the same deals by evaluate, gives each open deal its own P(win)."""
+    f = paths(small_run["params"])
+    features = json.loads(f.features_json.read_text())["features"]
+    assert {"name": "deal_lead_source", "family": "deal", "kind": "categorical"} in features
+    account, deal = load_bundle(f.model), load_bundle(f.deal_model)
+    assert not [x for x in account.spec["features"] if x["family"] == "deal"]
+    assert [x["name"] for x in deal.spec["features"] if x["family"] == "deal"] == ["deal_lead_source"]
+    assert 0.5 < json.loads(f.metrics.read_text())["deal_model"]["roc_auc"] < 1
+    listed = pd.read_csv(f.open_deals).set_index("opportunity_id")
+    rows = pd.read_parquet(f.open_set).set_index("opportunity_id")
+    assert len(listed) and set(listed.index) <= set(rows.index)
+    own = predict(deal, rows.loc[listed.index])["p_win"]
+    assert np.allclose(listed["p_win"], own, atol=1e-6)
+    assert not np.allclose(listed["p_win"], listed["account_p_win"], atol=1e-3)
+    assert np.allclose(listed["expected_value"], listed["p_win"] * listed["deal_value"], atol=0.01)
+
+
+def test_an_export_without_deal_fields_gets_no_deal_model(small_run, tmp_path):
+    p = small_run["params"]
+    interim = tmp_path / "interim"
+    shutil.copytree(p.ingest.out, interim)
+    opps = pd.read_parquet(interim / "opportunities.parquet")
+    opps.assign(lead_source=pd.Series(pd.NA, index=opps.index, dtype="str")).to_parquet(
+        interim / "opportunities.parquet", index=False
+    )
+    q = P.override(
+        p,
+        {
+            "ingest.out": str(interim),
+            "features.out": str(tmp_path / "features"),
+            "train.out": str(tmp_path / "model"),
+        },
+    )
+    meta = run_stages(q, ["featurize", "train"])["featurize"]
+    assert "deal" not in meta["families"] and not [x for x in meta["features"] if x["family"] == "deal"]
+    assert not paths(q).open_set.exists() and not paths(q).deal_model.exists()

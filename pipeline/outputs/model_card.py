@@ -116,7 +116,7 @@ def _value(m: dict, key: str) -> str:
 
 def _metrics(f: dict) -> dict:
     metrics, champ = f["metrics"], f["champion_metrics"]
-    methods = [m for m in ("model", "logistic", "checklist", "oracle") if m in metrics]
+    methods = [m for m in ("model", "logistic", "checklist", "deal_model", "oracle") if m in metrics]
     rows = [
         [label, *(_value(metrics[m], key) for m in methods)]
         + ([_value(champ, key) if key in champ else "–"] if champ else [])

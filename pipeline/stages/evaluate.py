@@ -1,6 +1,7 @@
 """Stage `evaluate`: the model against baselines (and the oracle, on the demo world) on the newest deals.
 
-`python -m pipeline.stages.evaluate` reads params.yaml. Writes `evaluate.out`/metrics.json (for `dvc metrics`)
+`python -m pipeline.stages.evaluate` reads params.yaml; the deal model, where train fitted one, is scored on
+the same deals as `deal_model`. Writes `evaluate.out`/metrics.json (for `dvc metrics`)
 and `evaluate.out`/plots/{roc,precision_recall,calibration,gains}.csv (for the top-level `plots:` of
 dvc.yaml).
 The deals are the chronological holdout, or in small-data mode (train_summary.json) the pooled test blocks of
@@ -15,7 +16,7 @@ import pandas as pd
 from features.errors import ContractError
 from models.bootstrap import metric_intervals
 from models.bundle import load_bundle, read_oof, read_summary
-from models.evaluation import holdout_scores, plot_tables, pooled_scores
+from models.evaluation import deal_model_scores, holdout_scores, plot_tables, pooled_scores
 from models.metrics import score_metrics
 from models.split import describe, read_deals, split_of
 from pipeline import params as P
@@ -60,6 +61,9 @@ def run(params: P.Params) -> dict:
     else:
         rows, p, amount = holdout_scores(bundle, deals, split)
         how, what = {"evaluation": "chronological_holdout"}, "the holdout"
+    if f.deal_model.is_dir():  # the export fills a deal field: the model of the open deals, on the same deals
+        oof = read_oof(f.deal_model) if summary["small_data"] else None
+        p["deal_model"] = deal_model_scores(load_bundle(f.deal_model), rows, oof)
     won = rows["won"].to_numpy(bool)
     if not 0 < won.sum() < len(won):
         raise ContractError(f"the {len(rows):,} deals of {what} need both wins and losses to be evaluated")

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from features.contract import TABLES
 from features.custom import custom_features
+from features.deals import present
 from features.pointintime import (
     FeatureConfig,
     accounts_without_history,
@@ -25,7 +26,7 @@ from features.pointintime import (
     feature_columns,
     undated_note,
 )
-from features.spines import TRAIN_META, latest_date, scoring_spine, training_spine
+from features.spines import TRAIN_META, latest_date, open_spine, scoring_spine, training_spine
 from features.vocabulary import EVENT_VALUES, frequent_values, named_products
 from models.split import learning_cutoff
 from pipeline import params as P
@@ -67,9 +68,13 @@ def run(p: P.Params) -> dict:
         tech_categories=values["technographic"],
         undated_firmographics=f.undated_firmographics,
         custom_fields=custom_features(tables["accounts"], fields, f.top_values, f.min_value_records),
+        deal_fields=present(tables),
     )
     families = available_families(tables, cfg)
-    dropped = sorted(set(f.families) - set(families) - ({"custom"} if not cfg.custom_fields else set()))
+    unasked = {
+        name for name, fields in (("custom", cfg.custom_fields), ("deal", cfg.deal_fields)) if not fields
+    }
+    dropped = sorted(set(f.families) - set(families) - unasked)
     if dropped:
         log.info(f"featurize: no source table for {', '.join(dropped)}: those feature families are dropped")
     undated = {
@@ -89,8 +94,10 @@ def run(p: P.Params) -> dict:
         "train": build(train_spine, tables, cfg),
         "score": build(scoring_spine(tables, score_as_of), tables, cfg),
     }
+    if "deal" in families:  # the deal model scores the open deals, with their own fields
+        sets["open"] = build(open_spine(tables, f.opportunity_types, score_as_of), tables, cfg)
     rows = {}
-    files = {"train": where.train_set, "score": where.score_set}
+    files = {"train": where.train_set, "score": where.score_set, "open": where.open_set}
     with new_folder(where.features) as folder:
         for name, expr in progress(sets.items(), total=len(sets), what="featurize", unit="set"):
             # DuckDB writes the Parquet itself, streaming: a million accounts never sit in pandas at once
@@ -102,7 +109,8 @@ def run(p: P.Params) -> dict:
                     f"{f.memory_limit} of working memory: raise it in params.yaml ({e})"
                 ) from e
             rows[name] = pq.ParquetFile(folder / files[name].name).metadata.num_rows
-            what = "deals" if name == "train" else f"accounts as of {score_as_of.date()}"
+            what = {"train": "deals", "score": "accounts", "open": "open deals"}[name]
+            what += f" as of {score_as_of.date()}" if name != "train" else ""
             log.info(f"featurize: {name} set {rows[name]:,} {what} ({time.perf_counter() - start:.1f}s)")
         features = feature_columns(sets["train"].drop("key").columns, TRAIN_META, cfg)
         if "technographics" in tables and tables["technographics"].first_seen.isnull().any().execute():

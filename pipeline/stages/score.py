@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.vocabulary import words
-from models.bundle import load_bundle
+from models.bundle import load_bundle, predict
 from models.explain import as_seen, contributions
 from models.metrics import chance_verdict
 from models.reasons import REASONS, explain_rows
@@ -40,12 +40,17 @@ def chunks(path: Path, size: int, what: str):
 def _open_deals(
     f: Paths, types: list, scored: pd.DataFrame, targets: pd.DataFrame, as_of: str
 ) -> pd.DataFrame:
-    """The open deals of the modelled types created before as_of, with their account's score and place."""
+    """The open deals of the modelled types created before as_of, with their account's score and place, and
+    their own P(win) by the deal model where train fitted one."""
     o = pd.read_parquet(
         f.interim_table("opportunities"),
         columns=["opportunity_id", "account_id", "created_date", "stage", "type", "amount"],
     )
-    return open_deal_list(o, types, scored, targets, as_of)
+    deal_p_win = None
+    if f.deal_model.is_dir() and f.open_set.exists():
+        rows = pd.read_parquet(f.open_set)
+        deal_p_win = predict(load_bundle(f.deal_model), rows)["p_win"].set_axis(rows["opportunity_id"])
+    return open_deal_list(o, types, scored, targets, as_of, deal_p_win)
 
 
 def run(p: P.Params) -> dict:

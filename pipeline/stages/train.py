@@ -3,7 +3,10 @@
 `python -m pipeline.stages.train` reads params.yaml. Writes `train.out`: classifier.txt and value_model.txt
 (LightGBM model files), calibration.json, feature_spec.json and train_summary.json; in small-data mode (fewer
 than `train.small_data_deals` won or lost deals) also cv_predictions.parquet, the out-of-fold predictions of
-the chronological folds that evaluate scores instead of the holdout. Same data and params, same bytes.
+the chronological folds that evaluate scores instead of the holdout. The account model learns from every
+family but the deal's fields (an account without a deal has none); when the export fills a deal field, a
+deal model learns from them too, on the same split, into `train.out`/deal/: it scores the open deals. Same
+data and params, same bytes.
 """
 
 import json
@@ -12,6 +15,7 @@ import time
 
 import pandas as pd
 
+from features.deals import FAMILY as DEAL
 from features.errors import ContractError
 from models.boosting import fit_classifier, fit_value_model
 from models.bundle import Bundle, predict, save_bundle
@@ -74,13 +78,13 @@ def fit_bundle(
 
 
 def cross_validate(
-    deals: pd.DataFrame, folds: list[dict], features: list[dict], cfg: P.Train, hyper: dict
+    deals: pd.DataFrame, folds: list[dict], features: list[dict], cfg: P.Train, hyper: dict, who: str = ""
 ) -> tuple[list[dict], pd.DataFrame]:
     """Small data: the chronological folds described, and the out-of-fold P(win) and amount of every deal of
     a test block, each predicted by a bundle fitted as the final one is, on older deals only: the leak guard
     too chooses each fold's features from that fold's training deals, never from its test block."""
     described, parts = [], []
-    for k, fold in enumerate(progress(folds, what="train: folds", unit="fold"), start=1):
+    for k, fold in enumerate(progress(folds, what=f"train: {who}folds", unit="fold"), start=1):
         split = assign_fold(deals["created_date"], fold)
         left_out = {s["feature"] for s in leak_guard(deals[split == "train"], features, cfg)["left_out"]}
         try:
@@ -105,8 +109,9 @@ def cross_validate(
             }
         )
         log.info(
-            f"train: fold {k}/{len(folds)}: learned from {counts['train'] + counts['validation']:,} deals "
-            f"before {fold['holdout'].date()}, predicted {counts['holdout']:,} ({wins:,} won), "
+            f"train: {who}fold {k}/{len(folds)}: learned from "
+            f"{counts['train'] + counts['validation']:,} deals before {fold['holdout'].date()}, predicted "
+            f"{counts['holdout']:,} ({wins:,} won), "
             f"{fitted['classifier']} trees"
         )
     oof = pd.concat(parts)[["opportunity_id", "fold", "p_win", "amount"]].reset_index(drop=True)
@@ -164,7 +169,8 @@ def run(p: P.Params) -> dict:
         log.warning(f"train: {facts['note']}")
 
     guard = leak_guard(deals[split == "train"], meta["features"], cfg, say=True)
-    features = [x for x in meta["features"] if x["name"] not in {s["feature"] for s in guard["left_out"]}]
+    usable = [x for x in meta["features"] if x["name"] not in {s["feature"] for s in guard["left_out"]}]
+    features = [x for x in usable if x["family"] != DEAL]
     bundle, fitted = fit_bundle(deals, split, features, cfg, hyper)
     summary = {
         "small_data": small,
@@ -185,11 +191,25 @@ def run(p: P.Params) -> dict:
         },
         "leak_guard": guard,
     }
+    account_features = [x for x in meta["features"] if x["family"] != DEAL]
     oof = None
     if small:
-        summary["cv"], oof = cross_validate(deals, folds, meta["features"], cfg, hyper)
+        summary["cv"], oof = cross_validate(deals, folds, account_features, cfg, hyper)
+    deal = None
+    if len(features) < len(usable):  # the export fills a deal field: the deal model too
+        deal = fit_bundle(deals, split, usable, cfg, hyper)[0]
+        summary["deal_model"] = {"fields": [x["name"] for x in usable if x["family"] == DEAL]}
+        deal_oof = (
+            cross_validate(deals, folds, meta["features"], cfg, hyper, "deal model ")[1] if small else None
+        )
+        log.info(
+            f"train: deal model with {', '.join(summary['deal_model']['fields'])}: it scores the open deals"
+        )
     with new_folder(f.model) as tmp:
         save_bundle(tmp, bundle, summary, oof)
+        if deal is not None:
+            (tmp / f.deal_model.name).mkdir()
+            save_bundle(tmp / f.deal_model.name, deal, summary["deal_model"], deal_oof)
     log.info(
         f"train: wrote {f.model} (classifier {fitted['classifier']} trees, value model "
         f"{fitted['value_model']} trees, {len(deals):,} deals"
