@@ -10,6 +10,7 @@ from models.metrics import GRID, calibration_table, gains_on_grid, precision_on_
 from models.spec import encode, make_spec, names
 from models.split import folds_of
 
+LEARNED = ("train", "validation")  # the deals a model learns from: fitted, early-stopped, calibrated
 METHODS = (
     "model",
     "logistic",
@@ -33,11 +34,11 @@ def baseline_scores(train: pd.DataFrame, rows: pd.DataFrame, spec: dict) -> dict
 def holdout_scores(
     bundle: Bundle, deals: pd.DataFrame, split: pd.Series
 ) -> tuple[pd.DataFrame, dict, np.ndarray]:
-    """The holdout deals, P(win) of the model and the baselines (fitted on the train deals) and the model's
-    predicted amounts."""
-    hold = deals[split == "holdout"]
+    """The holdout deals, P(win) of the model and the baselines and the model's predicted amounts. The
+    baselines learn from the deals the model learned from (train and validation), no fewer."""
+    hold, learned = deals[split == "holdout"], deals[split.isin(LEARNED)]
     pred = predict(bundle, hold)
-    p = {"model": pred["p_win"].to_numpy(), **baseline_scores(deals[split == "train"], hold, bundle.spec)}
+    p = {"model": pred["p_win"].to_numpy(), **baseline_scores(learned, hold, bundle.spec)}
     return hold, p, pred["amount"].to_numpy()
 
 
@@ -45,15 +46,15 @@ def pooled_scores(
     bundle: Bundle, deals: pd.DataFrame, summary: dict, oof: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict, np.ndarray]:
     """Small data: the same for the deals of every fold's test block, pooled: the model's out-of-fold
-    predictions saved by train, the baselines fitted per fold on the fold's train deals (with the fold's own
-    categories, as its model had)."""
+    predictions saved by train, the baselines fitted per fold on the fold's train and validation deals, as
+    its model was (with the fold's own categories, as its model had)."""
     parts = []
     for split, pred in folds_of(deals, summary, oof):
-        train, test = deals[split == "train"], deals[split == "holdout"]
-        spec = make_spec(train, bundle.spec["features"])
+        learned, test = deals[split.isin(LEARNED)], deals[split == "holdout"]
+        spec = make_spec(deals[split == "train"], bundle.spec["features"])
         parts.append(
             pd.DataFrame(
-                {"model": pred["p_win"], **baseline_scores(train, test, spec), "amount": pred["amount"]},
+                {"model": pred["p_win"], **baseline_scores(learned, test, spec), "amount": pred["amount"]},
                 index=test.index,
             )
         )

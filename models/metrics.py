@@ -112,3 +112,48 @@ def gains_on_grid(won: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Share of all wins among the top GRID share of deals by P(win)."""
     won = np.asarray(won, float)
     return top_k_sums(p, won, GRID * len(won)) / won.sum()
+
+
+BASELINES = {"logistic": "logistic regression", "checklist": "the checklist"}  # what the model must beat
+# The figures a model is compared with a baseline on, by their name in score_metrics: (words, the resampled
+# figure of models/bootstrap.paired_differences).
+COMPARED = {
+    "roc_auc": ("ROC AUC", "roc_auc"),
+    "top_decile_lift": ("top-decile lift", "top_decile_lift"),
+    "value_captured_at_tier1_2": ("value captured at Tier 1+2", "value_captured_at_k"),
+}
+
+
+def difference(a: dict, b: dict, intervals: dict) -> dict[str, float]:
+    """Method A minus method B on each COMPARED figure, with the paired interval where there is one."""
+    out = {}
+    for key, (_, resampled) in COMPARED.items():
+        out[key] = a[key] - b[key]
+        if resampled in intervals:
+            out[f"{key}_ci_low"], out[f"{key}_ci_high"] = intervals[resampled]
+    return out
+
+
+def verdict(diff: dict, key: str, baseline: str) -> str:
+    """'better than <baseline>' only when the whole paired interval is above 0; 'worse than' when below;
+    else not distinguishable on these deals."""
+    if f"{key}_ci_low" not in diff:
+        return f"not tested against {baseline} (evaluate.bootstrap is 0)"
+    if diff[f"{key}_ci_low"] > 0:
+        return f"better than {baseline}"
+    if diff[f"{key}_ci_high"] < 0:
+        return f"worse than {baseline}"
+    return f"not distinguishable from {baseline} on these deals"
+
+
+def compared(diff: dict, baseline: str) -> str:
+    """A comparison in words, figure by figure, with the difference and its paired interval."""
+    parts = []
+    for key, (words, _) in COMPARED.items():
+        ci = (
+            f" (95% CI {diff[key + '_ci_low']:+.3f} to {diff[key + '_ci_high']:+.3f})"
+            if key + "_ci_low" in diff
+            else ""
+        )
+        parts.append(f"{words} {diff[key]:+.3f}{ci}: {verdict(diff, key, baseline)}")
+    return "; ".join(parts)

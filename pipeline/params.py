@@ -33,7 +33,16 @@ class ParamsError(ValueError):
     """A param misspelt, missing, of the wrong type or out of range: said in one line, no traceback."""
 
 
-FAMILIES = ("firmographic", "technographic", "behaviour", "intent", "triggers", "relationship", "custom", "deal")
+FAMILIES = (
+    "firmographic",
+    "technographic",
+    "behaviour",
+    "intent",
+    "triggers",
+    "relationship",
+    "custom",
+    "deal",
+)
 
 # pydantic dataclasses, not BaseModel: attribute access and dataclasses.asdict as before, and a copy made with
 # dataclasses.replace is validated too. Strict per field, not per class: a strict class

@@ -14,9 +14,16 @@ from test_models import deals_frame, imported
 from test_report import card_facts
 
 from features.errors import ContractError
-from models.bootstrap import draw_counts, metric_intervals, rate_intervals, resampled_metrics
+from models.bootstrap import (
+    draw_counts,
+    metric_intervals,
+    paired_differences,
+    rate_intervals,
+    resampled_metrics,
+    resampled_value_captured,
+)
 from models.bundle import read_summary
-from models.metrics import score_metrics, top_k_sums
+from models.metrics import compared, difference, score_metrics, top_k_sums, verdict
 from models.split import assign_fold, cv_folds, read_deals, split_facts
 from pipeline import params as P
 from pipeline.outputs.model_card import render
@@ -51,6 +58,36 @@ def test_each_resample_gets_exactly_the_metrics_of_its_drawn_deals():
         assert fast["brier"][i] == pytest.approx(brier_score_loss(w, s), abs=1e-12)
         lift = top_k_sums(s, w, [40])[0] / 40 / w.mean()
         assert fast["top_decile_lift"][i] == pytest.approx(lift, abs=1e-12)
+
+
+def test_each_resample_gets_the_value_captured_by_its_top_k():
+    won, p = scored(400)
+    amount = np.where(won, np.random.default_rng(5).lognormal(9, 1, 400), 0.0)
+    ev = p * np.random.default_rng(6).lognormal(9, 0.5, 400)
+    counts = next(draw_counts(len(won), 20, seed=4))
+    fast = resampled_value_captured(ev, amount, 50, counts)
+    for i in range(20):
+        rows = np.repeat(np.arange(400), counts[i].astype(int))
+        want = score_metrics(won[rows], p[rows], ev[rows], amount[rows], {"k": 50}, 10)["value_captured_at_k"]
+        assert fast[i] == pytest.approx(want, abs=1e-9)
+
+
+def test_a_model_identical_to_its_baseline_is_not_distinguishable_and_a_real_gain_is_better():
+    """Paired: the same resamples for both, so a tie is exactly 0 on each, and a clear gain on a few hundred
+    deals has its whole interval above 0."""
+    won, p = scored(600)
+    amount = np.where(won, 1000.0, 0.0)
+    noise = np.random.default_rng(9).uniform(size=600)
+    for other, words in (
+        (p, "not distinguishable from the baseline on these deals"),
+        (noise, "better than the baseline"),
+    ):
+        ci = paired_differences(won, (p, other), (p * 1000, other * 1000), amount, 60, 500, seed=2)
+        a, b = (score_metrics(won, x, x * 1000, amount, {"tier1_2": 60}, 10) for x in (p, other))
+        diff = difference(a, b, {**ci, "value_captured_at_tier1_2": ci["value_captured_at_k"]})
+        assert verdict(diff, "roc_auc", "the baseline") == words
+        assert verdict(diff, "top_decile_lift", "the baseline") == words
+        assert words in compared(diff, "the baseline")
 
 
 def test_intervals_hold_the_estimate_narrow_with_more_deals_and_repeat_with_the_seed():

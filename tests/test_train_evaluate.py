@@ -7,7 +7,10 @@ import pandas as pd
 import pytest
 from test_models import FEATURES, SMALL, deals_frame, imported
 
-from models.bundle import load_bundle, predict
+from models.bundle import load_bundle, predict, read_summary
+from models.evaluation import baseline_scores, holdout_scores
+from models.metrics import BASELINES
+from models.split import read_deals, split_of
 from pipeline import params as P
 from pipeline.console import stage_main
 from pipeline.stages.evaluate import run as evaluate
@@ -126,7 +129,15 @@ def test_evaluate_writes_metrics_and_plots(world, trained, with_truth):
     assert json.loads((out / "metrics.json").read_text()) == metrics
     assert metrics["holdout"]["deals"] == trained[0]["splits"]["holdout"]["deals"]
     methods = ["model", "logistic", "checklist"] + (["oracle"] if with_truth else [])
-    assert [k for k in metrics if k not in ("holdout", "model_vs_oracle")] == methods
+    compared = {"model_vs_oracle", "model_minus_logistic", "model_minus_checklist"}
+    assert [k for k in metrics if k != "holdout" and k not in compared] == methods
+    for base in ("logistic", "checklist"):  # paired differences, each with its interval
+        diff = metrics[f"model_minus_{base}"]
+        for key in ("roc_auc", "top_decile_lift", "value_captured_at_tier1_2"):
+            assert diff[key] == pytest.approx(metrics["model"][key] - metrics[base][key], abs=2e-6)
+            assert diff[f"{key}_ci_low"] <= diff[key] <= diff[f"{key}_ci_high"]
+        line = next(m for m in messages if m.startswith(f"evaluate: model minus {BASELINES[base]}:"))
+        assert ("ROC AUC" in line) and ("better than" in line.split(";")[0]) == (diff["roc_auc_ci_low"] > 0)
     assert metrics["holdout"]["evaluation"] == "chronological_holdout"
     for m in methods:
         assert 0.5 < metrics[m]["roc_auc"] <= 1 and 0 <= metrics[m]["value_captured_at_tier1_2"] <= 1
@@ -154,6 +165,17 @@ def test_evaluate_writes_metrics_and_plots(world, trained, with_truth):
     assert list(plots["calibration"].columns) == ["predicted", "observed", "perfect"]
     assert len(plots["calibration"]) <= 10
     assert messages[-1].startswith(f"evaluate: wrote {out / 'metrics.json'}")
+
+
+def test_the_baselines_learn_from_the_deals_the_model_learned_from(world, trained):
+    """Train and validation, as the model (fitted, early-stopped, calibrated): not the train part alone."""
+    deals, bundle = read_deals(world / "features" / "train.parquet"), load_bundle(world / "model")
+    split = split_of(deals, read_summary(world / "model"))
+    _, p, _ = holdout_scores(bundle, deals, split)
+    learned = deals[split.isin(["train", "validation"])]
+    fair = baseline_scores(learned, deals[split == "holdout"], bundle.spec)
+    for base in ("logistic", "checklist"):
+        assert np.allclose(p[base], fair[base])
 
 
 def test_evaluate_refuses_features_changed_since_training(world, trained, tmp_path):

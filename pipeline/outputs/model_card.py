@@ -22,6 +22,7 @@ import pandas as pd  # noqa: E402
 from features.pointintime import undated_note  # noqa: E402
 from models.drift import LARGE, MODERATE  # noqa: E402
 from models.leakage import words  # noqa: E402
+from models.metrics import BASELINES, compared  # noqa: E402
 from models.profile import interval_words  # noqa: E402
 from pipeline.outputs import templating  # noqa: E402
 from pipeline.outputs.templating import pct  # noqa: E402
@@ -129,6 +130,11 @@ def _metrics(f: dict) -> dict:
         "rows": rows,
         "cv": metrics["holdout"]["evaluation"] == "chronological_cv",
         "intervals": any(f"{key}_ci_low" in metrics["model"] for key, _, _ in METRICS),
+        "against": [
+            f"{words}: {compared(metrics[f'model_minus_{base}'], words)}"
+            for base, words in BASELINES.items()
+            if f"model_minus_{base}" in metrics
+        ],
     }
 
 

@@ -14,10 +14,10 @@ import time
 import pandas as pd
 
 from features.errors import ContractError
-from models.bootstrap import metric_intervals
+from models.bootstrap import metric_intervals, paired_differences
 from models.bundle import load_bundle, read_oof, read_summary
 from models.evaluation import deal_model_scores, holdout_scores, plot_tables, pooled_scores
-from models.metrics import score_metrics
+from models.metrics import BASELINES, compared, difference, score_metrics
 from models.split import describe, read_deals, split_of
 from pipeline import params as P
 from pipeline.console import stage_main
@@ -93,12 +93,29 @@ def run(params: P.Params) -> dict:
             f"top-decile lift {metrics[m]['top_decile_lift']:.2f}{_ci(metrics[m], 'top_decile_lift')}  "
             f"value captured at tier 1+2 {metrics[m]['value_captured_at_tier1_2']:.1%}"
         )
-    if "oracle" in p:
-        model_m, best = metrics["model"], metrics["oracle"]
-        metrics["model_vs_oracle"] = {
-            "ratio_to_oracle": (model_m["roc_auc"] - 0.5) / (best["roc_auc"] - 0.5),
-            "top_decile_lift_ratio": model_m["top_decile_lift"] / best["top_decile_lift"],
-        }
+    for base, words in BASELINES.items():  # paired: the same deals, the same resamples
+        intervals = (
+            paired_differences(
+                won,
+                (p["model"], p[base]),
+                (ev["model"], ev[base]),
+                won_amount,
+                tier_k["tier1_2_k"],
+                cfg.bootstrap,
+                cfg.seed,
+            )
+            if cfg.bootstrap
+            else {}
+        )
+        metrics[f"model_minus_{base}"] = difference(metrics["model"], metrics[base], intervals)
+        log.info(f"evaluate: model minus {words}: {compared(metrics[f'model_minus_{base}'], words)}")
+    for m in ("model", "deal_model") if "oracle" in p else ():
+        if m in metrics:
+            mine, best = metrics[m], metrics["oracle"]
+            metrics[f"{m}_vs_oracle"] = {
+                "ratio_to_oracle": (mine["roc_auc"] - 0.5) / (best["roc_auc"] - 0.5),
+                "top_decile_lift_ratio": mine["top_decile_lift"] / best["top_decile_lift"],
+            }
     metrics = _rounded(metrics)
 
     tables = plot_tables(won, p, cfg.ece_bins)
