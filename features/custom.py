@@ -15,13 +15,17 @@ from features.errors import ContractError
 from features.vocabulary import most_frequent, slug
 
 KINDS = ("number", "category", "list")
+TABLES = {
+    "accounts": KINDS,
+    "opportunities": ("number", "category"),
+}  # who may declare fields, of which kinds
 COLUMN = "custom:"  # the accounts' columns holding custom fields, as the mapping names them
 JOINED = "; "  # how a list cell is kept: its values, stripped, in this separator
 CATEGORICAL = "custom_cat_"  # a category field's feature names begin so (kind categorical)
 
 
 def column(field: str) -> str:
-    """The accounts column a mapped custom field arrives in (lower case, as ingest matches headers)."""
+    """The column a mapped custom field arrives in (lower case, as ingest matches headers)."""
     return (COLUMN + field).lower()
 
 
@@ -45,8 +49,10 @@ def described(fields) -> dict[str, dict]:
 
 
 def declared(spec: dict, at: str = "tables.accounts") -> dict[str, dict]:
-    """The accounts' custom fields (`custom:`), by your column: kind and whether you trust it (kept by the
-    leak guard). Each is `column: kind` or `column: {kind: ..., trusted: true}`."""
+    """A table's custom fields (`custom:`), by your column: kind and whether you trust it (kept by the leak
+    guard). Each is `column: kind` or `column: {kind: ..., trusted: true}`; a deal's (tables.opportunities)
+    is a number or a category, a feature of the deal model (features/deals.py)."""
+    kinds = TABLES["opportunities"] if at.endswith("opportunities") else KINDS
     given = spec.get("custom") or {}
     if not isinstance(given, dict):
         raise ContractError(
@@ -57,11 +63,11 @@ def declared(spec: dict, at: str = "tables.accounts") -> dict[str, dict]:
         said = kind if isinstance(kind, dict) else {"kind": kind}
         if (
             set(said) - {"kind", "trusted"}
-            or said.get("kind") not in KINDS
+            or said.get("kind") not in kinds
             or not isinstance(said.get("trusted", False), bool)
         ):
             raise ContractError(
-                f"{at}.custom.{field}: write a kind ({', '.join(KINDS)}), or {{kind: ..., trusted: true}} "
+                f"{at}.custom.{field}: write a kind ({', '.join(kinds)}), or {{kind: ..., trusted: true}} "
                 f"for a field you know was recorded before the outcome; not {kind!r}"
             )
         out[str(field)] = {"kind": said["kind"], "trusted": said.get("trusted", False)}

@@ -40,13 +40,13 @@ def ingest(
     files: dict[str, str],
     source: str,
     date_formats: dict[str, dict[str, str]] | None = None,
-    custom: dict[str, str] | None = None,
+    custom: dict[str, dict[str, str]] | None = None,
     scales: dict[str, dict[str, float]] | None = None,
 ) -> Ingested:
     """Normalise, validate, merge duplicate accounts and check keys of the `raw` tables read from `files`
     (dates as `date_formats[table][column]` says, ISO 8601 by default; numbers times their mapping's factor,
-    `scales[table][column]`); the accounts keep their `custom` fields (field: kind, features/custom.py)
-    beside the contract's columns."""
+    `scales[table][column]`); accounts and deals keep their `custom` fields (`custom[table]`: field: kind,
+    features/custom.py) beside the contract's columns."""
     for name in REQUIRED_TABLES:
         if name not in raw:
             raise ContractError(
@@ -60,8 +60,8 @@ def ingest(
         if name == "contacts":  # many exports carry only a title: seniority and department from it
             canon[name], filled[name] = fill_from_titles(canon[name])
         issues[name] = [parse, contract_problems(name, canon[name], df, parse)]
-        if name == "accounts" and custom:
-            values, cleared = custom_values(df, custom)
+        if (custom or {}).get(name):
+            values, cleared = custom_values(df, custom[name])
             canon[name] = canon[name].join(values)
             issues[name] += cleared
     kept = {name: canon[name].drop(index=_rows(issues[name])) for name in canon}

@@ -52,7 +52,8 @@ TABLE_KEYS = (
     "lookup",
 )
 NUMBER_FORMAT = r"1[ .,']?234[.,]56"  # how a mapping states its numbers: 1,234.56 or 1.234,56 or 1 234,56
-OWN_KEYS = {"accounts": ("technologies", "custom"), "snapshots": ("history",)}  # what only that table may say
+# what only that table may say
+OWN_KEYS = {"accounts": ("technologies", "custom"), "opportunities": ("custom",), "snapshots": ("history",)}
 LOOKUP_KEYS = ("file", "column", "key", "value")
 
 
@@ -311,8 +312,8 @@ def apply(name: str, spec: dict, frames: dict[tuple, pd.DataFrame]) -> tuple[pd.
                 f"{file}: {several:,} rows name several companies in {columns['account_id']} (CRM "
                 "associations): the first is used"
             )
-    fields = list(C.declared(spec)) if name == "accounts" else []
-    _need(frame, fields, file, "named in tables.accounts.custom")
+    fields = list(C.declared(spec, f"tables.{name}")) if name in C.TABLES else []
+    _need(frame, fields, file, f"named in tables.{name}.custom")
     out = out.assign(**{C.column(f): frame[f] for f in fields})
     for target in spec.get("lookup") or {}:
         found, origin = _lookup(name, target, spec, frame, frames, notes)

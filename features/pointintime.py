@@ -64,7 +64,7 @@ class FeatureConfig:
     undated_firmographics: str = "static"
     # the accounts' custom fields (features/custom.py): field, kind, and for a list the values flagged
     custom_fields: tuple = ()
-    # the deal fields the export fills (features/deals.py), features of the deal model only
+    # the deal fields the export fills (features/deals.py: feature, column, kind), the deal model's only
     deal_fields: tuple = ()
 
 
@@ -320,16 +320,17 @@ def _is_count(name: str) -> bool:
 
 
 def feature_columns(frame_columns, spine_columns, cfg: FeatureConfig) -> list[dict]:
-    """Each feature's name, family and kind; a custom field's feature also its label (custom.described)."""
+    """Each feature's name, family and kind; a custom field's feature also its label (custom.described,
+    deals.described)."""
     names = [c for c in frame_columns if c not in spine_columns]
     family = {v: k for k, v in PREFIX.items()}
-    labels = custom.described(cfg.custom_fields)
+    labels = custom.described(cfg.custom_fields) | deals.described(cfg.deal_fields)
     return [
         {
             "name": n,
             "family": family[n.split("_")[0] + "_"],
             "kind": "categorical"
-            if n in CATEGORICAL or n.startswith(custom.CATEGORICAL) or n in deals.FIELDS
+            if n in CATEGORICAL or n.startswith(custom.CATEGORICAL) or n in deals.categorical(cfg.deal_fields)
             else "numeric",
         }
         | labels.get(n, {})

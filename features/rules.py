@@ -203,12 +203,12 @@ def origins(cells: pd.DataFrame, column: str) -> np.ndarray | str:
     return np.where(said != "", " (" + said + ")", "")
 
 
-def custom_values(accounts: pd.DataFrame, fields: dict[str, str]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """The accounts' custom fields (field: kind, features/custom.py) read as their kinds, in their column();
-    a value that is not of its kind is cleared, the row kept."""
+def custom_values(rows: pd.DataFrame, fields: dict[str, str]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """A table's custom fields (field: kind, features/custom.py) read as their kinds, in their column(); a
+    value that is not of its kind is cleared, the row kept."""
     out, problems = {}, []
     for field, kind in fields.items():
-        raw = accounts[custom.column(field)]
+        raw = rows[custom.column(field)]
         if kind == "number":  # "1,200" or "n/a" is no number: cleared, quoted, the account kept
             values, bad = parse_as(raw.rename(field), "float64")
             for mask, reason in bad:
@@ -217,7 +217,7 @@ def custom_values(accounts: pd.DataFrame, fields: dict[str, str]) -> tuple[pd.Da
         else:
             values = _listed(raw) if kind == "list" else clean_text(raw)
         out[custom.column(field)] = values
-    return pd.DataFrame(out, index=accounts.index), problems
+    return pd.DataFrame(out, index=rows.index), problems
 
 
 def _listed(cells: pd.Series) -> pd.Series:

@@ -8,6 +8,7 @@ import yaml
 
 from features import mapping as M
 from features.contract import TABLES
+from features.custom import TABLES as CUSTOM_TABLES
 from features.custom import declared
 from pipeline import readers
 
@@ -77,4 +78,5 @@ def read_mapped(
     files = {name: str(source / specs[name]["file"]) for name in tables if name in specs}
     if listed:
         files["technographics"] = f"{source / specs['accounts']['file']} (column {listed})"
-    return tables, files, formats, scales, declared(specs["accounts"])
+    custom = {name: declared(specs[name], f"tables.{name}") for name in CUSTOM_TABLES if name in specs}
+    return tables, files, formats, scales, {name: fields for name, fields in custom.items() if fields}

@@ -16,6 +16,7 @@ from pipeline.world import WorldConfig
 from tests.conftest import params_at, said
 
 AGENTS, SEGMENT, PRODUCTS = "# of Agents Total", "Segment", "Products Owned"
+INTEREST, LOSS = "Product Interest", "Loss Reason"  # deal fields: one known at creation, one after a loss
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +40,17 @@ def run(tmp_path_factory):
         }
     )
     acc.to_parquet(root / "raw" / "accounts.parquet", index=False)
+    opps = pd.read_parquet(root / "raw" / "opportunities.parquet")
+    lost = opps["stage"].eq("lost").to_numpy()
+    opps = opps.assign(
+        **{
+            INTEREST: rng.choice(["Voice", "Chat", "Email"], len(opps)),
+            LOSS: np.where(
+                lost & (rng.random(len(opps)) < 0.8), rng.choice(["Price", "Timing"], len(opps)), ""
+            ),
+        }
+    )
+    opps.to_parquet(root / "raw" / "opportunities.parquet", index=False)
     tables = {}
     for name in TABLES:
         if (root / "raw" / f"{name}.parquet").exists():
@@ -48,6 +60,7 @@ def run(tmp_path_factory):
                 "columns": {c: c for c in columns if c in SCHEMAS[name].columns or c == "account_domain"},
             }
     tables["accounts"]["custom"] = {AGENTS: "number", SEGMENT: "category", PRODUCTS: "list"}
+    tables["opportunities"]["custom"] = {INTEREST: "category", LOSS: "category"}
     (root / "map.yaml").write_text(yaml.safe_dump({"tables": tables}))
     p = params_at(
         root / "out",
@@ -90,8 +103,37 @@ def test_custom_features_carry_their_kind_and_label(run):
 
 def test_a_custom_field_recorded_after_the_win_is_named_and_left_out(run):
     guard = run["results"]["train"]["leak_guard"]
-    assert [s["feature"] for s in guard["left_out"]] == ["custom_num_of_agents_total"]
+    assert [s["feature"] for s in guard["left_out"]] == [
+        "custom_num_of_agents_total",
+        "deal_custom_loss_reason",
+    ]
     assert any(
         m.startswith("train: # of Agents Total is filled for ") and m.endswith("left out")
         for m in run["said"]
     )
+
+
+def test_a_deal_field_is_the_deal_models_and_one_filled_after_a_loss_is_left_out(run):
+    """Declared on the deals, a field is a feature of the deal model only (an account has no deal), read as
+    its kind, labelled in its own name and checked by the leak guard: a loss reason is no predictor."""
+    assert run["results"]["ingest"]["deal_custom_fields"] == {
+        INTEREST: {"kind": "category", "trusted": False},
+        LOSS: {"kind": "category", "trusted": False},
+    }
+    by_name = {f["name"]: f for f in json.loads(paths(run["params"]).features_json.read_text())["features"]}
+    assert by_name["deal_custom_product_interest"] == {
+        "name": "deal_custom_product_interest",
+        "family": "deal",
+        "kind": "categorical",
+        "label": INTEREST,
+        "undated": True,
+    }
+    f = paths(run["params"])
+    deal = json.loads((f.deal_model / "feature_spec.json").read_text())["features"]
+    account = json.loads((f.model / "feature_spec.json").read_text())["features"]
+    assert [x["name"] for x in deal if x["family"] == "deal"] == [
+        "deal_lead_source",
+        "deal_custom_product_interest",
+    ]
+    assert not [x for x in account if x["family"] == "deal"]
+    assert any(m.startswith("train: Loss Reason is filled for ") for m in run["said"])

@@ -54,7 +54,8 @@ def run(p: P.Params) -> dict:
         f"featurize: values with features of their own, chosen from records before {cutoff.date()}: "
         + "; ".join(f"{EVENT_VALUES[k][1]} {', '.join(v) or '(none)'}" for k, v in values.items())
     )
-    fields = json.loads(where.ingest_summary.read_text()).get("custom_fields", {})
+    ingested = json.loads(where.ingest_summary.read_text())
+    fields = ingested.get("custom_fields", {})
     cfg = FeatureConfig(
         families=tuple(f.families),
         windows=tuple(f.windows),
@@ -68,7 +69,7 @@ def run(p: P.Params) -> dict:
         tech_categories=values["technographic"],
         undated_firmographics=f.undated_firmographics,
         custom_fields=custom_features(tables["accounts"], fields, f.top_values, f.min_value_records),
-        deal_fields=present(tables),
+        deal_fields=present(tables, ingested.get("deal_custom_fields", {})),
     )
     families = available_families(tables, cfg)
     unasked = {

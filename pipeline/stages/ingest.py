@@ -81,7 +81,8 @@ def run(p: P.Params) -> dict:
         streams = {
             name: readers.chunks(found[name], p.ingest.chunk_rows) for name in STREAMED if name in found
         }
-    result = ingest(whole, files, str(source), formats, {f: c["kind"] for f, c in custom.items()}, scales)
+    kinds = {name: {f: c["kind"] for f, c in fields.items()} for name, fields in custom.items()}
+    result = ingest(whole, files, str(source), formats, kinds, scales)
     del whole
     fatal = too_many_rejects(result, files, max_reject_share) or no_closed_deals(result, files)
     with new_folder(f.interim) as folder, TableFolder(folder, "parquet") as tables:
@@ -103,7 +104,8 @@ def run(p: P.Params) -> dict:
         summary = {
             "source": str(source),
             "account_merges": len(result.merges),
-            "custom_fields": custom,
+            "custom_fields": custom.get("accounts", {}),
+            **({"deal_custom_fields": custom["opportunities"]} if "opportunities" in custom else {}),
             "tables": {name: {"file": files[name], **counts[name]} for name in TABLES if name in counts},
         }
         (folder / f.ingest_summary.name).write_text(to_json(summary))
