@@ -81,6 +81,17 @@ def _dates(columns, written):
     return lambda df: df.assign(**{c: df[c].map(lambda v: written(v) if v else v) for c in columns})
 
 
+def _closed_that_day(time: str):
+    """Every closed deal closed the day it was created, its creation written with `time` after the date."""
+    return _frame(
+        OPPS,
+        lambda df: df.assign(
+            created_date=df["created_date"] + time,
+            close_date=df["created_date"].where(df["close_date"] != "", ""),
+        ),
+    )
+
+
 def _excel_serial(v: str) -> str:
     return str((pd.Timestamp(v) - pd.Timestamp("1899-12-30")).days)
 
@@ -255,23 +266,9 @@ CASES = {
     },
     # --- dates ----------------------------------------------------------------------------------------------
     "a creation time beside a plain close date of the same day": {
-        "change": _frame(
-            OPPS,
-            lambda df: df.assign(
-                created_date=df["created_date"] + "T18:09:07.000Z",
-                close_date=df["created_date"].where(df["close_date"] != "", ""),
-            ),
-        ),
+        "change": _closed_that_day("T18:09:07.000Z")
     },
-    "an evening creation west of UTC, closed the same day": {
-        "change": _frame(
-            OPPS,
-            lambda df: df.assign(
-                created_date=df["created_date"] + "T20:00:00-05:00",
-                close_date=df["created_date"].where(df["close_date"] != "", ""),
-            ),
-        ),
-    },
+    "an evening creation west of UTC, closed the same day": {"change": _closed_that_day("T20:00:00-05:00")},
     "Z, offsets and no zone in one column": {
         "change": _frame(
             OPPS,
