@@ -67,9 +67,14 @@ def _cell(name: str, row: int, column: str, value: str):
     return _frame(name, change)
 
 
-def _money(written):
-    return lambda df: df.assign(
-        amount=pd.to_numeric(df["amount"]).map(lambda v: "" if v != v else written(v))
+def _written(name: str, column: str, written, sep: str = ","):
+    """A number column as `written(value)` writes each value (an empty cell stays empty)."""
+    return _frame(
+        name,
+        lambda df: df.assign(
+            **{column: pd.to_numeric(df[column]).map(lambda v: "" if v != v else written(v))}
+        ),
+        sep,
     )
 
 
@@ -119,6 +124,11 @@ def _mapped(**changes):
 
 def _stop(line: str, **case) -> dict:
     return {"stop": line, **case}
+
+
+def _rejected(column: str, value: str, reason: str, **case) -> dict:
+    """A stop because every deal is rejected for `column`, the first quoted."""
+    return _stop(SHARE.format(data="{data}", out="{out}", column=column, value=value, reason=reason), **case)
 
 
 SHARE = (
@@ -294,14 +304,10 @@ CASES = {
         "said": "created_date: holds numbers only, read as Excel serial day numbers ('45113')",
         "same": {OPPS: ["created_date"]},
     },
-    "day-first dates without a mapping": _stop(
-        SHARE.format(
-            data="{data}",
-            out="{out}",
-            column="created_date",
-            value="06/07/2023",
-            reason="unparsable date '06/07/2023' (expected YYYY-MM-DD)",
-        ),
+    "day-first dates without a mapping": _rejected(
+        "created_date",
+        "06/07/2023",
+        "unparsable date '06/07/2023' (expected YYYY-MM-DD)",
         change=_frame(
             OPPS, _dates(["created_date", "close_date"], lambda v: pd.Timestamp(v).strftime("%d/%m/%Y"))
         ),
@@ -329,14 +335,10 @@ CASES = {
             (OPPS, 5, "close_date", "2019-01-01", "close_date 2019-01-01 is before created_date 2023-07-08")
         ],
     },
-    "every creation date unreadable": _stop(
-        SHARE.format(
-            data="{data}",
-            out="{out}",
-            column="created_date",
-            value="soon",
-            reason="unparsable date 'soon' (expected YYYY-MM-DD)",
-        ),
+    "every creation date unreadable": _rejected(
+        "created_date",
+        "soon",
+        "unparsable date 'soon' (expected YYYY-MM-DD)",
         change=_frame(OPPS, lambda df: df.assign(created_date="soon")),
     ),
     "every activity in the future": {
@@ -356,15 +358,15 @@ CASES = {
         "same": {"accounts": ["employees", "annual_revenue"]},
     },
     "amounts written $1,200.50": {
-        "change": _frame(OPPS, _money(lambda v: f"${v:,.2f}")),
+        "change": _written(OPPS, "amount", lambda v: f"${v:,.2f}"),
         "same": {OPPS: ["amount"]},
     },
     "amounts written 1.200,50 € in a ;-separated file": {
-        "change": _frame(OPPS, _money(_european), sep=";"),
+        "change": _written(OPPS, "amount", _european, ";"),
         "same": {OPPS: ["amount"]},
     },
     "amounts written 1.200,50 € with number_format": {
-        "change": _frame(OPPS, _money(_european), sep=";"),
+        "change": _written(OPPS, "amount", _european, ";"),
         "mapping": _mapped(opportunities__number_format="1.234,56"),
         "same": {OPPS: ["amount"]},
     },
@@ -376,14 +378,7 @@ CASES = {
         "same": {"accounts": ["employees"]},
     },
     "growth written as a percentage": {
-        "change": _frame(
-            "accounts",
-            lambda df: df.assign(
-                employee_growth_1y=pd.to_numeric(df["employee_growth_1y"]).map(
-                    lambda v: "" if v != v else f"{v:.1%}"
-                )
-            ),
-        ),
+        "change": _written("accounts", "employee_growth_1y", lambda v: f"{v:.1%}"),
         "same": {"accounts": ["employee_growth_1y"]},
     },
     "true and false written yes and no": {
@@ -402,14 +397,7 @@ CASES = {
         "rejects": [(OPPS, 5, "amount", "call me", "unparsable number 'call me'")],
     },
     "revenue in millions, scale 1e6": {
-        "change": _frame(
-            "accounts",
-            lambda df: df.assign(
-                annual_revenue=pd.to_numeric(df["annual_revenue"]).map(
-                    lambda v: "" if v != v else f"{v / 1e6:g}"
-                )
-            ),
-        ),
+        "change": _written("accounts", "annual_revenue", lambda v: f"{v / 1e6:g}"),
         "mapping": _mapped(accounts__scale={"annual_revenue": "1e6"}),
         "same": {"accounts": ["annual_revenue"]},
     },
@@ -445,14 +433,10 @@ CASES = {
     "no contacts file": {"change": lambda d: _path(d, "contacts").unlink()},
     "a file that is no table of the contract": {"change": lambda d: _write(d, "notes", "a,b\n1,2\n")},
     # --- what the model needs -------------------------------------------------------------------------------
-    "no stage anyone knows": _stop(
-        SHARE.format(
-            data="{data}",
-            out="{out}",
-            column="stage",
-            value="Negotiating",
-            reason="stage 'Negotiating' is not one of won, lost, open",
-        ),
+    "no stage anyone knows": _rejected(
+        "stage",
+        "Negotiating",
+        "stage 'Negotiating' is not one of won, lost, open",
         change=_frame(OPPS, lambda df: df.assign(stage="Negotiating")),
     ),
     "no created_date column": _stop(
