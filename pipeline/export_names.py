@@ -75,6 +75,7 @@ DOMAIN_ALIASES = ["domain", "website", "company domain", "company website", "url
 # words of a column name that say it was filled in after a deal: an outcome or today's state
 OUTCOME_WORDS = {"won", "win", "wins", "lost", "closed", "status", "customer", "customers", "stage", "churn"}
 OUTCOME_WORDS |= {"churned", "lifecycle", "renewal", "renewed", "signed", "active", "paying", "arr", "mrr"}
+OUTCOME_WORDS |= {"close", "loss", "probability", "forecast"}  # a deal at its close, why lost, its state
 # an accounts column listing the company's technologies in one cell (HubSpot's Web Technologies)
 TECH_LISTS = ("web technologies", "technologies", "technologies used", "tech stack", "technology stack")
 # a field history (one row per recorded value of a field): its columns' names

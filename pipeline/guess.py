@@ -29,6 +29,10 @@ from pipeline.export_names import (
 from pipeline.guess_dates import date_formats, readings, settled
 from pipeline.guess_values import candidates, history_of, stage_values, type_values
 
+DEAL_KINDS = (
+    "number or category; never one that changes as the deal goes on: probability, forecast category, next "
+    "step, age"
+)
 SAMPLE_ROWS = 20_000  # rows read per file to guess values and date formats
 
 
@@ -122,6 +126,9 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
             if listed and "technographics" not in chosen:
                 spec["technologies"] = listed[0]
             notes += candidates(chosen[table], frame, [h for h in free if h not in listed])
+        if table == "opportunities":  # a deal's own fields: features of the deal model (features/deals.py)
+            free = [h for h in map(str, frame.columns) if h not in columns.values()]
+            notes += candidates(chosen[table], frame, free, DEAL_KINDS)
         values = {}
         if table == "opportunities" and "stage" in columns:
             values[columns["stage"]] = stage_values(frame[columns["stage"]])

@@ -53,16 +53,19 @@ def history_of(frame: pd.DataFrame) -> dict | None:
     }
 
 
-def candidates(file: str, frame: pd.DataFrame, free: list[str], shown: int = 12) -> list[str]:
-    """Notes on the accounts columns nothing maps: candidates for `custom:` features, which init never maps
-    itself (only you know what a field means and when it is filled), and a warning on each whose name or
-    common values look like an outcome or a present state (Salesforce's Type: Customer / Prospect)."""
+def candidates(
+    file: str, frame: pd.DataFrame, free: list[str], kinds: str = "number, category or list", shown: int = 12
+) -> list[str]:
+    """Notes on the columns nothing maps: candidates for `custom:` features (the accounts': `kinds` number,
+    category or list; a deal's: number or category), which init never maps itself (only you know what a
+    field means and when it is filled), and a warning on each whose name or common values look like an
+    outcome or a present state (Salesforce's Type: Customer / Prospect; a deal's Loss Reason)."""
     if not free:
         return []
     more = f" and {len(free) - shown} more" if len(free) > shown else ""
     notes = [
         f"{file}: not mapped: {', '.join(free[:shown])}{more}. A field of yours can be a feature: list it "
-        "under `custom:` with its kind (number, category or list), if it was known before a deal was won"
+        f"under `custom:` with its kind ({kinds}), if it was known before a deal was won"
     ]
     outcome = [h for h in free if _said(h, frame[h]) & OUTCOME_WORDS]
     notes += [

@@ -880,23 +880,35 @@ def test_technologies_listed_in_one_cell_become_undated_technographics(tmp_path)
     assert summary["tables"]["technographics"]["file"].endswith("Companies.csv (column Web Technologies)")
 
 
-def test_init_lists_unmapped_account_columns_and_warns_of_outcome_names_but_maps_none(tmp_path):
+def test_init_lists_unmapped_account_and_deal_columns_and_warns_of_outcome_names_but_maps_none(tmp_path):
     mapping, text = _init(
         tmp_path,
         {
             "companies.csv": "Record ID,Company name,Lifecycle Stage,# of Agents Total,Segment\n"
             "1,Acme,customer,40,SMB\n",
-            "deals.csv": "Record ID,Associated Company IDs,Deal Stage,Close Date,Create Date,Amount\n"
-            "7,1,Closed Won,2024-02-01,2024-01-01,10\n",
+            "deals.csv": "Record ID,Associated Company IDs,Deal Stage,Close Date,Create Date,Amount,"
+            "Product Interest,Loss Reason,Close Value\n"
+            "7,1,Closed Won,2024-02-01,2024-01-01,10,Voice,,10\n",
         },
     )
-    assert "custom" not in mapping["tables"]["accounts"]
+    assert (
+        "custom" not in mapping["tables"]["accounts"] and "custom" not in mapping["tables"]["opportunities"]
+    )
     assert (
         "# TO REVIEW: companies.csv: not mapped: Lifecycle Stage, # of Agents Total, Segment. A field of "
-        "yours can be a feature: list it under `custom:`" in text
+        "yours can be a feature: list it under `custom:` with its kind (number, category or list)" in text
     )
-    warned = [line for line in text.splitlines() if "looks like an outcome" in line]
-    assert len(warned) == 1 and "Lifecycle Stage" in warned[0]
+    assert (
+        "# TO REVIEW: deals.csv: not mapped: Product Interest, Loss Reason, Close Value. A field of yours "
+        "can be a feature: list it under `custom:` with its kind (number or category; never one that changes "
+        "as the deal goes on" in text
+    )
+    warned = [
+        line.split(": ")[2].split(" looks")[0]
+        for line in text.splitlines()
+        if "looks like an outcome" in line
+    ]
+    assert warned == ["Lifecycle Stage", "Loss Reason", "Close Value"]
 
 
 def test_a_deal_associated_with_several_companies_goes_to_the_first(tmp_path, caplog):
