@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES
+from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES, date_columns
 from features.errors import ContractError
 from features.keys import by_domain, check_keys, merge_duplicate_accounts, repoint
 from features.rules import concat_issues, contract_problems, custom_values, issue, normalise, origins, shown
@@ -186,6 +186,13 @@ def combined(name: str, parts: list[Ingested], base: Ingested) -> Ingested:
     )
 
 
+def _remedy(table: str, column: str) -> str:
+    """What a mapping can do about a column's rejects: a date column's format, else recoded values."""
+    if column in date_columns(table):
+        return "give the column's format under `date_format:` in a mapping: `icp init` guesses it"
+    return "map the values under `values:`"
+
+
 def too_many_rejects(result: Ingested, files: dict[str, str], max_share: float) -> str | None:
     """Why a required table lost more than `max_share` of its rows to data problems (merges do not count),
     quoting the column that lost the most rows."""
@@ -201,7 +208,7 @@ def too_many_rejects(result: Ingested, files: dict[str, str], max_share: float) 
                 f"{files[name]}: {bad:,} of {rows:,} rows ({bad / rows:.0%}) rejected, more than "
                 f"ingest.max_reject_share = {max_share}; {per_column[cause]:,} of them for column {cause}, "
                 f"first: row {first['row']}, value '{first['value']}': {first['reason']}. "
-                f"Fix the file (or map the values under `values:`), or raise ingest.max_reject_share "
+                f"Fix the file (or {_remedy(name, cause)}), or raise ingest.max_reject_share "
                 f"in params.yaml (icp run: --set ingest.max_reject_share=...)."
             )
     return None

@@ -127,19 +127,22 @@ def _stop(line: str, **case) -> dict:
 
 
 def _rejected(column: str, value: str, reason: str, **case) -> dict:
-    """A stop because every deal is rejected for `column`, the first quoted."""
-    return _stop(SHARE.format(data="{data}", out="{out}", column=column, value=value, reason=reason), **case)
+    """A stop because every deal is rejected for `column`, the first quoted, with what a mapping can do."""
+    remedy = DATES if column.endswith("_date") else VALUES
+    return _stop(
+        SHARE.format(data="{data}", out="{out}", column=column, value=value, reason=reason, remedy=remedy),
+        **case,
+    )
 
 
 SHARE = (
-    "{data}/opportunities.csv: 368 of 368 rows (100%) rejected, more than ingest.max_reject_share = 0.2; "
-    "368 of "
-    "them for column {column}, first: row 1, value '{value}': {reason}. Fix the file (or map the values "
-    "under "
-    "`values:`), or raise ingest.max_reject_share in params.yaml (icp run: --set "
-    "ingest.max_reject_share=...). "
-    "Every reject is listed in {out}/interim/rejects.csv; no table was written."
+    "{data}/opportunities.csv: 368 of 368 rows (100%) rejected, more than ingest.max_reject_share = 0.2; 368 "
+    "of them for column {column}, first: row 1, value '{value}': {reason}. Fix the file (or {remedy}), or "
+    "raise ingest.max_reject_share in params.yaml (icp run: --set ingest.max_reject_share=...). Every reject "
+    "is listed in {out}/interim/rejects.csv; no table was written."
 )
+DATES = "give the column's format under `date_format:` in a mapping: `icp init` guesses it"
+VALUES = "map the values under `values:`"
 TITLE = (
     "{data}/opportunities.csv: line 2 has 8 fields but the header (line 1: '{header}') has {width}: a "
     "title above "
