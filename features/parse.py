@@ -83,7 +83,7 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.S
             parsed = parsed.dt.tz_convert(None)
     else:
         text = _something(clean_text(values))
-        if date_format is None and _serials(text):
+        if date_format is None and serial_days(text):
             date_format = EXCEL
             first = text.dropna().iloc[0]
             log.info(f"{values.name}: holds numbers only, read as Excel serial day numbers ('{first}')")
@@ -105,11 +105,10 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.S
     ]
 
 
-def _serials(text: pd.Series) -> bool:
-    """Every value a whole number of days in EXCEL_SERIALS: a spreadsheet's dates saved as numbers."""
+def serial_days(text: pd.Series) -> bool:
+    """Every value a number in EXCEL_SERIALS: a spreadsheet's dates (or date-times) saved as numbers."""
     given = text.dropna()
-    days = pd.to_numeric(given, errors="coerce")
-    return len(given) > 0 and bool(days.between(*EXCEL_SERIALS).all() and (days % 1 == 0).all())
+    return len(given) > 0 and bool(pd.to_numeric(given, errors="coerce").between(*EXCEL_SERIALS).all())
 
 
 def read_dates(text: pd.Series, date_format: str | None = None) -> pd.Series:

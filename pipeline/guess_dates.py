@@ -7,7 +7,7 @@ first, and a note says so; what no format reads becomes a note too, never an err
 
 import pandas as pd
 
-from features.parse import EXCEL, EXCEL_SERIALS, ISO, read_dates
+from features.parse import EXCEL, ISO, read_dates, serial_days
 
 # The formats tried on a date column: ISO 8601 first, then day first before month first (kept when the values
 # cannot tell them apart and nothing else in the export does).
@@ -24,8 +24,8 @@ DATE_FORMATS = (
 def readings(text: pd.Series) -> dict[str, pd.Series]:
     """The formats that read the most of a date column's values (`text`, none missing), each with the dates
     it reads, one per distinct reading: two when day first and month first both fit. Excel serial day numbers
-    when every value is a number in EXCEL_SERIALS; none when no format reads a value."""
-    if pd.to_numeric(text, errors="coerce").between(*EXCEL_SERIALS).all():
+    when every value is a number in their range (parse.serial_days); none when no format reads a value."""
+    if serial_days(text):
         return {EXCEL: read_dates(text, EXCEL)}
     iso = read_dates(text, ISO)
     if iso.notna().all():  # most exports: no other format to try
