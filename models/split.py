@@ -2,8 +2,13 @@
 the same split (or small data's folds) re-derived from what train saved, for every stage after it.
 
 A day is never cut: deals created the same day share a part, and a cut is a day, the first of the newer part.
+A deal learns only what was known at the next cut: a train or validation deal that closed on or after it is
+held back (nobody knew its outcome there), or the newest part would teach the model the future.
 Real histories have days holding many deals (an import, a bulk entry), so the cuts the fractions point at may
 leave a part empty or tiny; then the cuts move (`_fairest`), and `split_facts` says so.
+
+Over 300 lines: where the cuts fall, which deals each part may learn from, and how later stages re-derive both
+are one rule, and they change together.
 """
 
 from pathlib import Path
@@ -14,6 +19,7 @@ import pandas as pd
 from features.errors import ContractError
 
 SPLITS = ("train", "validation", "holdout")
+HELD_BACK = "held back"  # created before a boundary, closed on or after it: its outcome was unknown there
 FAIR = 0.5  # the cuts stay where the fractions put them while every part keeps this much of its share
 LARGE_DAY = 0.1  # a day holding this share of the deals is named in the facts (an import? a bulk entry?)
 
@@ -196,17 +202,75 @@ def _said(facts: dict, n: int, holdout: str) -> str:
     return "; ".join(said)
 
 
-def assign_split(created: pd.Series, boundaries: dict[str, pd.Timestamp]) -> pd.Series:
-    """Each deal's split from the boundary days, so evaluate re-derives exactly the split train used."""
+def _by_creation(created: pd.Series, boundaries: dict[str, pd.Timestamp]) -> np.ndarray:
+    """Each deal's part by its creation day alone."""
     day = created.dt.normalize()
-    labels = np.select([day < boundaries["validation"], day < boundaries["holdout"]], SPLITS[:2], SPLITS[2])
-    return pd.Series(labels, index=created.index, name="split")
+    return np.select([day < boundaries["validation"], day < boundaries["holdout"]], SPLITS[:2], SPLITS[2])
 
 
-def assign_fold(created: pd.Series, fold: dict) -> pd.Series:
-    """Each deal's part in one fold: train, validation, holdout (its test block) or "" (newer than it)."""
-    split = assign_split(created, fold)
-    return split if fold["end"] is None else split.where(created.dt.normalize() < fold["end"], "")
+def assign_split(deals: pd.DataFrame, boundaries: dict[str, pd.Timestamp]) -> pd.Series:
+    """Each deal's split from the boundary days, so every stage re-derives exactly the split train used: by
+    created_date, and HELD_BACK for a train (validation) deal whose close_date is on or after the validation
+    (holdout) boundary: it neither trains, stops nor calibrates a model."""
+    labels, closed = _by_creation(deals["created_date"], boundaries), deals["close_date"].dt.normalize()
+    late = ((labels == "train") & (closed >= boundaries["validation"])) | (
+        (labels == "validation") & (closed >= boundaries["holdout"])
+    )
+    return pd.Series(np.where(late, HELD_BACK, labels), index=deals.index, name="split")
+
+
+def assign_fold(deals: pd.DataFrame, fold: dict) -> pd.Series:
+    """Each deal's part in one fold: train, validation, holdout (its test block), HELD_BACK or "" (newer than
+    it)."""
+    split = assign_split(deals, fold)
+    return (
+        split if fold["end"] is None else split.where(deals["created_date"].dt.normalize() < fold["end"], "")
+    )
+
+
+def held_back(deals: pd.DataFrame, boundaries: dict[str, pd.Timestamp]) -> dict[str, dict]:
+    """Of the deals created in each learning part, how many assign_split holds back: they closed on or after
+    the next boundary."""
+    created = _by_creation(deals["created_date"], boundaries)
+    late = (assign_split(deals, boundaries) == HELD_BACK).to_numpy()
+    return {
+        part: {"created": int((created == part).sum()), "held_back": int(((created == part) & late).sum())}
+        for part in SPLITS[:2]
+    }
+
+
+def usable_folds(deals: pd.DataFrame, folds: list[dict]) -> tuple[list[dict], list[str]]:
+    """The folds whose learning parts each keep FAIR of the deals created in them once the late closers are
+    held back, and a line for each fold left out: in a short validation window most deals close after the
+    test block begins (fold 1's, when deals take months to close), and a model stopped and calibrated on the
+    few fast closers says little. A ContractError when no fold is left."""
+    kept, said = [], []
+    for k, fold in enumerate(folds, start=1):
+        count = held_back(deals[deals["created_date"].dt.normalize() < fold["holdout"]], fold)
+        thin = [(p, c) for p, c in count.items() if c["created"] - c["held_back"] < FAIR * c["created"]]
+        if not thin:
+            kept.append(fold)
+        for part, c in thin[:1]:
+            said.append(
+                f"fold {k} of {len(folds)} left out: {c['held_back']:,} of the {c['created']:,} deals of its "
+                f"{part} part closed after the {part} part ended (their outcomes were unknown then)"
+            )
+    if not kept:
+        raise ContractError(
+            f"every one of the {len(folds)} chronological folds would learn from too few deals: most deals "
+            "close after the end of their fold's learning part; use fewer folds (train.cv_folds), so that "
+            "each is longer, or export a longer history"
+        )
+    return kept, said
+
+
+def still_open(opportunities: str | Path, types: list, boundaries: dict[str, pd.Timestamp]) -> dict:
+    """Of the deals of the modelled types created in the holdout period, how many are still open: the holdout
+    holds only those that closed, the faster ones."""
+    o = pd.read_parquet(opportunities, columns=["created_date", "stage", "type"])
+    o = o[o["type"].isin(types) & (o["created_date"].dt.normalize() >= boundaries["holdout"])]
+    n_open = int((o["stage"] == "open").sum())
+    return {"created": len(o), "open": n_open, "share": round(n_open / len(o), 6) if len(o) else 0.0}
 
 
 def read_deals(train_set: str | Path) -> pd.DataFrame:
@@ -218,9 +282,7 @@ def read_deals(train_set: str | Path) -> pd.DataFrame:
 
 def split_of(deals: pd.DataFrame, summary: dict) -> pd.Series:
     """The split each deal had at training, from the boundaries train saved in its summary."""
-    split = assign_split(
-        deals["created_date"], {k: pd.Timestamp(v) for k, v in summary["boundaries"].items()}
-    )
+    split = assign_split(deals, {k: pd.Timestamp(v) for k, v in summary["boundaries"].items()})
     for s in SPLITS:
         if (split == s).sum() != summary["splits"][s]["deals"]:
             raise ValueError(
@@ -236,7 +298,7 @@ def folds_of(deals: pd.DataFrame, summary: dict, oof: pd.DataFrame) -> list[tupl
     out = []
     for k, fold in enumerate(summary["cv"], start=1):
         boundaries = {b: d and pd.Timestamp(d) for b, d in fold["boundaries"].items()}
-        split = assign_fold(deals["created_date"], boundaries)
+        split = assign_fold(deals, boundaries)
         test = deals.loc[split == "holdout", "opportunity_id"]
         pred = oof[oof["fold"] == k].set_index("opportunity_id").reindex(test).set_axis(test.index)
         if len(test) != fold["deals"]["holdout"] or pred["p_win"].isna().any():

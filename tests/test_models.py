@@ -21,7 +21,7 @@ from models.metrics import (
     top_k_sums,
 )
 from models.spec import MIN_ROWS, RARE, encode, make_spec
-from models.split import SPLITS, assign_split, split_boundaries, split_facts
+from models.split import HELD_BACK, SPLITS, assign_split, held_back, split_boundaries, split_facts
 
 INDUSTRIES = ["software", "retail", "finance", "health", "energy"]
 FEATURES = [
@@ -105,9 +105,35 @@ def imported(deals: pd.DataFrame, share: float, at: float) -> pd.DataFrame:
 # --- chronological split
 
 
+def instant(deals: pd.DataFrame) -> pd.DataFrame:
+    """Deals closed the day they were created: none is held back, so the split is the creation days'."""
+    return deals.assign(close_date=deals["created_date"])
+
+
+def test_a_deal_whose_outcome_came_after_the_next_boundary_is_held_back(deals):
+    """Created before the validation (holdout) boundary, closed on or after it: nobody knew its outcome
+    there, so it neither trains nor validates; every other deal keeps its creation part."""
+    boundaries = split_boundaries(deals["created_date"], FRACTIONS)
+    created = deals["created_date"].dt.normalize()
+    closed = deals["close_date"].dt.normalize()
+    split = assign_split(deals, boundaries)
+    late = ((created < boundaries["validation"]) & (closed >= boundaries["validation"])) | (
+        (created >= boundaries["validation"])
+        & (created < boundaries["holdout"])
+        & (closed >= boundaries["holdout"])
+    )
+    assert late.any() and (split[late] == HELD_BACK).all()
+    count = held_back(deals, boundaries)
+    assert sum(c["held_back"] for c in count.values()) == late.sum()
+    assert count["train"]["created"] == (created < boundaries["validation"]).sum()
+    assert (split[~late] == assign_split(instant(deals), boundaries)[~late]).all()
+    assert (closed[split == "train"] < boundaries["validation"]).all()
+    assert (closed[split == "validation"] < boundaries["holdout"]).all()
+
+
 def test_split_is_chronological_and_keeps_days_together(deals):
     boundaries = split_boundaries(deals["created_date"], {"train": 0.6, "validation": 0.2, "holdout": 0.2})
-    split = assign_split(deals["created_date"], boundaries)
+    split = assign_split(instant(deals), boundaries)
     days = deals["created_date"].groupby(split)
     assert days.max()["train"] < boundaries["validation"] == days.min()["validation"]
     assert days.max()["validation"] < boundaries["holdout"] == days.min()["holdout"]
@@ -139,7 +165,7 @@ def test_without_a_big_day_the_cuts_are_the_deals_the_fractions_point_at(deals):
 def test_a_day_holding_most_deals_moves_the_cuts_to_the_fairest_days_and_says_so(deals):
     created = imported(deals, 0.52, 0.33)["created_date"]  # both fractions' cuts fall inside the import day
     boundaries = split_boundaries(created, FRACTIONS)
-    split = assign_split(created, boundaries)
+    split = assign_split(instant(created.to_frame()), boundaries)
     days = created.groupby(split)
     assert days.max()["train"] < days.min()["validation"] and days.max()["validation"] < days.min()["holdout"]
     counts = split.value_counts()[list(SPLITS)].to_numpy()

@@ -158,6 +158,12 @@ def card_facts(**overrides) -> dict:
             "small_data_deals": 200,
             "cv": [{}] * 5,
             "splits": {"train": split, "validation": split, "holdout": split},
+            "held_back": {
+                "train": {"created": 70, "held_back": 10},
+                "validation": {"created": 65, "held_back": 5},
+            },
+            "still_open": {"created": 80, "open": 20, "share": 0.25},
+            "split": {"moved": False},
         },
         "features": {
             "score_as_of": "2024-07-01",
@@ -214,7 +220,24 @@ def test_model_card_says_what_the_split_did_when_a_cut_moved():
     assert "Split:" not in render(facts)  # summaries of a split as asked (or older ones): no line
     note = "660 of 1,200 deals (55%) were created on 2024-06-04 (an import?): 3 folds instead of 5"
     facts["train_summary"] = {**facts["train_summary"], "split": {"moved": False, "note": note}}
-    assert f"</table><p>Split: {note}.</p>" in render(facts)
+    assert f"<p>Split: {note}.</p>" in render(facts)
+
+
+def test_model_card_says_which_deals_learned_and_which_were_held_back_or_are_still_open():
+    page = render(card_facts())
+    assert "It learned from 120 closed deals" in page and "the 60 newest deals" in page  # not the holdout's
+    assert (
+        "</table><p>15 deals created before a boundary but closed on or after it were held back: their "
+        "outcome was unknown at that boundary"
+    ) in page
+    assert "Of the 80 deals created since the holdout began, 20 (25.0%) are still open" in page
+    facts = card_facts()
+    facts["train_summary"] = {
+        **facts["train_summary"],
+        "held_back": {p: {"created": 60, "held_back": 0} for p in ("train", "validation")},
+        "still_open": {"created": 60, "open": 0, "share": 0.0},
+    }
+    assert "held back" not in render(facts) and "still open" not in render(facts)
 
 
 def test_model_card_is_self_contained_and_honest_about_what_it_lacks():

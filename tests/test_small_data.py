@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-from test_models import deals_frame, imported
+from test_models import deals_frame, imported, instant
 from test_report import card_facts
 
 from features.errors import ContractError
@@ -131,7 +131,7 @@ def test_folds_are_chronological_keep_days_whole_and_test_each_pooled_deal_once(
     folds = cv_folds(created, 5, SPLIT)
     tested = pd.Series(0, index=created.index)
     for fold in folds:
-        part = assign_fold(created, fold)
+        part = assign_fold(instant(created.to_frame()), fold)
         learned, test = created[part.isin(["train", "validation"])], created[part == "holdout"]
         assert learned.max() < test.min()  # every test deal is newer than every deal its model learned from
         assert created[part == "train"].max() < created[part == "validation"].min()
@@ -154,7 +154,7 @@ def test_folds_of_a_history_with_an_import_day_keep_every_part_and_say_so():
     folds = cv_folds(created, 5, SPLIT)
     assert len(folds) == 5
     for fold in folds:
-        part = assign_fold(created, fold)
+        part = assign_fold(instant(created.to_frame()), fold)
         assert set(part) >= {"train", "validation", "holdout"}
         assert created[part == "train"].max() < created[part == "validation"].min()
         assert created[part == "validation"].max() < created[part == "holdout"].min()
@@ -244,8 +244,10 @@ def test_train_warns_plainly_and_records_the_counts_and_folds(few):
     assert warning.startswith(
         f"train: WARNING: only {won:,} won and {lost:,} lost deals (fewer than 200 of each)"
     )
-    assert "5 chronological folds" in warning and "uncertain" in warning
-    assert len(s["cv"]) == 5 and sum(m.startswith("train: fold ") for m in messages) == 5
+    used, left_out = len(s["cv"]), s["split"]["folds"].get("left_out", [])
+    assert f"{used} chronological folds" in warning and "uncertain" in warning
+    assert used + len(left_out) == 5 and sum(m.startswith("train: fold ") for m in messages) == 5
+    assert all(f"train: {line}" in messages for line in left_out)
 
 
 def test_out_of_fold_predictions_are_chronological_and_cover_the_pooled_deals_once(few):
@@ -254,13 +256,13 @@ def test_out_of_fold_predictions_are_chronological_and_cover_the_pooled_deals_on
     created = deals.set_index("opportunity_id")["created_date"]
     for k, fold in enumerate(few["summary"]["cv"], start=1):
         boundaries = {b: d and pd.Timestamp(d) for b, d in fold["boundaries"].items()}
-        part = assign_fold(deals["created_date"], boundaries)
+        part = assign_fold(deals, boundaries)
         tested = oof.loc[oof["fold"] == k, "opportunity_id"]
         assert sorted(tested) == sorted(deals.loc[part == "holdout", "opportunity_id"])
         assert deals.loc[part.isin(["train", "validation"]), "created_date"].max() < created[tested].min()
     assert oof["opportunity_id"].is_unique and oof["p_win"].between(0, 1).all()
     h = few["metrics"]["holdout"]
-    assert h["evaluation"] == "chronological_cv" and h["folds"] == 5
+    assert h["evaluation"] == "chronological_cv" and h["folds"] == len(few["summary"]["cv"])
     assert h["deals"] == len(oof) == sum(f["deals"]["holdout"] for f in few["summary"]["cv"])
     assert h["wins"] == deals.set_index("opportunity_id").loc[oof["opportunity_id"], "won"].sum()
 
@@ -288,11 +290,11 @@ def test_evaluate_refuses_folds_of_other_deals(few, tmp_path):
     features = tmp_path / "features"
     shutil.copytree(few["root"] / "features", features)
     deals = pd.read_parquet(features / "train.parquet")
-    fold = few["summary"]["cv"][2]["boundaries"]
+    fold = few["summary"]["cv"][0]["boundaries"]
     moved = deals["created_date"].between(fold["holdout"], fold["end"], inclusive="left")
     deals.loc[moved.idxmax(), "opportunity_id"] = "OPP-NOT-SEEN"  # same day, same counts, another deal
     deals.to_parquet(features / "train.parquet")
-    with pytest.raises(ValueError, match="fold 3 .* retrain"):
+    with pytest.raises(ValueError, match="fold 1 .* retrain"):
         evaluate.run(
             P.override(
                 few["params"], {"features.out": str(features), "evaluate.out": str(tmp_path / "reports")}

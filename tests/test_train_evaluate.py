@@ -1,11 +1,12 @@
 """The train and evaluate stages end to end on a small features folder written to a tmp folder."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from test_models import FEATURES, SMALL, deals_frame, imported
+from test_models import FEATURES, SMALL, deals_frame, imported, instant
 
 from models.bundle import load_bundle, predict, read_summary
 from models.evaluation import baseline_scores, holdout_scores
@@ -26,6 +27,7 @@ def _params(features, model, calibration="isotonic", **more) -> P.Params:
         PARAMS,
         {
             "features.out": str(features),
+            "ingest.out": str(Path(features).parent / "interim"),
             "train.out": str(model),
             "train.seed": 7,
             "train.split": {"train": 0.6, "validation": 0.2, "holdout": 0.2},
@@ -50,6 +52,17 @@ def features_folder(root, deals: pd.DataFrame):
         root / "features" / "train.parquet"
     )
     (root / "features" / "features.json").write_text(json.dumps({"features": FEATURES}))
+    (
+        root / "interim"
+    ).mkdir()  # ingest's deals: the closed ones and 40 still open, created in the last 80 days
+    newest = deals["created_date"].max()
+    still = pd.DataFrame(
+        {"created_date": newest - pd.to_timedelta(np.arange(40) * 2, unit="D"), "stage": "open"}
+    )
+    closed = deals[["created_date"]].assign(stage=np.where(deals["won"], "won", "lost"))
+    pd.concat([closed, still]).assign(type="new business").to_parquet(
+        root / "interim" / "opportunities.parquet"
+    )
     return root / "features"
 
 
@@ -77,7 +90,9 @@ def test_train_writes_the_bundle_with_a_chronological_summary(world, trained):
     s = summary["splits"]
     assert s["train"]["to"] < summary["boundaries"]["validation"] <= s["validation"]["from"]
     assert s["validation"]["to"] < summary["boundaries"]["holdout"] <= s["holdout"]["from"]
-    assert sum(v["deals"] for v in s.values()) == 3000
+    late = sum(v["held_back"] for v in summary["held_back"].values())
+    assert sum(v["deals"] for v in s.values()) + late == 3000 and late > 0  # 60-day cycles cross the cuts
+    assert summary["still_open"] == {"created": 640, "open": 40, "share": 0.0625}
     assert summary["small_data"] is False and sum(summary["closed_deals"].values()) == 3000
     assert "cv" not in summary and not any("WARNING" in m for m in messages)
     assert json.loads((world / "model" / "train_summary.json").read_text()) == summary
@@ -194,7 +209,8 @@ def test_evaluate_refuses_features_changed_since_training(world, trained, tmp_pa
 
 
 def test_train_and_evaluate_run_on_a_history_with_an_import_day_and_say_what_the_split_did(tmp_path):
-    deals = imported(deals_frame(n=1200, seed=4), 0.55, 0.3)  # both split cuts and 3 fold cuts inside it
+    # both split cuts and 3 fold cuts inside it; closed when created: nothing held back (see test_models)
+    deals = instant(imported(deals_frame(n=1200, seed=4), 0.55, 0.3))
     p = _params(
         features_folder(tmp_path, deals),
         tmp_path / "model",
@@ -237,7 +253,7 @@ def test_train_stops_in_one_line_on_two_creation_days(tmp_path, monkeypatch, cap
 def test_an_import_day_of_won_deals_only_stops_in_one_line(tmp_path, monkeypatch, capsys):
     """A migration of historic customers: the day the split gives to validation holds won deals only, so
     nothing can be calibrated there. One line and exit 2, no traceback."""
-    deals = imported(deals_frame(n=1200, seed=4), 0.55, 0.3)
+    deals = instant(imported(deals_frame(n=1200, seed=4), 0.55, 0.3))
     big = deals["created_date"] == deals["created_date"].value_counts().index[0]
     deals.loc[big, "won"] = True
     monkeypatch.setattr(P, "load", lambda: _params(features_folder(tmp_path, deals), tmp_path / "model"))

@@ -95,18 +95,35 @@ def _purpose(f: dict) -> dict:
         )
         if not inc
     ]
+    learned = [s["train"], s["validation"]]
     return {
-        "deals": sum(x["deals"] for x in s.values()),
-        "wins": sum(x["wins"] for x in s.values()),
+        "deals": sum(x["deals"] for x in learned),
+        "wins": sum(x["wins"] for x in learned),
         "left_out": left_out,
     }
 
 
-def _data(f: dict) -> list[list]:
-    return [
+def _data(f: dict) -> dict:
+    """The splits' table, and the sentence on outcome timing: deals held back because they closed after the
+    next boundary, and the holdout period's deals still open."""
+    s = f["train_summary"]
+    rows = [
         [name, f"{x['deals']:,}", f"{x['wins']:,}", pct(x["win_rate"]), x["from"], x["to"]]
-        for name, x in f["train_summary"]["splits"].items()
+        for name, x in s["splits"].items()
     ]
+    late, still = sum(x["held_back"] for x in s["held_back"].values()), s["still_open"]
+    timing = (
+        f"{late:,} deals created before a boundary but closed on or after it were held back: their outcome "
+        "was unknown at that boundary, so they neither trained, stopped nor calibrated the model. "
+        if late
+        else ""
+    ) + (
+        f"Of the {still['created']:,} deals created since the holdout began, {still['open']:,} "
+        f"({pct(still['share'])}) are still open: the holdout holds only those that closed, the faster ones."
+        if still["open"]
+        else ""
+    )
+    return {"rows": rows, "timing": timing, "folds_left_out": s["split"].get("folds", {}).get("left_out", [])}
 
 
 def _value(m: dict, key: str) -> str:

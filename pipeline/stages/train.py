@@ -23,15 +23,19 @@ from models.calibration import fit_calibration
 from models.leakage import suspects, words
 from models.spec import encode, make_spec
 from models.split import (
+    HELD_BACK,
     SPLITS,
     assign_fold,
     assign_split,
     cv_folds,
     describe,
+    held_back,
     is_small,
     read_deals,
     split_boundaries,
     split_facts,
+    still_open,
+    usable_folds,
 )
 from pipeline import params as P
 from pipeline.console import progress, stage_main
@@ -85,7 +89,7 @@ def cross_validate(
     too chooses each fold's features from that fold's training deals, never from its test block."""
     described, parts = [], []
     for k, fold in enumerate(progress(folds, what=f"train: {who}folds", unit="fold"), start=1):
-        split = assign_fold(deals["created_date"], fold)
+        split = assign_fold(deals, fold)
         left_out = {s["feature"] for s in leak_guard(deals[split == "train"], features, cfg)["left_out"]}
         try:
             bundle, fitted = fit_bundle(
@@ -103,6 +107,7 @@ def cross_validate(
             {
                 "boundaries": {b: d and d.date().isoformat() for b, d in fold.items()},
                 "deals": counts,
+                "held_back": int((split == HELD_BACK).sum()),
                 "holdout_wins": wins,
                 "best_iteration": fitted["classifier"],
                 "left_out": sorted(left_out),
@@ -151,22 +156,25 @@ def run(p: P.Params) -> dict:
     hyper = {**cfg.classifier, **cfg.small_data_classifier} if small else cfg.classifier
     created = deals["created_date"]
     boundaries = split_boundaries(created, cfg.split)
-    folds = cv_folds(created, cfg.cv_folds, cfg.split) if small else []
+    folds, dropped = usable_folds(deals, cv_folds(created, cfg.cv_folds, cfg.split)) if small else ([], [])
     facts = split_facts(created, cfg.split, cfg.cv_folds if small else None)
+    if dropped:
+        facts["folds"] |= {"used": len(folds), "left_out": dropped}
     if small:
         log.warning(
             f"train: WARNING: only {won:,} won and {lost:,} lost deals (fewer than {cfg.small_data_deals} "
             "of each): small-data mode: stronger regularisation, metrics cross-validated over "
             f"{len(folds)} chronological folds with bootstrap intervals; treat every figure as uncertain"
         )
-    split = assign_split(created, boundaries)
-    counts = split.value_counts()
+    split = assign_split(deals, boundaries)
+    counts, late = split.value_counts(), held_back(deals, boundaries)
     log.info(
         f"train: {len(deals):,} deals ({counts['train']:,} train, {counts['validation']:,} validation, "
-        f"{counts['holdout']:,} holdout), {len(meta['features'])} features"
+        f"{counts['holdout']:,} holdout; {counts.get(HELD_BACK, 0):,} held back: they closed after the "
+        f"next boundary), {len(meta['features'])} features"
     )
-    if "note" in facts:
-        log.warning(f"train: {facts['note']}")
+    for said in ([facts["note"]] if "note" in facts else []) + dropped:
+        log.warning(f"train: {said}")
 
     guard = leak_guard(deals[split == "train"], meta["features"], cfg, say=True)
     usable = [x for x in meta["features"] if x["name"] not in {s["feature"] for s in guard["left_out"]}]
@@ -178,6 +186,8 @@ def run(p: P.Params) -> dict:
         "small_data_deals": cfg.small_data_deals,
         "boundaries": {k: v.date().isoformat() for k, v in boundaries.items()},
         "splits": {s: describe(deals[split == s]) for s in SPLITS},
+        "held_back": late,
+        "still_open": still_open(f.interim_table("opportunities"), p.features.opportunity_types, boundaries),
         "split": facts,
         "classifier": {
             "best_iteration": fitted["classifier"],
