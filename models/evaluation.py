@@ -8,9 +8,8 @@ from models.baselines import checklist_points, checklist_proba, fit_checklist, f
 from models.bundle import Bundle, predict
 from models.metrics import GRID, calibration_table, gains_on_grid, precision_on_grid, roc_on_grid
 from models.spec import encode, make_spec, names
-from models.split import folds_of
+from models.split import LEARNED, folds_of
 
-LEARNED = ("train", "validation")  # the deals a model learns from: fitted, early-stopped, calibrated
 METHODS = (
     "model",
     "logistic",

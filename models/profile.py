@@ -1,9 +1,10 @@
 """The ICP profile: a few segments, in words, that say what kind of company wins.
 
-A shallow regression tree is fitted to the model's scores of the closed deals (a surrogate: it describes the
-model, not the noise of single outcomes); each leaf is a segment. The figures of a segment are the deals'
-actual outcomes, with a Wilson interval (a bootstrap one for small data), so a segment resting on few deals
-says how uncertain it is.
+A shallow regression tree is fitted to the model's scores of the deals it learned from (a surrogate: it
+describes the model, not the noise of single outcomes); each leaf is a segment, and the headline segment is
+chosen there too. The figures of a segment are then the actual outcomes of holdout deals, which neither
+trained the model nor chose the segments, with a Wilson interval (a bootstrap one for small data): a segment
+picked as the best of several on the same deals would look better than it is.
 """
 
 import re
@@ -26,12 +27,21 @@ def wilson(wins: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
 
 
-def _numeric(
-    frame: pd.DataFrame, spec: dict, score: np.ndarray, words: dict
-) -> tuple[pd.DataFrame, dict, dict]:
-    """The tree's inputs: categories ordered by mean model score (so one split is a set of categories), and a
-    missing 'days since' (never happened) as one day older than the oldest on record; that horizon per
-    feature."""
+def _tree_input(frame: pd.DataFrame, spec: dict, orders: dict, horizons: dict) -> pd.DataFrame:
+    """The tree's inputs: categories as their rank in `orders` (so one split is a set of categories; one
+    unseen there is missing), and a missing 'days since' (never happened) as one day past its horizon."""
+    X = encode(frame, spec)
+    for c in X.columns:
+        if c in orders:
+            X[c] = X[c].map({cat: float(i) for i, cat in enumerate(orders[c])}).astype(float)
+        elif c in horizons:
+            X[c] = X[c].fillna(horizons[c] + 1)
+    return X
+
+
+def _orders(frame: pd.DataFrame, spec: dict, score: np.ndarray, words: dict) -> tuple[dict, dict]:
+    """Categories ordered by mean model score, and per 'days since' feature the oldest day on record (its
+    horizon), both from the deals the tree is fitted on."""
     X, orders, horizons = encode(frame, spec), {}, {}
     for c in X.columns:
         if X[c].dtype == "category":
@@ -39,11 +49,9 @@ def _numeric(
                 pd.Series(score, index=X.index).groupby(X[c], observed=True).mean().sort_values(kind="stable")
             )
             orders[c] = list(means.index)
-            X[c] = X[c].map({cat: float(i) for i, cat in enumerate(orders[c])}).astype(float)
         elif phrase(c, words).kind == "since" and X[c].notna().any():
             horizons[c] = float(X[c].max())
-            X[c] = X[c].fillna(horizons[c] + 1)
-    return X, orders, horizons
+    return orders, horizons
 
 
 def _natural(label: str) -> tuple:
@@ -101,12 +109,28 @@ def _leaves(tree, columns) -> list[tuple[int, list]]:
     return out
 
 
+def _figures(won: np.ndarray, amount: np.ndarray, low: float, high: float, base: float, few: int) -> dict:
+    """A segment's outcomes on the deals it is measured on (None for the rates when it holds none)."""
+    n, wins = len(won), int(won.sum())
+    values = amount[won]
+    values = values[np.isfinite(values)]
+    return {
+        "deals": n,
+        "wins": wins,
+        "win_rate": round(wins / n, 6) if n else None,
+        "ci_low": round(low, 6),
+        "ci_high": round(high, 6),
+        "lift": round(wins / n / base, 6) if n and base else None,
+        "avg_deal_value": round(float(values.mean()), 2) if len(values) else None,
+        "uncertain": n < few,
+    }
+
+
 def segments(
-    frame: pd.DataFrame,
-    spec: dict,
+    learned: pd.DataFrame,
     score: np.ndarray,
-    won: np.ndarray,
-    amount: np.ndarray,
+    holdout: pd.DataFrame,
+    spec: dict,
     depth: int,
     min_deals: int,
     few_deals: int,
@@ -114,54 +138,57 @@ def segments(
     resamples: int = 0,
     seed: int = 0,
 ) -> dict:
-    """Segments of the closed deals in `frame` from a surrogate tree on `score` (the model's log-odds).
+    """Segments from a surrogate tree fitted on `score` (the model's log-odds) of the `learned` deals (those
+    that trained, stopped or calibrated it), each of at least `min_deals` of them; measured on `holdout`.
 
-    Each: rule, deals, wins, win rate with its 95% interval, lift over the base rate, mean amount of its won
-    deals, and `uncertain` when it rests on fewer than `few_deals` deals. Sorted by win rate, best first.
-    The interval is Wilson's, or with `resamples` the percentile bootstrap over resamples of all the deals
-    (small data); a segment all won or all lost keeps Wilson's, as no resample can move its rate.
+    Each segment: rule, its `learned` deals and win rate there, and on the holdout deals: deals, wins, win
+    rate with its 95% interval, lift over the holdout's base rate, mean amount of its won deals, and
+    `uncertain` when fewer than `few_deals` holdout deals fall in it. Ordered by the model's mean score on
+    the learned deals, best first. The interval is Wilson's, or with `resamples` the percentile bootstrap
+    over resamples of all the holdout deals (small data); a segment all won or all lost keeps Wilson's, as
+    no resample can move its rate. `headline` is the best segment whose learned deals' Wilson interval lies
+    above their base rate: chosen without the holdout.
     """
-    X, orders, horizons = _numeric(frame, spec, score, words)
+    orders, horizons = _orders(learned, spec, score, words)
+    X = _tree_input(learned, spec, orders, horizons)
     gaps = set(X.columns[X.isna().any()])
     tree = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=min_deals, random_state=0).fit(X, score)
-    leaf = tree.apply(X)
-    won, amount = np.asarray(won, bool), np.asarray(amount, float)
-    base = float(won.mean())
+    fit_leaf, leaf = tree.apply(X), tree.apply(_tree_input(holdout, spec, orders, horizons))
+    fit_won = learned["won"].to_numpy(bool)
+    won, amount = holdout["won"].to_numpy(bool), holdout["amount"].to_numpy(float)
+    fit_base, base = float(fit_won.mean()), float(won.mean()) if len(won) else 0.0
     nodes, group = np.unique(leaf, return_inverse=True)
-    boot = rate_intervals(group, won, resamples, seed) if resamples else None
+    boot = rate_intervals(group, won, resamples, seed) if resamples and len(won) else None
     out = []
-    for node, path in _leaves(tree, list(X.columns)):
-        inside = leaf == node
-        n, wins = int(inside.sum()), int(won[inside].sum())
+    for node, path in sorted(_leaves(tree, list(X.columns)), key=lambda x: -tree.tree_.value[x[0]].item()):
+        inside, fit_inside = leaf == node, fit_leaf == node
+        fit_wins, n, wins = int(fit_won[fit_inside].sum()), int(inside.sum()), int(won[inside].sum())
         low, high = wilson(wins, n)
         if boot is not None and 0 < wins < n:
             low, high = (float(end[np.searchsorted(nodes, node)]) for end in boot)
-        values = amount[inside & won]
-        values = values[np.isfinite(values)]
         out.append(
             {
                 "rule": _rule(path, orders, horizons, gaps, words) or "all deals",
-                "deals": n,
-                "wins": wins,
-                "win_rate": round(wins / n, 6),
-                "ci_low": round(low, 6),
-                "ci_high": round(high, 6),
-                "lift": round(wins / n / base, 6) if base else None,
-                "avg_deal_value": round(float(values.mean()), 2) if len(values) else None,
-                "uncertain": n < few_deals,
+                "learned": {
+                    "deals": int(fit_inside.sum()),
+                    "win_rate": round(fit_wins / fit_inside.sum(), 6),
+                    "above_base": bool(wilson(fit_wins, int(fit_inside.sum()))[0] > fit_base),
+                },
+                **_figures(won[inside], amount[inside], low, high, base, few_deals),
             }
         )
-    out.sort(key=lambda s: (-s["win_rate"], s["rule"]))
-    fidelity = float(tree.score(X, score))
+    headline = next((i for i, s in enumerate(out) if s["learned"]["above_base"]), None)
     return {
         "base_win_rate": round(base, 6),
         "deals": int(len(won)),
         "wins": int(won.sum()),
-        "surrogate_r2": round(fidelity, 6),
-        "interval": "bootstrap" if resamples else "wilson",
-        "resamples": resamples,
+        "learned": {"deals": len(learned), "win_rate": round(fit_base, 6)},
+        "surrogate_r2": round(float(tree.score(X, score)), 6),
+        "interval": "bootstrap" if boot is not None else "wilson",
+        "resamples": resamples if boot is not None else 0,
         "segments": out,
-        "summary": summary(out, base),
+        "headline": headline,
+        "summary": summary(out, headline, base),
     }
 
 
@@ -173,19 +200,21 @@ def interval_words(profile: dict) -> str:
     """What the segments' intervals are, for the profile and the model card."""
     if profile["interval"] == "bootstrap":
         return (
-            f"95% bootstrap intervals ({profile['resamples']:,} resamples of the closed deals, as the "
+            f"95% bootstrap intervals ({profile['resamples']:,} resamples of the holdout deals, as the "
             "data are few; a segment all won or all lost keeps its Wilson interval)"
         )
     return "95% Wilson intervals"
 
 
 def line(s: dict, base: float) -> str:
-    """One segment in a sentence: rule, win rate vs base, lift, deals, value, and its uncertainty."""
+    """One segment in a sentence: rule, holdout win rate vs base, lift, deals, value, and its uncertainty."""
+    if not s["deals"]:
+        return f"{s['rule']}: no holdout deal falls here"
     value = f", average won deal ${s['avg_deal_value']:,.0f}" if s["avg_deal_value"] is not None else ""
     caution = " (few deals: treat as a hint)" if s["uncertain"] else ""
     return (
         f"{s['rule']}: win rate {_pct(s['win_rate'])} (95% CI {_pct(s['ci_low'])}-{_pct(s['ci_high'])}) "
-        f"vs {_pct(base)} base ({s['lift']:.1f}x), {s['deals']:,} deals{value}{caution}"
+        f"vs {_pct(base)} base ({s['lift']:.1f}x), {s['deals']:,} holdout deals{value}{caution}"
     )
 
 
@@ -198,9 +227,18 @@ def no_icp(chance: str) -> str:
     )
 
 
-def summary(segs: list[dict], base: float) -> str:
-    """The ideal customer in one sentence: the best segment whose interval lies above the base rate."""
-    sure = [s for s in segs if s["ci_low"] > base]
-    if not sure:
-        return f"No segment wins clearly more than the base rate of {_pct(base)}: the data show no sharp ICP."
-    return f"The ideal customer: {line(sure[0], base)}."
+def summary(segs: list[dict], headline: int | None, base: float) -> str:
+    """The ideal customer in one sentence: the headline segment (chosen on the learned deals) when its
+    holdout interval lies above the holdout's base rate."""
+    if headline is None:
+        return (
+            "No segment of the deals the model learned from wins clearly more than their base rate: the data "
+            "show no sharp ICP."
+        )
+    s = segs[headline]
+    if s["deals"] and s["ci_low"] > base:
+        return f"The ideal customer: {line(s, base)}."
+    return (
+        f"No sharp ICP: the segment the model points to ({line(s, base)}) does not win clearly more than the "
+        "base rate on the holdout deals, which neither trained the model nor chose the segment."
+    )

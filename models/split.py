@@ -19,6 +19,7 @@ import pandas as pd
 from features.errors import ContractError
 
 SPLITS = ("train", "validation", "holdout")
+LEARNED = SPLITS[:2]  # the deals a model learns from: fitted, early-stopped, calibrated
 HELD_BACK = "held back"  # created before a boundary, closed on or after it: its outcome was unknown there
 FAIR = 0.5  # the cuts stay where the fractions put them while every part keeps this much of its share
 LARGE_DAY = 0.1  # a day holding this share of the deals is named in the facts (an import? a bulk entry?)

@@ -13,12 +13,13 @@ import pandas as pd
 import pytest
 import shap
 
-from models.bundle import load_bundle, predict
+from models.bundle import load_bundle, predict, read_summary
 from models.explain import as_seen, contributions
 from models.metrics import chance_verdict
-from models.profile import no_icp
+from models.profile import line, no_icp
 from models.reasons import describe, phrase, reasons, span, why_now
 from models.spec import encode
+from models.split import read_deals, split_of
 from models.targets import rank, tiers
 from pipeline import params as P
 from pipeline.console import show
@@ -221,16 +222,28 @@ def test_explain_writes_ranked_importance_charts_and_a_profile_from_the_data(sma
     ]:
         assert (Path(p.explain.out) / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     profile = json.loads(Path(f"{p.explain.profile}.json").read_text())
-    deals = pd.read_parquet(Path(p.features.out) / "train.parquet")
+    deals = read_deals(Path(p.features.out) / "train.parquet")
+    split = split_of(deals, read_summary(p.train.out))
+    hold, learned = deals[split == "holdout"], deals[split.isin(["train", "validation"])]
     segs = profile["segments"]
-    assert sum(s["deals"] for s in segs) == len(deals) and sum(s["wins"] for s in segs) == deals["won"].sum()
+    # measured on the holdout deals only; chosen on the learned ones
+    assert sum(s["deals"] for s in segs) == len(hold) and sum(s["wins"] for s in segs) == hold["won"].sum()
+    assert profile["base_win_rate"] == round(hold["won"].mean(), 6)
+    assert sum(s["learned"]["deals"] for s in segs) == len(learned) == profile["learned"]["deals"]
+    assert min(s["learned"]["deals"] for s in segs) >= p.explain.profile_min_deals
     assert all(s["ci_low"] <= s["win_rate"] <= s["ci_high"] and s["rule"] for s in segs)
     assert all(s["uncertain"] == (s["deals"] < p.explain.few_deals) for s in segs)
-    assert min(s["deals"] for s in segs) >= p.explain.profile_min_deals
     assert segs[0]["lift"] > 1 > segs[-1]["lift"]
+    head = segs[profile["headline"]]
+    assert head["learned"]["above_base"] and not any(
+        s["learned"]["above_base"] for s in segs[: profile["headline"]]
+    )
     md = Path(f"{p.explain.profile}.md").read_text()
     assert profile["summary"] in md and segs[0]["rule"] in md
-    assert profile["beats_chance"] and profile["summary"].startswith("The ideal customer")
+    assert (
+        profile["beats_chance"]
+        and profile["summary"] == f"The ideal customer: {line(head, hold['won'].mean())}."
+    )
 
 
 @pytest.mark.parametrize(
@@ -296,6 +309,35 @@ def test_a_model_trained_on_shuffled_outcomes_gets_no_icp(small_run, tmp_path):
     assert html.escape(summary["warning"]) in (tmp_path / "targets" / "target_accounts.html").read_text()
     assert show(paths(q), 3).startswith(summary["warning"] + "\nTop 3 target accounts")
     assert small_run["summary"]["warning"] is None  # the small world's model has signal
+
+
+def test_a_profile_whose_holdout_outcomes_are_shuffled_shows_no_icp(small_run, tmp_path):
+    """The model and the segments are those of the real outcomes; only the holdout's outcomes are shuffled.
+    Figures measured on those deals must show nothing: the headline segment's holdout interval includes the
+    base rate, and the profile says No ICP. Measured on the deals the segments were chosen on (the bug this
+    guards against), the headline would still look like an ICP."""
+    p = small_run["params"]
+    features = tmp_path / "features"
+    shutil.copytree(p.features.out, features)
+    deals = read_deals(features / "train.parquet")
+    hold = split_of(deals, read_summary(p.train.out)) == "holdout"
+    shuffled = deals["won"].copy()
+    shuffled[hold] = deals.loc[hold, "won"].sample(frac=1, random_state=0).to_numpy()
+    deals.assign(won=shuffled).to_parquet(features / "train.parquet")
+    q = P.override(
+        p,
+        {
+            "features.out": str(features),
+            "evaluate.out": str(tmp_path / "reports"),
+            "evaluate.truth": "",
+            "explain.out": str(tmp_path / "explain"),
+            "explain.profile": str(tmp_path / "icp_profile"),
+        },
+    )
+    profile = run_stages(q, ["evaluate", "explain"])["explain"]["profile"]
+    head, base = profile["segments"][profile["headline"]], profile["base_win_rate"]
+    assert head["ci_low"] <= base <= head["ci_high"]
+    assert not profile["beats_chance"] and profile["summary"].startswith("No ICP")
 
 
 def test_score_ranks_tiers_and_explains_the_universe(small_run):

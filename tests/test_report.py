@@ -285,6 +285,7 @@ def test_model_card_shows_tiers_profile_and_drivers_in_the_lead_formats():
     profile = {
         "base_win_rate": 0.25,
         "deals": 180,
+        "learned": {"deals": 720, "win_rate": 0.24},
         "summary": "Mid-size software companies win most.",
         "interval": "wilson",
         "resamples": 0,

@@ -18,6 +18,7 @@ def planted_card() -> str:
     profile = {
         "base_win_rate": 0.25,
         "deals": 180,
+        "learned": {"deals": 720, "win_rate": 0.24},
         "summary": PLANTED,
         "interval": "wilson",
         "resamples": 0,

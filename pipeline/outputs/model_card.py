@@ -222,8 +222,8 @@ def _profile(f: dict) -> dict | None:
             s["rule"] + (" (few deals)" if s["uncertain"] else ""),
             f"{s['deals']:,}",
             f"{s['wins']:,}",
-            f"{pct(s['win_rate'])} ({pct(s['ci_low'])}–{pct(s['ci_high'])})",
-            f"{s['lift']:.2f}",
+            f"{pct(s['win_rate'])} ({pct(s['ci_low'])}–{pct(s['ci_high'])})" if s["deals"] else "–",
+            f"{s['lift']:.2f}" if s["deals"] else "–",
             "–" if s["avg_deal_value"] is None else f"{s['avg_deal_value']:,.0f}",
         ]
         for s in p["segments"]

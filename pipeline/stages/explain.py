@@ -24,16 +24,16 @@ from models.bundle import load_bundle, read_summary  # noqa: E402
 from models.explain import chart_data, contributions, importance  # noqa: E402
 from models.metrics import chance_verdict  # noqa: E402
 from models.profile import interval_words, line, no_icp, segments  # noqa: E402
-from models.split import read_deals, split_of  # noqa: E402
+from models.spec import encode  # noqa: E402
+from models.split import LEARNED, read_deals, split_of  # noqa: E402
 from pipeline import params as P  # noqa: E402
-from pipeline.console import progress, stage_main  # noqa: E402
+from pipeline.console import stage_main  # noqa: E402
 from pipeline.io import new_folder, to_json, write_text  # noqa: E402
 from pipeline.paths import paths  # noqa: E402
 
 log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
 
 DPI = 110
-SHAP_ROWS = 20_000  # closed deals explained at a time: a progress bar on millions of deals
 
 
 def _save(path: Path) -> None:
@@ -89,14 +89,16 @@ def charts(
 
 def markdown(profile: dict, ranked: dict, top: int) -> str:
     """icp_profile.md: the segments in words, then the top drivers."""
-    base = profile["base_win_rate"]
+    base, learned = profile["base_win_rate"], profile["learned"]["deals"]
     rows = [
         f"# Ideal Customer Profile\n\n{profile['summary']}\n",
-        f"Derived from {profile['deals']:,} closed deals ({profile['wins']:,} won, base win rate {base:.0%}) "
-        f"by a depth-limited tree fitted to the model's scores (it reproduces {profile['surrogate_r2']:.0%} "
-        f"of their variance); win rates are the deals' actual outcomes with {interval_words(profile)}.\n",
+        f"Segments of a depth-limited tree fitted to the model's scores on the {learned:,} deals it "
+        f"learned from (it reproduces {profile['surrogate_r2']:.0%} of their variance), which also "
+        f"chose the headline segment. Win rates are the actual outcomes of the {profile['deals']:,} holdout "
+        f"deals ({profile['wins']:,} won, base win rate {base:.0%}), which did neither, with "
+        f"{interval_words(profile)}.\n",
         *([f"Firmographics: {profile['firmographics']}.\n"] if "firmographics" in profile else []),
-        "## Segments, best first\n"
+        "## Segments, by the model's score, best first\n"
         if profile["beats_chance"]
         else "## Segments of the model's scores (no ICP)\n",
     ]
@@ -130,25 +132,17 @@ def run(p: P.Params) -> dict:
     )
 
     meta = json.loads(f.features_json.read_text())
-    said = words(meta["config"], meta["features"])
-    parts = [
-        contributions(bundle, deals.iloc[i : i + SHAP_ROWS])
-        for i in progress(range(0, len(deals), SHAP_ROWS), what="explain: SHAP", unit="chunk")
-    ]
-    all_shap, all_bias = pd.concat([s for s, _ in parts]), np.concatenate([b for _, b in parts])
-    score = all_shap.sum(axis=1).to_numpy() + all_bias
-    resamples = cfg.bootstrap if summary["small_data"] else 0
+    learned = deals[split.isin(LEARNED)]
     profile = segments(
-        deals,
+        learned,
+        bundle.classifier.predict(encode(learned, bundle.spec), raw_score=True),
+        deals[split == "holdout"],
         bundle.spec,
-        score,
-        deals["won"].to_numpy(),
-        deals["amount"].to_numpy(),
         cfg.profile_depth,
         cfg.profile_min_deals,
         cfg.few_deals,
-        said,
-        resamples,
+        words(meta["config"], meta["features"]),
+        cfg.bootstrap if summary["small_data"] else 0,
         seed,
     )
     chance = chance_verdict(json.loads(f.metrics.read_text())["model"])
@@ -175,7 +169,7 @@ def run(p: P.Params) -> dict:
     write_text(f.profile_md, markdown(profile, ranked, cfg.top_features))
     log.info(
         f"explain: wrote {f.explain} ({f.importance.name}, {len(written)} charts) and {f.profile_md}, .json "
-        f"({len(profile['segments'])} segments of {profile['deals']:,} deals) "
+        f"({len(profile['segments'])} segments measured on {profile['deals']:,} holdout deals) "
         f"in {time.perf_counter() - start:.1f}s"
     )
     return {"importance": ranked, "profile": profile}
