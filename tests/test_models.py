@@ -271,8 +271,25 @@ def test_metrics_agree_with_sklearn():
     assert m["value_captured_at_tier1"] == pytest.approx(amount[by_value].sum() / amount.sum())
     fpr, tpr, _ = roc_curve(won, p)
     np.testing.assert_allclose(np.trapezoid(roc_on_grid(won, p), GRID), roc_auc_score(won, p), atol=0.01)
+
+
+def test_gains_are_the_share_of_wins_in_the_top_share_of_deals_counted_by_hand():
+    """5 deals by P(win), best first: 0.9 won; 0.5 and 0.5 tied, one of them won; 0.3 lost; 0.1 won. Wins
+    among the top k deals, k = 0..5: 0, 1, 1.5 (a tie counts at its mean: which of the two comes first is
+    chance), 2, 2, 3; a deal straddling the cut counts for the part of it inside."""
+    p = np.array([0.1, 0.5, 0.9, 0.3, 0.5])
+    won = np.array([True, False, True, False, True])  # the tied loser first: row order must not break the tie
+    wins_in_top = [0, 1, 1.5, 2, 2, 3]
+    by_hand = {0.0: 0, 0.1: 0.5 / 3, 0.2: 1 / 3, 0.3: 1.25 / 3, 0.4: 1.5 / 3, 0.5: 1.75 / 3, 0.6: 2 / 3}
+    by_hand |= {0.7: 2 / 3, 0.8: 2 / 3, 0.9: 2.5 / 3, 1.0: 1}
     gains = gains_on_grid(won, p)
-    assert gains[0] == 0 and gains[-1] == pytest.approx(1) and np.all(np.diff(gains) >= 0)
+    assert len(gains) == len(GRID)
+    for share, expected in by_hand.items():
+        i = round(share * 100)
+        assert GRID[i] == pytest.approx(share) and gains[i] == pytest.approx(expected), share
+    np.testing.assert_allclose(gains, np.interp(GRID * 5, range(6), wins_in_top) / 3)
+    for order in ([4, 3, 2, 1, 0], [2, 4, 1, 3, 0]):  # the same deals in other row orders: the same curve
+        np.testing.assert_allclose(gains_on_grid(won[order], p[order]), gains)
 
 
 # --- checklist
