@@ -148,10 +148,14 @@ def test_evaluate_writes_metrics_and_plots(world, trained, with_truth):
     ci = f"(95% CI {model['roc_auc_ci_low']:.2f}-{model['roc_auc_ci_high']:.2f})"
     line = f"ROC AUC {model['roc_auc']:.3f} {ci}"
     assert line in next(m for m in messages if m.startswith("evaluate: model"))
-    assert metrics["model"]["roc_auc"] > metrics["checklist"]["roc_auc"] - 0.05
+    # Better than the checklist on the same holdout deals beyond their resampling noise: the paired 95%
+    # interval of the difference above 0, the verdict the report prints. The world plants an industry effect
+    # the checklist cannot see and effects of unequal size it counts as a point each, so a model that learned
+    # the signal beats it clearly (by about 0.08 here); one that learned nothing is near 0.5, under its 0.69.
+    assert metrics["model_minus_checklist"]["roc_auc_ci_low"] > 0
     assert ("model_vs_oracle" in metrics) == with_truth
-    if with_truth:
-        assert 0.5 < metrics["model_vs_oracle"]["ratio_to_oracle"] < 1.1
+    if with_truth:  # 0.9: see test_classifier_learns_the_planted_signal_and_retrains_byte_identical
+        assert 0.9 < metrics["model_vs_oracle"]["ratio_to_oracle"] < 1.1
 
     plots = {p.stem: pd.read_csv(p) for p in (out / "plots").glob("*.csv")}
     assert set(plots) == {"roc", "precision_recall", "calibration", "gains"}
