@@ -6,11 +6,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import logit
+from sklearn.linear_model import LogisticRegression
 from test_models import FEATURES, SMALL, deals_frame, imported, instant
 
 from models.bundle import load_bundle, predict, read_summary
 from models.evaluation import baseline_scores, holdout_scores
-from models.metrics import BASELINES
+from models.metrics import BASELINES, expected_calibration_error
 from models.split import read_deals, split_of
 from pipeline import params as P
 from pipeline.console import stage_main
@@ -102,15 +104,38 @@ def test_train_writes_the_bundle_with_a_chronological_summary(world, trained):
     assert not list(world.glob(".model*"))  # no temporary folder left behind
 
 
-def test_bundle_predicts_calibrated_probabilities_and_expected_value(world, trained):
+def test_bundle_predicts_probabilities_amounts_and_expected_value(world, trained):
     deals = pd.read_parquet(world / "features" / "train.parquet")
     pred = predict(load_bundle(world / "model"), deals)
     assert pred.index.equals(deals.index)
     assert pred["p_win"].between(0, 1).all() and (pred["amount"] > 0).all()
     np.testing.assert_allclose(pred["expected_value"], pred["p_win"] * pred["amount"])
-    assert abs(pred["p_win"].mean() - deals["won"].mean()) < 0.05
     won = deals["won"]
     assert pred["amount"][won].mean() == pytest.approx(deals["amount"][won].mean(), rel=0.2)
+
+
+def test_p_win_is_calibrated_on_deals_that_neither_trained_nor_calibrated_the_model(tmp_path):
+    """The holdout, with the project's own classifier and calibration settings; half of 4,000 deals held out,
+    so that a calibration error stands out from the sampling noise of the deals it is measured on."""
+    deals = deals_frame(n=4000, seed=1)
+    split = {"train": 0.3, "validation": 0.2, "holdout": 0.5}
+    more = {"train.classifier": PARAMS.train.classifier, "train.split": split}
+    train(_params(features_folder(tmp_path, deals), tmp_path / "model", PARAMS.train.calibration, **more))
+    rows = read_deals(tmp_path / "features" / "train.parquet")
+    held = rows[split_of(rows, read_summary(tmp_path / "model")) == "holdout"]
+    assert len(held) == pytest.approx(2000, abs=20)
+    p_win = predict(load_bundle(tmp_path / "model"), held)["p_win"].to_numpy()
+    truth = deals.set_index("opportunity_id").loc[held["opportunity_id"], "true_p_win"].to_numpy()
+    won = held["won"].to_numpy()
+    # The truth is calibrated by construction: its ECE on these deals is what sampling noise alone gives.
+    # The map from tree scores to P(win) was fitted on 800 validation deals, which leave it uncertain by about
+    # 0.02 in P(win) on these deals (delta method): twice that is allowed on top.
+    assert expected_calibration_error(won, p_win, 10) < expected_calibration_error(won, truth, 10) + 0.04
+    # Calibration slope: 1 when P(win) is as spread as the outcomes bear out, under 1 when too extreme (what a
+    # map fitted on deals the trees learned from gives). Its standard error is about 0.06 from these 2,000
+    # deals and 0.08 from the 800 the map was fitted on: 0.25 is 2.5 of both together.
+    slope = LogisticRegression(C=np.inf).fit(logit(p_win).reshape(-1, 1), won).coef_[0, 0]
+    assert 0.75 < slope < 1.25
 
 
 def test_retrain_gives_byte_identical_files(world, trained, tmp_path):
@@ -163,10 +188,14 @@ def test_evaluate_writes_metrics_and_plots(world, trained, with_truth):
     ci = f"(95% CI {model['roc_auc_ci_low']:.2f}-{model['roc_auc_ci_high']:.2f})"
     line = f"ROC AUC {model['roc_auc']:.3f} {ci}"
     assert line in next(m for m in messages if m.startswith("evaluate: model"))
-    assert metrics["model"]["roc_auc"] > metrics["checklist"]["roc_auc"] - 0.05
+    # Better than the checklist on the same holdout deals beyond their resampling noise: the paired 95%
+    # interval of the difference above 0, the verdict the report prints. The world plants an industry effect
+    # the checklist cannot see and effects of unequal size it counts as a point each, so a model that learned
+    # the signal beats it clearly (by about 0.08 here); one that learned nothing is near 0.5, under its 0.69.
+    assert metrics["model_minus_checklist"]["roc_auc_ci_low"] > 0
     assert ("model_vs_oracle" in metrics) == with_truth
-    if with_truth:
-        assert 0.5 < metrics["model_vs_oracle"]["ratio_to_oracle"] < 1.1
+    if with_truth:  # 0.9: see test_classifier_learns_the_planted_signal_and_retrains_byte_identical
+        assert 0.9 < metrics["model_vs_oracle"]["ratio_to_oracle"] < 1.1
 
     plots = {p.stem: pd.read_csv(p) for p in (out / "plots").glob("*.csv")}
     assert set(plots) == {"roc", "precision_recall", "calibration", "gains"}
