@@ -48,11 +48,13 @@ def replace_section(text: str, bench: str, body: str) -> str:
 
 
 def section(command: str, when: dt.datetime, seconds: float, commit: str, output: str) -> str:
-    """What a bench's section holds: how the figures were made, then the report as printed."""
+    """What a bench's section holds: how the figures were made, then the report as printed (less the
+    spaces pandas pads lines with)."""
+    report = "\n".join(line.rstrip() for line in output.strip("\n").splitlines())
     return (
         f"`{command}`\n\n"
         f"{when:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, {seconds / 60:.1f} min, commit {commit}\n\n"
-        f"```text\n{output.rstrip()}\n```"
+        f"```text\n{report}\n```"
     )
 
 
