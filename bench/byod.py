@@ -3,6 +3,7 @@ each run the way a new user would, against the native run.
 
     python bench/byod.py                          # seeds 7 8 9, both styles, params.yaml's world size
     python bench/byod.py --seeds 7 --accounts 5000
+    python bench/byod.py --write                  # also docs/benchmarks.md (bench/record.py)
 
 Per seed, the native world runs synthesize ... score. Each style writes the same world (`icp synthesize
 --style`); `icp init` guesses a mapping; EDITS apply what init marks TO REVIEW or the docs say a person must
@@ -22,6 +23,8 @@ import pandas as pd
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from record import add_write, recorded  # noqa: E402
 
 from pipeline import params as P  # noqa: E402
 from pipeline.guess import write_mapping  # noqa: E402
@@ -136,7 +139,14 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
     ap.add_argument("--accounts", type=int, help="world size (default: params.yaml)")
     ap.add_argument("--styles", nargs="+", default=list(STYLES), choices=STYLES)
+    add_write(ap)
     args = ap.parse_args()
+    with recorded(__file__, args.write):
+        report(args)
+
+
+def report(args: argparse.Namespace) -> None:
+    """Run each seed natively and in each style; print the runs and each style's gaps to native."""
     base = P.load(Path(__file__).resolve().parents[1] / "params.yaml")
     if args.accounts:
         base = P.override(base, {"synthesize.accounts": args.accounts})

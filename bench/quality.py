@@ -2,6 +2,7 @@
 
     python bench/quality.py                 # seeds 7 8 9 at the default size: model vs oracle vs baselines
     python bench/quality.py --leaky         # also train on present-state snapshot fields, judge against truth
+    python bench/quality.py --write         # also docs/benchmarks.md (bench/record.py)
 
 Each world runs the real stages (synthesize, ingest, featurize, train, evaluate) in a temporary folder with
 the project's params.yaml. The table shows holdout metrics per seed and the ratio
@@ -20,6 +21,8 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from record import add_write, recorded  # noqa: E402
 
 from models.bundle import load_bundle, predict, read_summary  # noqa: E402
 from pipeline import params as P  # noqa: E402
@@ -103,7 +106,14 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
     ap.add_argument("--accounts", type=int, help="world size (default: params.yaml)")
     ap.add_argument("--leaky", action="store_true", help="also train on leaky present-state fields")
+    add_write(ap)
     args = ap.parse_args()
+    with recorded(__file__, args.write):
+        report(args)
+
+
+def report(args: argparse.Namespace) -> None:
+    """Run the worlds and print the quality table (and, with --leaky, the leakage table)."""
     base = P.load(Path(__file__).resolve().parents[1] / "params.yaml")
     if args.accounts:
         base = P.override(base, {"synthesize.accounts": args.accounts})

@@ -1,6 +1,7 @@
 """The `score` stage on a large universe: peak memory and accounts per second, against the demo size.
 
     python bench/score_scale.py --accounts 1000000     # needs `make run` first (data/features, data/model)
+    python bench/score_scale.py --write                # also docs/benchmarks.md (bench/record.py)
 
 The demo world's scoring set is tiled (new account ids) to the requested size, then the real `score` stage
 runs in a child process on both the original set (the baseline) and the tiled one, with the trained model of
@@ -24,6 +25,8 @@ import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from record import add_write, recorded  # noqa: E402
 
 from pipeline import params as P  # noqa: E402
 from pipeline.paths import paths  # noqa: E402
@@ -69,7 +72,14 @@ def measure(p: P.Params, overrides: dict) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--accounts", type=int, default=1_000_000)
+    add_write(ap)
     args = ap.parse_args()
+    with recorded(__file__, args.write):
+        report(args)
+
+
+def report(args: argparse.Namespace) -> None:
+    """Score the demo set and the tiled one; print both runs and their ratios."""
     p = P.load(ROOT / "params.yaml")
     demo = paths(p)
     if not (ROOT / demo.score_set).exists() or not (ROOT / demo.model).exists():

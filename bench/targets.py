@@ -1,6 +1,7 @@
 """Target lists and explanations against the truth of three synthetic worlds.
 
     python bench/targets.py                 # seeds 7 8 9 at the default size
+    python bench/targets.py --write         # also docs/benchmarks.md (bench/record.py)
 
 Each world runs the real stages (synthesize ... evaluate, explain, score) in a temporary folder. Printed per
 seed:
@@ -22,6 +23,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from quality import run_graph  # noqa: E402
+from record import add_write, recorded  # noqa: E402
 
 from pipeline import params as P  # noqa: E402
 from pipeline.paths import paths  # noqa: E402
@@ -117,7 +119,14 @@ def tier_quality(truth_accounts: Path, targets: pd.DataFrame, tier12: int) -> di
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
+    add_write(ap)
     args = ap.parse_args()
+    with recorded(__file__, args.write):
+        report(args)
+
+
+def report(args: argparse.Namespace) -> None:
+    """Run the worlds and print the target lists' table and each seed's planted drivers."""
     base = P.load(Path(__file__).resolve().parents[1] / "params.yaml")
     rows, drivers = [], {}
     with tempfile.TemporaryDirectory() as tmp:
