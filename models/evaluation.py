@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from models.baselines import checklist_points, checklist_proba, fit_checklist, fit_logistic
+from models.bootstrap import paired_metrics
 from models.bundle import Bundle, predict
 from models.metrics import GRID, calibration_table, gains_on_grid, precision_on_grid, roc_on_grid
 from models.spec import encode, make_spec, names
@@ -39,6 +40,43 @@ def holdout_scores(
     pred = predict(bundle, hold)
     p = {"model": pred["p_win"].to_numpy(), **baseline_scores(learned, hold, bundle.spec)}
     return hold, p, pred["amount"].to_numpy()
+
+
+def head_to_head(
+    new: Bundle,
+    twin: pd.Series,
+    old: Bundle,
+    old_holdout: pd.Timestamp,
+    deals: pd.DataFrame,
+    split: pd.Series,
+    resamples: int,
+    seed: int,
+) -> dict:
+    """A challenger (`new`, and `twin`: the holdout P(win) by opportunity_id of its training with the next
+    seed) and the champion (`old`, whose own holdout began on `old_holdout`) on the same deals: those of the
+    challenger's holdout that neither learned from (created on or after both holdout boundaries). Their
+    deals and dates, `metrics` of the challenger against the champion and `twin` of its twin against the
+    champion (models/bootstrap.paired_metrics, on the same resamples); or `reason` when the two cannot be
+    compared on them."""
+    hold = deals[(split == "holdout") & (deals["created_date"].dt.normalize() >= old_holdout)]
+    if not 0 < hold["won"].sum() < len(hold):
+        return {
+            "reason": f"the champion learned from deals up to {old_holdout.date()}, and the "
+            f"{len(hold):,} deals of this version's holdout created since hold no won and lost deal to "
+            "compare the two on"
+        }
+    missing = sorted(set(names(old.spec)) - set(deals.columns))
+    if missing:
+        return {"reason": f"the champion needs features these deals lack ({', '.join(missing[:5])})"}
+    won, p_old = hold["won"].to_numpy(), predict(old, hold)["p_win"].to_numpy()
+    return {
+        "deals": len(hold),
+        "wins": int(hold["won"].sum()),
+        "from": hold["created_date"].min().date().isoformat(),
+        "to": hold["created_date"].max().date().isoformat(),
+        "metrics": paired_metrics(won, predict(new, hold)["p_win"].to_numpy(), p_old, resamples, seed),
+        "twin": paired_metrics(won, twin.loc[hold["opportunity_id"]].to_numpy(), p_old, resamples, seed),
+    }
 
 
 def pooled_scores(

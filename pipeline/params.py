@@ -202,8 +202,8 @@ class Score:
 class Report:
     experiment: Name
     registered_model: Name
-    promotion_metric: Name  # the report stage checks it against the holdout metrics
-    promotion_margin: StrictFloat  # below 0, a challenger somewhat worse is promoted too
+    promotion_metric: Name  # the report stage checks it is one with a paired interval
+    promotion_margin: StrictFloat  # the improvement's interval must lie above it; below 0, a worse one passes
     out: Name
 
 

@@ -63,6 +63,11 @@ class Paths:
         return self.features / "open.parquet"
 
     @property
+    def twin_holdout(self) -> Path:
+        """P(win) of the holdout deals by the model's twin (the same training, the next seed)."""
+        return self.model / "twin_holdout.parquet"
+
+    @property
     def deal_model(self) -> Path:
         """The deal model's bundle, beside the account model's."""
         return self.model / "deal"

@@ -1,8 +1,9 @@
 """Where MLflow lives, and the model registry: the promotion rule, the champion, promotion by hand, rollback.
 
 The `champion` alias names the model in use. A new version always gets `challenger`; it also becomes
-`champion` when there is none yet, or when it beats the champion's holdout metric by the margin (`report`
-params), or when a person runs `icp promote VERSION`. Every champion is appended to the registered model's
+`champion` when there is none yet, or when, both scored on the same holdout deals, its paired improvement on
+the promotion metric is above the margin with 95% confidence (`report` params), or when a person runs
+`icp promote VERSION`. Every champion is appended to the registered model's
 tag `champion_history`, so `icp rollback` steps back through it; the alias `previous_champion` shows the step
 back in the MLflow UI.
 """
@@ -13,8 +14,10 @@ from pathlib import Path
 import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.models import Model
 
 from pipeline import params as P
+from pipeline.pyfunc import BUNDLE
 
 CHAMPION, CHALLENGER, PREVIOUS = "champion", "challenger", "previous_champion"
 HISTORY = "champion_history"
@@ -68,64 +71,71 @@ def aliases(client: MlflowClient, name: str) -> dict[str, str]:
         raise
 
 
+def _gain(figures: dict, metric: str) -> tuple[float, tuple[float, float] | None]:
+    """The improvement over the champion on `metric` (lower is better for the Brier score) and its
+    interval, if there is one."""
+    sign = -1 if metric in LOWER_IS_BETTER else 1
+    ci = tuple(sorted((sign * figures["ci_low"], sign * figures["ci_high"]))) if "ci_low" in figures else None
+    return sign * figures["difference"], ci
+
+
+def _words(gain: float, ci: tuple | None) -> str:
+    return f"{gain:+.4f}" + (
+        f" (95% CI {ci[0]:+.4f} to {ci[1]:+.4f})" if ci else " (no interval: evaluate.bootstrap is 0)"
+    )
+
+
 def decide(
-    metric: str,
-    margin: float,
-    new: float,
-    champion: str | None,
-    champion_value: float | None,
-    unlike: str | None = None,
+    metric: str, margin: float, champion: str | None, same: dict | None, unlike: str | None = None
 ) -> dict:
-    """Whether the new version becomes champion: none yet, or better than the champion by at least `margin`
-    on the holdout `metric` (lower is better for log loss, Brier and ECE). Figures and reason included.
-    `unlike`: how the two figures were measured differently, if they were: then a person decides."""
-    decision = {
-        "metric": metric,
-        "margin": margin,
-        "new_value": new,
-        "champion": champion,
-        "champion_value": champion_value,
-        "improvement": None,
-    }
+    """Whether the new version becomes champion: none yet, or, scored with the champion on the same deals
+    (models/evaluation.head_to_head: `same`), its paired improvement on `metric` has a 95% interval whose
+    lower end is above `margin`, and so has its twin's (the same training with the next seed): an
+    improvement that a reseed alone undoes is noise. Without intervals the points decide. Figures and
+    reason included. `unlike`: why the two cannot be compared, if they cannot: then a person decides."""
+    decision = {"metric": metric, "margin": margin, "champion": champion, "same_deals": same}
     if champion is None:
         return {**decision, "promote": True, "reason": "there was no champion yet"}
-    if champion_value is None:
-        return {
-            **decision,
-            "promote": False,
-            "reason": f"champion v{champion}'s run has no holdout {metric} to compare with: promote by "
-            f"hand (icp promote) if this version should be used",
-        }
+    unlike = unlike or (same or {"reason": f"champion v{champion} was not scored"}).get("reason")
     if unlike:
         return {
             **decision,
             "promote": False,
-            "reason": f"{unlike}, so the figures are not comparable: promote by hand (icp promote) if "
-            "this version should be used",
+            "reason": f"{unlike}, so the two are not comparable: promote by hand (icp promote) if this "
+            "version should be used",
         }
-    improvement = (champion_value - new) if metric in LOWER_IS_BETTER else (new - champion_value)
-    promote = improvement >= margin
+    (gain, ci), (twin, twin_ci) = _gain(same["metrics"][metric], metric), _gain(same["twin"][metric], metric)
+    clears, twin_clears = ((c[0] if c else g) > margin for g, c in ((gain, ci), (twin, twin_ci)))
+    m = same["metrics"][metric]
+    said = f"improvement {_words(gain, ci)}"
+    if not clears:
+        said += f": not above the margin {margin}"
+    elif not twin_clears:
+        said += (
+            f", but its twin (the same training, the next seed) improves by {_words(twin, twin_ci)}, not "
+            f"above the margin {margin}: a reseed alone undoes the gain"
+        )
+    else:
+        said += f", and its twin's {_words(twin, twin_ci)}: both above the margin {margin}"
     return {
         **decision,
-        "improvement": improvement,
-        "promote": promote,
-        "reason": f"holdout {metric} {new:.4f} vs champion v{champion} {champion_value:.4f}: improvement "
-        f"{improvement:+.4f} is {'at least' if promote else 'below'} the margin {margin}",
+        "improvement": gain,
+        "promote": clears and twin_clears,
+        "reason": f"on the same {same['deals']:,} holdout deals, {metric} {m['new']:.4f} vs champion "
+        f"v{champion} {m['old']:.4f}: {said}",
     }
 
 
 def champion_of(client, name: str) -> dict | None:
-    """The current champion: its version, its run's tags and holdout metrics, and its drift reference."""
+    """The current champion: its version, its run's tags and its drift reference."""
     version = aliases(client, name).get(CHAMPION)
     if version is None:
         return None
     run = client.get_run(client.get_model_version(name, version).run_id)
     logged = {a.path for a in client.list_artifacts(run.info.run_id)}
-    metrics = run.data.metrics
     return {
         "version": version,
         "tags": run.data.tags,
-        "metrics": {k.removeprefix("model."): v for k, v in metrics.items() if k.startswith("model.")},
         "reference": (
             mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/{REFERENCE}")
             if REFERENCE in logged
@@ -134,9 +144,19 @@ def champion_of(client, name: str) -> dict | None:
     }
 
 
-def promotion(p: P.Params, metrics: dict, champion: dict | None, tags: dict, new_version: str) -> dict:
-    """The rule's decision on the new version, and whether the champion was measured on the same data. A
-    small-data version's metrics pool chronological folds, others' come from one holdout: never compared."""
+def bundle_folder(name: str, version: str, into: Path) -> Path:
+    """The native bundle a registered version was logged with, downloaded into `into`: the champion is
+    scored from the registry, not from files on this machine."""
+    local = Path(
+        mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}", dst_path=str(into))
+    )
+    return local / Model.load(local).flavors["python_function"]["artifacts"][BUNDLE]["path"]
+
+
+def promotion(p: P.Params, champion: dict | None, same: dict | None, tags: dict, new_version: str) -> dict:
+    """The rule's decision on the new version (`same`: it and the champion on the same deals), and whether
+    the champion was trained on the same input data. A small-data version's metrics pool chronological
+    folds, others' come from one holdout: never compared."""
     metric, key = p.report.promotion_metric, f"data.md5.{p.features.out}"
     ours, theirs = str(tags["data.small_data"]), champion and champion["tags"].get("data.small_data")
     unlike = (
@@ -145,16 +165,9 @@ def promotion(p: P.Params, metrics: dict, champion: dict | None, tags: dict, new
         if theirs in EVALUATED and theirs != ours
         else None
     )
-    decision = decide(
-        metric,
-        p.report.promotion_margin,
-        metrics["model"][metric],
-        champion and champion["version"],
-        champion and champion["metrics"].get(metric),
-        unlike,
-    )
-    same = champion["tags"].get(key) == tags.get(key) if champion else None
-    return {**decision, "version": new_version, "same_data": same}
+    decision = decide(metric, p.report.promotion_margin, champion and champion["version"], same, unlike)
+    same_data = champion["tags"].get(key) == tags.get(key) if champion else None
+    return {**decision, "version": new_version, "same_data": same_data}
 
 
 def promote(client: MlflowClient, name: str, version: str, reason: str) -> str:

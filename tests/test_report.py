@@ -7,6 +7,7 @@ the throwaway project's own sqlite store, and read the result back through the R
 
 import json
 import logging
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,10 +23,15 @@ import pytest
 import yaml
 from conftest import ROOT, sh, tiny_project
 
+from models.bundle import load_bundle, read_summary
 from models.drift import LARGE, psi, reference
+from models.evaluation import head_to_head
+from models.split import read_deals, split_of
 from pipeline import params as P
 from pipeline.outputs.model_card import reject_reasons, render
+from pipeline.paths import paths
 from pipeline.registry import decide, promotion
+from pipeline.stages import train
 
 MODEL = "icp-win-model"
 # The three trainings of the end-to-end test, in order: (params set, what the promotion rule must decide).
@@ -39,15 +45,74 @@ RUNS = [
 # --- units: the promotion rule, drift, the card ------------------------------------------------------------
 
 
-def test_promotion_rule_needs_the_margin_and_knows_which_metrics_fall():
-    assert decide("roc_auc", 0.005, 0.70, None, None)["promote"]
-    assert decide("roc_auc", 0.005, 0.706, "3", 0.70)["promote"]
-    kept = decide("roc_auc", 0.005, 0.704, "3", 0.70)
-    assert not kept["promote"] and "below the margin" in kept["reason"]
-    assert kept["improvement"] == pytest.approx(0.004)
-    assert decide("log_loss", 0.01, 0.40, "3", 0.42)["promote"]
-    assert not decide("log_loss", 0.01, 0.42, "3", 0.40)["promote"]
-    assert not decide("roc_auc", 0.005, 0.9, "3", None)["promote"]  # nothing to compare: a person decides
+def same_deals(metric: str, new: float, old: float, low: float | None, high: float | None, twin=None) -> dict:
+    """What models/evaluation.head_to_head gives: both models on 400 shared deals, one paired figure; the
+    twin improves as the challenger does unless `twin` gives its (new, low, high)."""
+
+    def figures(new, low, high):
+        return {"new": new, "old": old, "difference": new - old} | (
+            {"ci_low": low, "ci_high": high} if low is not None else {}
+        )
+
+    return {
+        "deals": 400,
+        "wins": 100,
+        "from": "2025-01-01",
+        "to": "2025-06-30",
+        "metrics": {metric: figures(new, low, high)},
+        "twin": {metric: figures(*(twin or (new, low, high)))},
+    }
+
+
+def test_promotion_needs_the_paired_interval_above_the_margin_on_the_same_deals():
+    assert decide("roc_auc", 0.0, None, None)["promote"]  # no champion yet
+    better = decide("roc_auc", 0.0, "3", same_deals("roc_auc", 0.74, 0.70, 0.01, 0.07))
+    assert better["promote"] and better["improvement"] == pytest.approx(0.04)
+    assert "on the same 400 holdout deals, roc_auc 0.7400 vs champion v3 0.7000" in better["reason"]
+    # the point is better, but the interval reaches 0: the same model retrained would look like this
+    noise = decide("roc_auc", 0.0, "3", same_deals("roc_auc", 0.705, 0.70, -0.004, 0.014))
+    assert not noise["promote"] and "not above the margin 0.0" in noise["reason"]
+    # clear of 0, but the same training with the next seed is not: a lucky seed
+    lucky = decide(
+        "roc_auc", 0.0, "3", same_deals("roc_auc", 0.706, 0.70, 0.002, 0.01, (0.701, -0.003, 0.005))
+    )
+    assert not lucky["promote"] and "a reseed alone undoes the gain" in lucky["reason"]
+    assert not decide("roc_auc", 0.02, "3", same_deals("roc_auc", 0.74, 0.70, 0.01, 0.07))["promote"]
+    # lower is better for the Brier score: the interval turns round
+    assert decide("brier", 0.0, "3", same_deals("brier", 0.16, 0.18, -0.03, -0.01))["promote"]
+    assert not decide("brier", 0.0, "3", same_deals("brier", 0.18, 0.16, 0.01, 0.03))["promote"]
+    # no interval (evaluate.bootstrap 0): the points decide, and say so
+    plain = decide("roc_auc", 0.0, "3", same_deals("roc_auc", 0.71, 0.70, None, None))
+    assert plain["promote"] and "no interval" in plain["reason"]
+    # not scored on the same deals: a person decides
+    lacking = decide("roc_auc", 0.0, "3", {"reason": "the champion needs features these deals lack (x)"})
+    assert not lacking["promote"] and "lack (x), so the two are not comparable" in lacking["reason"]
+    assert not decide("roc_auc", 0.0, "3", None)["promote"]
+
+
+def test_a_reseeded_champion_is_not_beaten_and_one_trained_on_the_oldest_third_is(small_run, tmp_path):
+    """The small world's model as challenger, its twin beside it, against two champions on the same holdout
+    deals: the same training with another seed (seeds 20-24 all stay champion), and the same training on
+    the oldest third of the deals, as a model trained a while ago on a shorter history."""
+    p, f = small_run["params"], paths(small_run["params"])
+    deals, summary = read_deals(f.train_set), read_summary(p.train.out)
+    twin = pd.read_parquet(f.twin_holdout).set_index("opportunity_id")["p_win"]
+
+    def against(champion: Path) -> dict:
+        since = pd.Timestamp(read_summary(champion)["boundaries"]["holdout"])
+        challenger, old, split = load_bundle(p.train.out), load_bundle(champion), split_of(deals, summary)
+        return decide("roc_auc", 0.0, "1", head_to_head(challenger, twin, old, since, deals, split, 1000, 7))
+
+    train.run(P.override(p, {"train.out": str(tmp_path / "reseeded"), "train.seed": 20}))
+    reseeded = against(tmp_path / "reseeded")
+    assert not reseeded["promote"], reseeded["reason"]
+    older = tmp_path / "oldest_third"
+    older.mkdir()
+    shutil.copy(f.features_json, older)
+    deals.iloc[: len(deals) // 3].to_parquet(older / "train.parquet")
+    train.run(P.override(p, {"features.out": str(older), "train.out": str(tmp_path / "older")}))
+    beaten = against(tmp_path / "older")
+    assert beaten["promote"] and beaten["same_deals"]["deals"] == summary["splits"]["holdout"]["deals"]
 
 
 @pytest.mark.parametrize(
@@ -64,12 +129,9 @@ def test_promotion_rule_needs_the_margin_and_knows_which_metrics_fall():
 )
 def test_a_small_data_version_is_never_compared_with_a_holdout_champion(ours, theirs, promoted):
     p = P.load(ROOT / "params.yaml")
-    champion = {
-        "version": "3",
-        "metrics": {"roc_auc": 0.70},
-        "tags": {} if theirs is None else {"data.small_data": theirs},
-    }
-    decision = promotion(p, {"model": {"roc_auc": 0.75}}, champion, {"data.small_data": ours}, "4")
+    champion = {"version": "3", "tags": {} if theirs is None else {"data.small_data": theirs}}
+    same = same_deals("roc_auc", 0.75, 0.70, 0.02, 0.08)
+    decision = promotion(p, champion, same, {"data.small_data": ours}, "4")
     assert decision["promote"] is promoted and decision["version"] == "4"
     if not promoted:
         assert (
@@ -149,8 +211,11 @@ def card_facts(**overrides) -> dict:
             "tracking_uri": "sqlite:///mlflow.db",
             "commit": "0123456789abcdef",
         },
-        "decision": {**decide("roc_auc", 0.005, 0.702, "1", 0.70), "version": "2", "same_data": True},
-        "champion_metrics": {**metric, "roc_auc": 0.70},
+        "decision": {
+            **decide("roc_auc", 0.0, "1", same_deals("roc_auc", 0.702, 0.70, -0.01, 0.014)),
+            "version": "2",
+            "same_data": True,
+        },
         "params": P.load(ROOT / "params.yaml"),
         "train_summary": {
             "small_data": True,
@@ -466,21 +531,34 @@ def test_each_training_logs_one_run_with_params_metrics_tags_and_artifacts(proje
 
 
 def test_registry_aliases_are_what_the_promotion_rule_decided(project, server):
-    runs = runs_of(server)
+    """Each decision from its own figures: the champion, loaded from the registry, scored on this version's
+    holdout. The data never changed, so the two scored every holdout deal, and each model's figure there is
+    the holdout ROC AUC its own run logged: the champion was the registered version, not a file on disk."""
+    runs, holdout = (
+        runs_of(server),
+        json.loads((project["root"] / "data/model/train_summary.json").read_text()),
+    )
     champion, history = None, []
     for version, (run, (params, promoted)) in enumerate(zip(runs, RUNS, strict=True), start=1):
-        margin = params.get("report.promotion_margin", 0.005)
-        before = next((r for r in runs if r["tags"]["promotion.version"] == champion), None)
-        rule = decide(
-            "roc_auc",
-            margin,
-            run["metrics"]["model.roc_auc"],
-            champion,
-            before["metrics"]["model.roc_auc"] if before else None,
+        decision = json.loads(
+            urllib.request.urlopen(
+                f"{server}/get-artifact?path=promotion.json&run_uuid={run['id']}", timeout=30
+            ).read()
         )
-        assert rule["promote"] == promoted and run["tags"]["promotion.promoted"] == str(promoted)
-        assert run["tags"]["promotion.version"] == str(version)
-        assert run["tags"]["promotion.reason"] == rule["reason"]
+        assert decision["promote"] == promoted and run["tags"]["promotion.promoted"] == str(promoted)
+        assert run["tags"]["promotion.version"] == str(version) and decision["champion"] == champion
+        assert run["tags"]["promotion.reason"] == decision["reason"]
+        if champion is None:
+            assert decision["reason"] == "there was no champion yet"
+        else:
+            before = next(r for r in runs if r["tags"]["promotion.version"] == champion)
+            same = decision["same_deals"]
+            assert same["deals"] == holdout["splits"]["holdout"]["deals"]
+            auc = same["metrics"]["roc_auc"]
+            assert auc["new"] == pytest.approx(run["metrics"]["model.roc_auc"], abs=1e-6)
+            assert auc["old"] == pytest.approx(before["metrics"]["model.roc_auc"], abs=1e-6)
+            assert auc["ci_low"] <= auc["difference"] <= auc["ci_high"]
+            assert promoted == (auc["ci_low"] > params["report.promotion_margin"])
         if promoted:
             champion, history = str(version), [*history, str(version)]
     model = api(server, "registered-models/get", name=MODEL)["registered_model"]

@@ -88,7 +88,7 @@ def test_same_input_same_bytes(tmp_path):
 def test_a_script_in_the_data_is_escaped_in_the_model_card():
     card = planted_card()
     assert "<script" not in card
-    assert card.count(html.escape(PLANTED)) == 23  # ' and " as &#x27; and &quot;, not markupsafe's &#39;
+    assert card.count(html.escape(PLANTED)) == 25  # ' and " as &#x27; and &quot;, not markupsafe's &#39;
 
 
 def test_a_script_in_the_data_is_escaped_in_the_html_list(tmp_path):

@@ -20,7 +20,14 @@ from pipeline.stages.evaluate import run as evaluate
 from pipeline.stages.train import run as train
 from tests.conftest import PARAMS, said
 
-FILES = ("classifier.txt", "value_model.txt", "calibration.json", "feature_spec.json", "train_summary.json")
+FILES = (
+    "classifier.txt",
+    "value_model.txt",
+    "calibration.json",
+    "feature_spec.json",
+    "train_summary.json",
+    "twin_holdout.parquet",
+)
 
 
 def _params(features, model, calibration="isotonic", **more) -> P.Params:

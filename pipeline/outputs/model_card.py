@@ -3,7 +3,7 @@
 `render(facts)` turns what the report stage gathered into the page, whose words and markup are
 pipeline/templates/model_card.html.j2; every section says plainly when its input was not produced. Keys of
 `facts`: model (name, version, run_id, experiment, tracking_uri, commit), decision (registry.decide plus
-version, same_data), champion_metrics (the champion's holdout metrics or None), params (the typed params),
+version, same_data, same_deals: it and the champion on the same deals), params (the typed params),
 train_summary, features (features.json), metrics (metrics.json), plots (name -> frame of data/reports/plots),
 targets (summary.json), profile (icp_profile.json), importance (importance.json), bar_png (bytes), ingest
 (ingest_summary.json), rejects (rejects.csv as a frame), drift (against, rows of (feature, psi)). The last six
@@ -103,27 +103,11 @@ def _purpose(f: dict) -> dict:
     }
 
 
-def _data(f: dict) -> dict:
-    """The splits' table, and the sentence on outcome timing: deals held back because they closed after the
-    next boundary, and the holdout period's deals still open."""
-    s = f["train_summary"]
-    rows = [
+def _data(f: dict) -> list[list]:
+    return [
         [name, f"{x['deals']:,}", f"{x['wins']:,}", pct(x["win_rate"]), x["from"], x["to"]]
-        for name, x in s["splits"].items()
+        for name, x in f["train_summary"]["splits"].items()
     ]
-    late, still = sum(x["held_back"] for x in s["held_back"].values()), s["still_open"]
-    timing = (
-        f"{late:,} deals created before a boundary but closed on or after it were held back: their outcome "
-        "was unknown at that boundary, so they neither trained, stopped nor calibrated the model. "
-        if late
-        else ""
-    ) + (
-        f"Of the {still['created']:,} deals created since the holdout began, {still['open']:,} "
-        f"({pct(still['share'])}) are still open: the holdout holds only those that closed, the faster ones."
-        if still["open"]
-        else ""
-    )
-    return {"rows": rows, "timing": timing, "folds_left_out": s["split"].get("folds", {}).get("left_out", [])}
 
 
 def _value(m: dict, key: str) -> str:
@@ -133,12 +117,10 @@ def _value(m: dict, key: str) -> str:
 
 
 def _metrics(f: dict) -> dict:
-    metrics, champ = f["metrics"], f["champion_metrics"]
+    metrics = f["metrics"]
     methods = [m for m in ("model", "logistic", "checklist", "deal_model", "oracle") if m in metrics]
     rows = [
-        [label, *(_value(metrics[m], key) for m in methods)]
-        + ([_value(champ, key) if key in champ else "–"] if champ else [])
-        + [meaning]
+        [label, *(_value(metrics[m], key) for m in methods), meaning]
         for key, label, meaning in METRICS
         if key in metrics["model"]
     ]
@@ -152,7 +134,21 @@ def _metrics(f: dict) -> dict:
             for base, words in BASELINES.items()
             if f"model_minus_{base}" in metrics
         ],
+        "champion": _head_to_head(f["decision"].get("same_deals")),
     }
+
+
+def _head_to_head(same: dict | None) -> list[list] | None:
+    """This version and the champion on the same deals: each paired figure, and the difference with its
+    interval."""
+    if not same or "metrics" not in same:
+        return None
+    labels = {key: label for key, label, _ in METRICS}
+    return [
+        [labels[key], f"{m['new']:.3f}", f"{m['old']:.3f}", f"{m['difference']:+.3f}"]
+        + ([f"{m['ci_low']:+.3f} to {m['ci_high']:+.3f}"] if "ci_low" in m else ["–"])
+        for key, m in same["metrics"].items()
+    ]
 
 
 def _charts(f: dict) -> dict | None:
@@ -282,11 +278,9 @@ def _drift(f: dict) -> list[list] | None:
 
 
 def _caveats(f: dict) -> dict:
-    d = f["decision"]
     return {
         "few": sum(s["uncertain"] for s in (f["profile"] or {}).get("segments", [])),
         "large": [feature for feature, psi in (f["drift"] or {}).get("rows", []) if psi > LARGE],
-        "other_data": d["champion"] is not None and d.get("same_data") is False,
         "oracle": "oracle" in f["metrics"],
         "undated": undated_note(f["features"].get("undated_firmographics")),
         "leaks": [words(s) for s in f["train_summary"].get("leak_guard", {}).get("left_out", [])],

@@ -13,6 +13,7 @@ sqlite:///mlflow.db at the repo root, artifacts in mlartifacts/ beside it.
 import json
 import logging
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +21,9 @@ import mlflow
 import pandas as pd
 
 from models import drift
+from models.bootstrap import METRICS
 from models.bundle import Bundle, load_bundle, read_summary
+from models.evaluation import head_to_head
 from models.split import read_deals, split_of
 from models.targets import universe
 from pipeline import params as P
@@ -53,6 +56,16 @@ def drift_rows(p: P.Params, reference: dict, importance: dict | None, spec: dict
     return [(f, round(drift.psi(reference[f], frame[f]), 4)) for f in chosen]
 
 
+def same_deals(p: P.Params, bundle: Bundle, version: str, deals: pd.DataFrame, split: pd.Series) -> dict:
+    """This model (and its reseeded twin) and the champion, loaded from the registry, on the same holdout
+    deals, with paired intervals from evaluate's resampling params."""
+    twin = pd.read_parquet(paths(p).twin_holdout).set_index("opportunity_id")["p_win"]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = registry.bundle_folder(p.report.registered_model, version, Path(tmp))
+        old, since = load_bundle(folder), pd.Timestamp(read_summary(folder)["boundaries"]["holdout"])
+    return head_to_head(bundle, twin, old, since, deals, split, p.evaluate.bootstrap, p.evaluate.seed)
+
+
 def card_facts(
     p: P.Params,
     model: dict,
@@ -71,7 +84,6 @@ def card_facts(
         "model": model,
         "decision": decision,
         "params": p,
-        "champion_metrics": champion["metrics"] if champion else None,
         "plots": {n: pd.read_csv(f.plot(n)) for n in ("gains", "calibration") if f.plot(n).exists()},
         "profile": read_json(f.profile_json),
         "bar_png": f.bar_chart.read_bytes() if f.bar_chart.exists() else None,
@@ -91,10 +103,10 @@ def run(p: P.Params) -> dict:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # progress bars, not warnings
     cfg, name = p.report, p.report.registered_model
     metrics = json.loads(f.metrics.read_text())
-    if cfg.promotion_metric not in metrics["model"]:
+    if cfg.promotion_metric not in METRICS:
         raise SystemExit(
-            f"report: report.promotion_metric {cfg.promotion_metric!r} is not a holdout metric; "
-            f"one of {sorted(metrics['model'])}"
+            f"report: report.promotion_metric {cfg.promotion_metric!r} cannot decide a promotion: one of "
+            f"{', '.join(METRICS)} (the figures with a paired interval)"
         )
     inputs = {
         "metrics": metrics,
@@ -116,6 +128,7 @@ def run(p: P.Params) -> dict:
     client = mlflow.MlflowClient(uri)
     experiment = registry.experiment_id(client, cfg.experiment)
     champion = registry.champion_of(client, name)
+    same = champion and same_deals(p, bundle, champion["version"], deals, split)
     run_name = tags.get("dvc.experiment") or (f"repro@{commit[:7]}" if commit else None)
     with mlflow.start_run(experiment_id=experiment, run_name=run_name) as active:
         run_id = active.info.run_id
@@ -123,7 +136,7 @@ def run(p: P.Params) -> dict:
         log.info(f"report: logging the model to MLflow and registering it as {name}")
         logged = tracking.log_model(p, bundle)
         new_version = str(logged.registered_model_version)
-        decision = registry.promotion(p, metrics, champion, tags, new_version)
+        decision = registry.promotion(p, champion, same, tags, new_version)
         model = {
             "name": name,
             "version": new_version,
