@@ -4,9 +4,9 @@
     python bench/quality.py --leaky         # also train on present-state snapshot fields, judge against truth
     python bench/quality.py --write         # also docs/benchmarks.md (bench/record.py)
 
-Each world runs the real stages (synthesize, ingest, featurize, train, evaluate) in a temporary folder with
-the project's params.yaml. The table shows holdout metrics per seed and the ratio
-(AUC - 0.5) / (oracle AUC - 0.5).
+Each world runs the real stages (synthesize, ingest, featurize, train, evaluate, backtest) in a temporary
+folder with the project's params.yaml. The first table shows holdout metrics per seed and the ratio
+(AUC - 0.5) / (oracle AUC - 0.5); the second the rolling-origin backtest's ROC AUC and ratio per origin.
 """
 
 import argparse
@@ -30,10 +30,10 @@ from pipeline.paths import paths  # noqa: E402
 from pipeline.run import run_stages  # noqa: E402
 
 
-def run_graph(p: P.Params) -> tuple[dict, dict]:
-    """synthesize ... evaluate on the world of `p`: the metrics and each stage's seconds."""
+def run_graph(p: P.Params, stages: tuple = ("synthesize", "ingest", "featurize", "train", "evaluate")):
+    """synthesize ... evaluate (or `stages`) on the world of `p`: the metrics and each stage's seconds."""
     timings = {}
-    for name in ("synthesize", "ingest", "featurize", "train", "evaluate"):
+    for name in stages:
         t = time.perf_counter()
         run_stages(p, [name])
         timings[name] = time.perf_counter() - t
@@ -117,11 +117,15 @@ def report(args: argparse.Namespace) -> None:
     base = P.load(Path(__file__).resolve().parents[1] / "params.yaml")
     if args.accounts:
         base = P.override(base, {"synthesize.accounts": args.accounts})
-    rows, leak_rows = [], []
+    rows, leak_rows, origins = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
             p = P.rooted(base, Path(tmp) / str(seed), seed)
-            m, t = run_graph(p)
+            m, t = run_graph(p, ("synthesize", "ingest", "featurize", "train", "evaluate", "backtest"))
+            origins += [
+                {"seed": seed, **{k: x[k] for k in ("origin", "tested_deals", "roc_auc", "ratio_to_oracle")}}
+                for x in json.loads(paths(p).backtest.read_text())["origins"]
+            ]
             row = {"seed": seed, "deals": m["holdout"]["deals"]}
             for who in ("model", "logistic", "checklist", "oracle"):
                 row[f"{who}_auc"] = m[who]["roc_auc"]
@@ -168,6 +172,8 @@ def report(args: argparse.Namespace) -> None:
         f"top-decile lift on every seed: {bool(beats)}; "
         f"ingest+featurize+train+evaluate at most {table['stages_s'].max():.1f}s"
     )
+    print("\nRolling-origin backtest: ROC AUC and ratio to the oracle per quarterly origin")
+    print(pd.DataFrame(origins).set_index(["seed", "origin"]).round(3).to_string())
     if leak_rows:
         print("\nLeakage: offline holdout AUC vs agreement with the truth (soft AUC on true probabilities)")
         print(pd.DataFrame(leak_rows).set_index(["seed", "model"]).round(3).to_string())

@@ -1,6 +1,8 @@
 """The model and the baselines scored on the same evaluated deals: the chronological holdout, or in small-data
 mode the pooled test blocks of the folds; and the curves of dvc.yaml's plots. Pure functions of frames."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -17,6 +19,18 @@ METHODS = (
     "checklist",
     "oracle",
 )  # the oracle only on the demo world, whose truth is known
+
+
+def read_oracle(truth: Path | None, deals: pd.DataFrame) -> pd.DataFrame | None:
+    """True P(win) and expected amount of each deal from the truth's opportunities table (the demo world's),
+    when there is one."""
+    if truth is None or not Path(truth).exists():
+        return None
+    oracle = pd.read_parquet(truth, columns=["opportunity_id", "true_p_win", "true_expected_amount"])
+    oracle = deals[["opportunity_id"]].merge(oracle, on="opportunity_id", how="left", validate="one_to_one")
+    if oracle["true_p_win"].isna().any():
+        raise ValueError(f"{truth}: {oracle['true_p_win'].isna().sum()} evaluated deals have no true_p_win")
+    return oracle.set_index(deals.index)
 
 
 def baseline_scores(train: pd.DataFrame, rows: pd.DataFrame, spec: dict) -> dict[str, np.ndarray]:

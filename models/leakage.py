@@ -61,3 +61,16 @@ def words(s: dict) -> str:
         f"{s.get('label', s['feature'])} is filled for {s['filled_won']:.0%} of won and "
         f"{s['filled_lost']:.0%} of lost deals{auc}: probably recorded after the outcome"
     )
+
+
+def guard(train: pd.DataFrame, features: list[dict], fill_gap: float, auc: float, trusted: list) -> dict:
+    """The fields `suspects` flags on the training deals, split into `left_out` and `trusted` (named in
+    `trusted`, or a feature the mapping marks trusted), with the thresholds used."""
+    found = suspects(train, features, fill_gap, auc)
+    kept = set(trusted) | {x["name"] for x in features if x.get("trusted")}
+    return {
+        "fill_gap": fill_gap,
+        "auc": auc,
+        "left_out": [s for s in found if s["feature"] not in kept],
+        "trusted": [s for s in found if s["feature"] in kept],
+    }

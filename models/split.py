@@ -133,6 +133,30 @@ def cv_folds(created: pd.Series, folds: int, fractions: dict) -> list[dict[str, 
     ]
 
 
+def backtest_folds(created: pd.Series, origins: int, fractions: dict) -> list[dict]:
+    """Rolling origins: the `origins` most recent calendar quarter starts after the first creation day, oldest
+    first, each a fold as cv_folds gives: its model learns from the deals created before the origin (the
+    newest validation / (train + validation) share of them validates it, and assign_fold holds back those
+    that closed after the next cut, as ever) and is tested on the deals created in the quarter from the
+    origin ("holdout", up to "end")."""
+    day = created.dt.normalize()
+    starts = pd.date_range(day.min() + pd.Timedelta(days=1), day.max(), freq="QS")[-origins:]
+    folds = []
+    for origin in starts:
+        before = day[day < origin]
+        days, cuts = _days(before)
+        folds.append(
+            {
+                "validation": pd.Timestamp(
+                    days[_at(cuts, len(before), round(len(before) * _learn(fractions)))]
+                ),
+                "holdout": origin,
+                "end": origin + pd.offsets.QuarterBegin(startingMonth=1),
+            }
+        )
+    return folds
+
+
 def is_small(won: pd.Series, deals_of_each: int) -> bool:
     """Small data: fewer than `deals_of_each` won or lost deals (train.small_data_deals)."""
     n_won = int(won.sum())

@@ -168,6 +168,7 @@ class Evaluate:
     ece_bins: Count
     bootstrap: Whole
     seed: Whole
+    backtest_origins: Whole  # 0: no backtest
 
 
 @dataclass(config=CONFIG)

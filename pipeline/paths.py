@@ -33,6 +33,11 @@ class Paths:
         """A table of the demo world's truth that evaluate compares with (`evaluate.truth`)."""
         return table_file(self.truth, name, "parquet")
 
+    @property
+    def oracle(self) -> Path | None:
+        """The truth's deals with their true P(win) (the demo world's oracle); None for real data."""
+        return self.truth and self.truth_table("opportunities")
+
     def plot(self, name: str) -> Path:
         """The data of one of dvc.yaml's plots."""
         return self.plots / f"{name}.csv"
@@ -83,6 +88,15 @@ class Paths:
     @property
     def plots(self) -> Path:
         return self.reports / "plots"
+
+    @property
+    def backtest(self) -> Path:
+        """The rolling-origin backtest's figures per origin, with their mean and spread."""
+        return self.reports / "backtest.json"
+
+    @property
+    def backtest_plot(self) -> Path:
+        return self.reports / "backtest.csv"
 
     @property
     def importance(self) -> Path:

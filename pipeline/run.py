@@ -15,7 +15,7 @@ import yaml
 
 from pipeline import params as P
 from pipeline.sources import load_mapping
-from pipeline.stages import evaluate, explain, featurize, ingest, report, score, synthesize, train
+from pipeline.stages import backtest, evaluate, explain, featurize, ingest, report, score, synthesize, train
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ STAGES = {
     "featurize": featurize.run,
     "train": train.run,
     "evaluate": evaluate.run,
+    "backtest": backtest.run,
     "explain": explain.run,
     "score": score.run,
     "report": report.run,

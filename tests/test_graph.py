@@ -30,6 +30,8 @@ def test_dvc_repro_runs_the_graph_and_exp_run_changes_the_metrics(project):
     sh(project, "dvc", "repro")
     metrics = json.loads((project / "data/reports/metrics.json").read_text())
     assert 0.5 < metrics["model"]["roc_auc"] <= 1
+    backtest = json.loads((project / "data/reports/backtest.json").read_text())
+    assert len(backtest["origins"]) >= 4 and all("ratio_to_oracle" in x for x in backtest["origins"])
     assert_plots_agree_with_metrics(project)
     status = sh(project, "dvc", "status").stdout
     assert "up to date" in status.lower() or status.strip() == ""
@@ -107,5 +109,8 @@ def assert_page_draws_the_plots(project: Path, page: str) -> None:
         assert spec["encoding"]["x"]["field"] == plot["x"] and sorted(drawn["field"].unique()) == sorted(ys)
         for y in ys:
             line = drawn[drawn["field"] == y]
-            np.testing.assert_allclose(line[plot["x"]].astype(float), csv[plot["x"]])
+            if not pd.api.types.is_numeric_dtype(csv[plot["x"]]):  # dates, as the backtest's origins
+                assert line[plot["x"]].astype(str).tolist() == csv[plot["x"]].tolist()
+            else:
+                np.testing.assert_allclose(line[plot["x"]].astype(float), csv[plot["x"]])
             np.testing.assert_allclose(line["dvc_inferred_y_value"].astype(float), csv[y])

@@ -203,7 +203,7 @@ def test_a_planted_missing_dep_is_found():
     assert not missing_modules(stage, sources()) and not missing_artifacts(stage, f)
     planted = {**stage, "deps": [d for d in stage["deps"] if d not in ("models/split.py", str(f.truth))]}
     assert missing_modules(planted, sources()) == ["models/split.py"]
-    assert missing_artifacts(planted, f) == [str(f.truth)]
+    assert missing_artifacts(planted, f) == [str(f.oracle)]
 
 
 def test_the_artifact_check_sees_a_read_path():

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from test_models import FEATURES, SMALL, deals_frame
+from test_train_evaluate import open_deals_beside
 
 from models.bundle import load_bundle
 from models.leakage import suspects, words
@@ -48,8 +49,10 @@ def test_a_field_that_alone_separates_the_outcomes_is_a_suspect():
 def features(tmp_path):
     folder = tmp_path / "features"
     folder.mkdir()
-    with_leak(deals_frame(seed=1)).drop(columns="true_p_win").to_parquet(folder / "train.parquet")
+    deals = with_leak(deals_frame(seed=1))
+    deals.drop(columns="true_p_win").to_parquet(folder / "train.parquet")
     (folder / "features.json").write_text(json.dumps({"features": [*FEATURES, AGENTS]}))
+    open_deals_beside(tmp_path, deals)
     return folder
 
 
@@ -58,6 +61,7 @@ def _params(features, model, trusted=()) -> P.Params:
         PARAMS,
         {
             "features.out": str(features),
+            "ingest.out": str(features.parent / "interim"),
             "train.out": str(model),
             "train.classifier": SMALL,
             "train.value": SMALL,

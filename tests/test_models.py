@@ -21,7 +21,17 @@ from models.metrics import (
     top_k_sums,
 )
 from models.spec import MIN_ROWS, RARE, encode, make_spec
-from models.split import HELD_BACK, SPLITS, assign_split, held_back, split_boundaries, split_facts
+from models.split import (
+    HELD_BACK,
+    LEARNED,
+    SPLITS,
+    assign_fold,
+    assign_split,
+    backtest_folds,
+    held_back,
+    split_boundaries,
+    split_facts,
+)
 
 INDUSTRIES = ["software", "retail", "finance", "health", "energy"]
 FEATURES = [
@@ -129,6 +139,20 @@ def test_a_deal_whose_outcome_came_after_the_next_boundary_is_held_back(deals):
     assert (split[~late] == assign_split(instant(deals), boundaries)[~late]).all()
     assert (closed[split == "train"] < boundaries["validation"]).all()
     assert (closed[split == "validation"] < boundaries["holdout"]).all()
+
+
+def test_backtest_origins_are_the_last_quarter_starts_and_learn_only_outcomes_known_there(deals):
+    folds = backtest_folds(deals["created_date"], 4, FRACTIONS)
+    origins = [f["holdout"] for f in folds]
+    assert origins == list(pd.date_range("2025-07-01", periods=4, freq="QS"))  # the history ends in June 2026
+    for fold in folds:
+        part = assign_fold(deals, fold)
+        learned, tested = deals[part.isin(LEARNED)], deals[part == "holdout"]
+        assert len(learned) and (learned["close_date"] < fold["holdout"]).all()  # known at the origin
+        assert (learned.loc[part == "train", "close_date"] < fold["validation"]).all()
+        assert tested["created_date"].between(fold["holdout"], fold["end"], inclusive="left").all()
+        quarter = deals["created_date"].between(fold["holdout"], fold["end"], inclusive="left")
+        assert len(tested) == quarter.sum() > 0
 
 
 def test_split_is_chronological_and_keeps_days_together(deals):

@@ -256,6 +256,7 @@ def card_facts(**overrides) -> dict:
             "calibration": pd.DataFrame({"predicted": grid, "observed": grid, "perfect": grid}),
         },
         "targets": None,
+        "backtest": None,
         "profile": None,
         "importance": None,
         "bar_png": None,
@@ -286,6 +287,27 @@ def test_model_card_says_what_the_split_did_when_a_cut_moved():
     note = "660 of 1,200 deals (55%) were created on 2024-06-04 (an import?): 3 folds instead of 5"
     facts["train_summary"] = {**facts["train_summary"], "split": {"moved": False, "note": note}}
     assert f"<p>Split: {note}.</p>" in render(facts)
+
+
+def test_model_card_shows_the_backtest_per_origin_with_its_chart():
+    assert "Rolling-origin backtest" not in render(card_facts())  # no backtest run: no section
+    origin = {"learned_deals": 900, "tested_deals": 300, "tested_wins": 80, "top_decile_lift": 2.5}
+    origins = [
+        {**origin, "origin": "2025-10-01", "roc_auc": 0.74, "value_captured_at_top_decile": 0.4},
+        {**origin, "origin": "2026-01-01", "roc_auc": 0.70, "value_captured_at_top_decile": 0.3},
+    ]
+    backtest = {
+        "origins": origins,
+        "left_out": [{"origin": "2025-07-01", "reason": "no won deal in that quarter"}],
+        "mean": {"roc_auc": 0.72, "top_decile_lift": 2.5, "value_captured_at_top_decile": 0.35},
+        "spread": {"roc_auc": 0.02, "top_decile_lift": 0.0, "value_captured_at_top_decile": 0.05},
+    }
+    page = render(card_facts(backtest=backtest))
+    section = page[page.index("<h2>Rolling-origin backtest</h2>") : page.index("<h2>Tiers</h2>")]
+    assert "Mean ROC AUC 0.720, spread (standard deviation) 0.020" in section and "ratio" not in section
+    assert "<td>2026-01-01</td><td class=n>900</td><td class=n>300 (80)</td><td class=n>0.700</td>" in section
+    assert section.count('src="data:image/png;base64,') == 1
+    assert "Origin 2025-07-01 left out: no won deal in that quarter." in section
 
 
 def test_model_card_says_which_deals_learned_and_which_were_held_back_or_are_still_open():

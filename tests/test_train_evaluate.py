@@ -16,6 +16,7 @@ from models.metrics import BASELINES, expected_calibration_error
 from models.split import read_deals, split_of
 from pipeline import params as P
 from pipeline.console import stage_main
+from pipeline.stages.backtest import run as backtest
 from pipeline.stages.evaluate import run as evaluate
 from pipeline.stages.train import run as train
 from tests.conftest import PARAMS, said
@@ -53,6 +54,18 @@ def _params(features, model, calibration="isotonic", **more) -> P.Params:
     )
 
 
+def open_deals_beside(root, deals: pd.DataFrame) -> None:
+    """Ingest's deals in `root`/interim, as train reads them to count the holdout period's open deals: the
+    closed `deals` and 40 still open, created in their last 80 days."""
+    (root / "interim").mkdir()
+    still = pd.DataFrame(
+        {"created_date": deals["created_date"].max() - pd.to_timedelta(np.arange(40) * 2, unit="D")}
+    )
+    closed = deals[["created_date"]].assign(stage=np.where(deals["won"], "won", "lost"))
+    opportunities = pd.concat([closed, still.assign(stage="open")]).assign(type="new business")
+    opportunities.to_parquet(root / "interim" / "opportunities.parquet")
+
+
 def features_folder(root, deals: pd.DataFrame):
     """A features folder of `deals` (not the oracle column) in `root`, rows shuffled on disk: the stages must
     not depend on file order."""
@@ -61,17 +74,7 @@ def features_folder(root, deals: pd.DataFrame):
         root / "features" / "train.parquet"
     )
     (root / "features" / "features.json").write_text(json.dumps({"features": FEATURES}))
-    (
-        root / "interim"
-    ).mkdir()  # ingest's deals: the closed ones and 40 still open, created in the last 80 days
-    newest = deals["created_date"].max()
-    still = pd.DataFrame(
-        {"created_date": newest - pd.to_timedelta(np.arange(40) * 2, unit="D"), "stage": "open"}
-    )
-    closed = deals[["created_date"]].assign(stage=np.where(deals["won"], "won", "lost"))
-    pd.concat([closed, still]).assign(type="new business").to_parquet(
-        root / "interim" / "opportunities.parquet"
-    )
+    open_deals_beside(root, deals)
     return root / "features"
 
 
@@ -298,3 +301,29 @@ def test_an_import_day_of_won_deals_only_stops_in_one_line(tmp_path, monkeypatch
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "Traceback" not in err
     assert err.splitlines()[-1].startswith("train: the 662 validation deals need a lost deal and a won deal")
+
+
+def test_backtest_scores_each_quarter_with_a_model_of_what_was_known_before_it(world, tmp_path):
+    p = _params(world / "features", tmp_path / "model", **{"evaluate.out": str(tmp_path / "reports")})
+    p = P.override(p, {"evaluate.truth": str(world / "truth")})
+    with said() as messages:
+        result = backtest(p)
+    assert [x["origin"] for x in result["origins"]] == [
+        "2025-07-01",
+        "2025-10-01",
+        "2026-01-01",
+        "2026-04-01",
+    ]
+    learned = [x["learned_deals"] for x in result["origins"]]
+    assert learned == sorted(learned) and not result["left_out"]
+    for x in result["origins"]:
+        assert (
+            0.5 < x["roc_auc"] <= 1 and 0 < x["ratio_to_oracle"] and 0 < x["value_captured_at_top_decile"] < 1
+        )
+    assert result["mean"]["roc_auc"] == pytest.approx(
+        np.mean([x["roc_auc"] for x in result["origins"]]), abs=1e-6
+    )
+    assert json.loads((tmp_path / "reports" / "backtest.json").read_text()) == result
+    plot = pd.read_csv(tmp_path / "reports" / "backtest.csv")
+    assert plot["roc_auc"].round(6).tolist() == [x["roc_auc"] for x in result["origins"]]
+    assert sum(m.startswith("backtest: origin ") for m in messages) == 4

@@ -3,29 +3,23 @@
 `render(facts)` turns what the report stage gathered into the page, whose words and markup are
 pipeline/templates/model_card.html.j2; every section says plainly when its input was not produced. Keys of
 `facts`: model (name, version, run_id, experiment, tracking_uri, commit), decision (registry.decide plus
-version, same_data, same_deals: it and the champion on the same deals), params (the typed params),
-train_summary, features (features.json), metrics (metrics.json), plots (name -> frame of data/reports/plots),
-targets (summary.json), profile (icp_profile.json), importance (importance.json), bar_png (bytes), ingest
-(ingest_summary.json), rejects (rejects.csv as a frame), drift (against, rows of (feature, psi)). The last six
-may be None.
+version, same_data), params (the typed params), train_summary, features (features.json), metrics
+(metrics.json), plots (name -> frame of data/reports/plots), targets (summary.json), backtest
+(backtest.json), profile (icp_profile.json), importance (importance.json), bar_png (bytes), ingest
+(ingest_summary.json), rejects (rejects.csv as a frame), drift (against, rows of (feature, psi)). The last
+eight may be None.
 """
 
-import base64
-import io
+import pandas as pd
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only, no screen
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from features.pointintime import undated_note  # noqa: E402
-from models.drift import LARGE, MODERATE  # noqa: E402
-from models.leakage import words  # noqa: E402
-from models.metrics import BASELINES, compared  # noqa: E402
-from models.profile import interval_words  # noqa: E402
-from pipeline.outputs import templating  # noqa: E402
-from pipeline.outputs.templating import pct  # noqa: E402
+from features.pointintime import undated_note
+from models.drift import LARGE, MODERATE
+from models.leakage import words
+from models.metrics import BASELINES, compared
+from models.profile import interval_words
+from pipeline.outputs import templating
+from pipeline.outputs.card_charts import as_base64, backtest_chart, charts
+from pipeline.outputs.templating import pct
 
 TOP_DRIVERS = 10
 TOP_REASONS = 12
@@ -50,7 +44,8 @@ def render(facts: dict) -> str:
         "purpose": _purpose(facts),
         "data": _data(facts),
         "metrics": _metrics(facts),
-        "charts": _charts(facts),
+        "charts": charts(facts["plots"]),
+        "backtest": _backtest(facts["backtest"]),
         "tiers": _tiers(facts),
         "profile": _profile(facts),
         "drivers": _drivers(facts),
@@ -72,17 +67,6 @@ def reject_reasons(rejects: pd.DataFrame) -> pd.DataFrame:
     )
     counts = rejects.assign(reason=kind).groupby(["table", "reason"])["row"].nunique().rename("rows")
     return counts.reset_index().sort_values(["rows", "table", "reason"], ascending=[False, True, True])
-
-
-def _base64(png: bytes) -> str:
-    return base64.b64encode(png).decode()
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
 
 
 def _purpose(f: dict) -> dict:
@@ -151,36 +135,24 @@ def _head_to_head(same: dict | None) -> list[list] | None:
     ]
 
 
-def _charts(f: dict) -> dict | None:
-    """The cumulative gains and the calibration, drawn from evaluate's plot data."""
-    gains, calibration = f["plots"].get("gains"), f["plots"].get("calibration")
-    if gains is None or calibration is None:
+def _backtest(b: dict | None) -> dict | None:
+    """The backtest's origins as table rows, their mean and spread, and its chart."""
+    if not b or not b["origins"]:
         return None
-    fig, ax = plt.subplots(figsize=(5.2, 4))
-    for column in gains.columns.drop("share_of_deals"):
-        if gains[column].notna().any():
-            ax.plot(
-                gains["share_of_deals"],
-                gains[column],
-                label=column,
-                linestyle="--" if column == "random" else "-",
-                linewidth=2 if column == "model" else 1.2,
-            )
-    ax.set(
-        xlabel="share of holdout deals, best first",
-        ylabel="share of all wins",
-        title="Cumulative gains (lift)",
-    )
-    ax.legend(loc="lower right")
-    ax.grid(alpha=0.3)
-    lift = _png(fig)
-    fig, ax = plt.subplots(figsize=(5.2, 4))
-    ax.plot(calibration["predicted"], calibration["perfect"], linestyle="--", color="grey", label="perfect")
-    ax.plot(calibration["predicted"], calibration["observed"], marker="o", label="model")
-    ax.set(xlabel="predicted P(win)", ylabel="observed win rate", title="Calibration on the holdout")
-    ax.legend(loc="upper left")
-    ax.grid(alpha=0.3)
-    return {"lift": _base64(lift), "calibration": _base64(_png(fig))}
+    oracle = "ratio_to_oracle" in b["mean"]
+    rows = [
+        [
+            x["origin"],
+            f"{x['learned_deals']:,}",
+            f"{x['tested_deals']:,} ({x['tested_wins']:,})",
+            f"{x['roc_auc']:.3f}",
+            f"{x['top_decile_lift']:.2f}",
+            pct(x["value_captured_at_top_decile"]),
+        ]
+        + ([f"{x['ratio_to_oracle']:.3f}"] if oracle else [])
+        for x in b["origins"]
+    ]
+    return {"rows": rows, "oracle": oracle, "chart": backtest_chart(b["origins"])}
 
 
 def _tiers(f: dict) -> list[list] | None:
@@ -237,7 +209,7 @@ def _drivers(f: dict) -> dict | None:
             for r in imp["features"][:TOP_DRIVERS]
         ],
         "families": [[r["family"], pct(r["share"])] for r in imp["families"]],
-        "bar": _base64(f["bar_png"]) if f["bar_png"] else None,
+        "bar": as_base64(f["bar_png"]) if f["bar_png"] else None,
     }
 
 

@@ -11,33 +11,18 @@ the chronological folds; ROC AUC, PR AUC, Brier and top-decile lift get 95% boot
 import logging
 import time
 
-import pandas as pd
-
 from features.errors import ContractError
 from models.bootstrap import metric_intervals, paired_differences
 from models.bundle import load_bundle, read_oof, read_summary
-from models.evaluation import deal_model_scores, holdout_scores, plot_tables, pooled_scores
+from models.evaluation import deal_model_scores, holdout_scores, plot_tables, pooled_scores, read_oracle
 from models.metrics import BASELINES, compared, difference, score_metrics
 from models.split import describe, read_deals, split_of
 from pipeline import params as P
 from pipeline.console import stage_main
 from pipeline.io import new_folder, to_json, write_text
-from pipeline.paths import Paths, paths
+from pipeline.paths import paths
 
 log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
-
-
-def read_oracle(f: Paths, deals: pd.DataFrame) -> pd.DataFrame | None:
-    """True P(win) and expected amount of each deal, when `evaluate.truth` names an existing folder."""
-    if f.truth is None or not f.truth.is_dir():
-        return None
-    oracle = pd.read_parquet(
-        f.truth_table("opportunities"), columns=["opportunity_id", "true_p_win", "true_expected_amount"]
-    )
-    oracle = deals[["opportunity_id"]].merge(oracle, on="opportunity_id", how="left", validate="one_to_one")
-    if oracle["true_p_win"].isna().any():
-        raise ValueError(f"{f.truth}: {oracle['true_p_win'].isna().sum()} evaluated deals have no true_p_win")
-    return oracle.set_index(deals.index)
 
 
 def _rounded(obj):
@@ -73,7 +58,7 @@ def run(params: P.Params) -> dict:
     )
 
     ev = {m: p[m] * amount for m in p}
-    oracle = read_oracle(f, rows)
+    oracle = read_oracle(f.oracle, rows)
     if oracle is not None:
         p["oracle"] = oracle["true_p_win"].to_numpy()
         ev["oracle"] = p["oracle"] * oracle["true_expected_amount"].to_numpy()

@@ -113,6 +113,7 @@ def run(p: P.Params) -> dict:
         "train_summary": read_summary(f.model),
         "features": json.loads(f.features_json.read_text()),
         "targets": read_json(f.targets_summary),
+        "backtest": read_json(f.backtest),
         "importance": read_json(f.importance),
     }
     bundle, deals = load_bundle(f.model), read_deals(f.train_set)

@@ -19,11 +19,9 @@ import pandas as pd
 
 from features.deals import FAMILY as DEAL
 from features.errors import ContractError
-from models.boosting import fit_classifier, fit_value_model
-from models.bundle import Bundle, predict, save_bundle
-from models.calibration import fit_calibration
-from models.leakage import suspects, words
-from models.spec import encode, make_spec
+from models.bundle import predict, save_bundle
+from models.fitting import fit_bundle
+from models.leakage import guard, words
 from models.split import (
     HELD_BACK,
     SPLITS,
@@ -45,42 +43,6 @@ from pipeline.io import new_folder
 from pipeline.paths import paths
 
 log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
-
-
-def fit_bundle(
-    deals: pd.DataFrame,
-    split: pd.Series,
-    features: list[dict],
-    cfg: P.Train,
-    hyper: dict,
-) -> tuple[Bundle, dict]:
-    """Classifier on the `train` rows early-stopped on `validation`, calibration on `validation`, value model;
-    the feature spec from the train rows. The final model and every small-data fold are fitted by this."""
-    deals = deals[split.isin(["train", "validation"])]
-    tr, va = (split[deals.index] == "train").to_numpy(), (split[deals.index] == "validation").to_numpy()
-    won, amount = deals["won"].to_numpy(bool), deals["amount"]
-    priced = won & (amount > 0).to_numpy()
-    for part, rows in (("train", tr), ("validation", va)):
-        if not priced[rows].any() or won[rows].all():
-            raise ContractError(
-                f"the {rows.sum():,} {part} deals need a lost deal and a won deal with an amount: export a "
-                "longer history, or check that the closed deals are not all of one outcome"
-            )
-    spec = make_spec(deals[tr], features)
-    X = encode(deals, spec)
-    classifier = fit_classifier(X[tr], won[tr], X[va], won[va], hyper, cfg.seed)
-    calibration = fit_calibration(classifier.predict(X[va], raw_score=True), won[va], cfg.calibration)
-    value_model, smearing = fit_value_model(
-        X[tr & priced], amount[tr & priced], X[va & priced], amount[va & priced], cfg.value, cfg.seed
-    )
-    fitted = {
-        "classifier": classifier.best_iteration,
-        "value_model": value_model.best_iteration,
-        "won_deals_with_amount": {"train": int((tr & priced).sum()), "validation": int((va & priced).sum())},
-        "smearing": round(smearing, 6),
-    }
-    calibrations = {"p_win": calibration, "amount": {"smearing": smearing}}
-    return Bundle(classifier, value_model, calibrations, spec), fitted
 
 
 def cross_validate(
@@ -126,27 +88,20 @@ def cross_validate(
 
 
 def leak_guard(train: pd.DataFrame, features: list[dict], cfg: P.Train, say: bool = False) -> dict:
-    """The undated fields that look recorded after the outcome (models/leakage.py), left out unless
-    trusted (train.trusted_fields, or a custom field the mapping marks trusted); `say`: each one in the
-    console (the final model's, not every fold's)."""
-    found = suspects(train, features, cfg.leak_fill_gap, cfg.leak_auc)
+    """models/leakage.guard with the train params; `say`: each field flagged, in the console (the final
+    model's, not every fold's)."""
+    found = guard(train, features, cfg.leak_fill_gap, cfg.leak_auc, cfg.trusted_fields)
     unknown = sorted(set(cfg.trusted_fields) - {x["name"] for x in features})
     if say and unknown:
         log.warning(
             f"train: train.trusted_fields names {unknown}, which are not features: check the spelling"
         )
-    trusted = set(cfg.trusted_fields) | {x["name"] for x in features if x.get("trusted")}
-    for s in found if say else []:
-        kept = (
-            "kept: trusted (train.trusted_fields or the mapping)" if s["feature"] in trusted else "left out"
-        )
-        log.warning(f"train: {words(s)}; {kept}")
-    return {
-        "fill_gap": cfg.leak_fill_gap,
-        "auc": cfg.leak_auc,
-        "left_out": [s for s in found if s["feature"] not in trusted],
-        "trusted": [s for s in found if s["feature"] in trusted],
-    }
+    if say:
+        for s in found["left_out"]:
+            log.warning(f"train: {words(s)}; left out")
+        for s in found["trusted"]:
+            log.warning(f"train: {words(s)}; kept: trusted (train.trusted_fields or the mapping)")
+    return found
 
 
 def run(p: P.Params) -> dict:

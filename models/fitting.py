@@ -1,0 +1,47 @@
+"""Fitting a model bundle on one split of the deals: the one recipe the final model, its twin, the small-data
+folds and the backtest's origins share, so that what is evaluated is what ships."""
+
+import pandas as pd
+
+from features.errors import ContractError
+from models.boosting import fit_classifier, fit_value_model
+from models.bundle import Bundle
+from models.calibration import fit_calibration
+from models.spec import encode, make_spec
+
+
+def fit_bundle(
+    deals: pd.DataFrame,
+    split: pd.Series,
+    features: list[dict],
+    cfg,
+    hyper: dict,
+) -> tuple[Bundle, dict]:
+    """Classifier on the `train` rows early-stopped on `validation`, calibration on `validation`, value model;
+    the feature spec from the train rows; `cfg`: the `train` params (seed, calibration, value). The final
+    model, its twin, every small-data fold and every backtest origin are fitted by this."""
+    deals = deals[split.isin(["train", "validation"])]
+    tr, va = (split[deals.index] == "train").to_numpy(), (split[deals.index] == "validation").to_numpy()
+    won, amount = deals["won"].to_numpy(bool), deals["amount"]
+    priced = won & (amount > 0).to_numpy()
+    for part, rows in (("train", tr), ("validation", va)):
+        if not priced[rows].any() or won[rows].all():
+            raise ContractError(
+                f"the {rows.sum():,} {part} deals need a lost deal and a won deal with an amount: export a "
+                "longer history, or check that the closed deals are not all of one outcome"
+            )
+    spec = make_spec(deals[tr], features)
+    X = encode(deals, spec)
+    classifier = fit_classifier(X[tr], won[tr], X[va], won[va], hyper, cfg.seed)
+    calibration = fit_calibration(classifier.predict(X[va], raw_score=True), won[va], cfg.calibration)
+    value_model, smearing = fit_value_model(
+        X[tr & priced], amount[tr & priced], X[va & priced], amount[va & priced], cfg.value, cfg.seed
+    )
+    fitted = {
+        "classifier": classifier.best_iteration,
+        "value_model": value_model.best_iteration,
+        "won_deals_with_amount": {"train": int((tr & priced).sum()), "validation": int((va & priced).sum())},
+        "smearing": round(smearing, 6),
+    }
+    calibrations = {"p_win": calibration, "amount": {"smearing": smearing}}
+    return Bundle(classifier, value_model, calibrations, spec), fitted
