@@ -19,7 +19,7 @@ matplotlib.use("Agg")  # files only, no screen
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from features.pointintime import undated_note  # noqa: E402
+from features.pointintime import todays_values, undated_note  # noqa: E402
 from models.drift import LARGE, MODERATE  # noqa: E402
 from models.leakage import words  # noqa: E402
 from models.metrics import BASELINES, compared  # noqa: E402
@@ -99,7 +99,9 @@ def _purpose(f: dict) -> dict:
     return {
         "deals": sum(x["deals"] for x in learned),
         "wins": sum(x["wins"] for x in learned),
+        "held_back": sum(x["held_back"] for x in f["train_summary"].get("held_back", {}).values()),
         "left_out": left_out,
+        "todays": todays_values(f["features"]),
     }
 
 
