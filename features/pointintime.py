@@ -42,6 +42,17 @@ SIZE_BANDS = ((10, "1-10"), (50, "11-50"), (200, "51-200"), (1000, "201-1,000"),
 SENIOR = ("c_level", "vp")
 DAY = 86400.0
 EARLIEST = pd.Timestamp("1900-01-01")  # an undated record under `static`: before every as-of
+# The accounts' undated fields that may be features (features.static_fields), each with its feature. Today's
+# values stand in for every deal's, so only fields a company rarely changes; ownership changes with funding
+# rounds and M&A (a past deal would learn its future), so it is a feature only when asked for.
+# pipeline/params.py checks features.static_fields against these names.
+STATIC = {
+    "industry": "firm_industry",
+    "country": "firm_country",
+    "region": "firm_region",
+    "founded_year": "firm_age_years",
+    "ownership": "firm_ownership",
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,8 @@ class FeatureConfig:
     activity_types: tuple = ()
     trigger_types: tuple = ()
     tech_categories: tuple = ()
+    # the accounts' undated fields used as today's value (STATIC's names); an unlisted one is no feature
+    static_fields: tuple = ("industry", "country", "region", "founded_year")
     # accounts with no dated history: "static" uses today's employees and revenue for every deal, "strict"
     # only once their snapshot_date has passed (so past deals get none)
     undated_firmographics: str = "static"
@@ -107,6 +120,46 @@ def undated_note(undated: dict | None) -> str | None:
     )
 
 
+def static_used(features: list[dict]) -> list[str]:
+    """The accounts' undated fields (STATIC's names) that are features, from features.json's feature list."""
+    names = {f.get("name") for f in features}
+    return [name for name, feature in STATIC.items() if feature in names]
+
+
+def todays_values(meta: dict) -> list[str]:
+    """What stands in for every deal's value with today's, from features.json (`meta`), in words for the model
+    card and the ICP profile: the accounts' static fields; under `static` the employees and revenue no dated
+    snapshot precedes, technologies listed without dates and the custom fields; the declared deal fields,
+    as the export holds them now. Empty when every feature is as of its deal."""
+    features = meta.get("features", [])
+    names = {f.get("name") for f in features}
+    out = []
+    if static := static_used(features):
+        said = [name.replace("_", " ") for name in static]
+        listed = f"{', '.join(said[:-1])} and {said[-1]}" if len(said) > 1 else said[0]
+        out.append(f"the account's {listed} (features.static_fields)")
+    undated = meta.get("undated_firmographics") or {}
+    if undated.get("mode") == "static":
+        if undated.get("without_history"):
+            out.append("employees and revenue where no dated snapshot precedes a deal")
+        if any(f.get("undated") for f in features if f.get("family") == "technographic"):
+            out.append("the technologies listed without dates")
+        fields = [
+            f["field"]
+            for f in meta.get("config", {}).get("custom_fields", ())
+            if set(custom.described([f])) & names
+        ]
+        if fields:
+            out.append(f"the custom field{'s' * (len(fields) > 1)} {', '.join(fields)}")
+    deal = [f["label"] for f in features if f.get("family") == deals.FAMILY and f.get("undated")]
+    if deal:
+        out.append(
+            f"the deal field{'s' * (len(deal) > 1)} {', '.join(deal)}, as the export holds "
+            f"{'them' if len(deal) > 1 else 'it'} now (deal model only)"
+        )
+    return out
+
+
 def _today_stands_in(out: ir.Table) -> ir.Table:
     """Today's employees and revenue for the rows no dated snapshot precedes. Decided row by row, from what
     was dated before the row's as_of only: later snapshots of an account must not change its past."""
@@ -138,16 +191,20 @@ def firmographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
         ),
         _history=j._dated.any(),
     )
-    # Undated fields of today's row: only those a company rarely changes. Funding stage and parent company
-    # change with funding rounds and M&A, so today's value would tell a past deal its future: never features.
+    # Undated fields of today's row: only those features.static_fields lists (STATIC), fields a company rarely
+    # changes. Funding stage and parent company change with funding rounds and M&A, so today's value would
+    # tell a past deal its future: never features; ownership too, unless asked for.
     static = spine.select("key", "account_id", "as_of").join(acc, "account_id")
+    today = {
+        "industry": static.industry,
+        "country": static.country,
+        "region": static.region,
+        "founded_year": (static.as_of.year() - static.founded_year).cast("float64"),
+        "ownership": static.ownership,
+    }
     static = static.select(
         "key",
-        firm_industry=static.industry,
-        firm_country=static.country,
-        firm_region=static.region,
-        firm_ownership=static.ownership,
-        firm_age_years=(static.as_of.year() - static.founded_year).cast("float64"),
+        **{feature: today[name] for name, feature in STATIC.items() if name in cfg.static_fields},
         _emp_today=static.employees.cast("float64"),
         _rev_today=static.annual_revenue,
     )

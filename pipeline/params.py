@@ -44,6 +44,9 @@ FAMILIES = (
     "deal",
 )
 
+# the accounts' undated fields that may be features, as today's values (features/pointintime.py's STATIC)
+STATIC_FIELDS = ("industry", "country", "region", "founded_year", "ownership")
+
 # pydantic dataclasses, not BaseModel: attribute access and dataclasses.asdict as before, and a copy made with
 # dataclasses.replace is validated too. Strict per field, not per class: a strict class
 # would refuse its section as the dict YAML gives. Strict ints refuse "50", 2.5 and true; strict floats still
@@ -114,6 +117,7 @@ class Features:
     strategic_employees: Count
     tech_seen_within_days: Whole
     undated_firmographics: Literal["static", "strict"]
+    static_fields: list[Literal[STATIC_FIELDS]]  # [] leaves them all out
     top_values: Count
     min_value_records: Count
     memory_limit: Name

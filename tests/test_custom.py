@@ -9,8 +9,11 @@ import pytest
 import yaml
 
 from features.contract import SCHEMAS, TABLES
+from features.pointintime import todays_values
+from pipeline import params as P
 from pipeline.paths import paths
 from pipeline.run import run_stages
+from pipeline.stages import featurize
 from pipeline.stages.synthesize import write_world
 from pipeline.world import WorldConfig
 from tests.conftest import params_at, said
@@ -99,6 +102,29 @@ def test_custom_features_carry_their_kind_and_label(run):
     assert by_name["custom_cat_segment"]["kind"] == "categorical"
     assert by_name["custom_has_products_owned__zendesk"]["label"] == "Products Owned lists Zendesk"
     assert {"custom_has_products_owned__slack", "custom_has_products_owned__jira"} <= set(by_name)
+
+
+def test_features_json_says_which_todays_values_stand_in_for_every_deals(run, tmp_path):
+    """featurize keeps ownership out by default, records the static fields used, and the custom and deal
+    fields join them among the today's values the card and profile list."""
+    meta = json.loads(paths(run["params"]).features_json.read_text())
+    assert meta["static_fields"] == ["industry", "country", "region", "founded_year"]
+    assert "firm_ownership" not in {f["name"] for f in meta["features"]}
+    todays = [
+        "the account's industry, country, region and founded year (features.static_fields)",
+        f"the custom fields {AGENTS}, {PRODUCTS}, {SEGMENT}",  # as ingest lists them
+        f"the deal fields {LOSS}, {INTEREST}, as the export holds them now (deal model only)",
+    ]
+    assert todays_values(meta) == todays
+    assert f"featurize: today's values stand in for every deal's: {'; '.join(todays)}" in run["said"]
+    # opted in: ownership is a feature, an unlisted field is none
+    opted = P.override(
+        run["params"], {"features.static_fields": ["ownership"], "features.out": str(tmp_path / "features")}
+    )
+    meta = featurize.run(opted)
+    names = {f["name"] for f in meta["features"]}
+    assert meta["static_fields"] == ["ownership"]
+    assert "firm_ownership" in names and "firm_industry" not in names
 
 
 def test_a_custom_field_recorded_after_the_win_is_named_and_left_out(run):

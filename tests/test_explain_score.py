@@ -240,6 +240,11 @@ def test_explain_writes_ranked_importance_charts_and_a_profile_from_the_data(sma
     )
     md = Path(f"{p.explain.profile}.md").read_text()
     assert profile["summary"] in md and segs[0]["rule"] in md
+    # its industry is today's: the profile says which values stood in so
+    assert (
+        "Today's values, standing in for every deal's: the account's industry, country, region and founded "
+        "year (features.static_fields)."
+    ) in md
     assert (
         profile["beats_chance"]
         and profile["summary"] == f"The ideal customer: {line(head, hold['won'].mean())}."

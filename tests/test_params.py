@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from features.pointintime import STATIC, FeatureConfig
 from pipeline import cli
 from pipeline import params as P
 
@@ -79,10 +80,24 @@ def test_a_wrong_type_is_named_with_what_is_allowed(value):
         ({"score.as_of": "2026-13-01"}, "score.as_of must be a date as YYYY-MM-DD, not '2026-13-01'"),
         ({"train.classifier.num_leaves": "15"}, "train.classifier.num_leaves must be a number, not '15'"),
         ({"train.value": {"num_leaves": 3}}, "train.value lacks ['early_stopping_rounds', 'n_estimators']"),
+        (
+            {"features.static_fields": ["industry", "owner"]},
+            "features.static_fields[1] must be one of industry, country, region, founded_year, ownership, "
+            "not 'owner'",
+        ),
+        ({"features.static_fields": "ownership"}, "features.static_fields must be a list, not 'ownership'"),
     ],
 )
 def test_each_choice_and_range_is_said(overrides, message):
     assert message in _one_line(overrides)
+
+
+def test_static_fields_leave_ownership_out_unless_asked_for():
+    """params.yaml, the features' default and the names params accept agree: ownership is allowed, not
+    default."""
+    assert tuple(P.load(PARAMS).features.static_fields) == FeatureConfig().static_fields
+    assert "ownership" not in FeatureConfig().static_fields and P.STATIC_FIELDS == tuple(STATIC)
+    assert P.load(PARAMS, {"features.static_fields": ["ownership"]}).features.static_fields == ["ownership"]
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from features.contract import ACTIVITY_TYPES, DATE_COLUMN, TABLES, TECH_CATEGORIES, TRIGGER_TYPES
-from features.pointintime import PREFIX, FeatureConfig, build
+from features.pointintime import PREFIX, FeatureConfig, build, feature_columns
 from pipeline.io import read_table
 from pipeline.stages.synthesize import write_world as run
 from pipeline.world import WorldConfig
@@ -144,6 +144,29 @@ def test_families_can_be_switched_off_and_missing_tables_drop_theirs(raw):
         "custom_",  # only when the mapping declares custom fields (tests/test_custom.py)
         "deal_",  # only when featurize finds deal fields (features/deals.py; tests/test_explain_score.py)
     }
+
+
+def test_only_the_listed_static_fields_are_features_and_ownership_only_by_opt_in(raw):
+    """Today's industry, country, region, founded year and ownership stand in for every deal's: only those
+    features.static_fields lists become features, and ownership (it changes with funding rounds and M&A) is
+    none by default: no column at all, so nothing can learn from it."""
+    spine = spine_at(raw, pd.Timestamp("2025-01-01"), 60)
+    default = features(raw, spine, FeatureConfig())
+    firm = {c for c in default.columns if c.startswith("firm_")}
+    assert {"firm_industry", "firm_country", "firm_region", "firm_age_years"} <= firm
+    assert "firm_ownership" not in firm
+    cfg = FeatureConfig(static_fields=("ownership", "industry"))
+    owned = features(raw, spine, cfg)
+    assert {c for c in owned.columns if c.startswith("firm_")} == firm - {
+        "firm_country",
+        "firm_region",
+        "firm_age_years",
+    } | {"firm_ownership"}
+    today = raw["accounts"].set_index("account_id").loc[owned["key"], "ownership"]
+    assert owned["firm_ownership"].fillna("").tolist() == today.fillna("").tolist()
+    assert owned["firm_ownership"].notna().any()  # the world fills ownership: the comparison has teeth
+    kinds = {f["name"]: f["kind"] for f in feature_columns(owned.columns, spine.columns, cfg)}
+    assert kinds["firm_ownership"] == kinds["firm_industry"] == "categorical"
 
 
 def test_counts_are_zero_and_recencies_missing_without_history(raw):

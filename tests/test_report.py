@@ -313,6 +313,7 @@ def test_model_card_shows_the_backtest_per_origin_with_its_chart():
 def test_model_card_says_which_deals_learned_and_which_were_held_back_or_are_still_open():
     page = render(card_facts())
     assert "It learned from 120 closed deals" in page and "the 60 newest deals" in page  # not the holdout's
+    assert "(15 more created in that time were held back: they closed after a cut, see Data)" in page
     assert (
         "</table><p>15 deals created before a boundary but closed on or after it were held back: their "
         "outcome was unknown at that boundary"
@@ -325,6 +326,35 @@ def test_model_card_says_which_deals_learned_and_which_were_held_back_or_are_sti
         "still_open": {"created": 60, "open": 0, "share": 0.0},
     }
     assert "held back" not in render(facts) and "still open" not in render(facts)
+
+
+def test_model_card_lists_the_todays_values_it_used_where_it_says_what_was_known():
+    """A feature of today's value is not what was known when a deal was created: the card's point-in-time
+    sentence names each (the static fields features.json's features hold, undated headcount, custom fields),
+    and says nothing of them when there are none."""
+    facts = card_facts()
+    page = render(facts)
+    assert "known on the day it was created.</p>" in page and "today's values" not in page.lower()
+    facts["features"] = {
+        **facts["features"],
+        "features": [
+            {"name": n, "family": "firmographic"}
+            for n in ("firm_industry", "firm_region", "firm_age_years", "firm_ownership", "firm_employees")
+        ]
+        + [{"name": "custom_cat_segment", "family": "custom", "label": "Segment"}],
+        "undated_firmographics": {"mode": "static", "accounts": 900, "without_history": 40},
+        "config": {"custom_fields": [{"field": "Segment", "kind": "category", "trusted": False}]},
+    }
+    page = render(facts)
+    assert (
+        "known on the day it was created, except today's values, which stand in for every deal's: "
+        "the account&#x27;s industry, region, founded year and ownership (features.static_fields); employees "
+        "and revenue where no dated snapshot precedes a deal; the custom field Segment.</p>"
+    ) in page
+    assert "<li>Today's values (listed under What it predicts) describe each company as it is now" in page
+    facts["features"]["features"] = [{"name": "firm_industry", "family": "firmographic"}]
+    facts["features"]["undated_firmographics"] = {"mode": "strict", "accounts": 900, "without_history": 40}
+    assert "deal's: the account&#x27;s industry (features.static_fields).</p>" in render(facts)
 
 
 def test_model_card_is_self_contained_and_honest_about_what_it_lacks():

@@ -12,7 +12,7 @@ eight may be None.
 
 import pandas as pd
 
-from features.pointintime import undated_note
+from features.pointintime import todays_values, undated_note
 from models.drift import LARGE, MODERATE
 from models.leakage import words
 from models.metrics import BASELINES, compared
@@ -83,7 +83,9 @@ def _purpose(f: dict) -> dict:
     return {
         "deals": sum(x["deals"] for x in learned),
         "wins": sum(x["wins"] for x in learned),
+        "held_back": sum(x["held_back"] for x in f["train_summary"].get("held_back", {}).values()),
         "left_out": left_out,
+        "todays": todays_values(f["features"]),
     }
 
 

@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shap  # noqa: E402
 
-from features.pointintime import undated_note  # noqa: E402
+from features.pointintime import todays_values, undated_note  # noqa: E402
 from features.vocabulary import words  # noqa: E402
 from models.bundle import load_bundle, read_summary  # noqa: E402
 from models.explain import chart_data, contributions, importance  # noqa: E402
@@ -97,6 +97,11 @@ def markdown(profile: dict, ranked: dict, top: int) -> str:
         f"chose the headline segment. Win rates are the actual outcomes of the {profile['deals']:,} holdout "
         f"deals ({profile['wins']:,} won, base win rate {base:.0%}), which did neither, with "
         f"{interval_words(profile)}.\n",
+        *(
+            [f"Today's values, standing in for every deal's: {'; '.join(profile['todays_values'])}.\n"]
+            if "todays_values" in profile
+            else []
+        ),
         *([f"Firmographics: {profile['firmographics']}.\n"] if "firmographics" in profile else []),
         "## Segments, by the model's score, best first\n"
         if profile["beats_chance"]
@@ -150,6 +155,8 @@ def run(p: P.Params) -> dict:
     profile["summary"] = no_icp(chance) if chance else profile["summary"]
     if note := undated_note(meta.get("undated_firmographics")):
         profile["firmographics"] = note
+    if todays := todays_values(meta):
+        profile["todays_values"] = todays
     log.info(f"explain: {profile['summary']}")
 
     with new_folder(f.explain) as tmp:

@@ -24,6 +24,8 @@ from features.pointintime import (
     available_families,
     build,
     feature_columns,
+    static_used,
+    todays_values,
     undated_note,
 )
 from features.spines import TRAIN_META, latest_date, open_spine, scoring_spine, training_spine
@@ -68,6 +70,7 @@ def run(p: P.Params) -> dict:
         trigger_types=values["triggers"],
         tech_categories=values["technographic"],
         undated_firmographics=f.undated_firmographics,
+        static_fields=tuple(f.static_fields),
         custom_fields=custom_features(tables["accounts"], fields, f.top_values, f.min_value_records),
         deal_fields=present(tables, ingested.get("deal_custom_fields", {})),
     )
@@ -127,9 +130,12 @@ def run(p: P.Params) -> dict:
             "config": asdict(cfg),
             "values_chosen_before": str(cutoff.date()),
             "undated_firmographics": undated,
+            "static_fields": static_used(features),  # the accounts' undated fields used as today's value
             "rows": rows,
         }
         (folder / where.features_json.name).write_text(to_json(spec))
+    if todays := todays_values(spec):
+        log.info(f"featurize: today's values stand in for every deal's: {'; '.join(todays)}")
     log.info(
         f"featurize: wrote {where.train_set} ({rows['train']:,} deals), {where.score_set.name} "
         f"({rows['score']:,} accounts), {len(spec['features'])} features "
