@@ -57,21 +57,20 @@ def holdout_scores(
 
 
 def head_to_head(
-    new: Bundle,
-    twin: pd.Series,
-    old: Bundle,
+    new: tuple[Bundle, ...],
+    old: tuple[Bundle, ...],
     old_holdout: pd.Timestamp,
     deals: pd.DataFrame,
     split: pd.Series,
     resamples: int,
     seed: int,
 ) -> dict:
-    """A challenger (`new`, and `twin`: the holdout P(win) by opportunity_id of its training with the next
-    seed) and the champion (`old`, whose own holdout began on `old_holdout`) on the same deals: those of the
-    challenger's holdout that neither learned from (created on or after both holdout boundaries). Their
-    deals and dates, `metrics` of the challenger against the champion and `twin` of its twin against the
-    champion (models/bootstrap.paired_metrics, on the same resamples); or `reason` when the two cannot be
-    compared on them."""
+    """A challenger and the champion (whose own holdout began on `old_holdout`), each with its twin where it
+    has one (`new`, `old`: the model first), on the same deals: those of the challenger's holdout that
+    neither learned from (created on or after both holdout boundaries). Their deals and dates, `metrics` of
+    the challenger against the champion and `pairs`, every model of `new` against every model of `old`
+    (models/bootstrap.paired_metrics, on the same resamples); or `reason` when the two cannot be compared on
+    them."""
     hold = deals[(split == "holdout") & (deals["created_date"].dt.normalize() >= old_holdout)]
     if not 0 < hold["won"].sum() < len(hold):
         return {
@@ -79,17 +78,23 @@ def head_to_head(
             f"{len(hold):,} deals of this version's holdout created since hold no won and lost deal to "
             "compare the two on"
         }
-    missing = sorted(set(names(old.spec)) - set(deals.columns))
+    missing = sorted(set(names(old[0].spec)) - set(deals.columns))
     if missing:
         return {"reason": f"the champion needs features these deals lack ({', '.join(missing[:5])})"}
-    won, p_old = hold["won"].to_numpy(), predict(old, hold)["p_win"].to_numpy()
+    won = hold["won"].to_numpy()
+    p_new, p_old = ([predict(b, hold)["p_win"].to_numpy() for b in side] for side in (new, old))
+    pairs = [
+        {"new": i, "old": j, "metrics": paired_metrics(won, a, b, resamples, seed)}
+        for i, a in enumerate(p_new)
+        for j, b in enumerate(p_old)
+    ]
     return {
         "deals": len(hold),
         "wins": int(hold["won"].sum()),
         "from": hold["created_date"].min().date().isoformat(),
         "to": hold["created_date"].max().date().isoformat(),
-        "metrics": paired_metrics(won, predict(new, hold)["p_win"].to_numpy(), p_old, resamples, seed),
-        "twin": paired_metrics(won, twin.loc[hold["opportunity_id"]].to_numpy(), p_old, resamples, seed),
+        "metrics": pairs[0]["metrics"],
+        "pairs": pairs,
     }
 
 

@@ -68,9 +68,9 @@ class Paths:
         return self.features / "open.parquet"
 
     @property
-    def twin_holdout(self) -> Path:
-        """P(win) of the holdout deals by the model's twin (the same training, the next seed)."""
-        return self.model / "twin_holdout.parquet"
+    def twin(self) -> Path:
+        """The model's twin: the same training with the next seed (the promotion rule's)."""
+        return self.model / "twin"
 
     @property
     def deal_model(self) -> Path:

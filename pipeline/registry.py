@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import mlflow
+import numpy as np
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import Model
@@ -71,6 +72,14 @@ def aliases(client: MlflowClient, name: str) -> dict[str, str]:
         raise
 
 
+# a pairing of head_to_head: (challenger or its twin, champion or its twin), in words
+PAIRS = {
+    (0, 1): "it against the champion's twin (the same training, the next seed)",
+    (1, 0): "its twin (the same training, the next seed) against the champion",
+    (1, 1): "its twin against the champion's twin",
+}
+
+
 def _gain(figures: dict, metric: str) -> tuple[float, tuple[float, float] | None]:
     """The improvement over the champion on `metric` (lower is better for the Brier score) and its
     interval, if there is one."""
@@ -90,9 +99,10 @@ def decide(
 ) -> dict:
     """Whether the new version becomes champion: none yet, or, scored with the champion on the same deals
     (models/evaluation.head_to_head: `same`), its paired improvement on `metric` has a 95% interval whose
-    lower end is above `margin`, and so has its twin's (the same training with the next seed): an
-    improvement that a reseed alone undoes is noise. Without intervals the points decide. Figures and
-    reason included. `unlike`: why the two cannot be compared, if they cannot: then a person decides."""
+    lower end is above `margin`, and so has every pairing of it or its twin (the same training with the
+    next seed) with the champion or the champion's twin: an improvement that a reseed on either side undoes
+    is noise. Without intervals the points decide. Figures and reason included. `unlike`: why the two
+    cannot be compared, if they cannot: then a person decides."""
     decision = {"metric": metric, "margin": margin, "champion": champion, "same_deals": same}
     if champion is None:
         return {**decision, "promote": True, "reason": "there was no champion yet"}
@@ -104,23 +114,27 @@ def decide(
             "reason": f"{unlike}, so the two are not comparable: promote by hand (icp promote) if this "
             "version should be used",
         }
-    (gain, ci), (twin, twin_ci) = _gain(same["metrics"][metric], metric), _gain(same["twin"][metric], metric)
-    clears, twin_clears = ((c[0] if c else g) > margin for g, c in ((gain, ci), (twin, twin_ci)))
-    m = same["metrics"][metric]
+    gains = [(*_gain(x["metrics"][metric], metric), x) for x in same["pairs"]]
+    low = [(ci[0] if ci else gain) for gain, ci, _ in gains]
+    gain, ci, _ = gains[0]
+    weakest = int(np.argmin(low))
+    promote = min(low) > margin
     said = f"improvement {_words(gain, ci)}"
-    if not clears:
+    if low[0] <= margin:
         said += f": not above the margin {margin}"
-    elif not twin_clears:
+    elif not promote:
+        w_gain, w_ci, pair = gains[weakest]
         said += (
-            f", but its twin (the same training, the next seed) improves by {_words(twin, twin_ci)}, not "
-            f"above the margin {margin}: a reseed alone undoes the gain"
+            f", but {PAIRS[pair['new'], pair['old']]} improves by {_words(w_gain, w_ci)}, not above the "
+            f"margin {margin}: a reseed alone undoes the gain"
         )
-    else:
-        said += f", and its twin's {_words(twin, twin_ci)}: both above the margin {margin}"
+    elif len(gains) > 1:
+        said += f"; every pairing with the twins (same training, next seed) is above the margin {margin} too"
+    m = same["metrics"][metric]
     return {
         **decision,
         "improvement": gain,
-        "promote": clears and twin_clears,
+        "promote": promote,
         "reason": f"on the same {same['deals']:,} holdout deals, {metric} {m['new']:.4f} vs champion "
         f"v{champion} {m['old']:.4f}: {said}",
     }

@@ -27,7 +27,7 @@ FILES = (
     "calibration.json",
     "feature_spec.json",
     "train_summary.json",
-    "twin_holdout.parquet",
+    "twin",
 )
 
 

@@ -57,13 +57,15 @@ def drift_rows(p: P.Params, reference: dict, importance: dict | None, spec: dict
 
 
 def same_deals(p: P.Params, bundle: Bundle, version: str, deals: pd.DataFrame, split: pd.Series) -> dict:
-    """This model (and its reseeded twin) and the champion, loaded from the registry, on the same holdout
-    deals, with paired intervals from evaluate's resampling params."""
-    twin = pd.read_parquet(paths(p).twin_holdout).set_index("opportunity_id")["p_win"]
+    """This model and the champion, loaded from the registry, each with its twin where it has one, on the
+    same holdout deals, with paired intervals from evaluate's resampling params."""
+    f = paths(p)
     with tempfile.TemporaryDirectory() as tmp:
         folder = registry.bundle_folder(p.report.registered_model, version, Path(tmp))
-        old, since = load_bundle(folder), pd.Timestamp(read_summary(folder)["boundaries"]["holdout"])
-    return head_to_head(bundle, twin, old, since, deals, split, p.evaluate.bootstrap, p.evaluate.seed)
+        old = [load_bundle(x) for x in (folder, folder / f.twin.name) if x.is_dir()]
+        since = pd.Timestamp(read_summary(folder)["boundaries"]["holdout"])
+    new = (bundle, load_bundle(f.twin))
+    return head_to_head(new, tuple(old), since, deals, split, p.evaluate.bootstrap, p.evaluate.seed)
 
 
 def card_facts(

@@ -6,8 +6,8 @@ than `train.small_data_deals` won or lost deals) also cv_predictions.parquet, th
 the chronological folds that evaluate scores instead of the holdout. The account model learns from every
 family but the deal's fields (an account without a deal has none); when the export fills a deal field, a
 deal model learns from them too, on the same split, into `train.out`/deal/: it scores the open deals.
-twin_holdout.parquet holds the holdout P(win) of the same training with the next seed, which report's
-promotion rule reads. Same data and params, same bytes.
+`train.out`/twin/ is the same training with the next seed, which report's promotion rule scores beside it.
+Same data and params, same bytes.
 """
 
 import json
@@ -137,10 +137,8 @@ def run(p: P.Params) -> dict:
     usable = [x for x in meta["features"] if x["name"] not in {s["feature"] for s in guard["left_out"]}]
     features = [x for x in usable if x["family"] != DEAL]
     bundle, fitted = fit_bundle(deals, split, features, cfg, hyper)
-    # the promotion rule asks that an improvement survive a reseed: the twin's holdout P(win)
+    # the promotion rule asks that an improvement survive a reseed on either side: the twin
     twin = fit_bundle(deals, split, features, replace(cfg, seed=cfg.seed + 1), hyper)[0]
-    holdout = deals[split == "holdout"]
-    twin_p = predict(twin, holdout)[["p_win"]].assign(opportunity_id=holdout["opportunity_id"])
     summary = {
         "small_data": small,
         "closed_deals": {"won": won, "lost": lost},
@@ -178,7 +176,8 @@ def run(p: P.Params) -> dict:
         )
     with new_folder(f.model) as tmp:
         save_bundle(tmp, bundle, summary, oof)
-        twin_p[["opportunity_id", "p_win"]].to_parquet(tmp / f.twin_holdout.name, index=False)
+        (tmp / f.twin.name).mkdir()
+        save_bundle(tmp / f.twin.name, twin, {"seed": cfg.seed + 1})
         if deal is not None:
             (tmp / f.deal_model.name).mkdir()
             save_bundle(tmp / f.deal_model.name, deal, summary["deal_model"], deal_oof)
