@@ -8,6 +8,7 @@ from models.boosting import fit_classifier, fit_value_model
 from models.bundle import Bundle
 from models.calibration import fit_calibration
 from models.spec import encode, make_spec
+from models.split import unfit
 
 
 def fit_bundle(
@@ -24,12 +25,8 @@ def fit_bundle(
     tr, va = (split[deals.index] == "train").to_numpy(), (split[deals.index] == "validation").to_numpy()
     won, amount = deals["won"].to_numpy(bool), deals["amount"]
     priced = won & (amount > 0).to_numpy()
-    for part, rows in (("train", tr), ("validation", va)):
-        if not priced[rows].any() or won[rows].all():
-            raise ContractError(
-                f"the {rows.sum():,} {part} deals need a lost deal and a won deal with an amount: export a "
-                "longer history, or check that the closed deals are not all of one outcome"
-            )
+    if why := unfit(deals, split[deals.index]):
+        raise ContractError(why)
     spec = make_spec(deals[tr], features)
     X = encode(deals, spec)
     classifier = fit_classifier(X[tr], won[tr], X[va], won[va], hyper, cfg.seed)

@@ -264,27 +264,44 @@ def held_back(deals: pd.DataFrame, boundaries: dict[str, pd.Timestamp]) -> dict[
     }
 
 
+def unfit(deals: pd.DataFrame, split: pd.Series) -> str | None:
+    """Why no model can be fitted on `split`: its train or validation part lacks a lost deal or a won deal
+    with an amount (early stopping, calibration and the value model need both); None when it can."""
+    won, priced = deals["won"].to_numpy(bool), (deals["won"] & (deals["amount"] > 0)).to_numpy(bool)
+    for part in LEARNED:
+        rows = (split == part).to_numpy()
+        if not priced[rows].any() or won[rows].all():
+            return (
+                f"the {rows.sum():,} {part} deals need a lost deal and a won deal with an amount: export a "
+                "longer history, or check that the closed deals are not all of one outcome"
+            )
+    return None
+
+
 def usable_folds(deals: pd.DataFrame, folds: list[dict]) -> tuple[list[dict], list[str]]:
-    """The folds whose learning parts each keep FAIR of the deals created in them once the late closers are
-    held back, and a line for each fold left out: in a short validation window most deals close after the
-    test block begins (fold 1's, when deals take months to close), and a model stopped and calibrated on the
-    few fast closers says little. A ContractError when no fold is left."""
+    """The folds a model can be fitted on whose learning parts each keep FAIR of the deals created in them
+    once the late closers are held back, and a line for each fold left out: in a short validation window
+    most deals close after the test block begins (fold 1's, when deals take months to close), and a model
+    stopped and calibrated on the few fast closers says little. A ContractError when no fold is left."""
     kept, said = [], []
     for k, fold in enumerate(folds, start=1):
         count = held_back(deals[deals["created_date"].dt.normalize() < fold["holdout"]], fold)
-        thin = [(p, c) for p, c in count.items() if c["created"] - c["held_back"] < FAIR * c["created"]]
-        if not thin:
+        thin = [
+            f"{c['held_back']:,} of the {c['created']:,} deals of its {part} part closed after the {part} "
+            "part ended: their outcomes were unknown then"
+            for part, c in count.items()
+            if c["created"] - c["held_back"] < FAIR * c["created"]
+        ]
+        why = thin[0] if thin else unfit(deals, assign_fold(deals, fold))
+        if why:
+            said.append(f"fold {k} of {len(folds)} left out: {why}")
+        else:
             kept.append(fold)
-        for part, c in thin[:1]:
-            said.append(
-                f"fold {k} of {len(folds)} left out: {c['held_back']:,} of the {c['created']:,} deals of its "
-                f"{part} part closed after the {part} part ended (their outcomes were unknown then)"
-            )
     if not kept:
         raise ContractError(
-            f"every one of the {len(folds)} chronological folds would learn from too few deals: most deals "
-            "close after the end of their fold's learning part; use fewer folds (train.cv_folds), so that "
-            "each is longer, or export a longer history"
+            f"none of the {len(folds)} chronological folds can be learned from; fold 1: "
+            f"{said[0].split(': ', 1)[1]}; use fewer folds (train.cv_folds), so that each is longer, or "
+            "export a longer history"
         )
     return kept, said
 

@@ -35,6 +35,7 @@ from models.split import (
     split_boundaries,
     split_facts,
     still_open,
+    unfit,
     usable_folds,
 )
 from pipeline import params as P
@@ -55,12 +56,9 @@ def cross_validate(
     for k, fold in enumerate(progress(folds, what=f"train: {who}folds", unit="fold"), start=1):
         split = assign_fold(deals, fold)
         left_out = {s["feature"] for s in leak_guard(deals[split == "train"], features, cfg)["left_out"]}
-        try:
-            bundle, fitted = fit_bundle(
-                deals, split, [x for x in features if x["name"] not in left_out], cfg, hyper
-            )
-        except ContractError as e:
-            raise ContractError(f"fold {k} of {len(folds)}: {e}; or use fewer folds (train.cv_folds)") from e
+        bundle, fitted = fit_bundle(
+            deals, split, [x for x in features if x["name"] not in left_out], cfg, hyper
+        )
         test = deals[split == "holdout"]
         parts.append(
             predict(bundle, test)[["p_win", "amount"]].assign(opportunity_id=test["opportunity_id"], fold=k)
@@ -113,6 +111,9 @@ def run(p: P.Params) -> dict:
     hyper = {**cfg.classifier, **cfg.small_data_classifier} if small else cfg.classifier
     created = deals["created_date"]
     boundaries = split_boundaries(created, cfg.split)
+    split = assign_split(deals, boundaries)
+    if why := unfit(deals, split):  # the final model's split first: the folds are cut from the same deals
+        raise ContractError(why)
     folds, dropped = usable_folds(deals, cv_folds(created, cfg.cv_folds, cfg.split)) if small else ([], [])
     facts = split_facts(created, cfg.split, cfg.cv_folds if small else None)
     if dropped:
@@ -123,7 +124,6 @@ def run(p: P.Params) -> dict:
             "of each): small-data mode: stronger regularisation, metrics cross-validated over "
             f"{len(folds)} chronological folds with bootstrap intervals; treat every figure as uncertain"
         )
-    split = assign_split(deals, boundaries)
     counts, late = split.value_counts(), held_back(deals, boundaries)
     log.info(
         f"train: {len(deals):,} deals ({counts['train']:,} train, {counts['validation']:,} validation, "
