@@ -260,7 +260,7 @@ def held_back(deals: pd.DataFrame, boundaries: dict[str, pd.Timestamp]) -> dict[
     late = (assign_split(deals, boundaries) == HELD_BACK).to_numpy()
     return {
         part: {"created": int((created == part).sum()), "held_back": int(((created == part) & late).sum())}
-        for part in SPLITS[:2]
+        for part in LEARNED
     }
 
 
@@ -283,7 +283,7 @@ def usable_folds(deals: pd.DataFrame, folds: list[dict]) -> tuple[list[dict], li
     once the late closers are held back, and a line for each fold left out: in a short validation window
     most deals close after the test block begins (fold 1's, when deals take months to close), and a model
     stopped and calibrated on the few fast closers says little. A ContractError when no fold is left."""
-    kept, said = [], []
+    kept, said, why_not = [], [], []
     for k, fold in enumerate(folds, start=1):
         count = held_back(deals[deals["created_date"].dt.normalize() < fold["holdout"]], fold)
         thin = [
@@ -295,13 +295,13 @@ def usable_folds(deals: pd.DataFrame, folds: list[dict]) -> tuple[list[dict], li
         why = thin[0] if thin else unfit(deals, assign_fold(deals, fold))
         if why:
             said.append(f"fold {k} of {len(folds)} left out: {why}")
+            why_not.append(why)
         else:
             kept.append(fold)
     if not kept:
         raise ContractError(
-            f"none of the {len(folds)} chronological folds can be learned from; fold 1: "
-            f"{said[0].split(': ', 1)[1]}; use fewer folds (train.cv_folds), so that each is longer, or "
-            "export a longer history"
+            f"none of the {len(folds)} chronological folds can be learned from; fold 1: {why_not[0]}; use "
+            "fewer folds (train.cv_folds), so that each is longer, or export a longer history"
         )
     return kept, said
 

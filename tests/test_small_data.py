@@ -24,7 +24,7 @@ from models.bootstrap import (
 )
 from models.bundle import read_summary
 from models.metrics import compared, difference, score_metrics, top_k_sums, verdict
-from models.split import assign_fold, cv_folds, read_deals, split_facts
+from models.split import assign_fold, cv_folds, read_deals, split_facts, usable_folds
 from pipeline import params as P
 from pipeline.outputs.model_card import render
 from pipeline.run import run_stages
@@ -319,3 +319,16 @@ def test_the_mlflow_run_is_tagged_small_data(few):
     p = few["params"]
     meta = json.loads((few["root"] / "features" / "features.json").read_text())
     assert run_tags(p, few["summary"], meta, None, 1)["data.small_data"] is True
+
+
+def test_folds_whose_deals_close_after_their_learning_parts_are_left_out_and_none_left_stops():
+    """Deals that take a year to close: each fold's train and validation parts end before their outcomes."""
+    deals = deals_frame(n=600, seed=3)
+    slow = deals.assign(close_date=deals["created_date"] + pd.Timedelta(days=400))
+    folds = cv_folds(slow["created_date"], 5, SPLIT)
+    with pytest.raises(
+        ContractError, match=r"^none of the 5 chronological folds can be learned from; fold 1: "
+    ):
+        usable_folds(slow, folds)
+    kept, said = usable_folds(deals, folds)  # 60 days to close: the later folds keep their parts
+    assert len(kept) + len(said) == 5 and kept and all(line.startswith("fold ") for line in said)
