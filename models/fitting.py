@@ -11,6 +11,11 @@ from models.spec import encode, make_spec
 from models.split import unfit
 
 
+def hyperparams(cfg, small: bool) -> dict:
+    """The classifier's params of `cfg` (the `train` params): small data's keys over the usual ones."""
+    return {**cfg.classifier, **cfg.small_data_classifier} if small else cfg.classifier
+
+
 def fit_bundle(
     deals: pd.DataFrame,
     split: pd.Series,

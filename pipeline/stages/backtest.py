@@ -17,13 +17,12 @@ import numpy as np
 import pandas as pd
 
 from features.deals import FAMILY as DEAL
-from features.errors import ContractError
 from models.bundle import predict
 from models.evaluation import read_oracle
-from models.fitting import fit_bundle
+from models.fitting import fit_bundle, hyperparams
 from models.leakage import guard
 from models.metrics import score_metrics
-from models.split import LEARNED, assign_fold, backtest_folds, is_small, read_deals
+from models.split import LEARNED, assign_fold, backtest_folds, is_small, read_deals, unfit
 from pipeline import params as P
 from pipeline.console import progress, stage_main
 from pipeline.io import to_json, write_text
@@ -36,9 +35,12 @@ log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under
 FIGURES = ("roc_auc", "top_decile_lift", "value_captured_at_top_decile")
 
 
-def origin_figures(deals: pd.DataFrame, fold: dict, features: list[dict], p: P.Params, hyper: dict) -> dict:
-    """One origin: a bundle fitted on what was known at it, scored on the quarter after; `reason` instead of
-    figures when it cannot be fitted or judged there."""
+def origin_figures(
+    deals: pd.DataFrame, oracle: pd.DataFrame | None, fold: dict, features: list[dict], p: P.Params
+) -> dict:
+    """One origin: a bundle fitted on what was known at it, scored on the quarter after (and the `oracle`'s
+    true P(win) of the deals, on the demo world); `reason` instead of figures when it cannot be fitted or
+    judged there."""
     cfg, split = p.train, assign_fold(deals, fold)
     test = deals[split == "holdout"]
     facts = {
@@ -49,12 +51,13 @@ def origin_figures(deals: pd.DataFrame, fold: dict, features: list[dict], p: P.P
     }
     if not 0 < facts["tested_wins"] < len(test):
         return {**facts, "reason": "the quarter's deals need both wins and losses to be judged"}
+    if why := unfit(deals, split):
+        return {**facts, "reason": why}
     left_out = guard(deals[split == "train"], features, cfg.leak_fill_gap, cfg.leak_auc, cfg.trusted_fields)
     kept = [x for x in features if x["name"] not in {s["feature"] for s in left_out["left_out"]}]
-    try:
-        bundle = fit_bundle(deals, split, kept, cfg, hyper)[0]
-    except ContractError as e:
-        return {**facts, "reason": str(e)}
+    bundle = fit_bundle(
+        deals, split, kept, cfg, hyperparams(cfg, is_small(deals["won"], cfg.small_data_deals))
+    )[0]
     pred = predict(bundle, test)
     won = test["won"].to_numpy(bool)
     won_amount = test["amount"].where(test["won"], 0.0).fillna(0.0).to_numpy(float)
@@ -63,9 +66,9 @@ def origin_figures(deals: pd.DataFrame, fold: dict, features: list[dict], p: P.P
         won, pred["p_win"], pred["p_win"] * pred["amount"], won_amount, k, p.evaluate.ece_bins
     )
     facts |= {f: round(scored[f], 6) for f in FIGURES}
-    oracle = read_oracle(paths(p).oracle, test)
     if oracle is not None:
-        best = score_metrics(won, oracle["true_p_win"], oracle["true_p_win"], won_amount, k, 10)["roc_auc"]
+        true_p = oracle.loc[test.index, "true_p_win"]
+        best = score_metrics(won, true_p, true_p, won_amount, k, 10)["roc_auc"]
         facts |= {
             "oracle_roc_auc": round(best, 6),
             "ratio_to_oracle": round((scored["roc_auc"] - 0.5) / (best - 0.5), 6),
@@ -78,14 +81,10 @@ def run(p: P.Params) -> dict:
     deals = read_deals(f.train_set)
     meta = json.loads(f.features_json.read_text())
     features = [x for x in meta["features"] if x["family"] != DEAL]
-    hyper = (
-        {**cfg.classifier, **cfg.small_data_classifier}
-        if is_small(deals["won"], cfg.small_data_deals)
-        else cfg.classifier
-    )
+    oracle = read_oracle(f.oracle, deals)
     folds = backtest_folds(deals["created_date"], p.evaluate.backtest_origins, cfg.split)
     done = [
-        origin_figures(deals, fold, features, p, hyper)
+        origin_figures(deals, oracle, fold, features, p)
         for fold in progress(folds, what="backtest: origins", unit="origin")
     ]
     judged = [x for x in done if "reason" not in x]

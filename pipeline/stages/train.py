@@ -20,7 +20,7 @@ import pandas as pd
 from features.deals import FAMILY as DEAL
 from features.errors import ContractError
 from models.bundle import predict, save_bundle
-from models.fitting import fit_bundle
+from models.fitting import fit_bundle, hyperparams
 from models.leakage import guard, words
 from models.split import (
     HELD_BACK,
@@ -108,7 +108,7 @@ def run(p: P.Params) -> dict:
     meta = json.loads(f.features_json.read_text())
     won, lost = int(deals["won"].sum()), int((~deals["won"]).sum())
     small = is_small(deals["won"], cfg.small_data_deals)
-    hyper = {**cfg.classifier, **cfg.small_data_classifier} if small else cfg.classifier
+    hyper = hyperparams(cfg, small)
     created = deals["created_date"]
     boundaries = split_boundaries(created, cfg.split)
     split = assign_split(deals, boundaries)
