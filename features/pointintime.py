@@ -81,6 +81,12 @@ class FeatureConfig:
     deal_fields: tuple = ()
 
 
+def config_of(saved: dict) -> FeatureConfig:
+    """The FeatureConfig featurize saved in features.json: a refresh builds exactly the features the model
+    knows (its chosen values, named products and custom fields), whatever params say now."""
+    return FeatureConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
+
+
 def _days(later: ir.Value, earlier: ir.Value) -> ir.FloatingValue:
     return (later.epoch_seconds() - earlier.epoch_seconds()) / DAY
 

@@ -23,6 +23,11 @@ def latest_date(tables: dict) -> pd.Timestamp:
     return pd.Timestamp(max(d for d in dates if d is not None and not pd.isna(d)))
 
 
+def scoring_date(tables: dict, as_of: str | None) -> pd.Timestamp:
+    """The date a list is as of: `as_of` when given, else the day after the latest date in the data."""
+    return pd.Timestamp(as_of) if as_of else latest_date(tables).normalize() + pd.Timedelta(days=1)
+
+
 def training_spine(tables: dict, types: list, lag_days: int):
     o = tables["opportunities"]
     closed = o.filter(o.stage.isin(["won", "lost"]) & o.type.isin(list(types)))

@@ -13,7 +13,10 @@ from models.spec import encode, names
 
 
 def contributions(bundle: Bundle, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Per-row SHAP values of the raw (log-odds) score, one column per feature, and the bias per row."""
+    """Per-row SHAP values of the raw (log-odds) score, one column per feature, and the bias per row (none
+    for no row: LightGBM refuses an empty frame)."""
+    if frame.empty:
+        return pd.DataFrame(index=frame.index, columns=names(bundle.spec), dtype=float), np.zeros(0)
     X = encode(frame, bundle.spec)
     values = bundle.classifier.predict(X, pred_contrib=True)
     return pd.DataFrame(values[:, :-1], index=frame.index, columns=names(bundle.spec)), values[:, -1]

@@ -36,6 +36,29 @@ def _noise(default) -> argparse.ArgumentParser:
     return flags
 
 
+def _export(parser: argparse.ArgumentParser, required: bool) -> None:
+    """The arguments naming a user's export and where its run lives: `icp run`'s, and `icp refresh`'s for
+    the same run (without --data, refresh works on params.yaml's project)."""
+    parser.add_argument("--data", required=required, help="the folder of your export's files")
+    parser.add_argument(
+        "--mapping",
+        help="the mapping file (icp init writes one); omit when the files use the contract's names",
+    )
+    parser.add_argument("--out", help="folder for every output (default: runs/<name>)")
+    parser.add_argument(
+        "--name",
+        help="name of the run, its MLflow experiment icp-<name> and registered model "
+        "<name>-win-model (default: the data folder's name)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override a param of params.yaml, as dvc exp run -S does (repeatable)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="icp", description="Predictive ICP pipeline", parents=[_noise(0)])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -84,24 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("--out", help="the mapping file to write (default: <folder name>.mapping.yaml)")
     i.add_argument("--force", action="store_true", help="overwrite an existing mapping file")
     g = sub.add_parser("run", parents=after, help="the whole pipeline on your own export, without DVC")
-    g.add_argument("--data", required=True, help="the folder of your export's files")
-    g.add_argument(
-        "--mapping",
-        help="the mapping file (icp init writes one); omit when the files use the contract's names",
+    _export(g, required=True)
+    w = sub.add_parser(
+        "refresh",
+        parents=after,
+        help="ingest the export again and list it as of a new date with the same model: what changed since "
+        "the previous list (changes.csv), without retraining",
     )
-    g.add_argument("--out", help="folder for every output (default: runs/<name>)")
-    g.add_argument(
-        "--name",
-        help="name of the run, its MLflow experiment icp-<name> and registered model "
-        "<name>-win-model (default: the data folder's name)",
-    )
-    g.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override a param of params.yaml, as dvc exp run -S does (repeatable)",
-    )
+    w.add_argument("--as-of", help="the new list's date (default: the day after the latest date in the data)")
+    _export(w, required=False)
     args = parser.parse_args(argv)
     try:
         with console.messages(args.verbosity):
@@ -112,6 +126,16 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # the boundary: anything else is ours, said in one line
         print(console.internal_error(f"icp {args.command}", e), file=sys.stderr)
         return console.INTERNAL
+
+
+def _export_params(args) -> P.Params:
+    """`icp run`'s params for --data, or params.yaml's (with --set) when refresh is not given one."""
+    from pipeline.run import params_for
+
+    if args.data is None:
+        return P.load(overrides=P.sets(args.set))
+    name = args.name or Path(args.data).resolve().name
+    return params_for(args.data, args.mapping, args.out or Path("runs") / name, name, args.set)
 
 
 def _command(args) -> int:
@@ -147,10 +171,9 @@ def _command(args) -> int:
     elif args.command == "run":
         from pipeline.console import show
         from pipeline.paths import paths
-        from pipeline.run import params_for, run_stages
+        from pipeline.run import run_stages
 
-        name = args.name or Path(args.data).resolve().name
-        p = params_for(args.data, args.mapping, args.out or Path("runs") / name, name, args.set)
+        p = _export_params(args)
         f = paths(p)
         registered = run_stages(p)["report"]
         print(show(f, 10))
@@ -159,6 +182,16 @@ def _command(args) -> int:
             f"Model card: {f.model_card}   MLflow: {p.report.registered_model} v{registered['version']} in "
             f"experiment {p.report.experiment}"
         )
+    elif args.command == "refresh":
+        from pipeline import refresh
+        from pipeline.console import show_changes
+        from pipeline.paths import paths
+        from pipeline.run import run_stages
+
+        p = _export_params(args)
+        run_stages(p, ["ingest"])
+        refresh.run(p, args.as_of)
+        print(show_changes(paths(p), 10))
     elif args.command in ("promote", "rollback", "registry"):
         from pipeline import registry
 

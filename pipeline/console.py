@@ -114,3 +114,20 @@ def show(f: Paths, n: int = 10) -> str:
         f"{counts})\n"
         f"{top_table(targets, n)}\n\nThe full lists (and the open deals):\n{files}"
     )
+
+
+def show_changes(f: Paths, n: int = 10) -> str:
+    """The console view of the last refresh: how much of the top tiers was replaced, the first `n` changes
+    (best new tier first) and where the files are."""
+    summary = json.loads((f.refresh / f.targets_summary.name).read_text())
+    changes = pd.read_csv(f.changes, nrows=n, keep_default_na=False, dtype=str)
+    c1, c2 = summary["churn"]["tier_1"], summary["churn"]["tier_1_to_2"]
+    lines = [f"{r.what}: {r.name or r.account_id}: {r.reason}" for r in changes.itertuples()]
+    files = "\n".join(f"  {f.refresh / f.target_list(e).name}" for e in LISTS)
+    return (
+        f"List as of {summary['as_of']} against {summary['previous_as_of']}: {c1['replaced']} of "
+        f"{c1['previous']} Tier 1 accounts replaced ({c1['share_replaced']:.0%}), {c2['replaced']} of "
+        f"{c2['previous']} in Tiers 1-2; {sum(summary['changes'].values()):,} accounts changed tier\n"
+        + ("\n".join(lines) or "Nothing changed.")
+        + f"\n\nEvery change: {f.changes}\nThe refreshed lists:\n{files}"
+    )

@@ -204,6 +204,12 @@ class Score:
 
 
 @dataclass(config=CONFIG)
+class Refresh:
+    as_of: Date | None
+    out: Name
+
+
+@dataclass(config=CONFIG)
 class Report:
     experiment: Name
     registered_model: Name
@@ -221,6 +227,7 @@ class Params:
     evaluate: Evaluate
     explain: Explain
     score: Score
+    refresh: Refresh
     report: Report
 
 
@@ -313,6 +320,17 @@ def _build(tree: dict) -> Params:
         raise ParamsError(_line(e)) from None
 
 
+def sets(items: list[str]) -> dict:
+    """`--set section.key=value` arguments (as `dvc exp run -S` takes them) as overrides; values are YAML."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ParamsError(f"--set {item!r}: write section.key=value")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
 def load(path: str | Path = "params.yaml", overrides: dict | None = None) -> Params:
     """params.yaml with `overrides` ({"score.include_open": True, ...}, like `dvc exp run -S`) applied."""
     path = Path(path)
@@ -364,6 +382,7 @@ def rooted(p: Params, root: str | Path, seed: int | None = None) -> Params:
         "explain.out": "reports/explain",
         "explain.profile": "reports/icp_profile",
         "score.out": "targets",
+        "refresh.out": "refresh",
         "report.out": "reports/model_card.html",
     }
     values = {key: str(root / sub) for key, sub in folders.items()}

@@ -24,6 +24,7 @@ class Paths:
     explain: Path
     profile: Path  # explain.profile, without its .md / .json
     targets: Path
+    refresh: Path  # refresh.out: the refreshed list and what changed
     model_card: Path
 
     def interim_table(self, name: str) -> Path:
@@ -126,6 +127,16 @@ class Paths:
     def open_deals(self) -> Path:
         return self.targets / "open_deals.csv"
 
+    @property
+    def changes(self) -> Path:
+        """What changed since the previous list, beside the refreshed list."""
+        return self.refresh / "changes.csv"
+
+    @property
+    def refresh_set(self) -> Path:
+        """The scoring set a refresh scored: the next refresh explains its moves against it."""
+        return self.refresh / "score.parquet"
+
 
 def paths(p: Params) -> Paths:
     return Paths(
@@ -140,5 +151,6 @@ def paths(p: Params) -> Paths:
         explain=Path(p.explain.out),
         profile=Path(p.explain.profile),
         targets=Path(p.score.out),
+        refresh=Path(p.refresh.out),
         model_card=Path(p.report.out),
     )

@@ -11,8 +11,6 @@ import logging
 import time
 from pathlib import Path
 
-import yaml
-
 from pipeline import params as P
 from pipeline.sources import load_mapping
 from pipeline.stages import backtest, evaluate, explain, featurize, ingest, report, score, synthesize, train
@@ -54,12 +52,7 @@ def params_for(
     base: str | Path = "params.yaml",
 ) -> P.Params:
     overrides = P.flatten(load_mapping(mapping).get("params") or {}) if mapping else {}
-    for item in sets:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise P.ParamsError(f"--set {item!r}: write section.key=value")
-        overrides[key.strip()] = yaml.safe_load(value)
-    p = P.rooted(P.load(base, overrides), out)
+    p = P.rooted(P.load(base, overrides | P.sets(sets)), out)
     return P.override(
         p,
         {

@@ -24,6 +24,7 @@ from pipeline.world import WorldConfig
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = P.load(ROOT / "params.yaml")
 
+CHROMIUM = "/usr/bin/chromium"
 SMALL = WorldConfig(accounts=6000, seed=11, chunk_size=3000)  # two chunks, so chunking is exercised
 
 
@@ -40,6 +41,35 @@ def ingest_into(
     """The ingest stage on `source` into `out` (`more`: other dotted params)."""
     values = {"ingest.source": str(source), "ingest.out": str(out), "ingest.mapping": str(mapping)}
     return ingest.run(P.override(PARAMS, {**values, "ingest.max_reject_share": max_reject_share, **more}))
+
+
+@contextmanager
+def chromium():
+    """Debian's chromium driven by Playwright, offline and quiet (skips when `make browser` was not run)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(
+            f"Debian chromium not installed ({CHROMIUM}): run `make browser` "
+            "(apt-get install chromium) to run the HTML browser test"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @contextmanager

@@ -17,12 +17,13 @@ from models.bundle import load_bundle, predict, read_summary
 from models.explain import as_seen, contributions
 from models.metrics import chance_verdict
 from models.profile import line, no_icp
-from models.reasons import describe, phrase, reasons, span, why_now
+from models.reasons import REASONS, describe, phrase, reasons, span, why_now
 from models.spec import encode
 from models.split import read_deals, split_of
 from models.targets import rank, tiers
 from pipeline import params as P
 from pipeline.console import show
+from pipeline.outputs.lists import COLUMNS
 from pipeline.paths import paths
 from pipeline.run import run_stages
 from pipeline.stages import score
@@ -348,7 +349,7 @@ def test_a_profile_whose_holdout_outcomes_are_shuffled_shows_no_icp(small_run, t
 def test_score_ranks_tiers_and_explains_the_universe(small_run):
     p = small_run["params"]
     targets = pd.read_csv(Path(p.score.out) / "target_accounts.csv", keep_default_na=False)
-    assert list(targets.columns) == score.COLUMNS
+    assert list(targets.columns) == COLUMNS
     frame = pd.read_parquet(Path(p.features.out) / "score.parquet")
     prospects = frame[~frame["customer"] & ~frame["open_opportunity"]]
     assert sorted(targets["account_id"]) == sorted(prospects["account_id"])
@@ -379,7 +380,7 @@ def test_scoring_in_small_chunks_gives_the_same_list_and_reasons_for_all_on_requ
     )
     whole = pd.read_csv(Path(p.score.out) / "target_accounts.csv", keep_default_na=False)
     chunked = pd.read_csv(tmp_path / "targets" / "target_accounts.csv", keep_default_na=False)
-    pd.testing.assert_frame_equal(chunked.drop(columns=score.REASONS), whole.drop(columns=score.REASONS))
+    pd.testing.assert_frame_equal(chunked.drop(columns=REASONS), whole.drop(columns=REASONS))
     tier3 = chunked["tier"] <= 3
     pd.testing.assert_frame_equal(chunked[tier3], whole[tier3])
     assert (chunked.loc[~tier3, "reason_1"] != "").mean() > 0.9  # Tier 4 explained too (unless nothing helps)

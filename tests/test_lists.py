@@ -14,9 +14,8 @@ import pytest
 from pipeline import params as P
 from pipeline.outputs.lists import COLUMNS, write_lists
 from pipeline.paths import LISTS, paths
-from tests.conftest import PARAMS
+from tests.conftest import PARAMS, chromium
 
-CHROMIUM = "/usr/bin/chromium"
 TIER_SIZES = {1: 5, 2: 10, 3: 15, 4: 30}
 ROWS_PER_TIER = 20  # cuts Tier 4 (30 accounts) only
 TRICKY = 'Smith <b>&amp; "Sons" & Co'
@@ -186,83 +185,61 @@ def test_missing_column_is_named(tmp_path):
 
 def test_html_in_chromium(lists, tmp_path):
     """The page opens offline in a real browser, shows every tier, filters, sorts, and pages long lists."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(
-            f"Debian chromium not installed ({CHROMIUM}): run `make browser` "
-            "(apt-get install chromium) to run the HTML browser test"
-        )
-    from playwright.sync_api import sync_playwright
-
     url = (lists["folder"] / "target_accounts.html").resolve().as_uri()
     write_lists(make_targets({1: 50, 2: 200, 3: 450, 4: 300}), files_in(tmp_path), 1000, "Longer than a page")
     long_url = (tmp_path / "target_accounts.html").resolve().as_uri()
     requests, failed, errors = [], [], []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            page = browser.new_page()
-            page.on("request", lambda r: requests.append(r.url))
-            page.on("requestfailed", lambda r: failed.append(r.url))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(url, wait_until="load")
+    with chromium() as browser:
+        page = browser.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url, wait_until="load")
 
-            assert requests == [url] and failed == [] and errors == []
-            visible = page.locator("#list tbody tr:visible")
-            assert visible.count() == 50
-            assert page.locator("#shown").inner_text() == "50 of 50 rows shown"
-            for tier, shown in {1: 5, 2: 10, 3: 15, 4: 20}.items():
-                assert page.locator(f'#list tbody tr[data-tier="{tier}"]:visible').count() == shown
-                assert page.locator(f'[data-filter="{tier}"]').inner_text() == f"Tier {tier} ({shown})"
-            assert page.locator("#list tbody tr").first.locator("td").nth(1).inner_text() == TRICKY
-            strategic = int(lists["targets"].groupby("tier").head(ROWS_PER_TIER)["strategic"].sum())
-            assert page.locator("#list tbody tr.strategic:visible").count() == strategic > 0
-            assert page.locator("#list tbody tr.strategic td:nth-child(5)").first.inner_text() == "Yes"
-            assert "showing the top 20 of 30 accounts of Tier 4" in page.locator("header").inner_text()
+        assert requests == [url] and failed == [] and errors == []
+        visible = page.locator("#list tbody tr:visible")
+        assert visible.count() == 50
+        assert page.locator("#shown").inner_text() == "50 of 50 rows shown"
+        for tier, shown in {1: 5, 2: 10, 3: 15, 4: 20}.items():
+            assert page.locator(f'#list tbody tr[data-tier="{tier}"]:visible').count() == shown
+            assert page.locator(f'[data-filter="{tier}"]').inner_text() == f"Tier {tier} ({shown})"
+        assert page.locator("#list tbody tr").first.locator("td").nth(1).inner_text() == TRICKY
+        strategic = int(lists["targets"].groupby("tier").head(ROWS_PER_TIER)["strategic"].sum())
+        assert page.locator("#list tbody tr.strategic:visible").count() == strategic > 0
+        assert page.locator("#list tbody tr.strategic td:nth-child(5)").first.inner_text() == "Yes"
+        assert "showing the top 20 of 30 accounts of Tier 4" in page.locator("header").inner_text()
 
-            page.click('[data-filter="1"]')
-            assert visible.count() == 5
-            assert page.locator('#list tbody tr:visible:not([data-tier="1"])').count() == 0
-            page.click('[data-filter="all"]')
-            assert visible.count() == 50
+        page.click('[data-filter="1"]')
+        assert visible.count() == 5
+        assert page.locator('#list tbody tr:visible:not([data-tier="1"])').count() == 0
+        page.click('[data-filter="all"]')
+        assert visible.count() == 50
 
-            def column(name: str) -> list[str]:
-                return page.eval_on_selector_all(
-                    "#list tbody tr:not([hidden])",
-                    f"rows => rows.map(r => r.querySelector('td:nth-child({name})').dataset.v)",
-                )
+        def column(name: str) -> list[str]:
+            return page.eval_on_selector_all(
+                "#list tbody tr:not([hidden])",
+                f"rows => rows.map(r => r.querySelector('td:nth-child({name})').dataset.v)",
+            )
 
-            by_rank = column("1")
-            value = [float(v) for v in column("7")]  # Predicted deal value: not in rank order
-            page.click("#list thead th:nth-child(7) button")
-            assert [float(v) for v in column("7")] == sorted(value, reverse=True)
-            assert column("1") != by_rank
-            page.click("#list thead th:nth-child(7) button")
-            assert [float(v) for v in column("7")] == sorted(value)
-            page.click("#list thead th:nth-child(1) button")
-            assert column("1") == by_rank
+        by_rank = column("1")
+        value = [float(v) for v in column("7")]  # Predicted deal value: not in rank order
+        page.click("#list thead th:nth-child(7) button")
+        assert [float(v) for v in column("7")] == sorted(value, reverse=True)
+        assert column("1") != by_rank
+        page.click("#list thead th:nth-child(7) button")
+        assert [float(v) for v in column("7")] == sorted(value)
+        page.click("#list thead th:nth-child(1) button")
+        assert column("1") == by_rank
 
-            page.fill("#q", "hyperlink")
-            assert visible.count() == 1
-            assert requests == [url] and failed == [] and errors == []
+        page.fill("#q", "hyperlink")
+        assert visible.count() == 1
+        assert requests == [url] and failed == [] and errors == []
 
-            page.goto(long_url, wait_until="load")  # 1,000 rows: one page of 500 laid out at a time
-            assert page.locator("#shown").inner_text() == "500 of 1,000 rows shown"
-            page.click("#more")
-            assert visible.count() == 1000 and page.locator("#more").is_hidden()
-            page.click('[data-filter="3"]')
-            assert page.locator("#shown").inner_text() == "450 of 450 rows shown"
-            assert requests == [url, long_url] and failed == [] and errors == []
-        finally:
-            browser.close()
+        page.goto(long_url, wait_until="load")  # 1,000 rows: one page of 500 laid out at a time
+        assert page.locator("#shown").inner_text() == "500 of 1,000 rows shown"
+        page.click("#more")
+        assert visible.count() == 1000 and page.locator("#more").is_hidden()
+        page.click('[data-filter="3"]')
+        assert page.locator("#shown").inner_text() == "450 of 450 rows shown"
+        assert requests == [url, long_url] and failed == [] and errors == []

@@ -29,6 +29,18 @@ SHEET = [
 ]
 # The HTML table: the same columns, the three positive reasons in one cell so the page stays narrow.
 PAGE = SHEET[:8] + [("reasons", "Reasons", "text")] + SHEET[11:]
+# What changed since the previous list (a refresh's changes.csv), as the sheet and the page show it.
+CHANGED = [
+    ("what", "Change", "text"),
+    ("name", "Account", "text"),
+    ("previous_tier", "Tier before", "int"),
+    ("tier", "Tier now", "int"),
+    ("previous_p_win", "P(win) before", "pct"),
+    ("p_win", "P(win) now", "pct"),
+    ("reason", "What changed most, now", "text"),
+    ("reason_before", "Before", "text"),
+    ("account_id", "Account ID", "text"),
+]
 NUMBER_FORMATS = {"int": "0", "pct": "0.0%", "money": "#,##0"}
 
 

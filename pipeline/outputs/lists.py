@@ -40,11 +40,17 @@ TIERS = (1, 2, 3, 4)
 
 
 def write_lists(
-    targets: pd.DataFrame, files: dict[str, Path], rows_per_tier: int, title: str, warning: str | None = None
+    targets: pd.DataFrame,
+    files: dict[str, Path],
+    rows_per_tier: int,
+    title: str,
+    warning: str | None = None,
+    changes: pd.DataFrame | None = None,
 ) -> dict:
     """Write the list to `files` ({"csv": path, "xlsx": path, "html": path}); returns the row counts of each
     (summary.json's `files`). `warning`: what readers of the .xlsx and .html must know before using the
-    ranking, shown at the top."""
+    ranking, shown at the top. `changes`: what changed since the previous list (a refresh's), a sheet and a
+    section of their own."""
     missing = [c for c in COLUMNS if c not in targets.columns]
     if missing:
         raise ValueError(f"write_lists: targets lacks columns {missing}")
@@ -53,8 +59,8 @@ def write_lists(
     totals = {int(t): int(n) for t, n in targets["tier"].value_counts().items()}
     counts = {t: (int((shown["tier"] == t).sum()), totals.get(t, 0)) for t in TIERS}
     as_of = str(targets["as_of"].iloc[0]) if len(targets) else ""
-    write_xlsx(shown, files["xlsx"], counts, title, as_of, warning)
-    write_html(shown, files["html"], counts, title, as_of, warning)
+    write_xlsx(shown, files["xlsx"], counts, title, as_of, warning, changes)
+    write_html(shown, files["html"], counts, title, as_of, warning, changes)
     return {
         "csv": len(targets),
         "xlsx": len(shown),

@@ -7,7 +7,15 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.outputs import templating
-from pipeline.outputs.layout import NUMBER_FORMATS, PAGE, flag, formatted, is_missing, truncation_note
+from pipeline.outputs.layout import (
+    CHANGED,
+    NUMBER_FORMATS,
+    PAGE,
+    flag,
+    formatted,
+    is_missing,
+    truncation_note,
+)
 
 PAGE_ROWS = 500  # rows the page lays out at once ("Show more" adds as many): thousands at once take seconds
 # The page's columns: how their cells show ("wide": text that wraps) and sort (value columns high to low on
@@ -46,10 +54,25 @@ def _cells(rows: pd.DataFrame) -> list[tuple]:
     return list(zip(*columns, strict=True))
 
 
+def _changed(changes: pd.DataFrame | None) -> dict | None:
+    """A refresh's changes as the page's "What changed" table: headers and rows of text."""
+    if changes is None:
+        return None
+    cells = [formatted(changes[column], kind) for column, _, kind in CHANGED]
+    return {"headers": [header for _, header, _ in CHANGED], "rows": list(zip(*cells, strict=True))}
+
+
 def write_html(
-    shown: pd.DataFrame, path: Path, counts: dict, title: str, as_of: str, warning: str | None
+    shown: pd.DataFrame,
+    path: Path,
+    counts: dict,
+    title: str,
+    as_of: str,
+    warning: str | None,
+    changes: pd.DataFrame | None = None,
 ) -> None:
-    """`counts`: tier -> (rows shown, accounts in the tier); `warning` opens the page when given."""
+    """`counts`: tier -> (rows shown, accounts in the tier); `warning` opens the page when given; `changes`
+    (a refresh's) make a "What changed" section above the list."""
     rows = [
         (int(tier), flag(strategic), cells)
         for tier, strategic, cells in zip(shown["tier"], shown["strategic"], _cells(shown), strict=True)
@@ -65,5 +88,6 @@ def write_html(
         total=sum(total for _, total in counts.values()),
         tiers=[{"tier": t, "shown": s, "total": n} for t, (s, n) in counts.items()],
         notes=[truncation_note(t, s, n) for t, (s, n) in counts.items() if s < n],
+        changed=_changed(changes),
     )
     Path(path).write_text(page, encoding="utf-8")

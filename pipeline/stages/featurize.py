@@ -12,7 +12,6 @@ from dataclasses import asdict
 
 import duckdb
 import ibis
-import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract import TABLES
@@ -28,7 +27,7 @@ from features.pointintime import (
     todays_values,
     undated_note,
 )
-from features.spines import TRAIN_META, latest_date, open_spine, scoring_spine, training_spine
+from features.spines import TRAIN_META, open_spine, scoring_date, scoring_spine, training_spine
 from features.vocabulary import EVENT_VALUES, frequent_values, named_products
 from models.split import learning_cutoff
 from pipeline import params as P
@@ -88,11 +87,7 @@ def run(p: P.Params) -> dict:
     }
     if note := undated_note(undated):
         log.info(f"featurize: {note}")
-    score_as_of = (
-        pd.Timestamp(p.score.as_of)
-        if p.score.as_of
-        else latest_date(tables).normalize() + pd.Timedelta(days=1)
-    )
+    score_as_of = scoring_date(tables, p.score.as_of)
 
     sets = {
         "train": build(train_spine, tables, cfg),

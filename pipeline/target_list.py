@@ -1,0 +1,161 @@
+"""The target list from a scoring set: one path for the `score` stage and for `icp refresh`, so a refreshed
+list is made exactly as the first one was.
+
+`build` reads the scoring set in chunks (bounded memory for millions of accounts), keeps the scoring universe,
+predicts, ranks by expected value, tiers by capacity and explains Tier 1-3 (or all) with SHAP values turned
+into sentences; `write` puts the list's files into a folder.
+"""
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from features.vocabulary import words
+from models.bundle import Bundle, load_bundle, predict
+from models.explain import as_seen, contributions
+from models.metrics import chance_verdict
+from models.reasons import REASONS, explain_rows
+from models.targets import open_deal_list, rank, scored_chunk, tier_table, tiers, universe
+from pipeline import params as P
+from pipeline.console import progress
+from pipeline.io import to_json
+from pipeline.outputs.lists import COLUMNS, write_lists
+from pipeline.paths import LISTS, Paths, paths
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TargetList:
+    targets: pd.DataFrame  # the ranked universe with tiers and reasons, lists.COLUMNS
+    deals: pd.DataFrame  # the open deals with their account's place
+    summary: dict  # summary.json without its `files`
+    bundle: Bundle  # the model that scored it
+    said: dict  # the features' words, for reasons
+
+
+def chunks(path: Path, size: int, what: str):
+    """The scoring set, `size` rows at a time, with a progress bar."""
+    file = pq.ParquetFile(path)
+    batches = file.iter_batches(batch_size=size)
+    for batch in progress(batches, total=-(-file.metadata.num_rows // size), what=what, unit="chunk"):
+        yield batch.to_pandas()
+
+
+def _open_deals(
+    f: Paths, types: list, scored: pd.DataFrame, targets: pd.DataFrame, as_of: str
+) -> pd.DataFrame:
+    """The open deals of the modelled types created before as_of, with their account's score and place, and
+    their own P(win) by the deal model where train fitted one."""
+    o = pd.read_parquet(
+        f.interim_table("opportunities"),
+        columns=["opportunity_id", "account_id", "created_date", "stage", "type", "amount"],
+    )
+    deal_p_win = None
+    if f.deal_model.is_dir() and f.open_set.exists():
+        rows = pd.read_parquet(f.open_set)
+        deal_p_win = predict(load_bundle(f.deal_model), rows)["p_win"].set_axis(rows["opportunity_id"])
+    return open_deal_list(o, types, scored, targets, as_of, deal_p_win)
+
+
+def build(p: P.Params, scoring_set: Path, what: str = "score") -> TargetList:
+    """The list of `scoring_set` by the model of `train.out`. A model no better than chance (evaluate's
+    metrics.json) puts a warning on it."""
+    start, cfg, f = time.perf_counter(), p.score, paths(p)
+    chance = chance_verdict(json.loads(f.metrics.read_text())["model"])
+    warning = chance and f"WARNING: {chance}: this ranking is no better than a random list"
+    total = pq.ParquetFile(scoring_set).metadata.num_rows
+    bundle = load_bundle(f.model)
+    meta = json.loads(f.features_json.read_text())
+    said = words(meta["config"], meta["features"])
+    parts = []
+    for chunk in chunks(scoring_set, cfg.chunk_size, f"{what}: scoring"):
+        chunk["in_universe"] = universe(chunk, cfg.include_customers, cfg.include_open)
+        kept = chunk[
+            chunk["in_universe"] | chunk["open_opportunity"].astype(bool)
+        ]  # open deals are listed too
+        if len(kept):
+            parts.append(scored_chunk(kept, bundle))
+    log.info(f"{what}: {total:,} accounts scored ({time.perf_counter() - start:.1f}s)")
+    scored = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["in_universe"])
+    if not scored["in_universe"].any():
+        raise SystemExit(
+            f"{what}: no account of {scoring_set} is in the scoring universe (include_customers="
+            f"{cfg.include_customers}, include_open={cfg.include_open})"
+        )
+    ranked = rank(scored[scored["in_universe"].astype(bool)].drop(columns="in_universe"))
+    ranked["tier"] = tiers(
+        ranked["p_win"], cfg.tier1_size, cfg.tier2_size, cfg.tier3_size, cfg.tier3_min_p_win
+    )
+
+    wanted = set(
+        ranked["account_id"] if cfg.reasons_for_all else ranked.loc[ranked["tier"] <= 3, "account_id"]
+    )
+    texts = []
+    for chunk in chunks(scoring_set, cfg.chunk_size, f"{what}: reasons"):
+        chunk = chunk[chunk["account_id"].isin(wanted)].set_index("account_id", drop=False)
+        if len(chunk):
+            shap_values, _ = contributions(bundle, chunk)
+            texts.append(explain_rows(shap_values, as_seen(chunk, bundle.spec), said))
+    explained = pd.concat(texts) if texts else pd.DataFrame(columns=REASONS)
+    log.info(f"{what}: reasons for {len(explained):,} accounts ({time.perf_counter() - start:.1f}s)")
+
+    accounts = pd.read_parquet(f.interim_table("accounts"), columns=["account_id", "name", "domain"])
+    targets = ranked.merge(accounts, on="account_id", how="left", validate="one_to_one").merge(
+        explained, left_on="account_id", right_index=True, how="left"
+    )
+    targets[REASONS] = targets[REASONS].fillna("")
+    targets["as_of"] = pd.to_datetime(targets["as_of"]).dt.strftime("%Y-%m-%d")
+    targets = targets[COLUMNS]
+
+    as_of = targets["as_of"].iloc[0]
+    deals = _open_deals(f, meta["opportunity_types"], scored, targets, as_of)
+    summary = {
+        "as_of": as_of,
+        "read": total,
+        "universe": len(targets),
+        "tiers": tier_table(targets),
+        "explained": len(explained),
+        "open_deals": len(deals),
+        "warning": warning,
+    }  # no timings: same inputs, same bytes
+    return TargetList(targets, deals, summary, bundle, said)
+
+
+def write(t: TargetList, folder: Path, p: P.Params, changes: pd.DataFrame | None = None) -> dict:
+    """The list's files in `folder` (named as score.out has them); returns summary.json as written."""
+    f, summary = paths(p), dict(t.summary)
+    as_of = summary["as_of"]
+    files = {fmt: folder / f.target_list(fmt).name for fmt in LISTS}
+    summary["files"] = write_lists(
+        t.targets,
+        files,
+        p.score.list_rows_per_tier,
+        f"Target accounts as of {as_of}",
+        summary["warning"],
+        changes,
+    )
+    t.deals.to_csv(folder / f.open_deals.name, index=False, lineterminator="\n")
+    if changes is not None:
+        changes.to_csv(folder / f.changes.name, index=False, lineterminator="\n")
+    (folder / f.targets_summary.name).write_text(to_json(summary))
+    return summary
+
+
+def log_written(what: str, where: Path, p: P.Params, t: TargetList, start: float) -> None:
+    """One line: where the files went, the tier counts and the speed."""
+    f, s = paths(p), t.summary
+    names = [f.target_list(e).name for e in LISTS] + [f.open_deals.name, f.targets_summary.name]
+    elapsed = time.perf_counter() - start
+    counts = ", ".join(f"Tier {x['tier']}: {x['accounts']:,}" for x in s["tiers"])
+    log.info(
+        f"{what}: wrote {where}: {', '.join(names)}: {s['universe']:,} accounts ({counts}), "
+        f"{s['open_deals']:,} open deals in {elapsed:.1f}s ({s['read'] / elapsed:,.0f} accounts/s)"
+    )
+    if s["warning"]:
+        log.warning(f"{what}: {s['warning']}")
