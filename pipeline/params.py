@@ -201,6 +201,7 @@ class Score:
     reasons_for_all: StrictBool
     chunk_size: Count
     list_rows_per_tier: Count
+    stability_days: Whole
 
 
 @dataclass(config=CONFIG)

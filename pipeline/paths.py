@@ -64,6 +64,11 @@ class Paths:
         return self.features / "score.parquet"
 
     @property
+    def earlier_set(self) -> Path:
+        """The scoring set as of score.stability_days before: the list's churn over that time."""
+        return self.features / "score_earlier.parquet"
+
+    @property
     def open_set(self) -> Path:
         """The open deals' rows for the deal model, when the export fills a deal field."""
         return self.features / "open.parquet"

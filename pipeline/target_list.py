@@ -63,9 +63,9 @@ def _open_deals(
     return open_deal_list(o, types, scored, targets, as_of, deal_p_win)
 
 
-def build(p: P.Params, scoring_set: Path, what: str = "score") -> TargetList:
-    """The list of `scoring_set` by the model of `train.out`. A model no better than chance (evaluate's
-    metrics.json) puts a warning on it."""
+def build(p: P.Params, scoring_set: Path, what: str = "score", reasons: bool = True) -> TargetList:
+    """The list of `scoring_set` by the model of `train.out` (`reasons`: with them). A model no better than
+    chance (evaluate's metrics.json) puts a warning on it."""
     start, cfg, f = time.perf_counter(), p.score, paths(p)
     chance = chance_verdict(json.loads(f.metrics.read_text())["model"])
     warning = chance and f"WARNING: {chance}: this ranking is no better than a random list"
@@ -96,14 +96,16 @@ def build(p: P.Params, scoring_set: Path, what: str = "score") -> TargetList:
     wanted = set(
         ranked["account_id"] if cfg.reasons_for_all else ranked.loc[ranked["tier"] <= 3, "account_id"]
     )
+    wanted = wanted if reasons else set()
     texts = []
-    for chunk in chunks(scoring_set, cfg.chunk_size, f"{what}: reasons"):
+    for chunk in chunks(scoring_set, cfg.chunk_size, f"{what}: reasons") if wanted else ():
         chunk = chunk[chunk["account_id"].isin(wanted)].set_index("account_id", drop=False)
         if len(chunk):
             shap_values, _ = contributions(bundle, chunk)
             texts.append(explain_rows(shap_values, as_seen(chunk, bundle.spec), said))
     explained = pd.concat(texts) if texts else pd.DataFrame(columns=REASONS)
-    log.info(f"{what}: reasons for {len(explained):,} accounts ({time.perf_counter() - start:.1f}s)")
+    if reasons:
+        log.info(f"{what}: reasons for {len(explained):,} accounts ({time.perf_counter() - start:.1f}s)")
 
     accounts = pd.read_parquet(f.interim_table("accounts"), columns=["account_id", "name", "domain"])
     targets = ranked.merge(accounts, on="account_id", how="left", validate="one_to_one").merge(

@@ -130,3 +130,15 @@ def test_a_funding_round_and_a_pricing_burst_lift_a_tier_3_account_with_that_rea
         line = section.locator("tr", has_text=account["name"])
         assert line.count() == 1
         assert row["reason"] in line.inner_text() and row["what"] in line.inner_text()
+
+
+def test_the_score_stages_stability_is_what_a_refresh_over_that_time_replaces(small_run, tmp_path):
+    """score lists featurize's earlier scoring set; a refresh as of that date builds its own set from the
+    saved configuration. A refresh from there to today replaces what `stability` says."""
+    p = P.override(small_run["params"], {"refresh.out": str(tmp_path / "refresh")})
+    stability = small_run["summary"]["stability"]
+    as_of = pd.Timestamp(small_run["summary"]["as_of"])
+    assert stability["as_of"] == str((as_of - pd.Timedelta(days=p.score.stability_days)).date())
+    assert refresh.run(p, stability["as_of"])["as_of"] == stability["as_of"]
+    assert refresh.run(p, str(as_of.date()))["churn"] == {k: stability[k] for k in ("tier_1", "tier_1_to_2")}
+    assert stability["tier_1"]["replaced"] > 0  # a week of records moves the top of the small world's list

@@ -12,6 +12,7 @@ from dataclasses import asdict
 
 import duckdb
 import ibis
+import pandas as pd
 import pyarrow.parquet as pq
 
 from features.contract import TABLES
@@ -95,8 +96,16 @@ def run(p: P.Params) -> dict:
     }
     if "deal" in families:  # the deal model scores the open deals, with their own fields
         sets["open"] = build(open_spine(tables, f.opportunity_types, score_as_of), tables, cfg)
+    earlier = score_as_of - pd.Timedelta(days=p.score.stability_days)
+    if p.score.stability_days:  # the list a refresh that many days earlier would have made: its churn
+        sets["earlier"] = build(scoring_spine(tables, earlier), tables, cfg)
     rows = {}
-    files = {"train": where.train_set, "score": where.score_set, "open": where.open_set}
+    files = {
+        "train": where.train_set,
+        "score": where.score_set,
+        "open": where.open_set,
+        "earlier": where.earlier_set,
+    }
     with new_folder(where.features) as folder:
         for name, expr in progress(sets.items(), total=len(sets), what="featurize", unit="set"):
             # DuckDB writes the Parquet itself, streaming: a million accounts never sit in pandas at once
@@ -108,8 +117,10 @@ def run(p: P.Params) -> dict:
                     f"{f.memory_limit} of working memory: raise it in params.yaml ({e})"
                 ) from e
             rows[name] = pq.ParquetFile(folder / files[name].name).metadata.num_rows
-            what = {"train": "deals", "score": "accounts", "open": "open deals"}[name]
-            what += f" as of {score_as_of.date()}" if name != "train" else ""
+            what = {"train": "deals", "score": "accounts", "open": "open deals", "earlier": "accounts"}[name]
+            what += (
+                f" as of {(earlier if name == 'earlier' else score_as_of).date()}" if name != "train" else ""
+            )
             log.info(f"featurize: {name} set {rows[name]:,} {what} ({time.perf_counter() - start:.1f}s)")
         features = feature_columns(sets["train"].drop("key").columns, TRAIN_META, cfg)
         if "technographics" in tables and tables["technographics"].first_seen.isnull().any().execute():
