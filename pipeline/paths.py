@@ -126,6 +126,10 @@ class Paths:
     def open_deals(self) -> Path:
         return self.targets / "open_deals.csv"
 
+    def crm_file(self, crm: str) -> Path:
+        """The target list as `crm` (salesforce or hubspot, `score.crm.files`) imports it."""
+        return self.targets / f"crm_{crm}.csv"
+
 
 def paths(p: Params) -> Paths:
     return Paths(

@@ -3,7 +3,7 @@
 `python -m pipeline.stages.score` reads params.yaml. Reads the scoring set in chunks (bounded memory for
 millions of accounts), keeps the scoring universe, predicts, ranks by expected value, tiers by capacity,
 explains Tier 1-3 (or all) with SHAP values turned into sentences, and writes
-`score.out`/target_accounts.csv/.xlsx/.html and summary.json.
+`score.out`/target_accounts.csv/.xlsx/.html, the CRM import files and summary.json.
 """
 
 import json
@@ -23,6 +23,7 @@ from models.targets import open_deal_list, rank, scored_chunk, tier_table, tiers
 from pipeline import params as P
 from pipeline.console import progress, stage_main
 from pipeline.io import new_folder, to_json
+from pipeline.outputs.crm import write_crm
 from pipeline.outputs.lists import COLUMNS, write_lists
 from pipeline.paths import LISTS, Paths, paths
 
@@ -121,10 +122,13 @@ def run(p: P.Params) -> dict:
             targets, files, cfg.list_rows_per_tier, f"Target accounts as of {as_of}", warning
         )
         deals.to_csv(tmp / f.open_deals.name, index=False, lineterminator="\n")
+        crm = {c: tmp / f.crm_file(c).name for c in cfg.crm.files}
+        summary["files"] |= write_crm(targets, crm, cfg.crm)
         (tmp / f.targets_summary.name).write_text(to_json(summary))
     counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
     log.info(
         f"score: wrote {f.targets}: {', '.join(f.target_list(e).name for e in LISTS)}, "
+        f"{''.join(f'{path.name}, ' for path in crm.values())}"
         f"{f.open_deals.name} and {f.targets_summary.name}: {len(targets):,} accounts ({counts}), "
         f"{len(deals):,} open deals in "
         f"{elapsed:.1f}s ({total / elapsed:,.0f} accounts/s)"
