@@ -5,6 +5,7 @@ Over 300 lines: the eight sections' schemas and the words that explain a broken 
 each half would only make sense beside the other."""
 
 import datetime as dt
+import re
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Annotated, Literal
@@ -22,6 +23,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.dataclasses import dataclass
 
@@ -43,6 +45,8 @@ FAMILIES = (
     "custom",
     "deal",
 )
+
+CRMS = ("salesforce", "hubspot")  # the CRMs whose import files score writes (score.crm)
 
 # the accounts' undated fields that may be features, as today's values (features/pointintime.py's STATIC)
 STATIC_FIELDS = ("industry", "country", "region", "founded_year", "ownership")
@@ -189,6 +193,54 @@ class Explain:
 
 
 @dataclass(config=CONFIG)
+class CrmFields:
+    """The CRM fields (Salesforce) or properties (HubSpot) the ICP values go to (pipeline/outputs/crm.py)."""
+
+    tier: Name
+    score: Name
+    expected_value: Name
+    reasons: Name
+    as_of: Name
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        """Two columns of one name: the CRM would take one of them, or refuse the file."""
+        names = list(asdict(self).values())
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"names {twice} twice: each column of the file needs its own name")
+        return self
+
+
+@dataclass(config=CONFIG)
+class Salesforce(CrmFields):
+    id: Name  # Id, or an External ID field that holds account_id
+
+    @model_validator(mode="after")
+    def _api_names(self):
+        """Data Loader maps a column to the field whose API name it is: a label ("ICP Tier") matches none."""
+        labels = [n for n in asdict(self).values() if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", n)]
+        if labels:
+            raise ValueError(f"names {labels}: give the fields' API names (letters, digits and _)")
+        return self
+
+
+@dataclass(config=CONFIG)
+class HubSpot(CrmFields):
+    id: Literal["Record ID", "Company Domain Name"]  # the column HubSpot's import matches companies on
+
+
+@dataclass(config=CONFIG)
+class Crm:
+    """The CRM import files of the target list (pipeline/outputs/crm.py)."""
+
+    files: list[Literal[CRMS]]  # [] writes none
+    reasons_length: Annotated[StrictInt, Field(ge=10)]  # room for a few words and the ellipsis
+    salesforce: Salesforce
+    hubspot: HubSpot
+
+
+@dataclass(config=CONFIG)
 class Score:
     as_of: Date | None
     out: Name
@@ -202,6 +254,7 @@ class Score:
     chunk_size: Count
     list_rows_per_tier: Count
     stability_days: Whole
+    crm: Crm
 
 
 @dataclass(config=CONFIG)
@@ -262,7 +315,7 @@ def _problem(error: dict) -> str:
         return f"section {loc[0]!r} is missing" if len(loc) == 1 else f"{_key(loc)} is missing"
     if kind == "dataclass_type":
         return (
-            f"section {loc[0]!r} must hold its keys, not {value!r}"
+            f"section {_key(loc)!r} must hold its keys, not {value!r}"
             if loc
             else f"the file must hold the sections {', '.join(_SECTIONS)}, not {value!r}"
         )
@@ -283,11 +336,15 @@ def _problem(error: dict) -> str:
 
 
 def _unknown(where: tuple, keys: list) -> str:
-    """Unknown keys of a section (or unknown sections) with the ones it has: the likely misspelling shows."""
+    """Unknown keys of a section (or unknown sections) with the ones it has: the likely misspelling shows.
+    A section may hold sections (score.crm.salesforce)."""
     if not where:
         return f"unknown sections {sorted(keys)}; the sections are {', '.join(_SECTIONS)}"
-    known = ", ".join(f.name for f in fields(_SECTIONS[where[0]]))
-    return f"section {where[0]!r} has unknown keys {sorted(keys)}; its keys are {known}"
+    section = Params
+    for part in where:
+        section = {f.name: f.type for f in fields(section)}[part]
+    known = ", ".join(f.name for f in fields(section))
+    return f"section {_key(where)!r} has unknown keys {sorted(keys)}; its keys are {known}"
 
 
 def _line(e: ValidationError) -> str:

@@ -142,6 +142,10 @@ class Paths:
         """The scoring set a refresh scored: the next refresh explains its moves against it."""
         return self.refresh / "score.parquet"
 
+    def crm_file(self, crm: str) -> Path:
+        """The target list as `crm` (salesforce or hubspot, `score.crm.files`) imports it."""
+        return self.targets / f"crm_{crm}.csv"
+
 
 def paths(p: Params) -> Paths:
     return Paths(

@@ -24,6 +24,7 @@ from models.targets import open_deal_list, rank, scored_chunk, tier_table, tiers
 from pipeline import params as P
 from pipeline.console import progress
 from pipeline.io import to_json
+from pipeline.outputs.crm import write_crm
 from pipeline.outputs.lists import COLUMNS, write_lists
 from pipeline.paths import LISTS, Paths, paths
 
@@ -130,7 +131,8 @@ def build(p: P.Params, scoring_set: Path, what: str = "score", reasons: bool = T
 
 
 def write(t: TargetList, folder: Path, p: P.Params, changes: pd.DataFrame | None = None) -> dict:
-    """The list's files in `folder` (named as score.out has them); returns summary.json as written."""
+    """The list's files in `folder` (named as score.out has them), the CRM import files among them; returns
+    summary.json as written."""
     f, summary = paths(p), dict(t.summary)
     as_of = summary["as_of"]
     files = {fmt: folder / f.target_list(fmt).name for fmt in LISTS}
@@ -143,6 +145,8 @@ def write(t: TargetList, folder: Path, p: P.Params, changes: pd.DataFrame | None
         changes,
     )
     t.deals.to_csv(folder / f.open_deals.name, index=False, lineterminator="\n")
+    crm = {c: folder / f.crm_file(c).name for c in p.score.crm.files}
+    summary["files"] |= write_crm(t.targets, crm, p.score.crm)
     if changes is not None:
         changes.to_csv(folder / f.changes.name, index=False, lineterminator="\n")
     (folder / f.targets_summary.name).write_text(to_json(summary))
@@ -152,7 +156,8 @@ def write(t: TargetList, folder: Path, p: P.Params, changes: pd.DataFrame | None
 def log_written(what: str, where: Path, p: P.Params, t: TargetList, start: float) -> None:
     """One line: where the files went, the tier counts and the speed."""
     f, s = paths(p), t.summary
-    names = [f.target_list(e).name for e in LISTS] + [f.open_deals.name, f.targets_summary.name]
+    names = [f.target_list(e).name for e in LISTS] + [f.crm_file(c).name for c in p.score.crm.files]
+    names += [f.open_deals.name, f.targets_summary.name]
     elapsed = time.perf_counter() - start
     counts = ", ".join(f"Tier {x['tier']}: {x['accounts']:,}" for x in s["tiers"])
     log.info(

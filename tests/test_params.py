@@ -36,6 +36,11 @@ def test_overrides_set_nested_keys_and_flatten_names_them_back():
         ({"score.tier_size": 5}, "section 'score' has unknown keys ['tier_size']"),
         ({"scoring.tier1_size": 5}, "cannot set 'scoring.tier1_size': write section.key=value"),
         ({"train.seed.value": 5}, "cannot set 'train.seed.value': seed holds a value"),
+        (
+            {"score.crm.salesforce.teir": "X"},
+            "section 'score.crm.salesforce' has unknown keys ['teir']; its keys are tier, score",
+        ),
+        ({"score.crm": 5}, "section 'score.crm' must hold its keys, not 5"),
     ],
 )
 def test_each_mistake_is_named_in_one_line(overrides, message):
@@ -86,6 +91,20 @@ def test_a_wrong_type_is_named_with_what_is_allowed(value):
             "not 'owner'",
         ),
         ({"features.static_fields": "ownership"}, "features.static_fields must be a list, not 'ownership'"),
+        (
+            {"score.crm.files": ["pipedrive"]},
+            "score.crm.files[0] must be one of salesforce, hubspot, not 'pipedrive'",
+        ),
+        ({"score.crm.reasons_length": 5}, "score.crm.reasons_length must be at least 10, not 5"),
+        (
+            {"score.crm.hubspot.id": "domain"},
+            "score.crm.hubspot.id must be one of Record ID, Company Domain Name, not 'domain'",
+        ),
+        (
+            {"score.crm.salesforce.tier": "ICP Tier"},
+            "score.crm.salesforce names ['ICP Tier']: give the fields' API names (letters, digits and _)",
+        ),
+        ({"score.crm.hubspot.score": "icp_tier"}, "score.crm.hubspot names ['icp_tier'] twice"),
     ],
 )
 def test_each_choice_and_range_is_said(overrides, message):
