@@ -93,6 +93,8 @@ class Synthesize:
     truth_out: Name
     # the world in the contract's names, or as Salesforce or HubSpot export it (pipeline/world/styles.py)
     style: Literal["native", "salesforce", "hubspot"] = "native"
+    # the planted role effect (an engaged finance contact raises P(win)); false: committee breadth only
+    role_effect: StrictBool = True
 
 
 @dataclass(config=CONFIG)
