@@ -69,6 +69,7 @@ def run(p: P.Params) -> dict:
         activity_types=values["behaviour"],
         trigger_types=values["triggers"],
         tech_categories=values["technographic"],
+        departments=values["departments"],
         undated_firmographics=f.undated_firmographics,
         static_fields=tuple(f.static_fields),
         custom_fields=custom_features(tables["accounts"], fields, f.top_values, f.min_value_records),
