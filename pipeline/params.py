@@ -188,6 +188,7 @@ class Explain:
     profile_min_deals: Count
     few_deals: Whole
     bootstrap: Whole
+    committee_min_deals: Count  # fewest learned deals a committee role must be engaged in to be tried
 
 
 @dataclass(config=CONFIG)

@@ -2,7 +2,8 @@
 account).
 
 Reads the validated tables of `ingest`, runs the Ibis feature definitions of features/pointintime.py on DuckDB
-and writes `train.parquet`, `score.parquet` and `features.json` (the feature list with families and kinds).
+and writes `train.parquet`, `score.parquet` and `features.json` (the feature list with families and kinds),
+and `committee.parquet`: each closed deal's contacts engaged before it (features/committee.py).
 """
 
 import json
@@ -15,6 +16,7 @@ import ibis
 import pandas as pd
 import pyarrow.parquet as pq
 
+from features.committee import engaged_contacts
 from features.contract import TABLES
 from features.custom import custom_features
 from features.deals import present
@@ -101,8 +103,18 @@ def run(p: P.Params) -> dict:
     }
     if "deal" in families:  # the deal model scores the open deals, with their own fields
         sets["open"] = build(open_spine(tables, f.opportunity_types, score_as_of), tables, cfg)
+    if "contacts" in tables:  # the buying committee of each closed deal, which explain learns roles from
+        engaged = engaged_contacts(train_spine, tables)
+        sets["committee"] = engaged.select(
+            "key", engaged.key.name("opportunity_id"), "contact_id", "department", "seniority"
+        )
     rows = {}
-    files = {"train": where.train_set, "score": where.score_set, "open": where.open_set}
+    files = {
+        "train": where.train_set,
+        "score": where.score_set,
+        "open": where.open_set,
+        "committee": where.committee,
+    }
     with new_folder(where.features) as folder:
         for name, expr in progress(sets.items(), total=len(sets), what="featurize", unit="set"):
             # DuckDB writes the Parquet itself, streaming: a million accounts never sit in pandas at once
@@ -114,8 +126,13 @@ def run(p: P.Params) -> dict:
                     f"{f.memory_limit} of working memory: raise it in params.yaml ({e})"
                 ) from e
             rows[name] = pq.ParquetFile(folder / files[name].name).metadata.num_rows
-            what = {"train": "deals", "score": "accounts", "open": "open deals"}[name]
-            what += f" as of {score_as_of.date()}" if name != "train" else ""
+            what = {
+                "train": "deals",
+                "score": "accounts",
+                "open": "open deals",
+                "committee": "engaged contacts of the closed deals",
+            }[name]
+            what += f" as of {score_as_of.date()}" if name in ("score", "open") else ""
             log.info(f"featurize: {name} set {rows[name]:,} {what} ({time.perf_counter() - start:.1f}s)")
         features = feature_columns(sets["train"].drop("key").columns, TRAIN_META, cfg)
         if "technographics" in tables and tables["technographics"].first_seen.isnull().any().execute():
