@@ -55,6 +55,7 @@ MEASURES = {
         "beh_seniorities_90d",
         "beh_senior_contacts_90d",
     ],
+    "finance_engaged_90d": ["beh_dept_finance_90d"],
     "company_age": ["firm_age_years"],
     "prior_lost_deals": ["rel_prior_lost", "rel_days_since_last_lost"],
     "prior_spend": ["rel_prior_spend", "rel_prior_won", "rel_tenure_days"],

@@ -51,3 +51,11 @@ def contacts_as_of(spine: ir.Table, tables: dict[str, ir.Table], days: int = ENG
     return out.mutate(
         activities=out.activities.fill_null(0.0), engaged=out.activities.fill_null(0.0) > 0
     ).order_by(["key", "contact_id"])
+
+
+def engaged_contacts(spine: ir.Table, tables: dict[str, ir.Table], days: int = ENGAGED_DAYS) -> ir.Table:
+    """The committee each spine row had: one row per contact engaged in the `days` before as_of (key,
+    contact_id, department, seniority), which models/committee.py learns the roles that win from."""
+    c = contacts_as_of(spine, tables, days)
+    c = c.filter(c.engaged).select("key", "contact_id", "department", "seniority")
+    return c.order_by(["key", "contact_id"])

@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from features import custom, deals
-from features.vocabulary import OURS, slug
+from features.vocabulary import DEPARTMENT, OURS, slug
 
 PREFIX = {
     "firmographic": "firm_",
@@ -70,6 +70,7 @@ class FeatureConfig:
     activity_types: tuple = ()
     trigger_types: tuple = ()
     tech_categories: tuple = ()
+    departments: tuple = ()  # contacts' departments with a count of engaged contacts each (beh_dept_*_90d)
     # the accounts' undated fields used as today's value (STATIC's names); an unlisted one is no feature
     static_fields: tuple = ("industry", "country", "region", "founded_year")
     # accounts with no dated history: "static" uses today's employees and revenue for every deal, "strict"
@@ -290,6 +291,10 @@ def behaviour(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
             "float64"
         ),
     )
+    for dept in cfg.departments:  # the committee's roles: who was engaged, not only how many
+        cols[f"beh_{DEPARTMENT}{slug(dept)}_90d"] = j.contact_id.nunique(
+            where=d90 & known & (j.department == dept)
+        ).cast("float64")
     return j.group_by("key").aggregate(**cols)
 
 

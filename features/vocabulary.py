@@ -1,11 +1,12 @@
 """Which values of the open vocabularies get features of their own, and the words those features stand for.
 
-Activity types, trigger types and technology categories are whatever the export says (docs/data_contract.md):
-a count or recency per value needs the values first. They are the most frequent ones in records dated before
-the learning cut-off (the first day whose deals validate or test a model), so the choice has seen nothing of
-the deals it is judged on. The recommended spellings come first, in the contract's order, so a column's
-position does not depend on counts. Named products (the complement and competitor technologies, one presence
-flag each) are chosen the same way. Reasons turn a feature's slug back into the export's own word.
+Activity types, trigger types, technology categories and contacts' departments are whatever the export says
+(docs/data_contract.md): a count or recency per value needs the values first. They are the most frequent ones
+in records dated before the learning cut-off (the first day whose deals validate or test a model; a contact
+is dated by its creation), so the choice has seen nothing of the deals it is judged on. The recommended
+spellings come first, in the contract's order, so a column's position does not depend on counts. Named
+products (the complement and competitor technologies, one presence flag each) are chosen the same way.
+Reasons turn a feature's slug back into the export's own word.
 """
 
 import re
@@ -13,19 +14,32 @@ import re
 import ibis
 import pandas as pd
 
-from features.contract import ACTIVITY_TYPES, TECH_CATEGORIES, TRIGGER_TYPES
+from features.contract import ACTIVITY_TYPES, DEPARTMENTS, TECH_CATEGORIES, TRIGGER_TYPES
 
-# family: (table, coded column, the column dating a record, the recommended spellings)
+# what gets features per value (a family, or departments: the behaviour family's engaged contacts per
+# department): (table, coded column, the column dating a record, the recommended spellings)
 EVENT_VALUES = {
     "behaviour": ("activities", "activity_type", "timestamp", ACTIVITY_TYPES),
     "triggers": ("triggers", "trigger_type", "date", TRIGGER_TYPES),
     "technographic": ("technographics", "category", "first_seen", TECH_CATEGORIES),
+    "departments": ("contacts", "department", "created_date", DEPARTMENTS),
 }
-# slugs a family's own features already use (beh_all_30d, beh_contacts_30d, trig_days_since_any, tech_n_total)
+DEPARTMENT = "dept_"  # beh_dept_<department>_90d: the engaged contacts of a department
+# slugs features already use (beh_all_30d, beh_contacts_30d, trig_days_since_any, tech_n_total); one ending in
+# _ is a prefix: an activity type called "Dept Finance" would name a department's feature
 RESERVED = {
-    "behaviour": {"all", "contacts", "departments", "seniorities", "senior_contacts"},
+    "behaviour": {"all", "contacts", "departments", "seniorities", "senior_contacts", DEPARTMENT},
     "triggers": {"any"},
     "technographic": {"total"},
+    "departments": set(),
+}
+# the contract's department and seniority codes as a sentence says them (director and manager as they are);
+# an export's own word as written
+SAID = {d: d.capitalize() for d in DEPARTMENTS} | {
+    "it": "IT",
+    "c_level": "C-level",
+    "vp": "VP",
+    "individual_contributor": "individual contributor",
 }
 OURS = "ours"  # our own product at a customer: present state, never a feature
 NAMED_PRODUCTS = 20
@@ -54,8 +68,19 @@ def frequent_values(tables: dict, family: str, before: pd.Timestamp, top: int, m
 def most_frequent(values: pd.Series, n: pd.Series, top: int, min_records: int, reserved=()) -> list:
     """Of `values` with their counts `n`, most frequent first: the `top` held `min_records` times or more
     whose slug names a feature of its own (not empty, not `reserved`; of two spellings, the more frequent)."""
-    kept = values[(n >= min_records).to_numpy() & ~values.map(slug).isin({"", *reserved}).to_numpy()]
+    taken = values.map(slug).map(lambda s: s in {"", *reserved} or s.startswith(_prefixes(reserved)))
+    kept = values[(n >= min_records).to_numpy() & ~taken.to_numpy(bool)]
     return list(kept[~kept.map(slug).duplicated()].iloc[:top])
+
+
+def _prefixes(reserved) -> tuple[str, ...]:
+    return tuple(r for r in reserved if r.endswith("_"))
+
+
+def said(value: str) -> str:
+    """A department or seniority as a sentence says it: 'Finance', 'IT', 'C-level', 'individual
+    contributor'; an export's own word as written."""
+    return SAID.get(value, value)
 
 
 def _before(date: ibis.Value, before: pd.Timestamp) -> ibis.Value:
@@ -82,9 +107,11 @@ def named_products(tables: dict, before: pd.Timestamp, limit: int = NAMED_PRODUC
 
 
 def words(config: dict, features: list[dict] = ()) -> dict[str, str]:
-    """The export's words by the slug of the features named after them, from features.json's config; and by
-    feature name, the label a feature carries (a custom field's)."""
+    """The export's words by the slug of the features named after them (a department's prefixed, dept_<slug>),
+    from features.json's config; and by feature name, the label a feature carries (a custom field's)."""
     chosen = ("named_products", "activity_types", "trigger_types", "tech_categories")
-    return {slug(v): v for key in chosen for v in config.get(key, ())} | {
-        f["name"]: f["label"] for f in features if "label" in f
-    }
+    return (
+        {slug(v): v for key in chosen for v in config.get(key, ())}
+        | {DEPARTMENT + slug(v): v for v in config.get("departments", ())}
+        | {f["name"]: f["label"] for f in features if "label" in f}
+    )

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features.contract import TECH_CATEGORIES, TRIGGER_TYPES
+from features.vocabulary import DEPARTMENT, said
 
 ACTIVITY = {
     "all": "engagement activit(y|ies)",
@@ -143,6 +144,9 @@ def phrase(name: str, words: dict[str, str]) -> Phrase:
     phrase of its own here (the recommended spellings) is said that way, any other in the export's words."""
     if name in FIXED:
         return FIXED[name]
+    if m := re.fullmatch(rf"beh_{DEPARTMENT}(\w+)_(\d+)d", name):
+        own = _own(said(words.get(DEPARTMENT + m[1], m[1].replace("_", " "))))
+        return Phrase("count", f"{own} contact(s) engaged", f" in the last {m[2]} days")
     if m := re.fullmatch(r"beh_(\w+?)_(\d+)d", name):
         kind, days = m.groups()
         own = _own(words.get(kind, kind.replace("_", " ")))

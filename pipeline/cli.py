@@ -71,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--chunk-size", type=int, default=WorldConfig.chunk_size)
     s.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     s.add_argument(
+        "--role-effect",
+        action=argparse.BooleanOptionalAction,
+        default=WorldConfig.role_effect,
+        help="plant the role effect: an engaged finance contact raises P(win) (--no-role-effect: only the "
+        "committee's breadth counts)",
+    )
+    s.add_argument(
         "--style",
         choices=STYLES,
         default="native",
@@ -149,6 +156,7 @@ def _command(args) -> int:
             end_date=args.end_date,
             years=args.years,
             chunk_size=args.chunk_size,
+            role_effect=args.role_effect,
         )
         truth = args.truth_out or f"{args.out.rstrip('/')}_truth"
         write_world(cfg, args.out, truth, args.format, args.style)

@@ -97,6 +97,8 @@ class Synthesize:
     truth_out: Name
     # the world in the contract's names, or as Salesforce or HubSpot export it (pipeline/world/styles.py)
     style: Literal["native", "salesforce", "hubspot"] = "native"
+    # the planted role effect (an engaged finance contact raises P(win)); false: committee breadth only
+    role_effect: StrictBool = True
 
 
 @dataclass(config=CONFIG)
@@ -190,6 +192,7 @@ class Explain:
     profile_min_deals: Count
     few_deals: Whole
     bootstrap: Whole
+    committee_min_deals: Count  # fewest learned deals a committee role must be engaged in to be tried
 
 
 @dataclass(config=CONFIG)

@@ -74,6 +74,11 @@ class Paths:
         return self.features / "open.parquet"
 
     @property
+    def committee(self) -> Path:
+        """Each closed deal's contacts engaged before it (features/committee.py), for the buying committee."""
+        return self.features / "committee.parquet"
+
+    @property
     def twin(self) -> Path:
         """The model's twin: the same training with the next seed (the promotion rule's)."""
         return self.model / "twin"

@@ -7,14 +7,16 @@ It may read the truth folder: it judges the world, it does not model it.
 import json
 from pathlib import Path
 
+import ibis
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from features.committee import engaged_contacts
 from features.normalize import canonical_industry, normalise_domain
 from pipeline.io import read_table
 from pipeline.world import SUMMARY
-from pipeline.world.catalog import OUR_PRODUCT
+from pipeline.world.catalog import OUR_PRODUCT, ROLE_DEPARTMENT
 
 SIZE_BANDS = [0, 10, 50, 200, 1000, 5000, np.inf]
 SIZE_LABELS = ["1-10", "11-50", "51-200", "201-1,000", "1,001-5,000", "5,000+"]
@@ -57,6 +59,28 @@ def deals_at_creation(data: Path, truth: Path) -> pd.DataFrame:
     return deals.assign(days_since_funding=(deals["created_date"] - deals["funded"]).dt.days)
 
 
+def committee_at_creation(data: Path, deals: pd.DataFrame) -> pd.DataFrame:
+    """The deals with how many contacts were engaged in the 90 days before (features.committee) and whether
+    one of them was in the planted role's department."""
+    tables = {name: read_table(data, name) for name in ("contacts", "activities")}
+    for name, column in (("contacts", "created_date"), ("activities", "timestamp")):
+        tables[name][column] = pd.to_datetime(tables[name][column])
+    spine = deals[["opportunity_id", "account_id", "created_date"]].set_axis(
+        ["key", "account_id", "as_of"], axis=1
+    )
+    t = {name: ibis.memtable(df) for name, df in tables.items()}
+    engaged = ibis.duckdb.connect().execute(engaged_contacts(ibis.memtable(spine), t))
+    role = engaged.loc[engaged["department"] == ROLE_DEPARTMENT, "key"]
+    return deals.assign(
+        engaged=deals["opportunity_id"]
+        .map(engaged.groupby("key").size())
+        .fillna(0)
+        .astype(int)
+        .clip(upper=6),
+        role=deals["opportunity_id"].isin(role),
+    )
+
+
 def report(data: str | Path, truth: str | Path) -> str:
     data, truth = Path(data), Path(truth)
     world = json.loads((truth / SUMMARY).read_text())
@@ -93,6 +117,16 @@ def report(data: str | Path, truth: str | Path) -> str:
         ("trigger recency", "funding"),
     ):
         lines += [f"Win rate by {title}:", _rate(deals, by).to_string(), ""]
+    committee = committee_at_creation(data, deals)
+    lines += [
+        f"Win rate by contacts engaged in the 90 days before (6 = 6 or more) and whether one was in "
+        f"{ROLE_DEPARTMENT} (the planted role; drivers.json says whether it is on):",
+        _rate(committee, ["engaged", "role"])["win_rate"]
+        .unstack("role")
+        .rename(columns={False: f"no {ROLE_DEPARTMENT} contact", True: f"a {ROLE_DEPARTMENT} contact"})
+        .to_string(),
+        "",
+    ]
     lines += ["Leakage traps (present-state or post-deal data a careless pipeline would use):"] + _traps(
         data, deals
     )

@@ -250,6 +250,11 @@ def test_explain_writes_ranked_importance_charts_and_a_profile_from_the_data(sma
         profile["beats_chance"]
         and profile["summary"] == f"The ideal customer: {line(head, hold['won'].mean())}."
     )
+    # the buying committee: chosen on the learned deals, every figure shown measured on the holdout's
+    committee = profile["committee"]
+    assert committee["learned"]["deals"] == len(learned) and committee["holdout"]["deals"] == len(hold)
+    assert all(r["holdout"]["deals"] == len(hold) and r["learned"]["low"] > 1 for r in committee["roles"])
+    assert "## Buying committee" in md and committee["summary"] in md
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,15 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from features.contract import ACTIVITY_TYPES, DATE_COLUMN, TABLES, TECH_CATEGORIES, TRIGGER_TYPES
+from features.committee import engaged_contacts
+from features.contract import (
+    ACTIVITY_TYPES,
+    DATE_COLUMN,
+    DEPARTMENTS,
+    TABLES,
+    TECH_CATEGORIES,
+    TRIGGER_TYPES,
+)
 from features.pointintime import PREFIX, FeatureConfig, build, feature_columns
 from pipeline.io import read_table
 from pipeline.stages.synthesize import write_world as run
@@ -21,6 +29,7 @@ CFG = FeatureConfig(
     activity_types=ACTIVITY_TYPES,
     trigger_types=TRIGGER_TYPES,
     tech_categories=tuple(c for c in TECH_CATEGORIES if c != "ours"),
+    departments=DEPARTMENTS,
 )
 
 
@@ -92,6 +101,33 @@ def test_records_after_as_of_never_change_a_feature(raw, day, seed):
     after = features(tamper(raw, as_of, np.random.default_rng(seed)), spine)
     pd.testing.assert_frame_equal(before, after)
     assert (before.filter(like="beh_all_180d") > 0).any().any()  # the window is not empty: the test has teeth
+
+
+def _committee(tables: dict, spine: pd.DataFrame) -> pd.DataFrame:
+    t = {n: ibis.memtable(df) for n, df in tables.items()}
+    return ibis.duckdb.connect().execute(engaged_contacts(ibis.memtable(spine), t)).reset_index(drop=True)
+
+
+def test_the_committee_ignores_records_after_as_of_and_contacts_not_yet_created(raw):
+    """The contacts engaged before a row's as_of (the buying committee's learning) and its per-department
+    counts: nothing dated on or after as_of moves them; a contact whose record was created after as_of
+    (a CRM may add it after its tracked visits) counts in neither, though its visits count as activity."""
+    as_of = pd.Timestamp("2025-03-01")
+    spine = spine_at(raw, as_of, 700)
+    engaged = _committee(raw, spine)
+    pd.testing.assert_frame_equal(engaged, _committee(tamper(raw, as_of, np.random.default_rng(0)), spine))
+    assert len(engaged) > 50 and engaged["department"].notna().all()
+    contacts = raw["contacts"]
+    late = contacts.assign(
+        created_date=contacts["created_date"].where(
+            ~contacts["contact_id"].isin(engaged["contact_id"]), as_of + pd.Timedelta(days=3)
+        )
+    )
+    now, later = features(raw, spine), features({**raw, "contacts": late}, spine)
+    dept = [c for c in now.columns if c.startswith("beh_dept_")]
+    assert now[dept].to_numpy().sum() == len(engaged) and later[dept].to_numpy().sum() == 0
+    assert _committee({**raw, "contacts": late}, spine).empty
+    pd.testing.assert_series_equal(now["beh_contacts_90d"], later["beh_contacts_90d"])
 
 
 def test_changing_a_record_before_as_of_does_change_features(raw):

@@ -49,6 +49,22 @@ def test_a_value_whose_name_another_feature_uses_gets_none():
     assert frequent_values(tables, "behaviour", CUTOFF, top=12, min_records=20) == ("Web-Visit",)
 
 
+def test_departments_are_chosen_from_contacts_created_before_the_cutoff():
+    """A contact is dated by its creation: departments known only from later contacts get no feature; an
+    activity type whose name a department's feature would take gets none either."""
+    created = [CUTOFF - pd.Timedelta(days=1)] * 25 + [CUTOFF] * 40 + [CUTOFF - pd.Timedelta(days=9)] * 21
+    contacts = pd.DataFrame(
+        {"department": ["Customer Success"] * 25 + ["legal"] * 40 + ["finance"] * 21, "created_date": created}
+    )
+    tables = {"contacts": ibis.memtable(contacts.assign(account_id="A"))}
+    assert frequent_values(tables, "departments", CUTOFF, top=12, min_records=20) == (
+        "finance",
+        "Customer Success",
+    )
+    acts = _activities({"Dept Finance": (50, 0), "web_visit": (30, 0)})
+    assert frequent_values(acts, "behaviour", CUTOFF, top=12, min_records=20) == ("web_visit",)
+
+
 def test_named_products_are_chosen_before_the_cutoff():
     tech = pd.DataFrame(
         {
@@ -80,6 +96,14 @@ def test_reasons_say_the_exports_own_words():
     )
     assert describe("tech_n_sales_engagement", 2, said) == "2 Sales Engagement products in use"
     assert describe("tech_has_hubspot", 1, said) == "runs HubSpot"
+    departments = words({"departments": ["finance", "it", "Customer Success"]})
+    assert (
+        describe("beh_dept_finance_90d", 2, departments) == "2 Finance contacts engaged in the last 90 days"
+    )
+    assert describe("beh_dept_it_90d", 1, departments) == "1 IT contact engaged in the last 90 days"
+    assert describe("beh_dept_customer_success_90d", 0, departments) == (
+        "no Customer Success contacts engaged in the last 90 days"
+    )
 
 
 def test_custom_fields_are_said_in_their_own_names():

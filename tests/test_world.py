@@ -14,7 +14,7 @@ from pipeline.io import read_table
 from pipeline.stages.synthesize import write_world as run
 from pipeline.world import WorldConfig
 from pipeline.world.catalog import OUR_PRODUCT
-from pipeline.world_report import deals_at_creation, report
+from pipeline.world_report import committee_at_creation, deals_at_creation, report
 
 
 def _tables(folder) -> dict[str, pd.DataFrame]:
@@ -106,6 +106,11 @@ def test_planted_effects_are_visible_in_the_raw_data(small_world):
     for category, sign in (("complement", 1), ("competitor", -1)):
         has = deals["account_id"].isin(tech.loc[tech["category"] == category, "account_id"])
         assert sign * (deals.loc[has, "won"].mean() - deals.loc[~has, "won"].mean()) > 0, category
+    # the planted role: with as many contacts engaged, deals with an engaged finance contact win more
+    committee = committee_at_creation(small_world["data"], deals)
+    rates = committee[committee["engaged"] > 0].groupby(["engaged", "role"])["won"].mean().unstack("role")
+    weights = committee[committee["role"]].groupby("engaged").size()
+    assert ((rates[True] - rates[False]) * weights).sum() / weights.sum() > 0.05
 
 
 def test_the_leakage_traps_exist(small_world):

@@ -198,7 +198,26 @@ def _profile(f: dict) -> dict | None:
         ]
         for s in p["segments"]
     ]
-    return {"rows": rows, "intervals": interval_words(p)}
+    return {"rows": rows, "intervals": interval_words(p), "committee": _committee(p.get("committee"))}
+
+
+def _committee(c: dict | None) -> dict | None:
+    """The buying committee's roles (a profile written before it had one has none): holdout figures."""
+    if c is None:
+        return None
+    rows = [
+        [
+            r["label"],
+            f"{r['holdout']['with_role']:,}",
+            f"{pct(r['holdout']['won_share'])} vs {pct(r['holdout']['lost_share'])}",
+            "–"
+            if r["holdout"]["odds_ratio"] is None
+            else f"{r['holdout']['odds_ratio']:.2f} ({r['holdout']['low']:.2f}–{r['holdout']['high']:.2f})",
+            "yes" if r["confirmed"] else "no",
+        ]
+        for r in c["roles"]
+    ]
+    return {"summary": c["summary"], "rows": rows}
 
 
 def _drivers(f: dict) -> dict | None:

@@ -1,4 +1,5 @@
-"""Stage `explain`: what drives the model (SHAP on the holdout) and the ICP profile in plain language.
+"""Stage `explain`: what drives the model (SHAP on the holdout) and the ICP profile in plain language, with
+the buying committee's roles that win (learned from the closed deals' engaged contacts).
 
 `python -m pipeline.stages.explain` reads params.yaml. Writes `explain.out`/importance.json, bar.png,
 beeswarm.png, families.png, dependence_<feature>.png, and `explain.profile`.md / .json.
@@ -21,6 +22,7 @@ import shap  # noqa: E402
 from features.pointintime import todays_values, undated_note  # noqa: E402
 from features.vocabulary import words  # noqa: E402
 from models.bundle import load_bundle, read_summary  # noqa: E402
+from models.committee import committee, section  # noqa: E402
 from models.explain import chart_data, contributions, importance  # noqa: E402
 from models.metrics import chance_verdict  # noqa: E402
 from models.profile import interval_words, line, no_icp, segments  # noqa: E402
@@ -108,8 +110,8 @@ def markdown(profile: dict, ranked: dict, top: int) -> str:
         else "## Segments of the model's scores (no ICP)\n",
     ]
     rows += [f"{i}. {line(s, base)}" for i, s in enumerate(profile["segments"], start=1)]
+    rows += ["", *section(profile["committee"])]
     rows += [
-        "",
         "## Top drivers (mean |SHAP| on the holdout)\n",
         "| rank | feature | family | mean abs SHAP |",
         "|---:|---|---|---:|",
@@ -157,7 +159,10 @@ def run(p: P.Params) -> dict:
         profile["firmographics"] = note
     if todays := todays_values(meta):
         profile["todays_values"] = todays
+    engaged = pd.read_parquet(f.committee) if f.committee.exists() else None  # none without contacts
+    profile["committee"] = committee(engaged, deals, split, cfg.committee_min_deals)
     log.info(f"explain: {profile['summary']}")
+    log.info(f"explain: {profile['committee']['summary']}")
 
     with new_folder(f.explain) as tmp:
         written = charts(

@@ -2,7 +2,8 @@
 account).
 
 Reads the validated tables of `ingest`, runs the Ibis feature definitions of features/pointintime.py on DuckDB
-and writes `train.parquet`, `score.parquet` and `features.json` (the feature list with families and kinds).
+and writes `train.parquet`, `score.parquet` and `features.json` (the feature list with families and kinds),
+and `committee.parquet`: each closed deal's contacts engaged before it (features/committee.py).
 """
 
 import json
@@ -15,6 +16,7 @@ import ibis
 import pandas as pd
 import pyarrow.parquet as pq
 
+from features.committee import engaged_contacts
 from features.contract import TABLES
 from features.custom import custom_features
 from features.deals import present
@@ -69,6 +71,7 @@ def run(p: P.Params) -> dict:
         activity_types=values["behaviour"],
         trigger_types=values["triggers"],
         tech_categories=values["technographic"],
+        departments=values["departments"],
         undated_firmographics=f.undated_firmographics,
         static_fields=tuple(f.static_fields),
         custom_fields=custom_features(tables["accounts"], fields, f.top_values, f.min_value_records),
@@ -99,12 +102,18 @@ def run(p: P.Params) -> dict:
     earlier = score_as_of - pd.Timedelta(days=p.score.stability_days)
     if p.score.stability_days:  # the list a refresh that many days earlier would have made: its churn
         sets["earlier"] = build(scoring_spine(tables, earlier), tables, cfg)
+    if "contacts" in tables:  # the buying committee of each closed deal, which explain learns roles from
+        engaged = engaged_contacts(train_spine, tables)
+        sets["committee"] = engaged.select(
+            "key", engaged.key.name("opportunity_id"), "contact_id", "department", "seniority"
+        )
     rows = {}
     files = {
         "train": where.train_set,
         "score": where.score_set,
         "open": where.open_set,
         "earlier": where.earlier_set,
+        "committee": where.committee,
     }
     with new_folder(where.features) as folder:
         for name, expr in progress(sets.items(), total=len(sets), what="featurize", unit="set"):
@@ -117,10 +126,15 @@ def run(p: P.Params) -> dict:
                     f"{f.memory_limit} of working memory: raise it in params.yaml ({e})"
                 ) from e
             rows[name] = pq.ParquetFile(folder / files[name].name).metadata.num_rows
-            what = {"train": "deals", "score": "accounts", "open": "open deals", "earlier": "accounts"}[name]
-            what += (
-                f" as of {(earlier if name == 'earlier' else score_as_of).date()}" if name != "train" else ""
-            )
+            what = {
+                "train": "deals",
+                "score": "accounts",
+                "open": "open deals",
+                "earlier": "accounts",
+                "committee": "engaged contacts of the closed deals",
+            }[name]
+            when = {"score": score_as_of, "open": score_as_of, "earlier": earlier}.get(name)
+            what += f" as of {when.date()}" if when is not None else ""
             log.info(f"featurize: {name} set {rows[name]:,} {what} ({time.perf_counter() - start:.1f}s)")
         features = feature_columns(sets["train"].drop("key").columns, TRAIN_META, cfg)
         if "technographics" in tables and tables["technographics"].first_seen.isnull().any().execute():

@@ -27,7 +27,12 @@ log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under
 def run(p: P.Params) -> dict:
     s, f = p.synthesize, paths(p)
     cfg = WorldConfig(
-        accounts=s.accounts, seed=s.seed, end_date=s.end_date, years=s.years, chunk_size=s.chunk_size
+        accounts=s.accounts,
+        seed=s.seed,
+        end_date=s.end_date,
+        years=s.years,
+        chunk_size=s.chunk_size,
+        role_effect=s.role_effect,
     )
     return write_world(cfg, f.world, f.world_truth, s.format, s.style)
 
@@ -75,7 +80,7 @@ def write_world(
             "oracle_roc_auc_closed": _auc(won, p),
             "oracle_roc_auc_new_business": _auc(won[new], p[new]),
         }
-        (truth_dir / DRIVERS).write_text(to_json(drivers()))
+        (truth_dir / DRIVERS).write_text(to_json(drivers(cfg.role_effect)))
         (truth_dir / SUMMARY).write_text(to_json(summary))
     rows = ", ".join(f"{k} {v:,}" for k, v in tables.rows.items())
     shape = "" if style == "native" else f" as {style} exports it"

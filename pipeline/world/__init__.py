@@ -25,6 +25,7 @@ class WorldConfig:
     end_date: str = "2026-06-30"
     years: int = 3
     chunk_size: int = 20000
+    role_effect: bool = True  # the planted role: an engaged finance contact raises P(win) (catalog.effects)
 
 
 @dataclass
@@ -53,12 +54,13 @@ def generate(cfg: WorldConfig) -> Iterator[Chunk]:
     for index, first in enumerate(range(0, cfg.accounts, cfg.chunk_size)):
         n = min(cfg.chunk_size, cfg.accounts - first)
         rng = np.random.default_rng([cfg.seed, index])
-        yield _chunk(rng, t, first, n, cfg.accounts, counters)
+        yield _chunk(rng, t, first, n, cfg, counters)
 
 
-def _chunk(rng, t: dict, first: int, n: int, n_total: int, counters: dict) -> Chunk:
+def _chunk(rng, t: dict, first: int, n: int, cfg: WorldConfig, counters: dict) -> Chunk:
     days, weeks = t["days"], (t["days"] + 6) // 7
     w = {"origin": t["origin"], "days": days, "origin_year": t["origin_year"]}
+    w["effects"] = C.effects(cfg.role_effect)
     w["firms"] = firms.make_firms(rng, n, t["end"].year)
     w["contacts"] = firms.make_contacts(rng, w["firms"], days)
     w["tech"] = firms.make_technographics(rng, w["firms"], days)
@@ -71,7 +73,7 @@ def _chunk(rng, t: dict, first: int, n: int, n_total: int, counters: dict) -> Ch
     acts, tech = _merge(w["activities"], post_acts), _merge(w["tech"], post_tech)
 
     accounts, ids, (dup, dup_ids), no_emp, no_rev, customer = export.accounts(
-        rng, w, first, n_total, counters["dups"]
+        rng, w, first, cfg.accounts, counters["dups"]
     )
     contact_ids = export._ids("CON-", counters["contacts"] + np.arange(len(w["contacts"]["account"])))
     opp_ids = export._ids("OPP-", counters["opps"] + np.arange(len(w["opps"]["account"])))
@@ -132,9 +134,10 @@ def _truth(w: dict, ids, opp_ids, dup, dup_ids) -> dict[str, pd.DataFrame]:
     }
 
 
-def drivers() -> list[dict]:
-    """The planted effects on the win logit (log-odds units), as the truth folder lists them."""
-    E = C.EFFECTS
+def drivers(role_effect: bool = True) -> list[dict]:
+    """The planted effects on the win logit (log-odds units), as the truth folder lists them; the role
+    effect's switch (synthesize.role_effect) says whether it is planted."""
+    E = C.effects(role_effect)
     text = {
         "company_size": f"mid-size sweet spot: {E['size_peak']:+} at 10^{C.SIZE_CENTRE} (~400) employees, "
         f"{E['size_curvature']} x (log10(employees) - {C.SIZE_CENTRE})^2, floored at {C.SIZE_FLOOR}",
@@ -151,6 +154,13 @@ def drivers() -> list[dict]:
         "surge_x_committee": "interaction: intent surge while 3+ contacts engaged in 90 days",
         "committee_breadth": f"{E['committee_per_contact']:+} per distinct contact with marketing activity "
         "in the last 90 days, up to 6",
+        "finance_engaged_90d": (
+            f"a role: {E['finance_engaged_90d']:+} when a {C.ROLE_DEPARTMENT} contact had marketing activity "
+            "in the last 90 days, beside the breadth it adds"
+            if role_effect
+            else f"off (synthesize.role_effect: false): an engaged {C.ROLE_DEPARTMENT} contact counts only "
+            "towards the committee's breadth"
+        ),
         "company_age": f"{E['young_company']:+} under 3 years old; {E['age_per_doubling']:+} per doubling "
         "of age over 8 years, clipped to [-0.4, +0.6]",
         "prior_lost_deals": f"{E['prior_lost_each']:+} per earlier lost deal, up to 2",

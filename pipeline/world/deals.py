@@ -9,13 +9,14 @@ The outcome is a coin flip with that probability: the irreducible noise.
 
 import numpy as np
 
-from features.contract import ACTIVITY_TYPES
+from features.contract import ACTIVITY_TYPES, DEPARTMENTS
 from pipeline.world import catalog as C
 from pipeline.world.firms import employees_known
 
 MARKETING = np.arange(len(C.MARKETING_ACTIVITIES))  # activity kinds that count as engagement
 COMPLEMENT = np.array([p[1] == "complement" for p in C.PRODUCTS])
 COMPETITOR = np.array([p[1] == "competitor" for p in C.PRODUCTS])
+ROLE = DEPARTMENTS.index(C.ROLE_DEPARTMENT)
 
 
 def _pairs(row_acc: np.ndarray, q_acc: np.ndarray):
@@ -65,11 +66,15 @@ def knowable(w: dict, acc: np.ndarray, day: np.ndarray) -> dict[str, np.ndarray]
     hit = (age > 0) & (age <= 90) & (a["contact"][r] >= 0) & np.isin(a["kind"][r], MARKETING)
     pairs = np.unique(np.stack([q[hit], a["contact"][r][hit]]), axis=1)
     f["committee_90d"] = np.bincount(pairs[0], minlength=n)
+    role = w["contacts"]["department"][pairs[1]] == ROLE
+    f["finance_engaged_90d"] = np.bincount(pairs[0][role], minlength=n) > 0
     return f
 
 
-def win_logit(f: dict, prior_lost: np.ndarray, prior_spend: np.ndarray, expansion: np.ndarray) -> np.ndarray:
-    E = C.EFFECTS
+def win_logit(
+    f: dict, E: dict, prior_lost: np.ndarray, prior_spend: np.ndarray, expansion: np.ndarray
+) -> np.ndarray:
+    """The true log odds of a win; `E`: the planted effects (catalog.effects)."""
     x = np.log10(f["employees"])
     midsize = (f["employees"] >= 200) & (f["employees"] <= 2000)
     committee = np.minimum(f["committee_90d"], 6)
@@ -87,6 +92,7 @@ def win_logit(f: dict, prior_lost: np.ndarray, prior_spend: np.ndarray, expansio
         + E["intent_surge_28d"] * f["intent_surge_28d"]
         + E["surge_x_committee"] * (f["intent_surge_28d"] & (committee >= 3))
         + E["committee_per_contact"] * committee
+        + E["finance_engaged_90d"] * f["finance_engaged_90d"]
         + E["young_company"] * (f["age"] < 3)
         + np.clip(E["age_per_doubling"] * np.log2(np.maximum(f["age"], 0.5) / 8), -0.4, 0.6)
         + E["prior_lost_each"] * np.minimum(prior_lost, 2)
@@ -105,7 +111,7 @@ def expected_amount(f: dict, expansion: np.ndarray) -> np.ndarray:
 
 def truth(w: dict, acc, day, prior_lost, prior_spend, expansion):
     f = knowable(w, acc, day)
-    p = 1 / (1 + np.exp(-win_logit(f, prior_lost, prior_spend, expansion)))
+    p = 1 / (1 + np.exp(-win_logit(f, w["effects"], prior_lost, prior_spend, expansion)))
     return f, p, expected_amount(f, expansion)
 
 
