@@ -73,7 +73,8 @@ def _chunk(rng, t: dict, first: int, n: int, n_total: int, counters: dict) -> Ch
     accounts, ids, (dup, dup_ids), no_emp, no_rev, customer = export.accounts(
         rng, w, first, n_total, counters["dups"]
     )
-    contact_ids = export._ids("CON-", counters["contacts"] + np.arange(len(w["contacts"]["account"])))
+    contact_numbers = counters["contacts"] + np.arange(len(w["contacts"]["account"]))
+    contact_ids = export._ids("CON-", contact_numbers)
     opp_ids = export._ids("OPP-", counters["opps"] + np.arange(len(w["opps"]["account"])))
     deal_account = ids[w["opps"]["account"]]
     dup_of = dict(zip(dup, dup_ids, strict=True))
@@ -93,7 +94,7 @@ def _chunk(rng, t: dict, first: int, n: int, n_total: int, counters: dict) -> Ch
         "activities": export.activities(rng, w, ids, contact_ids, acts),
         "intent": export.intent(w, ids),
         "triggers": export.triggers(w, ids),
-        "contacts": export.contacts(rng, w, ids, contact_ids),
+        "contacts": export.contacts(rng, w, ids, contact_ids, contact_numbers),
     }
     return Chunk(tables, _truth(w, ids, opp_ids, dup, dup_ids), n)
 

@@ -228,7 +228,8 @@ EFFECTS = {
 }
 SIZE_CENTRE, SIZE_FLOOR = 2.6, -2.5
 
-# People's names, for exports whose contacts carry them (the styled ones): never part of the native world.
+# People's names: the native world's contacts get theirs from their number (export._person_names), the styled
+# exports draw first and last names from their own random stream.
 FIRST_NAMES = [
     "Aisha",
     "Ben",
