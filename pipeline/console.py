@@ -107,10 +107,10 @@ def show(f: Paths, n: int = 10) -> str:
     summary = json.loads(f.targets_summary.read_text())
     targets = pd.read_csv(f.target_list("csv"), nrows=n, keep_default_na=False)
     counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
-    files = "\n".join(f"  {path}" for path in (*map(f.target_list, LISTS), f.open_deals))
+    files = "\n".join(f"  {path}" for path in (*map(f.target_list, LISTS), f.contacts, f.open_deals))
     warning = f"{summary['warning']}\n" if summary.get("warning") else ""
     return (
         f"{warning}Top {n} target accounts as of {summary['as_of']} ({summary['universe']:,} scored: "
         f"{counts})\n"
-        f"{top_table(targets, n)}\n\nThe full lists (and the open deals):\n{files}"
+        f"{top_table(targets, n)}\n\nThe full lists (with the contacts to work and the open deals):\n{files}"
     )

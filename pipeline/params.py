@@ -201,6 +201,7 @@ class Score:
     reasons_for_all: StrictBool
     chunk_size: Count
     list_rows_per_tier: Count
+    contacts_per_account: Whole  # 0 names none; the roles engaged and missing are still said
 
 
 @dataclass(config=CONFIG)

@@ -126,6 +126,11 @@ class Paths:
     def open_deals(self) -> Path:
         return self.targets / "open_deals.csv"
 
+    @property
+    def contacts(self) -> Path:
+        """The contacts to work at Tier 1-2 accounts (never logged to MLflow)."""
+        return self.targets / "contacts.csv"
+
 
 def paths(p: Params) -> Paths:
     return Paths(

@@ -1,4 +1,5 @@
-"""The target list as an Excel workbook: an "About" sheet, then one sheet per tier, laid out for people.
+"""The target list as an Excel workbook: an "About" sheet, one sheet per tier, then the contacts to work at
+Tier 1-2 accounts, laid out for people.
 
 Same input, same bytes: the document properties and the zip entries' dates come from the list's date, never
 from the clock.
@@ -17,7 +18,15 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.xml.functions import tostring
 
-from pipeline.outputs.layout import NUMBER_FORMATS, SHEET, flag, formatted, is_missing, truncation_note
+from pipeline.outputs.layout import (
+    CONTACT_SHEET,
+    NUMBER_FORMATS,
+    SHEET,
+    flag,
+    formatted,
+    is_missing,
+    truncation_note,
+)
 
 TIER_ROLES = {
     1: "one-to-one work",
@@ -62,17 +71,22 @@ def _header(ws, labels: list[str]) -> list:
     return cells
 
 
-def _tier_sheet(wb: Workbook, tier: int, rows: pd.DataFrame, shown: int, total: int) -> None:
-    ws = wb.create_sheet(f"Tier {tier}")
-    for i, (column, header, kind) in enumerate(SHEET, start=1):
+def _table(ws, rows: pd.DataFrame, columns: list[tuple]) -> None:
+    """`rows` under a frozen header with an autofilter, laid out by `columns` ((column, header, kind))."""
+    for i, (column, header, kind) in enumerate(columns, start=1):
         longest = max(map(len, formatted(rows[column], kind)), default=0)
         ws.column_dimensions[get_column_letter(i)].width = min(MAX_WIDTH, max(len(header), longest) + 2)
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(SHEET))}{len(rows) + 1}"
-    ws.append(_header(ws, [header for _, header, _ in SHEET]))
-    kinds = [kind for _, _, kind in SHEET]
-    for values in rows[[column for column, _, _ in SHEET]].itertuples(index=False, name=None):
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    ws.append(_header(ws, [header for _, header, _ in columns]))
+    kinds = [kind for _, _, kind in columns]
+    for values in rows[[column for column, _, _ in columns]].itertuples(index=False, name=None):
         ws.append([_sheet_value(ws, v, k) for v, k in zip(values, kinds, strict=True)])
+
+
+def _tier_sheet(wb: Workbook, tier: int, rows: pd.DataFrame, shown: int, total: int) -> None:
+    ws = wb.create_sheet(f"Tier {tier}")
+    _table(ws, rows, SHEET)
     if shown < total:
         note = WriteOnlyCell(ws, truncation_note(tier, shown, total))
         note.font = Font(italic=True)
@@ -103,6 +117,7 @@ def _about_sheet(wb: Workbook, counts: dict, title: str, as_of: str, warning: st
         if shown < total:
             ws.append([truncation_note(tier, shown, total)])
     ws.append(["target_accounts.csv has every account, with P(win) at full precision."])
+    ws.append(["The Contacts sheet names the contacts to work at the Tier 1-2 accounts shown, best first."])
 
 
 def _fixed_zip(raw: bytes, core_xml: bytes, when: dt.datetime, path: Path) -> None:
@@ -114,13 +129,20 @@ def _fixed_zip(raw: bytes, core_xml: bytes, when: dt.datetime, path: Path) -> No
 
 
 def write_xlsx(
-    shown: pd.DataFrame, path: Path, counts: dict, title: str, as_of: str, warning: str | None
+    shown: pd.DataFrame,
+    path: Path,
+    counts: dict,
+    title: str,
+    as_of: str,
+    warning: str | None,
+    contacts: pd.DataFrame,
 ) -> None:
-    """An "About" sheet, then one sheet per tier (write-only mode: memory stays flat)."""
+    """An "About" sheet, one sheet per tier, then "Contacts" (write-only mode: memory stays flat)."""
     wb = Workbook(write_only=True)
     _about_sheet(wb, counts, title, as_of, warning)
     for tier, (n, total) in counts.items():
         _tier_sheet(wb, tier, shown[shown["tier"] == tier], n, total)
+    _table(wb.create_sheet("Contacts"), contacts, CONTACT_SHEET)
     when = dt.datetime.fromisoformat(as_of) if as_of else dt.datetime(1980, 1, 1)
     wb.properties.title, wb.properties.creator = title, "icp-pipeline"
     wb.properties.created = wb.properties.modified = when

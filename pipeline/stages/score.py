@@ -2,8 +2,9 @@
 
 `python -m pipeline.stages.score` reads params.yaml. Reads the scoring set in chunks (bounded memory for
 millions of accounts), keeps the scoring universe, predicts, ranks by expected value, tiers by capacity,
-explains Tier 1-3 (or all) with SHAP values turned into sentences, and writes
-`score.out`/target_accounts.csv/.xlsx/.html and summary.json.
+explains Tier 1-3 (or all) with SHAP values turned into sentences, names the contacts to work at Tier 1-2
+accounts and the committee roles missing there (the ICP profile's confirmed roles), and writes
+`score.out`/target_accounts.csv/.xlsx/.html, contacts.csv, open_deals.csv and summary.json.
 """
 
 import json
@@ -11,11 +12,15 @@ import logging
 import time
 from pathlib import Path
 
+import ibis
 import pandas as pd
 import pyarrow.parquet as pq
 
+from features.committee import contacts_as_of
+from features.spines import scoring_spine
 from features.vocabulary import words
 from models.bundle import load_bundle, predict
+from models.contacts import KNOWN, NAMED_TIERS, confirmed_roles, named_contacts
 from models.explain import as_seen, contributions
 from models.metrics import chance_verdict
 from models.reasons import REASONS, explain_rows
@@ -51,6 +56,19 @@ def _open_deals(
         rows = pd.read_parquet(f.open_set)
         deal_p_win = predict(load_bundle(f.deal_model), rows)["p_win"].set_axis(rows["opportunity_id"])
     return open_deal_list(o, types, scored, targets, as_of, deal_p_win)
+
+
+def _known_contacts(f: Paths, accounts: pd.Series, as_of: str) -> pd.DataFrame:
+    """The contacts of `accounts` known at as_of, with their engagement (features/committee.py); none without
+    a contacts table. The spine holds these accounts only, so a million-account universe costs no more."""
+    files = {t: f.interim_table(t) for t in ("accounts", "opportunities", "contacts", "activities")}
+    if not files["contacts"].exists():
+        return pd.DataFrame(columns=KNOWN)
+    con = ibis.duckdb.connect()
+    tables = {t: con.read_parquet(path) for t, path in files.items() if path.exists()}
+    spine = scoring_spine(tables, pd.Timestamp(as_of))
+    wanted = ibis.memtable({"account_id": accounts.to_numpy()})
+    return contacts_as_of(spine.filter(spine.account_id.isin(wanted.account_id)), tables).execute()
 
 
 def run(p: P.Params) -> dict:
@@ -101,9 +119,12 @@ def run(p: P.Params) -> dict:
     )
     targets[REASONS] = targets[REASONS].fillna("")
     targets["as_of"] = pd.to_datetime(targets["as_of"]).dt.strftime("%Y-%m-%d")
+    as_of = targets["as_of"].iloc[0]
+    known = _known_contacts(f, targets.loc[targets["tier"] <= NAMED_TIERS, "account_id"], as_of)
+    roles = confirmed_roles(json.loads(f.profile_json.read_text()))
+    targets, people = named_contacts(targets, known, roles, cfg.contacts_per_account)
     targets = targets[COLUMNS]
 
-    as_of = targets["as_of"].iloc[0]
     deals = _open_deals(f, meta["opportunity_types"], scored, targets, as_of)
     elapsed = time.perf_counter() - start
     summary = {
@@ -113,19 +134,23 @@ def run(p: P.Params) -> dict:
         "tiers": tier_table(targets),
         "explained": len(explained),
         "open_deals": len(deals),
+        "accounts_with_contacts": people["account_id"].nunique(),
+        "contacts_listed": len(people),
         "warning": warning,
     }  # no timings: same inputs, same bytes
     with new_folder(f.targets) as tmp:
         files = {fmt: tmp / f.target_list(fmt).name for fmt in LISTS}
         summary["files"] = write_lists(
-            targets, files, cfg.list_rows_per_tier, f"Target accounts as of {as_of}", warning
+            targets, files, cfg.list_rows_per_tier, f"Target accounts as of {as_of}", warning, people
         )
+        people.to_csv(tmp / f.contacts.name, index=False, lineterminator="\n")
         deals.to_csv(tmp / f.open_deals.name, index=False, lineterminator="\n")
         (tmp / f.targets_summary.name).write_text(to_json(summary))
     counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
     log.info(
-        f"score: wrote {f.targets}: {', '.join(f.target_list(e).name for e in LISTS)}, "
+        f"score: wrote {f.targets}: {', '.join(f.target_list(e).name for e in LISTS)}, {f.contacts.name}, "
         f"{f.open_deals.name} and {f.targets_summary.name}: {len(targets):,} accounts ({counts}), "
+        f"{len(people):,} contacts of {summary['accounts_with_contacts']:,} Tier 1-{NAMED_TIERS} accounts, "
         f"{len(deals):,} open deals in "
         f"{elapsed:.1f}s ({total / elapsed:,.0f} accounts/s)"
     )
