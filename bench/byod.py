@@ -33,7 +33,7 @@ from pipeline.paths import paths  # noqa: E402
 from pipeline.run import run_stages  # noqa: E402
 from pipeline.world import vendor_fields as F  # noqa: E402
 
-STAGES = ["ingest", "featurize", "train", "evaluate", "score"]
+STAGES = ["ingest", "featurize", "train", "evaluate", "explain", "score"]  # score reads the ICP profile
 STYLES = ("salesforce", "hubspot")
 # id columns of the truth tables, as each style writes them
 IDS = {

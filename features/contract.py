@@ -102,12 +102,21 @@ DATE_COLUMN = {
 DATE = "datetime64[ns]"
 
 
-def _text(description: str, *, allowed=None, known=None, nullable=False, unique=False) -> pa.Column:
-    """Text; `allowed`: a closed list (others rejected); `known`: an open one's spellings (others kept)."""
+def _text(
+    description: str, *, allowed=None, known=None, nullable=False, unique=False, optional=False
+) -> pa.Column:
+    """Text; `allowed`: a closed list (others rejected); `known`: an open one's spellings (others kept);
+    `optional`: a file may leave the column out (pandera's required=False), and then the table has none."""
     checks = [pa.Check.isin(list(allowed))] if allowed else []
     metadata = {"known": list(known)} if known else None
     return pa.Column(
-        str, checks, nullable=nullable, unique=unique, description=description, metadata=metadata
+        str,
+        checks,
+        nullable=nullable or optional,
+        unique=unique,
+        required=not optional,
+        description=description,
+        metadata=metadata,
     )
 
 
@@ -271,6 +280,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "contact_id": _id("CRM contact id", unique=True),
             "account_id": _id("account (key into accounts)"),
+            "name": _text(
+                "the person's name as the export holds it; the file may leave the column out", optional=True
+            ),
             "title": _text("job title", nullable=True),
             "seniority": _text("seniority level", known=SENIORITIES, nullable=True),
             "department": _text("department", known=DEPARTMENTS, nullable=True),

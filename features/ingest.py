@@ -109,7 +109,7 @@ def ingest_part(
 
 def _headers(name: str, df: pd.DataFrame, file: str, need_rows: bool = True) -> pd.DataFrame:
     """Column names matched ignoring case and surrounding spaces; a missing contract column is fatal (an
-    enrichment table may give account_domain for account_id)."""
+    enrichment table may give account_domain for account_id; an optional column may be left out)."""
     given = [str(c) for c in df.columns]
     df = df.rename(columns=lambda c: str(c).strip().lower()).reset_index(drop=True)
     twice = df.columns[df.columns.duplicated()]
@@ -122,8 +122,8 @@ def _headers(name: str, df: pd.DataFrame, file: str, need_rows: bool = True) -> 
     keyed_by_domain = name in DOMAIN_KEYED and DOMAIN_KEY in df.columns
     missing = [
         c
-        for c in SCHEMAS[name].columns
-        if c not in df.columns and not (c == "account_id" and keyed_by_domain)
+        for c, col in SCHEMAS[name].columns.items()
+        if c not in df.columns and col.required and not (c == "account_id" and keyed_by_domain)
     ]
     if missing:
         raise ContractError(

@@ -390,8 +390,8 @@ def derive_customers(
 
 
 def complete(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Contract columns the mapping leaves out, added empty where the contract allows it; a required one that
-    nothing fills stops the run saying how to fill it."""
+    """Contract columns the mapping leaves out, added empty where the contract allows it (an optional one
+    stays out); a required one that nothing fills stops the run saying how to fill it."""
     columns = SCHEMAS[name].columns
     for c, col in columns.items():
         if c not in frame and not col.nullable and not (c == "account_id" and DOMAIN_KEY in frame):
@@ -400,6 +400,10 @@ def complete(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
                 f"requires. Name your column for it under `columns:`, or give every row one "
                 f"value under `defaults:`."
             )
-    added = [c for c in columns if c not in frame and not (c == "account_id" and DOMAIN_KEY in frame)]
+    added = [
+        c
+        for c, col in columns.items()
+        if c not in frame and col.required and not (c == "account_id" and DOMAIN_KEY in frame)
+    ]
     empty = pd.Series(None, index=frame.index, dtype="str")  # text, like every column a file gives
     return frame.assign(**{c: empty for c in added}), added

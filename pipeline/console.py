@@ -108,12 +108,13 @@ def show(f: Paths, n: int = 10) -> str:
     targets = pd.read_csv(f.target_list("csv"), nrows=n, keep_default_na=False)
     counts = ", ".join(f"Tier {t['tier']}: {t['accounts']:,}" for t in summary["tiers"])
     crm = [f.targets / name for name in summary["files"] if "." in name]  # the CRM files, by file name
-    files = "\n".join(f"  {path}" for path in (*map(f.target_list, LISTS), f.open_deals, *crm))
+    files = "\n".join(f"  {path}" for path in (*map(f.target_list, LISTS), f.contacts, f.open_deals, *crm))
     warning = f"{summary['warning']}\n" if summary.get("warning") else ""
     return (
         f"{warning}Top {n} target accounts as of {summary['as_of']} ({summary['universe']:,} scored: "
         f"{counts})\n"
-        f"{top_table(targets, n)}\n\nThe full lists (and the open deals, the CRM import files):\n{files}"
+        f"{top_table(targets, n)}\n\nThe full lists (with the contacts to work, the open deals and the CRM "
+        f"import files):\n{files}"
     )
 
 

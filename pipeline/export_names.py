@@ -71,6 +71,8 @@ ALIASES = {
     "date": ["published", "published date", "publish date", "event date", "published at"],
     "trigger_type": ["event type", "news type", "signal type", "trigger", "event"],
 }
+# A table's own names for a column the aliases above would misread: a contact's name is not its company's.
+TABLE_ALIASES = {("contacts", "name"): ["full name", "contact name"]}
 DOMAIN_ALIASES = ["domain", "website", "company domain", "company website", "url"]
 # words of a column name that say it was filled in after a deal: an outcome or today's state
 OUTCOME_WORDS = {"won", "win", "wins", "lost", "closed", "status", "customer", "customers", "stage", "churn"}

@@ -23,6 +23,7 @@ from pipeline.export_names import (
     FILE_HINTS,
     ID_ALIASES,
     OWN_ID,
+    TABLE_ALIASES,
     TECH_LISTS,
     key,
 )
@@ -40,7 +41,7 @@ def _names(table: str, column: str) -> list[str]:
     if column == DOMAIN_KEY:
         return DOMAIN_ALIASES
     own = ID_ALIASES if OWN_ID.get(table) == column else []
-    return [key(column), *own, *ALIASES.get(column, [])]
+    return [key(column), *own, *TABLE_ALIASES.get((table, column), ALIASES.get(column, []))]
 
 
 def match_columns(table: str, headers: list[str]) -> dict[str, str]:
@@ -70,7 +71,7 @@ def assign_tables(headers: dict[str, list[str]]) -> dict[str, str]:
         stem = Path(file).stem.lower()
         for table in TABLES:
             matched = match_columns(table, cols)
-            share = len(matched) / len(SCHEMAS[table].columns)
+            share = len(matched) / sum(c.required for c in SCHEMAS[table].columns.values())  # not optional
             hint = any(h in stem for h in FILE_HINTS.get(table, ())) or stem == table
             if len(matched) >= 2:
                 scores.append((share + 0.5 * hint, file, table))

@@ -258,6 +258,7 @@ class Score:
     list_rows_per_tier: Count
     stability_days: Whole
     crm: Crm
+    contacts_per_account: Whole  # 0 names none; the roles engaged and missing are still said
 
 
 @dataclass(config=CONFIG)

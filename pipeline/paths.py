@@ -151,6 +151,11 @@ class Paths:
         """The target list as `crm` (salesforce or hubspot, `score.crm.files`) imports it."""
         return self.targets / f"crm_{crm}.csv"
 
+    @property
+    def contacts(self) -> Path:
+        """The contacts to work at Tier 1-2 accounts (never logged to MLflow)."""
+        return self.targets / "contacts.csv"
+
 
 def paths(p: Params) -> Paths:
     return Paths(

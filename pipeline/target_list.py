@@ -2,8 +2,9 @@
 list is made exactly as the first one was.
 
 `build` reads the scoring set in chunks (bounded memory for millions of accounts), keeps the scoring universe,
-predicts, ranks by expected value, tiers by capacity and explains Tier 1-3 (or all) with SHAP values turned
-into sentences; `write` puts the list's files into a folder.
+predicts, ranks by expected value, tiers by capacity, explains Tier 1-3 (or all) with SHAP values turned into
+sentences and names the contacts to work at Tier 1-2 accounts with the committee roles missing there (the ICP
+profile's confirmed roles); `write` puts the list's files into a folder.
 """
 
 import json
@@ -12,11 +13,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import ibis
 import pandas as pd
 import pyarrow.parquet as pq
 
+from features.committee import contacts_as_of
+from features.spines import scoring_spine
 from features.vocabulary import words
 from models.bundle import Bundle, load_bundle, predict
+from models.contacts import KNOWN, NAMED_TIERS, confirmed_roles, named_contacts
 from models.explain import as_seen, contributions
 from models.metrics import chance_verdict
 from models.reasons import REASONS, explain_rows
@@ -35,6 +40,7 @@ log = logging.getLogger(__name__)
 class TargetList:
     targets: pd.DataFrame  # the ranked universe with tiers and reasons, lists.COLUMNS
     deals: pd.DataFrame  # the open deals with their account's place
+    contacts: pd.DataFrame  # contacts.csv: the contacts to work at Tier 1-2 accounts, best first
     summary: dict  # summary.json without its `files`
     bundle: Bundle  # the model that scored it
     said: dict  # the features' words, for reasons
@@ -64,9 +70,22 @@ def _open_deals(
     return open_deal_list(o, types, scored, targets, as_of, deal_p_win)
 
 
+def _known_contacts(f: Paths, accounts: pd.Series, as_of: str) -> pd.DataFrame:
+    """The contacts of `accounts` known at as_of, with their engagement (features/committee.py); none without
+    a contacts table. The spine holds these accounts only, so a million-account universe costs no more."""
+    files = {t: f.interim_table(t) for t in ("accounts", "opportunities", "contacts", "activities")}
+    if not files["contacts"].exists():
+        return pd.DataFrame(columns=KNOWN)
+    con = ibis.duckdb.connect()
+    tables = {t: con.read_parquet(path) for t, path in files.items() if path.exists()}
+    spine = scoring_spine(tables, pd.Timestamp(as_of))
+    wanted = ibis.memtable({"account_id": accounts.to_numpy()})
+    return contacts_as_of(spine.filter(spine.account_id.isin(wanted.account_id)), tables).execute()
+
+
 def build(p: P.Params, scoring_set: Path, what: str = "score", reasons: bool = True) -> TargetList:
-    """The list of `scoring_set` by the model of `train.out` (`reasons`: with them). A model no better than
-    chance (evaluate's metrics.json) puts a warning on it."""
+    """The list of `scoring_set` by the model of `train.out` (`reasons`: with them and the contacts to work).
+    A model no better than chance (evaluate's metrics.json) puts a warning on it."""
     start, cfg, f = time.perf_counter(), p.score, paths(p)
     chance = chance_verdict(json.loads(f.metrics.read_text())["model"])
     warning = chance and f"WARNING: {chance}: this ranking is no better than a random list"
@@ -114,9 +133,15 @@ def build(p: P.Params, scoring_set: Path, what: str = "score", reasons: bool = T
     )
     targets[REASONS] = targets[REASONS].fillna("")
     targets["as_of"] = pd.to_datetime(targets["as_of"]).dt.strftime("%Y-%m-%d")
+    as_of = targets["as_of"].iloc[0]
+    named = (
+        targets.loc[targets["tier"] <= NAMED_TIERS, "account_id"] if reasons else targets["account_id"][:0]
+    )
+    known = _known_contacts(f, named, as_of)
+    roles = confirmed_roles(json.loads(f.profile_json.read_text()))
+    targets, people = named_contacts(targets, known, roles, cfg.contacts_per_account)
     targets = targets[COLUMNS]
 
-    as_of = targets["as_of"].iloc[0]
     deals = _open_deals(f, meta["opportunity_types"], scored, targets, as_of)
     summary = {
         "as_of": as_of,
@@ -125,9 +150,11 @@ def build(p: P.Params, scoring_set: Path, what: str = "score", reasons: bool = T
         "tiers": tier_table(targets),
         "explained": len(explained),
         "open_deals": len(deals),
+        "accounts_with_contacts": people["account_id"].nunique(),
+        "contacts_listed": len(people),
         "warning": warning,
     }  # no timings: same inputs, same bytes
-    return TargetList(targets, deals, summary, bundle, said)
+    return TargetList(targets, deals, people, summary, bundle, said)
 
 
 def write(t: TargetList, folder: Path, p: P.Params, changes: pd.DataFrame | None = None) -> dict:
@@ -143,7 +170,9 @@ def write(t: TargetList, folder: Path, p: P.Params, changes: pd.DataFrame | None
         f"Target accounts as of {as_of}",
         summary["warning"],
         changes,
+        t.contacts,
     )
+    t.contacts.to_csv(folder / f.contacts.name, index=False, lineterminator="\n")
     t.deals.to_csv(folder / f.open_deals.name, index=False, lineterminator="\n")
     crm = {c: folder / f.crm_file(c).name for c in p.score.crm.files}
     summary["files"] |= write_crm(t.targets, crm, p.score.crm)
@@ -157,11 +186,14 @@ def log_written(what: str, where: Path, p: P.Params, t: TargetList, start: float
     """One line: where the files went, the tier counts and the speed."""
     f, s = paths(p), t.summary
     names = [f.target_list(e).name for e in LISTS] + [f.crm_file(c).name for c in p.score.crm.files]
-    names += [f.open_deals.name, f.targets_summary.name]
+    names += [f.contacts.name, f.open_deals.name, f.targets_summary.name]
     elapsed = time.perf_counter() - start
     counts = ", ".join(f"Tier {x['tier']}: {x['accounts']:,}" for x in s["tiers"])
+    named = (
+        f"{s['contacts_listed']:,} contacts at {s['accounts_with_contacts']:,} Tier 1-{NAMED_TIERS} accounts"
+    )
     log.info(
-        f"{what}: wrote {where}: {', '.join(names)}: {s['universe']:,} accounts ({counts}), "
+        f"{what}: wrote {where}: {', '.join(names)}: {s['universe']:,} accounts ({counts}), {named}, "
         f"{s['open_deals']:,} open deals in {elapsed:.1f}s ({s['read'] / elapsed:,.0f} accounts/s)"
     )
     if s["warning"]:

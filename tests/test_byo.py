@@ -60,6 +60,7 @@ SALESFORCE = {
         {
             "contact_id": "Id",
             "account_id": "AccountId",
+            "name": "Name",  # Salesforce's full name, beside FirstName and LastName
             "title": "Title",
             "seniority": "Seniority__c",
             "department": "Department",

@@ -513,6 +513,23 @@ def test_contacts_get_seniority_and_department_from_their_titles_where_empty(tmp
     )
 
 
+def test_a_contacts_name_is_kept_when_the_file_has_one_and_may_be_left_out(tmp_path):
+    """The one optional contract column: an export without names ingests as before (no column), one with
+    names keeps them as written."""
+    out, _ = _ingest(tmp_path / "without")
+    assert "name" not in pd.read_parquet(out / "contacts.parquet").columns
+    raw = _source(tmp_path / "with")
+    (raw / "contacts.csv").write_text(
+        "contact_id,account_id,name,title,seniority,department,created_date\n"
+        "CON-1,ACC-1, Jane  Doe ,VP Sales,vp,sales,2023-01-01\n"
+        "CON-2,ACC-1,,CFO,,,2023-01-01\n"
+    )
+    ingest_into(raw, tmp_path / "with_interim", 1.0)
+    contacts = pd.read_parquet(tmp_path / "with_interim" / "contacts.parquet")
+    assert list(contacts.columns) == list(SCHEMAS["contacts"].columns)
+    assert contacts["name"].fillna("").tolist() == ["Jane  Doe", ""]
+
+
 def test_times_keep_the_exports_clock_whatever_zone_they_state(tmp_path):
     """An offset or Z is dropped, not converted: the day written is the day kept, so a deal created in the
     evening of a zone west of UTC and closed that day is not 'closed before it was created'."""

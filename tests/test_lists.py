@@ -55,6 +55,9 @@ def make_targets(sizes: dict = TIER_SIZES, seed: int = 3) -> pd.DataFrame:
             "reason_3": "",
             "reason_against": np.where(tier == 2, "Runs a competing product", ""),
             "why_now": np.where(tier == 1, "Pricing page visited by 4 people this week", ""),
+            "roles_engaged": np.where(tier <= 2, "Sales, Marketing", ""),
+            "roles_missing": np.where(tier == 1, "no Finance contact engaged", ""),
+            "contacts": np.where(tier <= 2, "Jane Doe, CFO; CON-0000123, VP Sales", ""),
             "industry": pd.Series(["Software", None, "Manufacturing"] * (n // 3), dtype="str"),
             "employees": employees,
             "country": pd.Series(["DE", "US", None, "FR"] * (n // 4), dtype="str"),
@@ -87,7 +90,7 @@ def test_csv_round_trips(lists):
 
 def test_xlsx_layout(lists):
     wb = openpyxl.load_workbook(lists["folder"] / "target_accounts.xlsx")
-    assert wb.sheetnames == ["About", "Tier 1", "Tier 2", "Tier 3", "Tier 4"]
+    assert wb.sheetnames == ["About", "Tier 1", "Tier 2", "Tier 3", "Tier 4", "Contacts"]
     for tier, size in TIER_SIZES.items():
         ws = wb[f"Tier {tier}"]
         header = [c.value for c in ws[1]]
@@ -104,14 +107,14 @@ def test_xlsx_layout(lists):
         assert ws.freeze_panes == "A2"
         ranks = [r[0] for r in ws.iter_rows(min_row=2, values_only=True) if isinstance(r[0], int)]
         assert len(ranks) == min(size, ROWS_PER_TIER) and ranks == sorted(ranks)
-        assert ws.auto_filter.ref == f"A1:S{len(ranks) + 1}"
+        assert ws.auto_filter.ref == f"A1:V{len(ranks) + 1}"
         col = {name: i for i, name in enumerate(header)}
         row = ws[2]
         assert row[col["P(win)"]].number_format == "0.0%"
         assert row[col["Predicted deal value"]].number_format == "#,##0"
         assert row[col["Expected value"]].number_format == "#,##0"
         assert ws.column_dimensions["B"].width >= len("Account") + 2
-    assert wb["Tier 1"].cell(1, 15).value == "Employees" and wb["Tier 1"].cell(2, 15).number_format == "#,##0"
+    assert wb["Tier 1"].cell(1, 18).value == "Employees" and wb["Tier 1"].cell(2, 18).number_format == "#,##0"
     t1 = wb["Tier 1"]
     assert t1["B2"].value == TRICKY
     t2 = wb["Tier 2"]

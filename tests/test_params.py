@@ -33,6 +33,7 @@ def test_overrides_set_nested_keys_and_flatten_names_them_back():
         ({"train.small_data_classifier": {"max_depth": 3}}, "['max_depth'] are not among them"),
         ({"train.cv_folds": 1}, "train.cv_folds must be at least 2"),
         ({"score.tier1_size": 0}, "score.tier1_size must be at least 1, not 0"),
+        ({"score.contacts_per_account": -1}, "score.contacts_per_account must be at least 0, not -1"),
         ({"score.tier_size": 5}, "section 'score' has unknown keys ['tier_size']"),
         ({"scoring.tier1_size": 5}, "cannot set 'scoring.tier1_size': write section.key=value"),
         ({"train.seed.value": 5}, "cannot set 'train.seed.value': seed holds a value"),

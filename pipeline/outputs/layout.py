@@ -5,6 +5,8 @@ import math
 
 import pandas as pd
 
+from models.contacts import CONTACT_COLUMNS
+
 # (column, header, kind) of the Excel sheets; kind decides number format, alignment and sort.
 SHEET = [
     ("rank", "Rank", "int"),
@@ -20,6 +22,9 @@ SHEET = [
     ("reason_3", "Reason 3", "text"),
     ("reason_against", "Reason against", "text"),
     ("why_now", "Why now", "text"),
+    ("roles_engaged", "Roles engaged", "text"),
+    ("roles_missing", "Roles missing", "text"),
+    ("contacts", "Contacts to work", "text"),
     ("industry", "Industry", "text"),
     ("employees", "Employees", "money"),
     ("country", "Country", "text"),
@@ -41,6 +46,25 @@ CHANGED = [
     ("reason_before", "Before", "text"),
     ("account_id", "Account ID", "text"),
 ]
+# The Contacts sheet: contacts.csv's columns in its order, with headers for people.
+CONTACT_HEADERS = {
+    "rank": ("Rank", "int"),
+    "account_id": ("Account ID", "text"),
+    "account_name": ("Account", "text"),
+    "tier": ("Tier", "int"),
+    "contact_order": ("Order", "int"),
+    "contact_id": ("Contact ID", "text"),
+    "name": ("Name", "text"),
+    "title": ("Title", "text"),
+    "department": ("Department", "text"),
+    "seniority": ("Seniority", "text"),
+    "engaged": ("Engaged (90 days)", "flag"),
+    "last_activity": ("Last activity", "text"),
+    "last_activity_type": ("Last activity type", "text"),
+    "activities_90d": ("Activities (90 days)", "int"),
+    "role_confirmed": ("Fills role", "text"),
+}
+CONTACT_SHEET = [(column, *CONTACT_HEADERS[column]) for column in CONTACT_COLUMNS]
 NUMBER_FORMATS = {"int": "0", "pct": "0.0%", "money": "#,##0"}
 
 

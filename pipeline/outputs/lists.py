@@ -3,13 +3,15 @@
 Called by the `score` stage with the ranked frame and the three files' paths (in the folder that becomes
 `score.out`). The .xlsx (workbook.py) and .html (webpage.py) hold at most `rows_per_tier` rows per tier (Excel
 stops at 1,048,576 rows, a browser slows down long before) and say so where a tier is cut; the .csv always has
-every account. Same input, same bytes.
+every account. The .xlsx also has a Contacts sheet: contacts.csv's rows of the accounts it shows. Same input,
+same bytes.
 """
 
 from pathlib import Path
 
 import pandas as pd
 
+from models.contacts import CONTACT_COLUMNS
 from pipeline.outputs.webpage import write_html
 from pipeline.outputs.workbook import write_xlsx
 
@@ -29,6 +31,9 @@ COLUMNS = [
     "reason_3",
     "reason_against",
     "why_now",
+    "roles_engaged",
+    "roles_missing",
+    "contacts",
     "industry",
     "employees",
     "country",
@@ -46,11 +51,12 @@ def write_lists(
     title: str,
     warning: str | None = None,
     changes: pd.DataFrame | None = None,
+    contacts: pd.DataFrame | None = None,
 ) -> dict:
     """Write the list to `files` ({"csv": path, "xlsx": path, "html": path}); returns the row counts of each
     (summary.json's `files`). `warning`: what readers of the .xlsx and .html must know before using the
     ranking, shown at the top. `changes`: what changed since the previous list (a refresh's), a sheet and a
-    section of their own."""
+    section of their own. `contacts`: contacts.csv's rows (models/contacts.py), for the Contacts sheet."""
     missing = [c for c in COLUMNS if c not in targets.columns]
     if missing:
         raise ValueError(f"write_lists: targets lacks columns {missing}")
@@ -59,7 +65,9 @@ def write_lists(
     totals = {int(t): int(n) for t, n in targets["tier"].value_counts().items()}
     counts = {t: (int((shown["tier"] == t).sum()), totals.get(t, 0)) for t in TIERS}
     as_of = str(targets["as_of"].iloc[0]) if len(targets) else ""
-    write_xlsx(shown, files["xlsx"], counts, title, as_of, warning, changes)
+    contacts = pd.DataFrame(columns=CONTACT_COLUMNS) if contacts is None else contacts
+    contacts = contacts[contacts["account_id"].isin(shown["account_id"])]
+    write_xlsx(shown, files["xlsx"], counts, title, as_of, warning, changes, contacts)
     write_html(shown, files["html"], counts, title, as_of, warning, changes)
     return {
         "csv": len(targets),

@@ -29,7 +29,7 @@ PAGE_COLUMNS = [
         else "number"
         if kind in NUMBER_FORMATS
         else "wide"
-        if column in ("reason_against", "why_now")
+        if column in ("reason_against", "why_now", "roles_missing", "contacts")
         else kind,
     }
     for column, label, kind in PAGE

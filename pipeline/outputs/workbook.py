@@ -1,5 +1,5 @@
-"""The target list as an Excel workbook: an "About" sheet, "What changed" after a refresh, then one sheet per
-tier, laid out for people.
+"""The target list as an Excel workbook: an "About" sheet, "What changed" after a refresh, one sheet per tier,
+then the contacts to work at Tier 1-2 accounts, laid out for people.
 
 Same input, same bytes: the document properties and the zip entries' dates come from the list's date, never
 from the clock.
@@ -20,6 +20,7 @@ from openpyxl.xml.functions import tostring
 
 from pipeline.outputs.layout import (
     CHANGED,
+    CONTACT_SHEET,
     NUMBER_FORMATS,
     SHEET,
     flag,
@@ -118,6 +119,7 @@ def _about_sheet(wb: Workbook, counts: dict, title: str, as_of: str, warning: st
         if shown < total:
             ws.append([truncation_note(tier, shown, total)])
     ws.append(["target_accounts.csv has every account, with P(win) at full precision."])
+    ws.append(["The Contacts sheet names the contacts to work at the Tier 1-2 accounts shown, best first."])
 
 
 def _fixed_zip(raw: bytes, core_xml: bytes, when: dt.datetime, path: Path) -> None:
@@ -136,15 +138,18 @@ def write_xlsx(
     as_of: str,
     warning: str | None,
     changes: pd.DataFrame | None = None,
+    contacts: pd.DataFrame | None = None,
 ) -> None:
-    """An "About" sheet, a "What changed" one after a refresh, then one sheet per tier (write-only mode:
-    memory stays flat)."""
+    """An "About" sheet, a "What changed" one after a refresh, one sheet per tier, then "Contacts" when given
+    (write-only mode: memory stays flat)."""
     wb = Workbook(write_only=True)
     _about_sheet(wb, counts, title, as_of, warning)
     if changes is not None:
         _table_sheet(wb, "What changed", changes, CHANGED)
     for tier, (n, total) in counts.items():
         _tier_sheet(wb, tier, shown[shown["tier"] == tier], n, total)
+    if contacts is not None:
+        _table_sheet(wb, "Contacts", contacts, CONTACT_SHEET)
     when = dt.datetime.fromisoformat(as_of) if as_of else dt.datetime(1980, 1, 1)
     wb.properties.title, wb.properties.creator = title, "icp-pipeline"
     wb.properties.created = wb.properties.modified = when

@@ -75,7 +75,8 @@ def _chunk(rng, t: dict, first: int, n: int, cfg: WorldConfig, counters: dict) -
     accounts, ids, (dup, dup_ids), no_emp, no_rev, customer = export.accounts(
         rng, w, first, cfg.accounts, counters["dups"]
     )
-    contact_ids = export._ids("CON-", counters["contacts"] + np.arange(len(w["contacts"]["account"])))
+    contact_numbers = counters["contacts"] + np.arange(len(w["contacts"]["account"]))
+    contact_ids = export._ids("CON-", contact_numbers)
     opp_ids = export._ids("OPP-", counters["opps"] + np.arange(len(w["opps"]["account"])))
     deal_account = ids[w["opps"]["account"]]
     dup_of = dict(zip(dup, dup_ids, strict=True))
@@ -95,7 +96,7 @@ def _chunk(rng, t: dict, first: int, n: int, cfg: WorldConfig, counters: dict) -
         "activities": export.activities(rng, w, ids, contact_ids, acts),
         "intent": export.intent(w, ids),
         "triggers": export.triggers(w, ids),
-        "contacts": export.contacts(rng, w, ids, contact_ids),
+        "contacts": export.contacts(rng, w, ids, contact_ids, contact_numbers),
     }
     return Chunk(tables, _truth(w, ids, opp_ids, dup, dup_ids), n)
 

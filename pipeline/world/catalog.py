@@ -243,7 +243,8 @@ def effects(role_effect: bool = True) -> dict:
     return EFFECTS if role_effect else {**EFFECTS, "finance_engaged_90d": 0.0}
 
 
-# People's names, for exports whose contacts carry them (the styled ones): never part of the native world.
+# People's names: the native world's contacts get theirs from their number (export._person_names), the styled
+# exports draw first and last names from their own random stream.
 FIRST_NAMES = [
     "Aisha",
     "Ben",

@@ -107,7 +107,15 @@ def snapshots(w: dict, ids, no_emp, no_rev, customer) -> pd.DataFrame:
     )
 
 
-def contacts(rng, w: dict, ids, contact_ids) -> pd.DataFrame:
+def _person_names(numbers: np.ndarray) -> np.ndarray:
+    """A name for each contact number, from the number alone (never the world's random draws, so no other
+    table changes): first names cycle, last names step by five, so colleagues numbered one after another do
+    not share a surname and every pair comes once before any repeats."""
+    first, last = np.array(C.FIRST_NAMES, object), np.array(C.LAST_NAMES, object)
+    return first[numbers % len(first)] + " " + last[(5 * numbers + numbers // len(first)) % len(last)]
+
+
+def contacts(rng, w: dict, ids, contact_ids, numbers) -> pd.DataFrame:
     c = w["contacts"]
     seniority = np.array(SENIORITIES, object)[c["seniority"]]
     department = np.array(DEPARTMENTS, object)[c["department"]]
@@ -117,6 +125,7 @@ def contacts(rng, w: dict, ids, contact_ids) -> pd.DataFrame:
         {
             "contact_id": contact_ids,
             "account_id": ids[c["account"]],
+            "name": _person_names(numbers),
             "title": title,
             "seniority": seniority,
             "department": department,
