@@ -310,7 +310,8 @@ def test_a_model_trained_on_shuffled_outcomes_gets_no_icp(small_run, tmp_path):
     assert not profile["beats_chance"] and profile["summary"] == no_icp(chance_verdict(model))
     md = Path(f"{q.explain.profile}.md").read_text()
     assert md.startswith(f"# Ideal Customer Profile\n\n{profile['summary']}") and "(no ICP)" in md
-    shutil.copy(Path(p.features.out) / "score.parquet", features / "score.parquet")
+    for name in ("score.parquet", "score_earlier.parquet"):  # the scoring set, and the one a week earlier
+        shutil.copy(Path(p.features.out) / name, features / name)
     q = P.override(q, {"score.out": str(tmp_path / "targets")})
     summary = score.run(q)
     assert (
