@@ -120,15 +120,18 @@ def sh(cwd: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
     return done
 
 
-def tiny_project(root: Path) -> Path:
+def tiny_project(root: Path, lighter: dict | None = None) -> Path:
     """A copy of the project (code, dvc.yaml, params.yaml with a 2,500-account world) in a fresh git + DVC
-    repo with one commit: what a user has after cloning, at test size."""
+    repo with one commit: what a user has after cloning, at test size. `lighter`: params sections updated on
+    top, for tests that judge something else than the figures those params make (fewer resamples, say)."""
     for name in ("pipeline", "features", "models"):
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "dvc.yaml", root / "dvc.yaml")
     shutil.copy(ROOT / ".gitignore", root / ".gitignore")
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["synthesize"].update(accounts=2500, chunk_size=2500)
+    for section, values in (lighter or {}).items():
+        params[section].update(values)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     sh(root, "git", "init", "-q")
     sh(root, "dvc", "init", "-q")

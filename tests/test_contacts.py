@@ -116,6 +116,7 @@ def with_roles(small_run, tmp_path_factory):
             "explain.profile": str(root / "icp_profile"),
             "score.out": str(root / "targets"),
             "score.contacts_per_account": 3,
+            "score.stability_days": 0,  # the earlier list names no one
         },
     )
     return {"params": q, "summary": score.run(q)}

@@ -537,11 +537,12 @@ def test_a_hostile_export_ends_as_its_case_says(clean, name, tmp_path, capsys, m
     case, data, out = CASES[name], tmp_path / "export", tmp_path / "run"
     shutil.copytree(clean["data"], data)
     case.get("change", lambda d: None)(data)
-    # icp runs in a project folder; fewer resamples, one backtest origin, no earlier list for the stability
-    # figure: these cases judge how an export is read, and 40 full runs are most of `make test`
+    # icp runs in a project folder; fewer resamples, one backtest origin, no dependence plots, no earlier list
+    # for the stability figure: these cases judge how an export is read, and 40 full runs are most of
+    # `make test`
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["evaluate"] |= {"bootstrap": 100, "backtest_origins": 1}
-    params["explain"]["bootstrap"] = 100
+    params["explain"] |= {"bootstrap": 100, "dependence_plots": 0}
     params["score"]["stability_days"] = 0
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)

@@ -497,8 +497,14 @@ def test_model_card_shows_tiers_profile_and_drivers_in_the_lead_formats():
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> dict:
-    """The tiny project after `dvc repro`, a commit and two `dvc exp run`s: three trainings, three runs."""
-    root = tiny_project(tmp_path_factory.mktemp("report"))
+    """The tiny project after `dvc repro`, a commit and two `dvc exp run`s: three trainings, three runs. They
+    judge what reaches MLflow, not the figures: fewer resamples, one backtest origin, no earlier list."""
+    lighter = {
+        "evaluate": {"bootstrap": 100, "backtest_origins": 1},
+        "explain": {"bootstrap": 100},
+        "score": {"stability_days": 0},
+    }
+    root = tiny_project(tmp_path_factory.mktemp("report"), lighter)
     started = time.perf_counter()
     outputs = [sh(root, "dvc", "repro")]
     commits = [sh(root, "git", "rev-parse", "HEAD").stdout.strip()]
