@@ -61,7 +61,7 @@ def compare(p: P.Params) -> list[dict]:
     raw = bundle.classifier.predict(encode(deals, bundle.spec), raw_score=True)
     won = deals["won"].to_numpy(bool)
     va, ho = (split == "validation").to_numpy(), (split == "holdout").to_numpy()
-    true_p = read_oracle(f, deals[ho])["true_p_win"].to_numpy()
+    true_p = read_oracle(f.oracle, deals[ho])["true_p_win"].to_numpy()
     scoring = pd.read_parquet(f.score_set)
     scoring = scoring[universe(scoring, p.score.include_customers, p.score.include_open)]
     s, bins = p.score, p.evaluate.ece_bins
