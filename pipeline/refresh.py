@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from features.contract import TABLES
 from features.pointintime import build, config_of
-from features.spines import scoring_date, scoring_spine
+from features.spines import open_spine, scoring_date, scoring_spine
 from models.changes import churn, moves, reasons_of_change
 from models.explain import as_seen, contributions
 from pipeline import params as P
@@ -67,12 +67,14 @@ def run(p: P.Params, as_of: str | None = None) -> dict:
     con = ibis.duckdb.connect(memory_limit=p.features.memory_limit)
     tables = {name: con.read_parquet(path) for name in TABLES if (path := f.interim_table(name)).exists()}
     when = scoring_date(tables, as_of or p.refresh.as_of)
+    cfg = config_of(meta["config"])
     with new_folder(f.refresh) as tmp:
-        scoring_set = tmp / f.refresh_set.name
-        con.to_parquet(
-            build(scoring_spine(tables, when), tables, config_of(meta["config"])).drop("key"), scoring_set
-        )
-        t = target_list.build(p, scoring_set, "refresh")
+        scoring_set, open_set = tmp / f.refresh_set.name, tmp / f.open_set.name
+        con.to_parquet(build(scoring_spine(tables, when), tables, cfg).drop("key"), scoring_set)
+        if "deal" in meta["families"]:  # the deal model's rows of the deals open at the new date
+            deals = build(open_spine(tables, meta["opportunity_types"], when), tables, cfg)
+            con.to_parquet(deals.drop("key"), open_set)
+        t = target_list.build(p, scoring_set, "refresh", open_set=open_set)
         moved = moves(previous, t.targets)
         ids = moved["account_id"].tolist()
         before, now = _rows(previous_set, ids), _rows(scoring_set, ids)

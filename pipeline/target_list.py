@@ -55,17 +55,17 @@ def chunks(path: Path, size: int, what: str):
 
 
 def _open_deals(
-    f: Paths, types: list, scored: pd.DataFrame, targets: pd.DataFrame, as_of: str
+    f: Paths, types: list, scored: pd.DataFrame, targets: pd.DataFrame, as_of: str, open_set: Path
 ) -> pd.DataFrame:
     """The open deals of the modelled types created before as_of, with their account's score and place, and
-    their own P(win) by the deal model where train fitted one."""
+    their own P(win) by the deal model where train fitted one (from `open_set`, their rows as of as_of)."""
     o = pd.read_parquet(
         f.interim_table("opportunities"),
         columns=["opportunity_id", "account_id", "created_date", "stage", "type", "amount"],
     )
     deal_p_win = None
-    if f.deal_model.is_dir() and f.open_set.exists():
-        rows = pd.read_parquet(f.open_set)
+    if f.deal_model.is_dir() and open_set.exists():
+        rows = pd.read_parquet(open_set)
         deal_p_win = predict(load_bundle(f.deal_model), rows)["p_win"].set_axis(rows["opportunity_id"])
     return open_deal_list(o, types, scored, targets, as_of, deal_p_win)
 
@@ -83,9 +83,12 @@ def _known_contacts(f: Paths, accounts: pd.Series, as_of: str) -> pd.DataFrame:
     return contacts_as_of(spine.filter(spine.account_id.isin(wanted.account_id)), tables).execute()
 
 
-def build(p: P.Params, scoring_set: Path, what: str = "score", reasons: bool = True) -> TargetList:
-    """The list of `scoring_set` by the model of `train.out` (`reasons`: with them and the contacts to work).
-    A model no better than chance (evaluate's metrics.json) puts a warning on it."""
+def build(
+    p: P.Params, scoring_set: Path, what: str = "score", reasons: bool = True, open_set: Path | None = None
+) -> TargetList:
+    """The list of `scoring_set` by the model of `train.out` (`reasons`: with them and the contacts to work;
+    `open_set`: the open deals' rows as of the same date, featurize's by default). A model no better than
+    chance (evaluate's metrics.json) puts a warning on it."""
     start, cfg, f = time.perf_counter(), p.score, paths(p)
     chance = chance_verdict(json.loads(f.metrics.read_text())["model"])
     warning = chance and f"WARNING: {chance}: this ranking is no better than a random list"
@@ -142,7 +145,7 @@ def build(p: P.Params, scoring_set: Path, what: str = "score", reasons: bool = T
     targets, people = named_contacts(targets, known, roles, cfg.contacts_per_account)
     targets = targets[COLUMNS]
 
-    deals = _open_deals(f, meta["opportunity_types"], scored, targets, as_of)
+    deals = _open_deals(f, meta["opportunity_types"], scored, targets, as_of, open_set or f.open_set)
     summary = {
         "as_of": as_of,
         "read": total,

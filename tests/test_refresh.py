@@ -57,8 +57,9 @@ def test_a_refresh_with_no_new_data_changes_nothing_byte_for_byte(refreshed, sma
     f, root = paths(refreshed["params"]), refreshed["root"]
     for name in WRITTEN:
         assert (root / "first" / name).read_bytes() == (f.refresh / name).read_bytes(), name
-    scored = paths(small_run["params"]).target_list("csv")
-    assert (f.refresh / scored.name).read_bytes() == scored.read_bytes()  # the score stage's very list
+    g = paths(small_run["params"])
+    for scored in (g.target_list("csv"), g.open_deals, g.contacts):  # the score stage's very list
+        assert (f.refresh / scored.name).read_bytes() == scored.read_bytes(), scored.name
     for summary in (refreshed["first"], refreshed["second"]):
         assert (
             summary["churn"]["tier_1"]["replaced"] == 0 and summary["churn"]["tier_1_to_2"]["replaced"] == 0
