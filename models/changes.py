@@ -43,15 +43,14 @@ def moves(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     cols = ["account_id", "name", "tier", "rank", "p_win", "expected_value"]
     both = previous[cols].merge(current[cols], on="account_id", how="outer", suffixes=("_before", ""))
     before, now = both["tier_before"].fillna(OUT), both["tier"].fillna(OUT)
-    both = both[(before != now) & (np.minimum(before, now) <= WATCHED)]
-    both = both.astype({"tier_before": "Int64", "tier": "Int64", "rank_before": "Int64", "rank": "Int64"})
-    both["name"] = both["name"].fillna(both["name_before"])
-    both["change"] = np.where(both["tier"].fillna(OUT) < both["tier_before"].fillna(OUT), "up", "down")
-    both["what"] = [_what(b, n) for b, n in zip(both["tier_before"], both["tier"], strict=True)]
-    both = both.rename(columns={"tier_before": "previous_tier", "rank_before": "previous_rank"})
-    both = both.rename(
-        columns={"p_win_before": "previous_p_win", "expected_value_before": "previous_expected_value"}
+    kept = (before != now) & (np.minimum(before, now) <= WATCHED)
+    both = both[kept].astype(
+        {"tier_before": "Int64", "tier": "Int64", "rank_before": "Int64", "rank": "Int64"}
     )
+    both["name"] = both["name"].fillna(both["name_before"])
+    both["change"] = np.where(now[kept] < before[kept], "up", "down")
+    both["what"] = [_what(b, n) for b, n in zip(both["tier_before"], both["tier"], strict=True)]
+    both = both.rename(columns={f"{c}_before": f"previous_{c}" for c in cols[2:]})
     order = [both[c].astype(float).fillna(np.inf).to_numpy() for c in ("tier", "rank", "previous_rank")]
     both = both.iloc[np.lexsort(order[::-1])]
     return both[[c for c in CHANGES if c in both.columns]].reset_index(drop=True)
