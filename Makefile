@@ -24,14 +24,15 @@ $(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
 
 install: $(STAMP)
 
-# The lock: pyproject.toml's dependencies and its dev extra for CI's platform (Linux x86_64, CPython 3.11).
+# The lock: pyproject.toml's dependencies and its dev and spark extras for CI's platform (Linux x86_64,
+# CPython 3.11).
 # Versions already locked stay while pyproject.toml allows them; `make lock LOCK_FLAGS=--upgrade` takes the
 # newest. It needs only the locked uv, not an install that a changed pyproject.toml may fail.
 $(BIN)/uv: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps "$$(grep '^uv==' $(LOCK))"
 
 lock: | $(BIN)/uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --quiet $(LOCK_FLAGS) -o $(LOCK)
 
 run: install

@@ -9,6 +9,8 @@ A role is the contact's department and seniority, as the export words them (or a
 import ibis
 import ibis.expr.types as ir
 
+from features.elapsed import days_between
+
 ENGAGED_DAYS = 90  # a contact is engaged when it had an activity in this many days before as_of
 
 
@@ -36,8 +38,7 @@ def contacts_as_of(spine: ir.Table, tables: dict[str, ir.Table], days: int = ENG
     a = a.select("contact_id", "timestamp", "activity_type")
     k = known.select("key", "contact_id", "as_of")
     j = k.join(a, [k.contact_id == a.contact_id, a.timestamp < k.as_of]).drop("contact_id_right")
-    age = (j.as_of.epoch_seconds() - j.timestamp.epoch_seconds()).cast("float64") / 86400.0
-    j = j.mutate(age=age)
+    j = j.mutate(age=days_between(j.as_of, j.timestamp))
     per = j.group_by(["key", "contact_id"]).aggregate(
         last_activity=j.timestamp.max(),
         days_since_activity=j.age.min(),

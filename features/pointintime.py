@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from features import custom, deals
+from features.elapsed import days_between
 from features.vocabulary import DEPARTMENT, OURS, slug
 
 PREFIX = {
@@ -40,7 +41,6 @@ SOURCE = {
 CATEGORICAL = ("firm_industry", "firm_country", "firm_region", "firm_ownership", "firm_size_band")
 SIZE_BANDS = ((10, "1-10"), (50, "11-50"), (200, "51-200"), (1000, "201-1,000"), (5000, "1,001-5,000"))
 SENIOR = ("c_level", "vp")
-DAY = 86400.0
 EARLIEST = pd.Timestamp("1900-01-01")  # an undated record under `static`: before every as-of
 # The accounts' undated fields that may be features (features.static_fields), each with its feature. Today's
 # values stand in for every deal's, so only fields a company rarely changes; ownership changes with funding
@@ -88,10 +88,6 @@ def config_of(saved: dict) -> FeatureConfig:
     return FeatureConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
 
 
-def _days(later: ir.Value, earlier: ir.Value) -> ir.FloatingValue:
-    return (later.epoch_seconds() - earlier.epoch_seconds()) / DAY
-
-
 def _events(spine: ir.Table, source: ir.Table, date: str, lookback_days: int | None = None) -> ir.Table:
     """Join each spine row to its account's records dated before as_of (and within the lookback)."""
     s = spine.select("key", "account_id", "as_of")
@@ -99,7 +95,7 @@ def _events(spine: ir.Table, source: ir.Table, date: str, lookback_days: int | N
     if lookback_days is not None:
         preds.append(source[date] >= s.as_of - ibis.interval(days=lookback_days))
     j = s.join(source, preds)
-    return j.mutate(age=_days(j.as_of, j[date]))
+    return j.mutate(age=days_between(j.as_of, j[date]))
 
 
 def accounts_without_history(t: dict) -> ir.Table:

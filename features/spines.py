@@ -35,7 +35,8 @@ def training_spine(tables: dict, types: list, lag_days: int):
         key=closed.opportunity_id,
         opportunity_id=closed.opportunity_id,
         account_id=closed.account_id,
-        as_of=closed.created_date.truncate("D") - ibis.interval(days=lag_days),
+        # the day as a timestamp without zone on every engine (Spark's date_trunc would give it one)
+        as_of=closed.created_date.date().cast("timestamp") - ibis.interval(days=lag_days),
         created_date=closed.created_date,
         close_date=closed.close_date,
         won=closed.stage == "won",

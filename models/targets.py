@@ -105,9 +105,12 @@ def tier_table(ranked: pd.DataFrame) -> list[dict]:
     ]
 
 
-def scored_chunk(chunk: pd.DataFrame, bundle: Bundle) -> pd.DataFrame:
-    """A chunk of the scoring set, predicted (P(win), predicted value, expected value), with the columns the
-    list keeps."""
+def scored_batch(chunk: pd.DataFrame, bundle: Bundle, customers: bool, open_: bool) -> pd.DataFrame:
+    """The accounts of a chunk of the scoring set in the universe (`universe`) or with an open deal (open
+    deals are listed too), predicted (P(win), predicted value, expected value), with the columns the list
+    keeps."""
+    chunk = chunk.assign(in_universe=universe(chunk, customers, open_))
+    chunk = chunk[chunk["in_universe"] | chunk["open_opportunity"].astype(bool)]
     pred = predict(bundle, chunk).rename(columns={"amount": "predicted_value"})
     kept = chunk.reindex(
         columns=["account_id", "as_of", "customer", "open_opportunity", "in_universe", *KEPT]

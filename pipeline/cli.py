@@ -51,6 +51,11 @@ def _export(parser: argparse.ArgumentParser, required: bool) -> None:
         "<name>-win-model (default: the data folder's name)",
     )
     parser.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        help="where features are built and accounts scored (default: params.yaml's engine; docs/scale.md)",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -59,7 +64,7 @@ def _export(parser: argparse.ArgumentParser, required: bool) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="icp", description="Predictive ICP pipeline", parents=[_noise(0)])
     sub = parser.add_subparsers(dest="command", required=True)
     after = [_noise(argparse.SUPPRESS)]
@@ -123,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     w.add_argument("--as-of", help="the new list's date (default: the day after the latest date in the data)")
     _export(w, required=False)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
         with console.messages(args.verbosity):
             return _command(args)
@@ -139,10 +148,11 @@ def _export_params(args) -> P.Params:
     """`icp run`'s params for --data, or params.yaml's (with --set) when refresh is not given one."""
     from pipeline.run import params_for
 
+    sets = args.set + ([f"engine={args.engine}"] if args.engine else [])
     if args.data is None:
-        return P.load(overrides=P.sets(args.set))
+        return P.load(overrides=P.sets(sets))
     name = args.name or Path(args.data).resolve().name
-    return params_for(args.data, args.mapping, args.out or Path("runs") / name, name, args.set)
+    return params_for(args.data, args.mapping, args.out or Path("runs") / name, name, sets)
 
 
 def _command(args) -> int:

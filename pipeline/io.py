@@ -20,7 +20,7 @@ _ARROW = {
     "Int64": pa.int64(),
     "float64": pa.float64(),
     "bool": pa.bool_(),
-    "datetime64[ns]": pa.timestamp("s"),
+    "datetime64[ns]": pa.timestamp("us"),  # what Spark, DuckDB and pandas all read
 }
 
 FORMATS = ("parquet", "csv")  # the formats a folder of tables may hold, the preferred first
@@ -107,6 +107,22 @@ def table_file(folder: str | Path, name: str, fmt: str) -> Path:
 def table_path(folder: str | Path, name: str) -> Path | None:
     """The file of table `name` in `folder`, Parquet first; None when there is none."""
     return next((p for fmt in FORMATS if (p := table_file(folder, name, fmt)).exists()), None)
+
+
+def parquet_parts(path: str | Path) -> list[Path]:
+    """A Parquet file, or the part files of a folder (as Spark writes it) in their order: part-00000, ..."""
+    path = Path(path)
+    return sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+
+
+def parquet_rows(path: str | Path) -> int:
+    return sum(pq.ParquetFile(part).metadata.num_rows for part in parquet_parts(path))
+
+
+def parquet_batches(path: str | Path, size: int) -> Iterator[pd.DataFrame]:
+    """A Parquet file or folder of part files, `size` rows at a time, in order: bounded memory."""
+    for part in parquet_parts(path):
+        yield from (b.to_pandas() for b in pq.ParquetFile(part).iter_batches(batch_size=size))
 
 
 def read_table(folder: str | Path, name: str) -> pd.DataFrame:

@@ -6,7 +6,7 @@ each half would only make sense beside the other."""
 
 import datetime as dt
 import re
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -277,6 +277,12 @@ class Report:
 
 
 @dataclass(config=CONFIG)
+class Spark:
+    master: Name  # local[*], local[2], spark://host:7077, yarn, ...
+    conf: dict[StrictStr, StrictStr]  # Spark settings (spark.driver.memory: 4g, ...), passed as given
+
+
+@dataclass(config=CONFIG)
 class Params:
     synthesize: Synthesize
     ingest: Ingest
@@ -287,9 +293,13 @@ class Params:
     score: Score
     refresh: Refresh
     report: Report
+    # where featurize and score run (pipeline/engines.py): DuckDB on one machine, or Spark (docs/scale.md)
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark: Spark = Spark(master="local[*]", conf={})
 
 
 _SECTIONS = {f.name: f.type for f in fields(Params)}
+_SCALARS = {name for name, kind in _SECTIONS.items() if not is_dataclass(kind)}  # keys outside a section
 _PARAMS = TypeAdapter(Params)
 _KINDS = {
     "int_type": "a whole number",
@@ -365,6 +375,9 @@ def _line(e: ValidationError) -> str:
 def _set(tree: dict, key: str, value) -> None:
     """Set `section.key` (or a deeper dotted key) in a params tree, as `dvc exp run -S` does."""
     *parents, leaf = key.split(".")
+    if not parents and leaf in _SCALARS:
+        tree[leaf] = value
+        return
     if not parents or parents[0] not in _SECTIONS:
         raise ParamsError(f"cannot set {key!r}: write section.key=value with a section of params.yaml")
     node = tree

@@ -12,7 +12,6 @@ import logging
 import time
 from pathlib import Path
 
-import ibis
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -21,9 +20,9 @@ from features.pointintime import build, config_of
 from features.spines import open_spine, scoring_date, scoring_spine
 from models.changes import churn, moves, reasons_of_change
 from models.explain import as_seen, contributions
+from pipeline import engines, target_list
 from pipeline import params as P
-from pipeline import target_list
-from pipeline.io import new_folder
+from pipeline.io import new_folder, parquet_parts
 from pipeline.paths import Paths, paths
 
 log = logging.getLogger(__name__)
@@ -54,7 +53,7 @@ def _rows(path: Path, ids: list[str]) -> pd.DataFrame:
     rows = (
         pd.read_parquet(path, filters=[("account_id", "in", ids)])
         if ids
-        else pq.read_schema(path).empty_table().to_pandas()
+        else pq.read_schema(parquet_parts(path)[0]).empty_table().to_pandas()
     )
     return rows.set_index("account_id", drop=False)
 
@@ -64,8 +63,8 @@ def run(p: P.Params, as_of: str | None = None) -> dict:
     start, f = time.perf_counter(), paths(p)
     previous, previous_set = previous_list(f)
     meta = json.loads(f.features_json.read_text())
-    con = ibis.duckdb.connect(memory_limit=p.features.memory_limit)
-    tables = {name: con.read_parquet(path) for name in TABLES if (path := f.interim_table(name)).exists()}
+    con = engines.connect(p)
+    tables = {name: engines.read(con, path) for name in TABLES if (path := f.interim_table(name)).exists()}
     when = scoring_date(tables, as_of or p.refresh.as_of)
     cfg = config_of(meta["config"])
     with new_folder(f.refresh) as tmp:

@@ -11,11 +11,11 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import ibis
 import pandas as pd
-import pyarrow.parquet as pq
 
 from features.committee import contacts_as_of
 from features.spines import scoring_spine
@@ -25,10 +25,11 @@ from models.contacts import KNOWN, NAMED_TIERS, confirmed_roles, named_contacts
 from models.explain import as_seen, contributions
 from models.metrics import chance_verdict
 from models.reasons import REASONS, explain_rows
-from models.targets import open_deal_list, rank, scored_chunk, tier_table, tiers, universe
+from models.targets import open_deal_list, rank, scored_batch, tier_table, tiers
+from pipeline import engines
 from pipeline import params as P
 from pipeline.console import progress
-from pipeline.io import to_json
+from pipeline.io import parquet_batches, parquet_rows, to_json
 from pipeline.outputs.crm import write_crm
 from pipeline.outputs.lists import COLUMNS, write_lists
 from pipeline.paths import LISTS, Paths, paths
@@ -48,10 +49,18 @@ class TargetList:
 
 def chunks(path: Path, size: int, what: str):
     """The scoring set, `size` rows at a time, with a progress bar."""
-    file = pq.ParquetFile(path)
-    batches = file.iter_batches(batch_size=size)
-    for batch in progress(batches, total=-(-file.metadata.num_rows // size), what=what, unit="chunk"):
-        yield batch.to_pandas()
+    total = -(-parquet_rows(path) // size)
+    yield from progress(parquet_batches(path, size), total=total, what=what, unit="chunk")
+
+
+def _scores(p: P.Params, scoring_set: Path, bundle: Bundle, what: str) -> pd.DataFrame:
+    """The accounts of the scoring universe and those with an open deal, predicted: on the driver, chunk by
+    chunk, or with the spark engine on the cluster's executors (the same function on each partition)."""
+    cfg = p.score
+    score = partial(scored_batch, bundle=bundle, customers=cfg.include_customers, open_=cfg.include_open)
+    if p.engine == "spark":
+        return engines.map_batches(engines.spark_session(p.spark), scoring_set, score)
+    return pd.concat([score(chunk) for chunk in chunks(scoring_set, cfg.chunk_size, f"{what}: scoring")])
 
 
 def _open_deals(
@@ -92,20 +101,12 @@ def build(
     start, cfg, f = time.perf_counter(), p.score, paths(p)
     chance = chance_verdict(json.loads(f.metrics.read_text())["model"])
     warning = chance and f"WARNING: {chance}: this ranking is no better than a random list"
-    total = pq.ParquetFile(scoring_set).metadata.num_rows
+    total = parquet_rows(scoring_set)
     bundle = load_bundle(f.model)
     meta = json.loads(f.features_json.read_text())
     said = words(meta["config"], meta["features"])
-    parts = []
-    for chunk in chunks(scoring_set, cfg.chunk_size, f"{what}: scoring"):
-        chunk["in_universe"] = universe(chunk, cfg.include_customers, cfg.include_open)
-        kept = chunk[
-            chunk["in_universe"] | chunk["open_opportunity"].astype(bool)
-        ]  # open deals are listed too
-        if len(kept):
-            parts.append(scored_chunk(kept, bundle))
+    scored = _scores(p, scoring_set, bundle, what).reset_index(drop=True)
     log.info(f"{what}: {total:,} accounts scored ({time.perf_counter() - start:.1f}s)")
-    scored = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["in_universe"])
     if not scored["in_universe"].any():
         raise SystemExit(
             f"{what}: no account of {scoring_set} is in the scoring universe (include_customers="

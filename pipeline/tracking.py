@@ -11,7 +11,6 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
-import pyarrow.parquet as pq
 import yaml
 from mlflow.models import ModelSignature, infer_signature
 from mlflow.types import ColSpec, Schema
@@ -23,6 +22,7 @@ from models.bundle import Bundle
 from models.contacts import PEOPLE_COLUMNS
 from pipeline import params as P
 from pipeline import pyfunc, registry
+from pipeline.io import parquet_batches
 from pipeline.paths import paths
 
 EXAMPLE_ROWS = 5
@@ -100,7 +100,7 @@ def signature(example: pd.DataFrame, output: pd.DataFrame, spec: dict) -> ModelS
 
 def log_model(p: P.Params, bundle: Bundle):
     """The pyfunc model, registered; returns MLflow's ModelInfo."""
-    example = next(pq.ParquetFile(paths(p).score_set).iter_batches(batch_size=EXAMPLE_ROWS)).to_pandas()
+    example = next(parquet_batches(paths(p).score_set, EXAMPLE_ROWS))
     return mlflow.pyfunc.log_model(
         name="model",
         python_model=Path(pyfunc.__file__),

@@ -106,10 +106,21 @@ def test_a_wrong_type_is_named_with_what_is_allowed(value):
             "score.crm.salesforce names ['ICP Tier']: give the fields' API names (letters, digits and _)",
         ),
         ({"score.crm.hubspot.score": "icp_tier"}, "score.crm.hubspot names ['icp_tier'] twice"),
+        ({"engine": "polars"}, "engine must be one of duckdb, spark, not 'polars'"),
+        ({"spark.conf": {"spark.driver.memory": 4}}, "spark.conf.spark.driver.memory must be text, not 4"),
     ],
 )
 def test_each_choice_and_range_is_said(overrides, message):
     assert message in _one_line(overrides)
+
+
+def test_the_engine_is_the_one_key_outside_a_section_and_icp_takes_it_as_a_flag(monkeypatch):
+    p = P.load(PARAMS)
+    assert (p.engine, p.spark.master) == ("duckdb", "local[*]")
+    assert P.load(PARAMS, P.sets(["engine=spark"])).engine == "spark"
+    monkeypatch.chdir(PARAMS.parent)
+    args = cli.parser().parse_args(["refresh", "--engine", "spark"])
+    assert cli._export_params(args).engine == "spark"
 
 
 def test_static_fields_leave_ownership_out_unless_asked_for():

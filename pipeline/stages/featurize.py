@@ -1,9 +1,11 @@
 """Stage `featurize`: the point-in-time training set (one row per closed deal) and scoring set (one per
 account).
 
-Reads the validated tables of `ingest`, runs the Ibis feature definitions of features/pointintime.py on DuckDB
-and writes `train.parquet`, `score.parquet` and `features.json` (the feature list with families and kinds),
-and `committee.parquet`: each closed deal's contacts engaged before it (features/committee.py).
+Reads the validated tables of `ingest`, runs the Ibis feature definitions of features/pointintime.py on the
+engine of params `engine` (DuckDB, or Spark: pipeline/engines.py) and writes `train.parquet`,
+`score.parquet` and `features.json` (the feature list with families and kinds), and `committee.parquet`: each
+closed deal's contacts engaged before it (features/committee.py). Spark writes each set as a folder of part
+files under the same name.
 """
 
 import json
@@ -12,9 +14,7 @@ import time
 from dataclasses import asdict
 
 import duckdb
-import ibis
 import pandas as pd
-import pyarrow.parquet as pq
 
 from features.committee import engaged_contacts
 from features.contract import TABLES
@@ -33,9 +33,10 @@ from features.pointintime import (
 from features.spines import TRAIN_META, open_spine, scoring_date, scoring_spine, training_spine
 from features.vocabulary import EVENT_VALUES, frequent_values, named_products
 from models.split import learning_cutoff
+from pipeline import engines
 from pipeline import params as P
 from pipeline.console import progress, stage_main
-from pipeline.io import new_folder, to_json
+from pipeline.io import new_folder, parquet_rows, to_json
 from pipeline.paths import paths
 
 log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under python -m
@@ -43,8 +44,10 @@ log = logging.getLogger(__spec__.name)  # not __name__: that is "__main__" under
 
 def run(p: P.Params) -> dict:
     start, f, where = time.perf_counter(), p.features, paths(p)
-    con = ibis.duckdb.connect(memory_limit=f.memory_limit)  # DuckDB spills to disk beyond it
-    tables = {name: con.read_parquet(path) for name in TABLES if (path := where.interim_table(name)).exists()}
+    con = engines.connect(p)
+    tables = {
+        name: engines.read(con, path) for name in TABLES if (path := where.interim_table(name)).exists()
+    }
     train_spine = training_spine(tables, f.opportunity_types, f.as_of_lag_days)
     deals = train_spine.select("created_date", "won").execute()
     if deals.empty:
@@ -117,7 +120,7 @@ def run(p: P.Params) -> dict:
     }
     with new_folder(where.features) as folder:
         for name, expr in progress(sets.items(), total=len(sets), what="featurize", unit="set"):
-            # DuckDB writes the Parquet itself, streaming: a million accounts never sit in pandas at once
+            # the engine writes the Parquet itself, streaming: a million accounts never sit in pandas at once
             try:
                 con.to_parquet(expr.drop("key"), folder / files[name].name)
             except duckdb.OutOfMemoryException as e:
@@ -125,7 +128,7 @@ def run(p: P.Params) -> dict:
                     f"featurize: the {name} set needs more than features.memory_limit = "
                     f"{f.memory_limit} of working memory: raise it in params.yaml ({e})"
                 ) from e
-            rows[name] = pq.ParquetFile(folder / files[name].name).metadata.num_rows
+            rows[name] = parquet_rows(folder / files[name].name)
             what = {
                 "train": "deals",
                 "score": "accounts",

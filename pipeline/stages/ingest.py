@@ -88,7 +88,8 @@ def run(p: P.Params) -> dict:
     with new_folder(f.interim) as folder, TableFolder(folder, "parquet") as tables:
         if fatal is None:
             for name, df in result.tables.items():
-                df.to_parquet(folder / f.interim_table(name).name, index=False)  # keeps Int64, ns dates
+                # microseconds: Spark refuses nanosecond Parquet timestamps; pandas' metadata keeps Int64
+                df.to_parquet(folder / f.interim_table(name).name, index=False, coerce_timestamps="us")
         writer = None if fatal else tables
         streamed = [
             _stream(name, streams[name], files[name], result, writer, formats.get(name), scales.get(name))
