@@ -1,6 +1,6 @@
 """The engine the Ibis feature definitions run on: DuckDB on one machine (the default), or Spark when the data
-outgrows it (params `engine`, `spark`; docs/scale.md). One connect, read and write for both, so the features
-are defined once.
+outgrows it (params `engine`, `spark`; docs/scale.md). The same Ibis expressions on either, so the features
+are defined once, and the same pandas function for scoring (`map_batches` on Spark's executors).
 
 DuckDB writes one Parquet file; Spark a folder of part files in key order. pandas, pyarrow and both engines
 read either (`read`, and pipeline/io.py's `parquet_rows`/`parquet_batches`), with microsecond timestamps.
@@ -56,12 +56,14 @@ def read(con, path: Path):
 
 def map_batches(session, path: Path, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
     """`fn` over the Parquet at `path` on the cluster's executors, partition by partition (Spark's
-    mapInPandas), the results collected to the driver in no particular order. The results' schema is
-    `fn`'s on the first rows."""
+    mapInPandas), the results collected to the driver in no particular order. The results' schema is that of
+    `fn`'s first rows out (an empty result has no types to tell)."""
     from pyspark.sql.pandas.types import from_arrow_schema  # with the session: only the spark engine
 
-    schema = from_arrow_schema(
-        pa.Schema.from_pandas(fn(next(parquet_batches(path, 100))), preserve_index=False)
-    )
+    outs = (fn(batch) for batch in parquet_batches(path, 1000))
+    sample = next((out for out in outs if len(out)), None)
+    if sample is None:  # no row of the whole set gives a result
+        return fn(next(parquet_batches(path, 1)))
+    schema = from_arrow_schema(pa.Schema.from_pandas(sample, preserve_index=False))
     frames = session.read.parquet(str(path)).mapInPandas(lambda batches: map(fn, batches), schema)
     return frames.toPandas()

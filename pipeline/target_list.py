@@ -79,14 +79,16 @@ def _open_deals(
     return open_deal_list(o, types, scored, targets, as_of, deal_p_win)
 
 
-def _known_contacts(f: Paths, accounts: pd.Series, as_of: str) -> pd.DataFrame:
+def _known_contacts(p: P.Params, accounts: pd.Series, as_of: str) -> pd.DataFrame:
     """The contacts of `accounts` known at as_of, with their engagement (features/committee.py); none without
-    a contacts table. The spine holds these accounts only, so a million-account universe costs no more."""
+    a contacts table. The spine holds these accounts only, so a million-account universe costs no more; on
+    the engine of `p`, where the activities are."""
+    f = paths(p)
     files = {t: f.interim_table(t) for t in ("accounts", "opportunities", "contacts", "activities")}
     if not files["contacts"].exists():
         return pd.DataFrame(columns=KNOWN)
-    con = ibis.duckdb.connect()
-    tables = {t: con.read_parquet(path) for t, path in files.items() if path.exists()}
+    con = engines.connect(p)
+    tables = {t: engines.read(con, path) for t, path in files.items() if path.exists()}
     spine = scoring_spine(tables, pd.Timestamp(as_of))
     wanted = ibis.memtable({"account_id": accounts.to_numpy()})
     return contacts_as_of(spine.filter(spine.account_id.isin(wanted.account_id)), tables).execute()
@@ -141,7 +143,7 @@ def build(
     named = (
         targets.loc[targets["tier"] <= NAMED_TIERS, "account_id"] if reasons else targets["account_id"][:0]
     )
-    known = _known_contacts(f, named, as_of)
+    known = _known_contacts(p, named, as_of)
     roles = confirmed_roles(json.loads(f.profile_json.read_text()))
     targets, people = named_contacts(targets, known, roles, cfg.contacts_per_account)
     targets = targets[COLUMNS]
