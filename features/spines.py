@@ -19,8 +19,12 @@ TRAIN_META = ["opportunity_id", "account_id", "as_of", "created_date", "close_da
 
 
 def latest_date(tables: dict) -> pd.Timestamp:
-    dates = [tables[t][c].max().execute() for t, cols in DATED.items() if t in tables for c in cols]
-    return pd.Timestamp(max(d for d in dates if d is not None and not pd.isna(d)))
+    """One query for every dated column (on Spark each query is a job of its own)."""
+    t = tables
+    latest = [
+        t[n].aggregate(d=t[n][c].max().cast("timestamp")) for n, cols in DATED.items() if n in t for c in cols
+    ]
+    return pd.Timestamp(ibis.union(*latest).d.max().execute())
 
 
 def scoring_date(tables: dict, as_of: str | None) -> pd.Timestamp:
