@@ -111,23 +111,24 @@ def paired_differences(a: dict, b: dict, level: float = 0.95) -> dict[str, tuple
 
 
 def paired_metrics(
-    won: np.ndarray, new: np.ndarray, old: np.ndarray, resamples: int, seed: int, level: float = 0.95
+    won: np.ndarray,
+    new: np.ndarray,
+    old: np.ndarray,
+    resampled: tuple[dict, dict] | None,
+    level: float = 0.95,
 ) -> dict[str, dict[str, float]]:
     """Each of METRICS for two models' scores of the same deals, and new minus old with the percentile
-    interval of that difference over the same resamples (paired; none when `resamples` is 0)."""
+    interval of that difference over the same resamples (paired), from the two models' resampled_figures
+    (`resampled`: new's, old's; none: no interval)."""
     ones = np.ones((1, len(won)))
     a, b = resampled_metrics(won, new, ones), resampled_metrics(won, old, ones)
     out = {
         m: {"new": float(a[m][0]), "old": float(b[m][0]), "difference": float(a[m][0] - b[m][0])} for m in a
     }
-    if resamples:
-        diffs = {m: [] for m in METRICS}
-        for c in draw_counts(len(won), resamples, seed):
-            x, y = resampled_metrics(won, new, c), resampled_metrics(won, old, c)
-            for m in METRICS:
-                diffs[m].append(x[m] - y[m])
-        for m, v in diffs.items():
-            low, high = percentile(np.concatenate(v), level)
+    if resampled:
+        x, y = resampled
+        for m in METRICS:
+            low, high = percentile(x[m] - y[m], level)
             out[m] |= {"ci_low": float(low), "ci_high": float(high)}
     return out
 
