@@ -27,7 +27,7 @@ HEAVY = {
     "matplotlib": {"explain", "report"},
     "mlflow": {"report"},
     "pandera": {"ingest"},
-    "ibis": {"ingest", "featurize", "train", "backtest", "explain", "score", "report"},
+    "ibis": {"ingest", "featurize", "score"},
     "sklearn": {"synthesize", "train", "evaluate", "backtest", "explain", "score", "report"},
 }
 

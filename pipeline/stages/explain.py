@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shap  # noqa: E402
 
-from features.pointintime import todays_values, undated_note  # noqa: E402
+from features.today import todays_values, undated_note  # noqa: E402
 from features.vocabulary import words  # noqa: E402
 from models.bundle import load_bundle, read_summary  # noqa: E402
 from models.committee import committee, section  # noqa: E402
