@@ -6,8 +6,12 @@ and the list (the scoring spine: who to talk to at a target account). A contact 
 A role is the contact's department and seniority, as the export words them (or as derived from its title).
 """
 
-import ibis
-import ibis.expr.types as ir
+from __future__ import annotations  # Ibis types in annotations, Ibis imported where features are built
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 from features.elapsed import days_between
 
@@ -19,6 +23,8 @@ def contacts_as_of(spine: ir.Table, tables: dict[str, ir.Table], days: int = ENG
     department, seniority and title (and name where the export has one), its last activity before as_of
     (`last_activity`, `last_activity_type`, `days_since_activity`), its activities in the `days` before
     as_of and `engaged` (at least one of them)."""
+    import ibis  # heavy: only building features needs it; explain reads ENGAGED_DAYS
+
     s = spine.select("key", "account_id", "as_of")
     c = tables["contacts"]
     extra = [x for x in ("name", "email") if x in c.columns]

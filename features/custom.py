@@ -8,11 +8,15 @@ undated firmographics (`static`: every deal sees them; `strict`: only as-ofs aft
 snapshot_date), so the leak guard checks them before training (models/leakage.py).
 """
 
-import ibis
-import ibis.expr.types as ir
+from __future__ import annotations  # Ibis types in annotations, Ibis imported where features are built
+
+from typing import TYPE_CHECKING
 
 from features.errors import ContractError
 from features.vocabulary import most_frequent, slug
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 KINDS = ("number", "category", "list")
 TABLES = {
@@ -87,6 +91,8 @@ def custom_features(accounts: ir.Table, fields: dict[str, dict], top: int, min_r
 def frequent_listed(accounts: ir.Table, field: str, top: int, min_records: int) -> tuple:
     """The `top` values a list field holds most often, each at `min_records` accounts or more. Undated, so
     chosen from every account: by how often a value is listed, never by an outcome."""
+    import ibis  # heavy: only building features needs it; train and the reasons read this module's names
+
     items = accounts[column(field)].split(JOINED).unnest().name("value")
     counts = items.as_table().group_by("value").aggregate(n=ibis._.count())
     counts = counts.order_by([ibis.desc("n"), "value"]).execute()
@@ -95,6 +101,8 @@ def frequent_listed(accounts: ir.Table, field: str, top: int, min_records: int) 
 
 def family(spine: ir.Table, t: dict, cfg) -> ir.Table:
     """Each row's account's custom fields, today's values: under `strict` only after its snapshot_date."""
+    import ibis  # heavy: only building features needs it; train and the reasons read this module's names
+
     j = spine.select("key", "account_id", "as_of").join(t["accounts"], "account_id")
     known = ibis.literal(True) if cfg.undated_firmographics == "static" else j.snapshot_date < j.as_of
     cols = {}

@@ -6,11 +6,15 @@ deals. A declared field is undated, so the leak guard checks it (one filled once
 feature); fields that change during a deal's life (stage, probability, forecast category, days to close)
 are never features."""
 
-import ibis
-import ibis.expr.types as ir
+from __future__ import annotations  # Ibis types in annotations, Ibis imported where features are built
+
+from typing import TYPE_CHECKING
 
 from features import custom
 from features.vocabulary import slug
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 FAMILY = "deal"
 LEAD_SOURCE = {"feature": "deal_lead_source", "column": "lead_source", "kind": "category"}
@@ -50,6 +54,8 @@ def categorical(fields) -> set[str]:
 
 def family(spine: ir.Table, t: dict, cfg) -> ir.Table:
     """Each row's deal's fields; empty on a spine of accounts (no opportunity_id), whose rows have no deal."""
+    import ibis  # heavy: only building features needs it; train reads FAMILY
+
     types = {f["feature"]: "float64" if f["kind"] == "number" else "string" for f in cfg.deal_fields}
     if "opportunity_id" not in spine.columns:
         return spine.select("key", **{name: ibis.null(kind) for name, kind in types.items()})

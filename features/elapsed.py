@@ -1,6 +1,11 @@
 """Days elapsed between timestamps, computed alike by every engine the features run on (DuckDB, Spark)."""
 
-import ibis.expr.types as ir
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Ibis only for the hints: stages that import this module without building features
+    import ibis.expr.types as ir
 
 DAY = 86400.0
 

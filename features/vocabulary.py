@@ -9,12 +9,17 @@ products (the complement and competitor technologies, one presence flag each) ar
 Reasons turn a feature's slug back into the export's own word.
 """
 
-import re
+from __future__ import annotations  # Ibis types in annotations, Ibis imported where features are built
 
-import ibis
+import re
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from features.contract import ACTIVITY_TYPES, DEPARTMENTS, TECH_CATEGORIES, TRIGGER_TYPES
+
+if TYPE_CHECKING:
+    import ibis
 
 # what gets features per value (a family, or departments: the behaviour family's engaged contacts per
 # department): (table, coded column, the column dating a record, the recommended spellings)
@@ -54,6 +59,8 @@ def frequent_values(tables: dict, family: str, before: pd.Timestamp, top: int, m
     """The `top` most frequent values of the family's coded column among records dated before `before`, each
     held by at least `min_records` of them and named by a slug no other feature uses; recommended spellings
     first."""
+    import ibis  # heavy: only building features needs it; every stage reads this module's words
+
     table, column, date, known = EVENT_VALUES[family]
     if table not in tables:
         return ()
@@ -91,6 +98,8 @@ def _before(date: ibis.Value, before: pd.Timestamp) -> ibis.Value:
 def named_products(tables: dict, before: pd.Timestamp, limit: int = NAMED_PRODUCTS) -> tuple:
     """The complement and competitor products at the most accounts, first seen before `before`; when the
     export names no category so, any product (a CRM's one-cell list of technologies has no categories)."""
+    import ibis  # heavy: only building features needs it; every stage reads this module's words
+
     if "technographics" not in tables:
         return ()
     t = tables["technographics"]

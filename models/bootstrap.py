@@ -59,14 +59,32 @@ def percentile(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray
     return low, high
 
 
-def metric_intervals(
-    won: np.ndarray, p: np.ndarray, resamples: int, seed: int, level: float = 0.95
-) -> dict[str, tuple[float, float]]:
-    """Percentile bootstrap interval of each of METRICS for scores `p` of deals with outcomes `won`."""
-    blocks = [resampled_metrics(won, p, c) for c in draw_counts(len(won), resamples, seed)]
-    return {
-        m: tuple(float(x) for x in percentile(np.concatenate([b[m] for b in blocks]), level)) for m in METRICS
-    }
+def resampled_figures(
+    won: np.ndarray,
+    p: dict[str, np.ndarray],
+    resamples: int,
+    seed: int,
+    captured: dict[str, np.ndarray] | None = None,
+    won_amount: np.ndarray | None = None,
+    k: int = 0,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Each method's METRICS in every resample (`p`: its scores), and for the methods of `captured` (their
+    expected values) the value captured by the top `k` (`value_captured_at_k`): all methods on the same
+    resamples, drawn once, so a paired comparison subtracts figures computed once per method."""
+    blocks: dict[str, dict[str, list]] = {m: {} for m in p}
+    for c in draw_counts(len(won), resamples, seed):
+        for m, scores in p.items():
+            for metric, values in resampled_metrics(won, scores, c).items():
+                blocks[m].setdefault(metric, []).append(values)
+        for m, ev in (captured or {}).items():
+            value = resampled_value_captured(ev, won_amount, k, c)
+            blocks[m].setdefault("value_captured_at_k", []).append(value)
+    return {m: {f: np.concatenate(v) for f, v in figures.items()} for m, figures in blocks.items()}
+
+
+def metric_intervals(figures: dict[str, np.ndarray], level: float = 0.95) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap interval of each of METRICS, from one method's resampled_figures."""
+    return {m: tuple(float(x) for x in percentile(figures[m], level)) for m in METRICS}
 
 
 def resampled_value_captured(
@@ -82,47 +100,35 @@ def resampled_value_captured(
     return np.where(c @ amount > 0, share, np.nan)
 
 
-def paired_differences(
-    won: np.ndarray,
-    p: tuple[np.ndarray, np.ndarray],
-    expected_value: tuple[np.ndarray, np.ndarray],
-    won_amount: np.ndarray,
-    k: int,
-    resamples: int,
-    seed: int,
-    level: float = 0.95,
-) -> dict[str, tuple[float, float]]:
-    """Percentile interval of method A minus method B, both scored on the same resamples of the same deals
-    (paired: what the deals have in common cancels), for ROC AUC, top-decile lift and the value captured by
-    the top `k` (value_captured_at_k)."""
-    diffs = {"roc_auc": [], "top_decile_lift": [], "value_captured_at_k": []}
-    for c in draw_counts(len(won), resamples, seed):
-        a, b = (resampled_metrics(won, x, c) for x in p)
-        for m in ("roc_auc", "top_decile_lift"):
-            diffs[m].append(a[m] - b[m])
-        captured = (resampled_value_captured(ev, won_amount, k, c) for ev in expected_value)
-        diffs["value_captured_at_k"].append(next(captured) - next(captured))
-    return {m: tuple(float(x) for x in percentile(np.concatenate(v), level)) for m, v in diffs.items()}
+def paired_differences(a: dict, b: dict, level: float = 0.95) -> dict[str, tuple[float, float]]:
+    """Percentile interval of method A minus method B, from their resampled_figures (the same resamples of
+    the same deals: paired, what the deals have in common cancels), for ROC AUC, top-decile lift and the value
+    captured by the top k (value_captured_at_k)."""
+    return {
+        m: tuple(float(x) for x in percentile(a[m] - b[m], level))
+        for m in ("roc_auc", "top_decile_lift", "value_captured_at_k")
+    }
 
 
 def paired_metrics(
-    won: np.ndarray, new: np.ndarray, old: np.ndarray, resamples: int, seed: int, level: float = 0.95
+    won: np.ndarray,
+    new: np.ndarray,
+    old: np.ndarray,
+    resampled: tuple[dict, dict] | None,
+    level: float = 0.95,
 ) -> dict[str, dict[str, float]]:
     """Each of METRICS for two models' scores of the same deals, and new minus old with the percentile
-    interval of that difference over the same resamples (paired; none when `resamples` is 0)."""
+    interval of that difference over the same resamples (paired), from the two models' resampled_figures
+    (`resampled`: new's, old's; none: no interval)."""
     ones = np.ones((1, len(won)))
     a, b = resampled_metrics(won, new, ones), resampled_metrics(won, old, ones)
     out = {
         m: {"new": float(a[m][0]), "old": float(b[m][0]), "difference": float(a[m][0] - b[m][0])} for m in a
     }
-    if resamples:
-        diffs = {m: [] for m in METRICS}
-        for c in draw_counts(len(won), resamples, seed):
-            x, y = resampled_metrics(won, new, c), resampled_metrics(won, old, c)
-            for m in METRICS:
-                diffs[m].append(x[m] - y[m])
-        for m, v in diffs.items():
-            low, high = percentile(np.concatenate(v), level)
+    if resampled:
+        x, y = resampled
+        for m in METRICS:
+            low, high = percentile(x[m] - y[m], level)
             out[m] |= {"ci_low": float(low), "ci_high": float(high)}
     return out
 

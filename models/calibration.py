@@ -1,9 +1,6 @@
 """Probability calibration on the validation deals: tree log-odds rank well but are biased probabilities."""
 
 import numpy as np
-from scipy.special import expit
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
 METHODS = ("isotonic", "sigmoid")  # the values train.calibration accepts
 
@@ -15,6 +12,10 @@ def fit_calibration(raw_score: np.ndarray, won: np.ndarray, method: str) -> dict
     below about 1/n, and a probability of exactly 0 would make one later win cost an infinite log loss.
     sigmoid: Platt scaling, an unpenalised logistic regression on the raw log-odds.
     """
+    # heavy, and only fitting needs them: params.py reads METHODS here in every stage
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+
     raw_score, won = np.asarray(raw_score, float), np.asarray(won, bool)
     if method == "isotonic":
         floor = 0.5 / len(won)
@@ -32,6 +33,8 @@ def fit_calibration(raw_score: np.ndarray, won: np.ndarray, method: str) -> dict
 
 def calibrate(raw_score: np.ndarray, calibration: dict) -> np.ndarray:
     """Apply a saved calibration; isotonic as IsotonicRegression.predict does (linear between thresholds)."""
+    from scipy.special import expit  # only where a model is applied (params.py reads METHODS everywhere)
+
     raw_score = np.asarray(raw_score, float)
     if calibration["method"] == "isotonic":
         return np.interp(raw_score, calibration["x"], calibration["y"])

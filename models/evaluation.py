@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from models.baselines import checklist_points, checklist_proba, fit_checklist, fit_logistic
-from models.bootstrap import paired_metrics
+from models.bootstrap import paired_metrics, resampled_figures
 from models.bundle import Bundle, predict
 from models.metrics import GRID, calibration_table, gains_on_grid, precision_on_grid, roc_on_grid
 from models.spec import encode, make_spec, names
@@ -83,8 +83,14 @@ def head_to_head(
         return {"reason": f"the champion needs features these deals lack ({', '.join(missing[:5])})"}
     won = hold["won"].to_numpy()
     p_new, p_old = ([predict(b, hold)["p_win"].to_numpy() for b in side] for side in (new, old))
+    scores = {("new", i): a for i, a in enumerate(p_new)} | {("old", j): b for j, b in enumerate(p_old)}
+    figures = resampled_figures(won, scores, resamples, seed) if resamples else None  # each model once
     pairs = [
-        {"new": i, "old": j, "metrics": paired_metrics(won, a, b, resamples, seed)}
+        {
+            "new": i,
+            "old": j,
+            "metrics": paired_metrics(won, a, b, figures and (figures["new", i], figures["old", j])),
+        }
         for i, a in enumerate(p_new)
         for j, b in enumerate(p_old)
     ]

@@ -57,3 +57,68 @@ def as_seen(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
     X = encode(frame, spec)
     seen = {c: X[c].astype(object).where(X[c].notna(), None) for c in names(spec, "categorical")}
     return frame.assign(**seen)
+
+
+def _bins(a: np.ndarray, width: int) -> list[np.ndarray]:
+    """The rows of `a` in consecutive bins of `width` (the last may be shorter): (bins, width, ...) blocks."""
+    full = len(a) // width * width
+    blocks = [a[:full].reshape(-1, width, *a.shape[1:])]
+    return blocks + [a[full:][None]] if full < len(a) else blocks
+
+
+def _binned_correlation(ref: list[np.ndarray], ref_ok: list[np.ndarray], other: np.ndarray, width: int):
+    """Per column of `other`, the sum over bins of |correlation| with the binned SHAP values `ref`, over the
+    bins where both vary; None when a bin holds a constant that np.std does not see as one (there
+    np.corrcoef correlates rounding noise, which only SHAP's own loop reproduces)."""
+    total = np.zeros(other.shape[1])
+    for block, r, r_ok in zip(_bins(other, width), ref, ref_ok, strict=True):
+        finite = ~np.isnan(block).any(axis=1)
+        varying = finite & (block.max(axis=1) != block.min(axis=1))
+        first = block[:, 0, :]
+        for b, c in zip(*np.nonzero(finite & ~varying & (first != np.round(first))), strict=True):
+            if np.std(block[b, :, c]) > 0:  # a whole number's mean is exact: only these can differ
+                return None
+        centred = block - block.mean(axis=1, keepdims=True)
+        rc = r - r.mean(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = (centred * rc[:, :, None]).sum(axis=1) / np.sqrt(
+                (centred**2).sum(axis=1) * (rc**2).sum(axis=1)[:, None]
+            )
+        total += np.where(varying & r_ok[:, None], np.abs(np.clip(corr, -1, 1)), 0).sum(axis=0)
+    return total
+
+
+def interaction_partner(values: np.ndarray, data: np.ndarray, index: int) -> int | None:
+    """The feature SHAP's dependence plot of feature `index` is coloured by: the one
+    shap.utils.approximate_interactions puts first (in bins of the rows sorted by the feature, the summed
+    |correlation| of its SHAP values with each other feature's values, or with their being missing), computed
+    for every bin at once rather than by a np.corrcoef call per bin and feature (seconds per chart). None
+    when the choice is not clear-cut (no interaction, a near tie, rounding noise in a bin): SHAP's own search
+    decides then."""
+    rows = np.arange(len(values))
+    if len(rows) > 10_000:  # SHAP's own subsample: the same draw, the global generator left as it was
+        state = np.random.get_state()
+        np.random.shuffle(rows)
+        np.random.set_state(state)
+        rows = rows[:10_000]
+    x = data[rows, index]
+    order = np.argsort(x)
+    ref, other = values[rows, index][order], data[rows][order].astype(float)
+    width = max(min(int(len(x) / 10.0), 50), 1)
+    ref_bins = _bins(ref, width)
+    ref_ok = [np.array([np.std(bin_) > 0 for bin_ in block]) for block in ref_bins]
+    for ok, block in zip(ref_ok, ref_bins, strict=True):
+        if (ok & (block.max(axis=1) == block.min(axis=1))).any():  # rounding noise np.std sees as spread
+            return None
+    scores = []
+    for columns in (other, np.isnan(other).astype(float)):
+        total = _binned_correlation(ref_bins, ref_ok, columns, width)
+        if total is None:
+            return None
+        skipped = np.array([np.sum(np.abs(col)) < 1e-8 for col in columns.T])  # SHAP skips these
+        skipped[index] = True
+        scores.append(np.where(skipped, 0.0, total))
+    interaction = np.maximum(*scores)
+    best = int(np.argmax(interaction))
+    runner_up = np.partition(interaction, -2)[-2] if len(interaction) > 1 else 0.0
+    return best if interaction[best] > 0 and runner_up < interaction[best] * (1 - 1e-9) else None

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.contract import SCHEMAS
+from features import contract
 
 _ARROW = {
     "str": pa.string(),
@@ -29,10 +29,11 @@ FORMATS = ("parquet", "csv")  # the formats a folder of tables may hold, the pre
 def _arrow_schema(name: str, df: pd.DataFrame) -> pa.Schema:
     """The contract's types where the table has one (so an all-empty column in a chunk keeps its type)."""
     inferred = pa.Schema.from_pandas(df, preserve_index=False)
-    contract = SCHEMAS[name].columns if name in SCHEMAS else {}
+    schemas = contract.schemas()
+    known = schemas[name].columns if name in schemas else {}
     return pa.schema(
         [
-            pa.field(c, _ARROW[str(contract[c].dtype)] if c in contract else inferred.field(c).type)
+            pa.field(c, _ARROW[str(known[c].dtype)] if c in known else inferred.field(c).type)
             for c in df.columns
         ]
     )

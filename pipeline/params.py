@@ -48,7 +48,7 @@ FAMILIES = (
 
 CRMS = ("salesforce", "hubspot")  # the CRMs whose import files score writes (score.crm)
 
-# the accounts' undated fields that may be features, as today's values (features/pointintime.py's STATIC)
+# the accounts' undated fields that may be features, as today's values (features/today.py's STATIC)
 STATIC_FIELDS = ("industry", "country", "region", "founded_year", "ownership")
 
 # pydantic dataclasses, not BaseModel: attribute access and dataclasses.asdict as before, and a copy made with

@@ -81,11 +81,12 @@ def _open_deals(
 
 def _known_contacts(p: P.Params, accounts: pd.Series, as_of: str) -> pd.DataFrame:
     """The contacts of `accounts` known at as_of, with their engagement (features/committee.py); none without
-    a contacts table. The spine holds these accounts only, so a million-account universe costs no more; on
-    the engine of `p`, where the activities are."""
+    a contacts table or accounts (a list without reasons names nobody: no query). The spine holds these
+    accounts only, so a million-account universe costs no more; on the engine of `p`, where the activities
+    are."""
     f = paths(p)
     files = {t: f.interim_table(t) for t in ("accounts", "opportunities", "contacts", "activities")}
-    if not files["contacts"].exists():
+    if not files["contacts"].exists() or accounts.empty:
         return pd.DataFrame(columns=KNOWN)
     con = engines.connect(p)
     tables = {t: engines.read(con, path) for t, path in files.items() if path.exists()}

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from features.contract import SCHEMAS, TABLES
-from features.pointintime import todays_values
+from features.today import todays_values
 from pipeline import params as P
 from pipeline.paths import paths
 from pipeline.run import run_stages

@@ -4,6 +4,8 @@ place."""
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,18 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("features", "models", "pipeline")
 LAYER = {"features": 0, "models": 1, "pipeline": 2}  # a package may import only its own layer and those below
 KNOW_THE_ORDER = ("pipeline.run", "pipeline.cli")  # the only modules that may import stage modules
+STAGES = list(yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"])
+# Heavy libraries and the stages whose module imports them when it loads: any other stage would pay for the
+# import on every `dvc repro` for nothing (sklearn comes with lightgbm). A stage may import one lazily, where
+# it uses it.
+HEAVY = {
+    "shap": {"explain"},
+    "matplotlib": {"explain", "report"},
+    "mlflow": {"report"},
+    "pandera": {"ingest"},
+    "ibis": {"ingest", "featurize", "score"},
+    "sklearn": {"synthesize", "train", "evaluate", "backtest", "explain", "score", "report"},
+}
 
 
 def module_name(path: Path) -> str:
@@ -78,6 +92,18 @@ def test_the_layers_hold_and_no_stage_imports_another():
 )
 def test_a_planted_violation_is_found(name, source):
     assert violations({name: source}), source
+
+
+def heavy_loaded(module: str) -> set[str]:
+    """The HEAVY libraries a fresh interpreter holds once `module` is imported (this checkout's code)."""
+    code = f"import sys, {module}; print(*(m for m in {sorted(HEAVY)} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_stage_imports_only_the_heavy_libraries_it_uses(stage):
+    assert {lib for lib in heavy_loaded(f"pipeline.stages.{stage}") if stage not in HEAVY[lib]} == set()
 
 
 def closure(module: str, modules: dict[str, str]) -> set[str]:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from features.pointintime import STATIC, FeatureConfig
+from features.pointintime import FeatureConfig
+from features.today import STATIC
 from pipeline import cli
 from pipeline import params as P
 

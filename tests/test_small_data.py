@@ -19,6 +19,7 @@ from models.bootstrap import (
     metric_intervals,
     paired_differences,
     rate_intervals,
+    resampled_figures,
     resampled_metrics,
     resampled_value_captured,
 )
@@ -82,7 +83,10 @@ def test_a_model_identical_to_its_baseline_is_not_distinguishable_and_a_real_gai
         (p, "not distinguishable from the baseline on these deals"),
         (noise, "better than the baseline"),
     ):
-        ci = paired_differences(won, (p, other), (p * 1000, other * 1000), amount, 60, 500, seed=2)
+        figures = resampled_figures(
+            won, {"a": p, "b": other}, 500, 2, {"a": p * 1000, "b": other * 1000}, amount, 60
+        )
+        ci = paired_differences(figures["a"], figures["b"])
         a, b = (score_metrics(won, x, x * 1000, amount, {"tier1_2": 60}, 10) for x in (p, other))
         diff = difference(a, b, {**ci, "value_captured_at_tier1_2": ci["value_captured_at_k"]})
         assert verdict(diff, "roc_auc", "the baseline") == words
@@ -90,17 +94,21 @@ def test_a_model_identical_to_its_baseline_is_not_distinguishable_and_a_real_gai
         assert words in compared(diff, "the baseline")
 
 
+def intervals(won, p, resamples, seed):
+    return metric_intervals(resampled_figures(won, {"p": p}, resamples, seed)["p"])
+
+
 def test_intervals_hold_the_estimate_narrow_with_more_deals_and_repeat_with_the_seed():
     widths = []
     for n in (300, 3000):
         won, p = scored(n)
         point = score_metrics(won, p, p, won.astype(float), {}, 10)
-        ci = metric_intervals(won, p, 1000, seed=7)
+        ci = intervals(won, p, 1000, seed=7)
         for metric, (low, high) in ci.items():
             assert low < point[metric] < high, (n, metric)
         widths.append(ci["roc_auc"][1] - ci["roc_auc"][0])
-        assert metric_intervals(won, p, 1000, seed=7) == ci
-        assert metric_intervals(won, p, 1000, seed=8) != ci
+        assert intervals(won, p, 1000, seed=7) == ci
+        assert intervals(won, p, 1000, seed=8) != ci
     assert widths[1] < widths[0] / 2  # ten times the deals: about a third of the width
 
 
@@ -110,7 +118,7 @@ def test_a_resample_without_wins_has_no_ranking_metrics_and_is_left_out():
     counts = np.vstack([np.r_[0, np.full(19, 20 / 19)], np.ones(20)])
     m = resampled_metrics(won, np.linspace(1, 0, 20), counts)
     assert np.isnan(m["roc_auc"][0]) and m["roc_auc"][1] == 1.0
-    low, high = metric_intervals(won, np.linspace(1, 0, 20), 200, seed=1)["roc_auc"]
+    low, high = intervals(won, np.linspace(1, 0, 20), 200, seed=1)["roc_auc"]
     assert low == high == 1.0  # the win always ranks first when it is drawn
 
 

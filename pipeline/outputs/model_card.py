@@ -12,7 +12,7 @@ eight may be None.
 
 import pandas as pd
 
-from features.pointintime import todays_values, undated_note
+from features.today import todays_values, undated_note
 from models.drift import LARGE, MODERATE
 from models.leakage import words
 from models.metrics import BASELINES, compared

@@ -12,7 +12,7 @@ import logging
 import time
 
 from features.errors import ContractError
-from models.bootstrap import metric_intervals, paired_differences
+from models.bootstrap import metric_intervals, paired_differences, resampled_figures
 from models.bundle import load_bundle, read_oof, read_summary
 from models.evaluation import deal_model_scores, holdout_scores, plot_tables, pooled_scores, read_oracle
 from models.metrics import BASELINES, compared, difference, score_metrics
@@ -66,10 +66,14 @@ def run(params: P.Params) -> dict:
     ks = {"tier1": score.tier1_size, "tier1_2": score.tier1_size + score.tier2_size}
     tier_k = {f"{k}_k": min(v, len(rows)) for k, v in ks.items()}
     metrics = {"holdout": {**describe(rows), **how, **tier_k}}
+    compared_ev = {m: ev[m] for m in ("model", *BASELINES)}  # paired: the same deals, the same resamples
+    resampled = cfg.bootstrap and resampled_figures(
+        won, p, cfg.bootstrap, cfg.seed, compared_ev, won_amount, tier_k["tier1_2_k"]
+    )
     for m in p:
         metrics[m] = score_metrics(won, p[m], ev[m], won_amount, ks, cfg.ece_bins)
         if cfg.bootstrap:
-            for key, (low, high) in metric_intervals(won, p[m], cfg.bootstrap, cfg.seed).items():
+            for key, (low, high) in metric_intervals(resampled[m]).items():
                 metrics[m] |= {f"{key}_ci_low": low, f"{key}_ci_high": high}
         log.info(
             f"evaluate: {m:<9} ROC AUC {metrics[m]['roc_auc']:.3f}{_ci(metrics[m], 'roc_auc')}  "
@@ -78,20 +82,8 @@ def run(params: P.Params) -> dict:
             f"top-decile lift {metrics[m]['top_decile_lift']:.2f}{_ci(metrics[m], 'top_decile_lift')}  "
             f"value captured at tier 1+2 {metrics[m]['value_captured_at_tier1_2']:.1%}"
         )
-    for base, words in BASELINES.items():  # paired: the same deals, the same resamples
-        intervals = (
-            paired_differences(
-                won,
-                (p["model"], p[base]),
-                (ev["model"], ev[base]),
-                won_amount,
-                tier_k["tier1_2_k"],
-                cfg.bootstrap,
-                cfg.seed,
-            )
-            if cfg.bootstrap
-            else {}
-        )
+    for base, words in BASELINES.items():
+        intervals = paired_differences(resampled["model"], resampled[base]) if cfg.bootstrap else {}
         metrics[f"model_minus_{base}"] = difference(metrics["model"], metrics[base], intervals)
         log.info(f"evaluate: model minus {words}: {compared(metrics[f'model_minus_{base}'], words)}")
     for m in ("model", "deal_model") if "oracle" in p else ():

@@ -19,11 +19,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shap  # noqa: E402
 
-from features.pointintime import todays_values, undated_note  # noqa: E402
+from features.today import todays_values, undated_note  # noqa: E402
 from features.vocabulary import words  # noqa: E402
 from models.bundle import load_bundle, read_summary  # noqa: E402
 from models.committee import committee, section  # noqa: E402
-from models.explain import chart_data, contributions, importance  # noqa: E402
+from models.explain import chart_data, contributions, importance, interaction_partner  # noqa: E402
 from models.metrics import chance_verdict  # noqa: E402
 from models.profile import interval_words, line, no_icp, segments  # noqa: E402
 from models.spec import encode  # noqa: E402
@@ -58,7 +58,8 @@ def charts(
     """Bar and beeswarm of the top features, family shares, and dependence plots of the top few.
 
     SHAP's beeswarm and scatter jitter dots with NumPy's global generator: seeded before each, so the same
-    inputs give the same pictures."""
+    inputs give the same pictures. A dependence plot is coloured by the feature SHAP would pick, found by
+    models/explain.interaction_partner: SHAP's search takes seconds per chart."""
     explanation = shap.Explanation(
         values=shap_values.to_numpy(),
         base_values=bias,
@@ -83,7 +84,9 @@ def charts(
     written = [bar, "beeswarm.png", "families.png"]
     for f in [r["feature"] for r in ranked["features"][:dependence]]:
         np.random.seed(seed)
-        shap.plots.scatter(explanation[:, f], color=explanation, show=False)
+        partner = interaction_partner(explanation.values, explanation.data, shap_values.columns.get_loc(f))
+        color = explanation if partner is None else explanation[:, shap_values.columns[partner]]
+        shap.plots.scatter(explanation[:, f], color=color, show=False)
         _save(folder / f"dependence_{f}.png")
         written.append(f"dependence_{f}.png")
     return written

@@ -26,11 +26,9 @@ from features.pointintime import (
     available_families,
     build,
     feature_columns,
-    static_used,
-    todays_values,
-    undated_note,
 )
 from features.spines import TRAIN_META, open_spine, scoring_date, scoring_spine, training_spine
+from features.today import static_used, todays_values, undated_note
 from features.vocabulary import EVENT_VALUES, frequent_values, named_products
 from models.split import learning_cutoff
 from pipeline import engines
