@@ -382,18 +382,21 @@ def test_optional_tables_may_be_absent_and_then_their_links_are_not_checked(tmp_
     assert pd.read_parquet(out / "activities.parquet").loc[0, "contact_id"] == "CON-9"
 
 
-def test_an_event_table_with_a_header_only_ingests_as_empty(tmp_path):
+def test_an_optional_table_with_a_header_only_ingests_as_empty(tmp_path):
     raw = _source(tmp_path / "raw")
     (raw / "intent.csv").write_text("account_id,topic,week,score\n")
+    (raw / "contacts.csv").write_text("contact_id,account_id,title,seniority,department,created_date\n")
     summary = ingest_into(raw, tmp_path / "interim", 1.0)
-    assert summary["tables"]["intent"] | {"file": None} == {
-        "file": None,
-        "rows_in": 0,
-        "rows_kept": 0,
-        "rows_rejected": 0,
-        "values_cleared": 0,
-    }
-    assert pd.read_parquet(tmp_path / "interim" / "intent.parquet").empty
+    for name in ("intent", "contacts"):  # an event table, and a keyed one (checked across rows)
+        assert summary["tables"][name] | {"file": None} == {
+            "file": None,
+            "rows_in": 0,
+            "rows_kept": 0,
+            "rows_rejected": 0,
+            "values_cleared": 0,
+            **({"seniority_from_title": 0, "department_from_title": 0} if name == "contacts" else {}),
+        }
+        assert pd.read_parquet(tmp_path / "interim" / f"{name}.parquet").empty, name
     (raw / "intent.csv").write_text("account_id,topic,week\n")
     with pytest.raises(ContractError, match="intent.csv: missing column 'score'"):
         ingest_into(raw, tmp_path / "interim2", 1.0)

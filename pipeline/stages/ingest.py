@@ -70,7 +70,12 @@ class _Spool:
             writer.close()
 
     def chunks(self, name: str, rows: int) -> Iterator[pd.DataFrame]:
-        for batch in pq.ParquetFile(self.path(name)).iter_batches(batch_size=rows):
+        """The table's checked rows, `rows` at a time; one empty frame when it has none (its file is written,
+        empty, as an export with a header only asks)."""
+        file = pq.ParquetFile(self.path(name))
+        if file.metadata.num_rows == 0:
+            yield file.schema_arrow.empty_table().to_pandas()
+        for batch in file.iter_batches(batch_size=rows):
             yield pa.Table.from_batches([batch]).to_pandas()
 
 
