@@ -1,110 +1,144 @@
 """Ingest: raw tables to canonical contract form, with a plain-language reason for every row left out.
 
-Pure functions of data frames, so each rule is testable on a few rows. This module runs the steps in order and
-counts: values parsed (features/parse.py), contacts' empty seniority and department derived from their titles
-(features/titles.py), each table's rows checked (features/rules.py), then duplicate accounts merged and keys
-checked across tables (features/keys.py). A row is rejected once per problem, so the user sees everything
-wrong with it, but counted once.
+Pure functions of data frames, so each rule is testable on a few rows; every table is read in chunks, so no
+table is ever whole in memory. Each chunk's values are parsed (features/parse.py), contacts' empty seniority
+and department derived from their titles (features/titles.py) and its rows checked (features/rules.py):
+`check_rows`. What needs every row of a table (duplicate keys, duplicate accounts merged by domain, keys
+across tables) then runs over the checked chunks of the keyed tables (features/keys.py), `keep_rows` keeps
+their rows that passed, and the big tables without a key of their own are checked chunk by chunk against the
+kept ids: `check_events`. A row is rejected once per problem, so the user sees everything wrong with it, but
+counted once.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from features.contract import DOMAIN_KEY, DOMAIN_KEYED, REQUIRED_TABLES, SCHEMAS, TABLES, date_columns
 from features.errors import ContractError
-from features.keys import by_domain, check_keys, merge_duplicate_accounts, repoint
-from features.rules import concat_issues, contract_problems, custom_values, issue, normalise, origins, shown
+from features.keys import (
+    DROP,
+    EMPTY,
+    ROW,
+    Across,
+    by_domain,
+    origin_column,
+    orphans,
+    quoted,
+    repoint,
+    shown_column,
+)
+from features.rules import concat_issues, contract_problems, custom_values, normalise, origins, shown
 from features.titles import fill_from_titles
 
 REJECT_COLUMNS = ["table", "row", "column", "value", "reason"]
 # Tables with no key of their own (the big ones): checked chunk by chunk against the keyed tables' kept ids.
 STREAMED = DOMAIN_KEYED
+KEYED = tuple(t for t in TABLES if t not in STREAMED)
+FILLED = "_filled_"  # a contacts column whose empty value was derived from the title (its prefix)
 
 
 @dataclass(frozen=True)
-class Ingested:
-    tables: dict[str, pd.DataFrame]  # kept rows: contract columns, canonical values, contract dtypes
-    rejects: pd.DataFrame  # REJECT_COLUMNS, every problem, merged duplicate and cleared value
-    problems: pd.DataFrame  # the rejects that removed a row because of a data problem
-    merges: pd.DataFrame  # duplicate_account_id, kept_account_id, domain
-    # per table: rows_in, rows_kept, rows_rejected, values_cleared; contacts also seniority_from_title and
-    # department_from_title, the kept rows whose empty value was derived from the title
-    counts: dict[str, dict[str, int]]
-    canon: dict[str, pd.DataFrame]  # accounts and contacts before rejection: to explain a later orphan
+class Checked:
+    """One chunk of a table after the rules of its rows."""
+
+    rows: pd.DataFrame  # keyed: every row, with ROW, DROP and the quoted texts; streamed: the kept rows
+    issues: pd.DataFrame  # every problem and cleared value: row (0-based, in the file), column, value, ...
+    rows_in: int
 
 
-def ingest(
-    raw: dict[str, pd.DataFrame],
-    files: dict[str, str],
-    source: str,
-    date_formats: dict[str, dict[str, str]] | None = None,
-    custom: dict[str, dict[str, str]] | None = None,
-    scales: dict[str, dict[str, float]] | None = None,
-) -> Ingested:
-    """Normalise, validate, merge duplicate accounts and check keys of the `raw` tables read from `files`
-    (dates as `date_formats[table][column]` says, ISO 8601 by default; numbers times their mapping's factor,
-    `scales[table][column]`); accounts and deals keep their `custom` fields (`custom[table]`: field: kind,
-    features/custom.py) beside the contract's columns."""
-    for name in REQUIRED_TABLES:
-        if name not in raw:
-            raise ContractError(
-                f"{source}: no {name}.csv or {name}.parquet. The {name} table is required "
-                f"(docs/data_contract.md): export it into that folder."
-            )
-    raw = {name: _headers(name, df, files[name]) for name, df in raw.items() if name in TABLES}
-    canon, issues, filled = {}, {}, {}
-    for name, df in raw.items():
-        canon[name], parse = normalise(name, df, (date_formats or {}).get(name), (scales or {}).get(name))
-        if name == "contacts":  # many exports carry only a title: seniority and department from it
-            canon[name], filled[name] = fill_from_titles(canon[name])
-        issues[name] = [parse, contract_problems(name, canon[name], df, parse)]
-        if (custom or {}).get(name):
-            values, cleared = custom_values(df, custom[name])
-            canon[name] = canon[name].join(values)
-            issues[name] += cleared
-    kept = {name: canon[name].drop(index=_rows(issues[name])) for name in canon}
-    kept["accounts"], merges = merge_duplicate_accounts(kept["accounts"])
-    issues["accounts"].append(
-        issue(
-            merges.index,
-            "domain",
-            "duplicate of "
-            + merges["kept_account_id"]
-            + " (same domain "
-            + merges["domain"]
-            + "): merged into it",
-            "merge",
-        )
-    )
-    repoint(kept, merges)
-    check_keys(kept, canon, issues, list(kept))
-    return _result(raw, kept, issues, merges, canon, filled=filled)
-
-
-def ingest_part(
+def check_rows(
     name: str,
     raw: pd.DataFrame,
     file: str,
-    base: Ingested,
     offset: int,
     date_formats: dict[str, str] | None = None,
     scales: dict[str, float] | None = None,
-) -> Ingested:
-    """Rows `offset` + 1 ... of a STREAMED table, checked like `ingest` does against the accounts (and
-    contacts) that `base` kept, so a table of any length is validated in chunks of bounded memory."""
-    raw = _headers(name, raw, file, need_rows=False)
-    unmatched = issue([], "", [])
-    if "account_id" not in raw:
-        raw, unmatched = by_domain(raw, base.tables["accounts"])
+    custom: dict[str, str] | None = None,
+) -> Checked:
+    """Rows `offset` + 1 ... of keyed table `name` from `file`, parsed (dates as `date_formats[column]`
+    says, ISO 8601 by default; numbers times `scales[column]`) and checked one by one; with their `custom`
+    fields (field: kind, features/custom.py). Every row is kept, DROP saying which a rule rejected: the
+    rules across rows (features/keys.py) count them too."""
+    raw = _headers(name, raw, file, need_rows=offset == 0)
     canon, parse = normalise(name, raw, date_formats, scales)
-    issues = {name: [unmatched, parse, contract_problems(name, canon, raw, parse)]}
-    kept = {name: canon.drop(index=_rows(issues[name]))}
-    repoint(kept, base.merges)
-    kept |= {t: base.tables[t] for t in ("accounts", "contacts") if t in base.tables}
-    check_keys(kept, base.canon, issues, [name])
-    return _result({name: raw}, {name: kept[name]}, issues, base.merges, base.canon, offset)
+    filled = None
+    if name == "contacts":  # many exports carry only a title: seniority and department from it
+        canon, filled = fill_from_titles(canon)
+    issues = [parse, contract_problems(name, canon, raw, parse)]
+    if custom:
+        values, cleared = custom_values(raw, custom)
+        canon = canon.join(values)
+        issues += cleared
+    found = concat_issues(issues)
+    extra = {ROW: raw.index + offset, DROP: canon.index.isin(_dropped(found))}
+    if name == "accounts":
+        extra[EMPTY] = canon.isna().sum(axis=1)  # ranks duplicate accounts: the most complete is kept
+    for col in quoted(name):
+        # dates as they are: their text is made only for the few rows a rule across rows quotes
+        is_date = pd.api.types.is_datetime64_any_dtype(raw[col])
+        extra[shown_column(col)] = raw[col] if is_date else shown(raw[col]).to_numpy()
+        extra[origin_column(col)] = origins(raw, col)
+    if filled is not None:
+        extra |= {FILLED + col: filled[col] for col in filled}
+    return Checked(canon.assign(**extra), _quote(found, raw, offset), len(raw))
+
+
+def keep_rows(name: str, rows: pd.DataFrame, found: Across) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The checked `rows` of a keyed table that no rule rejected, references to merged accounts re-pointed
+    and dangling parents cleared, in contract form; and (contacts) how many kept cells came from titles."""
+    kept = rows[~rows[DROP] & ~np.isin(rows[ROW], found.gone[name])]
+    if name == "accounts":
+        kept = repoint(kept, found.repointing(), ("account_id", "parent_account_id"))
+        kept = kept.assign(
+            parent_account_id=kept["parent_account_id"].mask(np.isin(kept[ROW], found.cleared))
+        )
+    else:
+        kept = repoint(kept, found.repointing())
+    derived = {
+        c.removeprefix(FILLED) + "_from_title": int(kept[c].sum()) for c in kept if c.startswith(FILLED)
+    }
+    return kept.drop(columns=[c for c in kept if c.startswith("_")]).reset_index(drop=True), derived
+
+
+def check_events(
+    name: str,
+    raw: pd.DataFrame,
+    file: str,
+    offset: int,
+    found: Across,
+    domains: Callable[[], pd.Series] | None = None,
+    date_formats: dict[str, str] | None = None,
+    scales: dict[str, float] | None = None,
+) -> Checked:
+    """Rows `offset` + 1 ... of a STREAMED table, checked like the keyed ones and against the accounts (and
+    contacts) `found` kept, so a table of any length is validated in chunks of bounded memory; `domains()`:
+    the kept accounts' ids by domain, for a table keyed by account_domain."""
+    raw = _headers(name, raw, file, need_rows=False)
+    unmatched = concat_issues([])
+    if "account_id" not in raw:
+        raw, unmatched = by_domain(raw, domains())
+    canon, parse = normalise(name, raw, date_formats, scales)
+    issues = [unmatched, parse, contract_problems(name, canon, raw, parse)]
+    drop = _dropped(concat_issues(issues))
+    kept = repoint(canon.drop(index=drop) if len(drop) else canon, found.repointing())
+    for col, table in (("account_id", "accounts"), ("contact_id", "contacts")):
+        if col not in kept or table not in found.kept:
+            continue
+        # the chunk's ids read where they are (not copied), and let go after: a memtable would stay registered
+        found.con.con.register("_chunk", pa.table({ROW: kept.index.to_numpy(), col: pa.array(kept[col])}))
+        key = found.kept[table].select(found.kept[table].columns[0])
+        hit = orphans(found.con.table("_chunk"), col, key, found.rejected[table])
+        found.con.con.unregister("_chunk")
+        issues.append(hit)
+        if col == "account_id":
+            kept = kept.drop(index=hit["row"]) if len(hit) else kept
+        elif len(hit):
+            kept = kept.assign(**{col: kept[col].mask(kept.index.isin(hit["row"]))})
+    return Checked(kept.reset_index(drop=True), _quote(concat_issues(issues), raw, offset), len(raw))
 
 
 def _headers(name: str, df: pd.DataFrame, file: str, need_rows: bool = True) -> pd.DataFrame:
@@ -136,54 +170,44 @@ def _headers(name: str, df: pd.DataFrame, file: str, need_rows: bool = True) -> 
     return df
 
 
-def _rows(frames: list[pd.DataFrame]) -> np.ndarray:
+def _dropped(found: pd.DataFrame) -> np.ndarray:
     """The rows a problem drops (a cleared value keeps its row)."""
-    found = concat_issues(frames)
     return np.unique(found.loc[found["kind"] == "drop", "row"].to_numpy())
 
 
-def _result(raw, kept, issues, merges, canon, offset: int = 0, filled=None) -> Ingested:
-    """Rejects with the source value of each cell (and where a looked-up one came from), 1-based rows (after
-    `offset` rows of earlier chunks), in table then row order; counts per table, with the kept cells
-    `filled[table]` says were derived."""
-    found, counts = [], {}
-    for name in (t for t in TABLES if t in raw):
-        table = concat_issues(issues[name])
-        table["value"] = ""
-        for col, group in table[table["column"] != ""].groupby("column"):
-            cells = raw[name].iloc[group["row"]]
-            table.loc[group.index, "value"] = shown(cells[col]).to_numpy()
-            table.loc[group.index, "reason"] += origins(cells, col)
-        found.append(table.assign(table=name))
-        counts[name] = {
-            "rows_in": len(raw[name]),
-            "rows_kept": len(kept[name]),
-            "rows_rejected": len(raw[name]) - len(kept[name]),
-            "values_cleared": int((table["kind"] == "clear").sum()),
-        }
-        if name in (filled or {}):
-            derived = filled[name].loc[kept[name].index]
-            counts[name] |= {f"{col}_from_title": int(n) for col, n in derived.sum().items()}
-        kept[name] = kept[name].reset_index(drop=True)
-    every = pd.concat(found, ignore_index=True).sort_values("row", kind="stable")
-    every = every.sort_values("table", key=lambda t: t.map(TABLES.index), kind="stable")
-    every = every.reset_index(drop=True)
-    every["row"] += 1 + offset
-    problems = every[every["kind"] == "drop"][REJECT_COLUMNS].reset_index(drop=True)
-    keyed = {t: canon[t] for t in ("accounts", "contacts") if t in canon}
-    return Ingested(kept, every[REJECT_COLUMNS], problems, merges.reset_index(drop=True), counts, keyed)
+def _quote(found: pd.DataFrame, raw: pd.DataFrame, offset: int) -> pd.DataFrame:
+    """Issues with the source value of each cell (and where a looked-up one came from), rows after `offset`
+    rows of earlier chunks, in row order."""
+    found = found.assign(value="")
+    for col, group in found[found["column"] != ""].groupby("column"):
+        cells = raw.iloc[group["row"]]
+        found.loc[group.index, "value"] = shown(cells[col]).to_numpy()
+        found.loc[group.index, "reason"] += origins(cells, col)
+    found["row"] += offset
+    return found.sort_values("row", kind="stable").reset_index(drop=True)
 
 
-def combined(name: str, parts: list[Ingested], base: Ingested) -> Ingested:
-    """The chunks of one streamed table as one result: their rejects, problems and counts together."""
-    counts = {k: sum(p.counts[name][k] for p in parts) for k in parts[0].counts[name]} if parts else {}
-    return Ingested(
-        {},
-        *(pd.concat([getattr(p, f) for p in parts], ignore_index=True) for f in ("rejects", "problems")),
-        base.merges,
-        {name: counts},
-        {},
-    )
+def rejects(issues: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
+    """Every table's issues as rejects.csv lists them: in table then row order, 1-based rows, with kind."""
+    every = []
+    for name in (t for t in TABLES if t in issues):
+        found = concat_issues(issues[name]).assign(table=name)
+        every.append(
+            found.reindex(columns=[*REJECT_COLUMNS, "kind"], fill_value="").sort_values("row", kind="stable")
+        )
+    every = pd.concat(every, ignore_index=True)
+    return every.assign(row=every["row"] + 1)
+
+
+def counts(rows_in: int, rows_kept: int, found: pd.DataFrame) -> dict[str, int]:
+    """A table's counts: rows in, kept and rejected, and values cleared in its `found` issues."""
+    cleared = int((found["kind"] == "clear").sum()) if len(found) else 0
+    return {
+        "rows_in": rows_in,
+        "rows_kept": rows_kept,
+        "rows_rejected": rows_in - rows_kept,
+        "values_cleared": cleared,
+    }
 
 
 def _remedy(table: str, column: str) -> str:
@@ -193,12 +217,14 @@ def _remedy(table: str, column: str) -> str:
     return "map the values under `values:`"
 
 
-def too_many_rejects(result: Ingested, files: dict[str, str], max_share: float) -> str | None:
+def too_many_rejects(
+    every: pd.DataFrame, table_counts: dict[str, dict], files: dict[str, str], max_share: float
+) -> str | None:
     """Why a required table lost more than `max_share` of its rows to data problems (merges do not count),
     quoting the column that lost the most rows."""
     for name in REQUIRED_TABLES:
-        problems = result.problems[result.problems["table"] == name]
-        bad, rows = problems["row"].nunique(), result.counts[name]["rows_in"]
+        problems = every[(every["table"] == name) & (every["kind"] == "drop")]
+        bad, rows = problems["row"].nunique(), table_counts[name]["rows_in"]
         if bad > max_share * rows:
             # the column with the most rejected rows is the likely cause (an unmapped stage), not row 1
             per_column = problems.groupby("column", sort=False)["row"].nunique()
@@ -214,12 +240,13 @@ def too_many_rejects(result: Ingested, files: dict[str, str], max_share: float) 
     return None
 
 
-def no_closed_deals(result: Ingested, files: dict[str, str]) -> str | None:
-    """Why there is nothing to learn from: no won or lost deal survived validation."""
-    stages = result.tables["opportunities"]["stage"]
-    if stages.isin(["won", "lost"]).any():
+def no_closed_deals(stages: pd.Series, files: dict[str, str]) -> str | None:
+    """Why there is nothing to learn from: no won or lost deal among the kept deals' `stages` (a count by
+    stage)."""
+    if stages.reindex(["won", "lost"]).fillna(0).sum() > 0:
         return None
-    found = ", ".join(f"{v} ({n:,})" for v, n in stages.value_counts().items()) or "no valid rows"
+    stages = stages[stages > 0].astype("int64").sort_values(ascending=False, kind="stable")
+    found = ", ".join(f"{v} ({n:,})" for v, n in stages.items()) or "no valid rows"
     return (
         f"{files['opportunities']}: column stage has no won or lost deal to learn from (kept rows: {found}). "
         f"Export closed deals too, or map your closed stages to won and lost (tables.opportunities.values)."

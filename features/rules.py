@@ -12,6 +12,8 @@ merged or kept with a value cleared), the form features/keys.py and features/ing
 - An open deal's close_date is the date it is expected to close (Salesforce fills it): cleared, row kept.
 """
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pandera
@@ -116,8 +118,9 @@ _RULES = {
 
 def contract_problems(name: str, df: pd.DataFrame, raw: pd.DataFrame, parse: pd.DataFrame) -> pd.DataFrame:
     """The pandera schema's failures, in plain words. A cell already rejected when parsed is not blamed again,
-    and a table-wide rule is not blamed on a row whose columns it involves already failed their own checks."""
-    schema = SCHEMAS[name]
+    and a table-wide rule is not blamed on a row whose columns it involves already failed their own checks.
+    Unique keys are not checked here: `df` is one chunk of the table (features/keys.py checks them)."""
+    schema = _row_schema(name)
     try:
         schema.validate(df, lazy=True)
         return concat_issues([])
@@ -138,6 +141,14 @@ def contract_problems(name: str, df: pd.DataFrame, raw: pd.DataFrame, parse: pd.
     return concat_issues([cells, *rules])
 
 
+@cache
+def _row_schema(name: str) -> pandera.DataFrameSchema:
+    """The contract's schema of table `name` without its unique keys: the checks of each row on its own."""
+    schema = SCHEMAS[name].update_columns({c: {"unique": False} for c in SCHEMAS[name].columns})
+    schema.unique = None
+    return schema
+
+
 def _cell(issues: pd.DataFrame) -> pd.MultiIndex:
     return pd.MultiIndex.from_frame(issues[["row", "column"]])
 
@@ -148,12 +159,6 @@ def _cell_problems(schema: pandera.DataFrameSchema, raw: pd.DataFrame, f: pd.Dat
     text = shown(raw[col].iloc[rows])
     if check == "not_nullable":
         return issue(rows, col, col + " is empty")
-    if check in ("field_uniqueness", "multiple_fields_uniqueness"):
-        keys = schema.unique if check == "multiple_fields_uniqueness" else [col]
-        key = " + ".join(keys) + " " + shown(raw[keys[0]].iloc[rows])
-        for k in keys[1:]:
-            key = key + " + " + shown(raw[k].iloc[rows])
-        return issue(rows, keys[0], "duplicate " + key + " (every row with it is rejected)")
     spec = schema.columns[col].checks[int(number)] if pd.notna(number) else None
     if spec is not None and spec.name in _CHECKS:
         return issue(rows, col, _CHECKS[spec.name](col, text, spec.statistics))

@@ -20,14 +20,15 @@ _ARROW = {
     "Int64": pa.int64(),
     "float64": pa.float64(),
     "bool": pa.bool_(),
-    "datetime64[ns]": pa.timestamp("us"),  # what Spark, DuckDB and pandas all read
+    "datetime64[ns]": pa.timestamp("us"),  # Spark refuses nanoseconds; microseconds every engine reads
 }
 
 FORMATS = ("parquet", "csv")  # the formats a folder of tables may hold, the preferred first
 
 
 def _arrow_schema(name: str, df: pd.DataFrame) -> pa.Schema:
-    """The contract's types where the table has one (so an all-empty column in a chunk keeps its type)."""
+    """The contract's types where the table has one (so an all-empty column in a chunk keeps its type); the
+    pandas dtypes (Int64) in the metadata, which other readers ignore."""
     inferred = pa.Schema.from_pandas(df, preserve_index=False)
     schemas = contract.schemas()
     known = schemas[name].columns if name in schemas else {}
@@ -35,7 +36,8 @@ def _arrow_schema(name: str, df: pd.DataFrame) -> pa.Schema:
         [
             pa.field(c, _ARROW[str(known[c].dtype)] if c in known else inferred.field(c).type)
             for c in df.columns
-        ]
+        ],
+        metadata=inferred.metadata,
     )
 
 

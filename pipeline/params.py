@@ -107,6 +107,7 @@ class Ingest:
     out: Name
     max_reject_share: Share
     chunk_rows: Count
+    memory_limit: Name
     # a mapping file (docs/bring_your_own_data.md); "" when source is named as the contract
     mapping: StrictStr = ""
 

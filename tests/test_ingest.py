@@ -4,12 +4,13 @@ import io
 import json
 import logging
 
+import ibis
 import pandas as pd
 import pytest
 
 from features.contract import COUNTRY_REGION, INDUSTRIES, SCHEMAS, TABLES, foreign_key_violations
 from features.errors import ContractError
-from features.keys import merge_duplicate_accounts
+from features.keys import EMPTY, MERGES, ROW, merged_accounts, origin_column, shown_column
 from features.normalize import normalise_domain
 from pipeline import params as P
 from pipeline.console import stage_main
@@ -27,9 +28,9 @@ def world(small_world, tmp_path_factory):
     return {"out": out, "summary": summary, "raw": small_world["data"], "truth": small_world["truth"]}
 
 
-def test_big_tables_in_chunks_give_the_same_interim_folder(small_world, tmp_path):
-    """Tables without keys are validated chunk by chunk; chunk boundaries must change nothing, bad rows
-    included."""
+def test_tables_in_chunks_give_the_same_interim_folder(small_world, tmp_path):
+    """Every table is validated chunk by chunk, the rules across rows run over all the chunks: chunk
+    boundaries must change nothing, bad rows and keys shared across chunks included."""
     raw = tmp_path / "raw"
     raw.mkdir()
     for f in small_world["data"].iterdir():
@@ -39,8 +40,19 @@ def test_big_tables_in_chunks_give_the_same_interim_folder(small_world, tmp_path
     acts.loc[[7, 99_999], "activity_type"] = None  # required
     acts.loc[[123_456], "contact_id"] = "CON-NOPE"
     acts.to_parquet(raw / "activities.parquet", index=False)
+    acc = pd.read_parquet(raw / "accounts.parquet")
+    acc.loc[4_000, "account_id"] = acc.loc[3, "account_id"]  # one id on two rows, chunks apart
+    acc.loc[5, "parent_account_id"] = "ACC-NOPE"
+    acc.to_parquet(raw / "accounts.parquet", index=False)
+    opps = pd.read_parquet(raw / "opportunities.parquet")
+    opps.loc[2_500, "account_id"] = "ACC-NOPE"
+    opps.loc[3_000, "account_id"] = acc.loc[3, "account_id"]  # its account's rows are rejected
+    opps.to_parquet(raw / "opportunities.parquet", index=False)
+    snaps = pd.read_parquet(raw / "snapshots.parquet")
+    snaps.loc[50_000, ["account_id", "snapshot_date"]] = snaps.loc[10, ["account_id", "snapshot_date"]]
+    snaps.to_parquet(raw / "snapshots.parquet", index=False)
     whole = ingest_into(raw, tmp_path / "whole", 1.0)
-    chunked = ingest_into(raw, tmp_path / "chunked", 1.0, **{"ingest.chunk_rows": 9_973})
+    chunked = ingest_into(raw, tmp_path / "chunked", 1.0, **{"ingest.chunk_rows": 2_999})
     assert chunked == whole
     assert (tmp_path / "chunked" / "rejects.csv").read_text() == (
         tmp_path / "whole" / "rejects.csv"
@@ -48,6 +60,16 @@ def test_big_tables_in_chunks_give_the_same_interim_folder(small_world, tmp_path
     rejected = _rejects(tmp_path / "chunked")
     rows = set(rejected.loc[rejected["table"] == "activities", "row"])
     assert {6, 40_001, 40_002, 8, 100_000, 123_457} <= rows  # 1-based rows of the file, across chunks
+    said = {(t, r): why for t, r, why in rejected[["table", "row", "reason"]].itertuples(index=False)}
+    twice = f"duplicate account_id {acc.loc[3, 'account_id']} (every row with it is rejected)"
+    assert said["accounts", 4] == said["accounts", 4_001] == twice
+    assert said["accounts", 6] == "parent_account_id ACC-NOPE is not in accounts: cleared, row kept"
+    assert said["opportunities", 2_501] == "account_id ACC-NOPE is not in accounts"
+    assert said["opportunities", 3_001].endswith("is not in accounts (its row there was rejected)")
+    assert said["snapshots", 11] == said["snapshots", 50_001]
+    assert said["snapshots", 11].startswith(
+        f"duplicate account_id + snapshot_date {snaps.loc[10, 'account_id']} + "
+    )
     for name in TABLES:
         if (tmp_path / "whole" / f"{name}.parquet").exists():
             pd.testing.assert_frame_equal(
@@ -360,18 +382,21 @@ def test_optional_tables_may_be_absent_and_then_their_links_are_not_checked(tmp_
     assert pd.read_parquet(out / "activities.parquet").loc[0, "contact_id"] == "CON-9"
 
 
-def test_an_event_table_with_a_header_only_ingests_as_empty(tmp_path):
+def test_an_optional_table_with_a_header_only_ingests_as_empty(tmp_path):
     raw = _source(tmp_path / "raw")
     (raw / "intent.csv").write_text("account_id,topic,week,score\n")
+    (raw / "contacts.csv").write_text("contact_id,account_id,title,seniority,department,created_date\n")
     summary = ingest_into(raw, tmp_path / "interim", 1.0)
-    assert summary["tables"]["intent"] | {"file": None} == {
-        "file": None,
-        "rows_in": 0,
-        "rows_kept": 0,
-        "rows_rejected": 0,
-        "values_cleared": 0,
-    }
-    assert pd.read_parquet(tmp_path / "interim" / "intent.parquet").empty
+    for name in ("intent", "contacts"):  # an event table, and a keyed one (checked across rows)
+        assert summary["tables"][name] | {"file": None} == {
+            "file": None,
+            "rows_in": 0,
+            "rows_kept": 0,
+            "rows_rejected": 0,
+            "values_cleared": 0,
+            **({"seniority_from_title": 0, "department_from_title": 0} if name == "contacts" else {}),
+        }
+        assert pd.read_parquet(tmp_path / "interim" / f"{name}.parquet").empty, name
     (raw / "intent.csv").write_text("account_id,topic,week\n")
     with pytest.raises(ContractError, match="intent.csv: missing column 'score'"):
         ingest_into(raw, tmp_path / "interim2", 1.0)
@@ -597,9 +622,13 @@ def test_merge_keeps_the_most_complete_row_then_the_smallest_id():
             "industry": ["Software", None, "Retail", "Retail"],
         }
     )
-    kept, merges = merge_duplicate_accounts(acc)
-    assert list(kept["account_id"]) == ["B", "C"]
-    assert merges.to_dict("records") == [
+    checked = acc.assign(
+        **{ROW: range(len(acc)), EMPTY: acc.isna().sum(axis=1), shown_column("domain"): acc["domain"]},
+        **{origin_column("domain"): ""},
+    )
+    merges = merged_accounts(ibis.memtable(checked)).order_by(ROW).to_pandas()
+    assert sorted(set(acc["account_id"]) - set(merges["duplicate_account_id"])) == ["B", "C"]
+    assert merges[MERGES].to_dict("records") == [
         {"duplicate_account_id": "A", "kept_account_id": "B", "domain": "x.com"},
         {"duplicate_account_id": "D", "kept_account_id": "C", "domain": "y.com"},
     ]
