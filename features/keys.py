@@ -71,7 +71,9 @@ def duplicates(name: str, t: ibis.Table) -> pd.DataFrame:
     found = []
     for key in unique_keys(name):
         given = t.filter(~ibis.and_(*[t[k].isnull() for k in key]))
-        hit = given.mutate(_n=_[ROW].count().over(group_by=key)).filter(_._n > 1)
+        # the shared keys (few) by a grouping, then their rows: a window would sort every row of the table
+        shared = given.group_by(key).agg(_n=_.count()).filter(_._n > 1)
+        hit = given.semi_join(shared, [given[k].identical_to(shared[k]) for k in key])
         rows = _fetch(hit.select(ROW, *[shown_column(k) for k in key], origin_column(key[0])))
         said = " + ".join(key) + " " + shown(rows[shown_column(key[0])])
         for k in key[1:]:

@@ -485,7 +485,7 @@ CASES = {
     "--set an unknown key": _stop(
         "params.yaml: section 'ingest' has unknown keys ['nope']; its keys are source, out, "
         "max_reject_share, "
-        "chunk_rows, mapping",
+        "chunk_rows, memory_limit, mapping",
         args=["--set", "ingest.nope=1"],
     ),
     "--set a word for a number": _stop(

@@ -118,7 +118,7 @@ def _stream(
         issues.append(part.issues)
         offset, kept = offset + part.rows_in, kept + len(part.rows)
         _release()
-        log.debug(f"ingest: {name}: {offset:,} rows checked ({time.perf_counter() - start:.1f}s)")
+    log.info(f"ingest: {name}: {offset:,} rows checked ({time.perf_counter() - start:.1f}s)")
     return issues, offset, kept
 
 
@@ -148,7 +148,9 @@ def run(p: P.Params) -> dict:
         spool = _Spool(Path(spool_dir))
         checked = _checked_keyed(spool, read, files, formats, scales, kinds)
         con = ibis.duckdb.connect(memory_limit=p.ingest.memory_limit, temp_directory=spool_dir)
+        moment = time.perf_counter()
         found = across(con, {name: con.read_parquet(spool.path(name)) for name in checked})
+        log.info(f"ingest: keys checked across rows ({time.perf_counter() - moment:.1f}s)")
         issues, table_counts, stages = {}, {}, pd.Series(dtype="int64")
         with TableFolder(folder, "parquet") as tables:
             for name, (chunk_issues, rows_in) in checked.items():
@@ -162,6 +164,7 @@ def run(p: P.Params) -> dict:
                     if name == "opportunities":
                         stages = stages.add(rows_kept["stage"].value_counts(), fill_value=0)
                 table_counts[name] = counts(rows_in, kept, pd.concat(issues[name])) | derived
+                log.info(f"ingest: {name}: {kept:,} rows kept ({time.perf_counter() - moment:.1f}s)")
         every = rejects(issues)
         fatal = too_many_rejects(every, table_counts, files, max_reject_share) or no_closed_deals(
             stages, files
