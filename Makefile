@@ -53,8 +53,9 @@ lint: install
 	$(BIN)/ruff check --output-format concise . ; status=$$?; \
 		$(BIN)/ruff format --check --output-format concise . && exit $$status
 
+# On every core: a module's tests share a worker, so its fixtures are built once (tests/conftest.py).
 test: install browser lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 world-report: install
 	$(BIN)/icp world-report

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PARAMS = P.load(ROOT / "params.yaml")
 
 CHROMIUM = "/usr/bin/chromium"
+SPREAD = {"test_hostile_exports"}  # each test a whole run, cheap fixtures: spread over the workers
 SMALL = WorldConfig(accounts=6000, seed=11, chunk_size=3000)  # two chunks, so chunking is exercised
 
 
@@ -81,6 +82,15 @@ def said() -> Iterator[list[str]]:
     handler.emit = lambda record: said.append(record.getMessage())
     with messages(0, handler):
         yield said
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test` runs on every core (pytest-xdist, `--dist loadgroup`): a module's tests stay on one worker
+    so its fixtures are built once, except the modules in SPREAD, whose tests share the workers one by one."""
+    for item in items:
+        if item.module.__name__ not in SPREAD:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 @pytest.fixture(scope="session")

@@ -555,7 +555,11 @@ def server(project):
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # its workers slow to stop on a busy machine
+            proc.kill()
+            proc.wait()
 
 
 def api(base: str, endpoint: str, body: dict | None = None, **query) -> dict:
