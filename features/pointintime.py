@@ -187,18 +187,8 @@ def technographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
 
 
 def behaviour(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
-    acts = t["activities"]
-    if "contacts" in t:
-        c = t["contacts"].select("contact_id", "department", "seniority", contact_created="created_date")
-        acts = acts.left_join(c, "contact_id").drop("contact_id_right")
-    else:
-        acts = acts.mutate(
-            department=ibis.null("string"),
-            seniority=ibis.null("string"),
-            contact_created=ibis.null("timestamp"),
-        )
+    acts = t["activities"].select("account_id", "contact_id", "timestamp", "activity_type")
     j = _events(spine, acts, "timestamp", lookback_days=max(365, *cfg.windows))
-    known = j.contact_created < j.as_of  # a contact's department is known only once its record exists
     cols = {}
     for w in cfg.windows:
         within = j.age <= w
@@ -210,19 +200,41 @@ def behaviour(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
         beh_days_since_last=j.age.min(),
         beh_days_since_pricing=j.age.min(where=j.activity_type == "pricing_page"),
         beh_trend_30d=d30.sum().cast("float64") - (d90 & ~d30).sum().cast("float64") / 2,
-        beh_contacts_30d=j.contact_id.nunique(where=d30).cast("float64"),
-        beh_contacts_90d=j.contact_id.nunique(where=d90).cast("float64"),
-        beh_departments_90d=j.department.nunique(where=d90 & known).cast("float64"),
-        beh_seniorities_90d=j.seniority.nunique(where=d90 & known).cast("float64"),
-        beh_senior_contacts_90d=j.contact_id.nunique(where=d90 & known & j.seniority.isin(SENIOR)).cast(
-            "float64"
-        ),
+    )
+    counts = j.group_by("key").aggregate(**cols)
+    engaged = _engaged(j.filter(d90), t, cfg)
+    out = counts.left_join(engaged, "key").drop("key_right")
+    return out.mutate(**{c: out[c].fill_null(0.0) for c in engaged.columns if c != "key"})
+
+
+def _engaged(recent: ir.Table, t: dict, cfg: FeatureConfig) -> ir.Table:
+    """Who engaged in the last 90 days, counted from one row per (spine row, contact) with its latest
+    activity's age: distinct contacts by plain counts, without a DISTINCT aggregate per column (each costs the
+    engines a hash aggregate of its own over every activity). The contact's department and seniority are
+    joined to those rows, not to every activity, and are known only once its record exists."""
+    per = recent.group_by("key", "contact_id").aggregate(as_of=recent.as_of.max(), last=recent.age.min())
+    if "contacts" in t:
+        c = t["contacts"].select("contact_id", "department", "seniority", contact_created="created_date")
+        per = per.left_join(c, "contact_id").drop("contact_id_right")
+    else:
+        per = per.mutate(
+            department=ibis.null("string"),
+            seniority=ibis.null("string"),
+            contact_created=ibis.null("timestamp"),
+        )
+    known = per.contact_created < per.as_of  # a contact's department is known only once its record exists
+    contacts = per.contact_id  # counts skip the activities without a contact
+    cols = dict(
+        beh_contacts_30d=contacts.count(where=per.last <= 30).cast("float64"),
+        beh_contacts_90d=contacts.count().cast("float64"),
+        beh_departments_90d=per.department.nunique(where=known).cast("float64"),
+        beh_seniorities_90d=per.seniority.nunique(where=known).cast("float64"),
+        beh_senior_contacts_90d=contacts.count(where=known & per.seniority.isin(SENIOR)).cast("float64"),
     )
     for dept in cfg.departments:  # the committee's roles: who was engaged, not only how many
-        cols[f"beh_{DEPARTMENT}{slug(dept)}_90d"] = j.contact_id.nunique(
-            where=d90 & known & (j.department == dept)
-        ).cast("float64")
-    return j.group_by("key").aggregate(**cols)
+        in_dept = known & (per.department == dept)
+        cols[f"beh_{DEPARTMENT}{slug(dept)}_90d"] = contacts.count(where=in_dept).cast("float64")
+    return per.group_by("key").aggregate(**cols)
 
 
 def _topic_key(topic: ir.StringValue) -> ir.StringValue:
