@@ -195,23 +195,24 @@ def behaviour(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
         cols[f"beh_all_{w}d"] = within.sum().cast("float64")
         for kind in cfg.activity_types:
             cols[f"beh_{slug(kind)}_{w}d"] = (within & (j.activity_type == kind)).sum().cast("float64")
-    d30, d90 = j.age <= 30, j.age <= 90
+    n30, n90 = ((j.age <= d).sum().cast("float64") for d in (30, 90))
     cols.update(
         beh_days_since_last=j.age.min(),
         beh_days_since_pricing=j.age.min(where=j.activity_type == "pricing_page"),
-        beh_trend_30d=d30.sum().cast("float64") - (d90 & ~d30).sum().cast("float64") / 2,
+        beh_trend_30d=n30 - (n90 - n30) / 2,  # the last 30 days less half the 60 before (whole counts: exact)
     )
     counts = j.group_by("key").aggregate(**cols)
-    engaged = _engaged(j.filter(d90), t, cfg)
+    engaged = _engaged(j.filter((j.age <= 90) & j.contact_id.notnull()), t, cfg)
     out = counts.left_join(engaged, "key").drop("key_right")
     return out.mutate(**{c: out[c].fill_null(0.0) for c in engaged.columns if c != "key"})
 
 
 def _engaged(recent: ir.Table, t: dict, cfg: FeatureConfig) -> ir.Table:
-    """Who engaged in the last 90 days, counted from one row per (spine row, contact) with its latest
-    activity's age: distinct contacts by plain counts, without a DISTINCT aggregate per column (each costs the
-    engines a hash aggregate of its own over every activity). The contact's department and seniority are
-    joined to those rows, not to every activity, and are known only once its record exists."""
+    """Who engaged in the last 90 days (`recent`: the activities with a contact), counted from one row per
+    (spine row, contact) with its latest activity's age: distinct contacts by plain counts, without a
+    DISTINCT aggregate per column (each costs the engines a hash aggregate of its own over every activity).
+    The contact's department and seniority are joined to those rows, not to every activity, and are known
+    only once its record exists."""
     per = recent.group_by("key", "contact_id").aggregate(as_of=recent.as_of.max(), last=recent.age.min())
     if "contacts" in t:
         c = t["contacts"].select("contact_id", "department", "seniority", contact_created="created_date")
@@ -223,7 +224,7 @@ def _engaged(recent: ir.Table, t: dict, cfg: FeatureConfig) -> ir.Table:
             contact_created=ibis.null("timestamp"),
         )
     known = per.contact_created < per.as_of  # a contact's department is known only once its record exists
-    contacts = per.contact_id  # counts skip the activities without a contact
+    contacts = per.contact_id
     cols = dict(
         beh_contacts_30d=contacts.count(where=per.last <= 30).cast("float64"),
         beh_contacts_90d=contacts.count().cast("float64"),
