@@ -249,13 +249,28 @@ def intent(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     relevant = _topic_key(j.topic).isin(topics) if topics else ibis.literal(True)
     surge = relevant & (j.score >= cfg.surge_threshold)
     d28, d90 = j.age <= 28, j.age <= 90
-    return j.group_by("key").aggregate(
+    out = j.group_by("key").aggregate(
         intent_max_28d=j.score.max(where=relevant & d28).cast("float64"),
         intent_mean_90d=j.score.mean(where=relevant & d90),
-        intent_weeks_surging_90d=j.week.nunique(where=surge & d90).cast("float64"),
-        intent_topics_surging_28d=j.topic.nunique(where=surge & d28).cast("float64"),
         intent_days_since_surge=j.age.min(where=surge),
         intent_any_topic_max_28d=j.score.max(where=d28).cast("float64"),
+    )
+    # distinct weeks and topics among the surging rows only: a DISTINCT aggregate with a condition makes the
+    # engine group every joined row by (key, value, condition) first
+    s = j.filter(surge & d90)
+    surging = s.group_by("key").aggregate(
+        intent_weeks_surging_90d=s.week.nunique().cast("float64"),
+        intent_topics_surging_28d=s.topic.nunique(where=s.age <= 28).cast("float64"),
+    )
+    out = out.left_join(surging, "key").drop("key_right")
+    counts = ("intent_weeks_surging_90d", "intent_topics_surging_28d")
+    return out.select(
+        "key",
+        "intent_max_28d",
+        "intent_mean_90d",
+        *(out[c].fill_null(0.0).name(c) for c in counts),
+        "intent_days_since_surge",
+        "intent_any_topic_max_28d",
     )
 
 
