@@ -187,42 +187,55 @@ def technographic(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
 
 
 def behaviour(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
-    acts = t["activities"]
-    if "contacts" in t:
-        c = t["contacts"].select("contact_id", "department", "seniority", contact_created="created_date")
-        acts = acts.left_join(c, "contact_id").drop("contact_id_right")
-    else:
-        acts = acts.mutate(
-            department=ibis.null("string"),
-            seniority=ibis.null("string"),
-            contact_created=ibis.null("timestamp"),
-        )
+    acts = t["activities"].select("account_id", "contact_id", "timestamp", "activity_type")
     j = _events(spine, acts, "timestamp", lookback_days=max(365, *cfg.windows))
-    known = j.contact_created < j.as_of  # a contact's department is known only once its record exists
     cols = {}
     for w in cfg.windows:
         within = j.age <= w
         cols[f"beh_all_{w}d"] = within.sum().cast("float64")
         for kind in cfg.activity_types:
             cols[f"beh_{slug(kind)}_{w}d"] = (within & (j.activity_type == kind)).sum().cast("float64")
-    d30, d90 = j.age <= 30, j.age <= 90
+    n30, n90 = ((j.age <= d).sum().cast("float64") for d in (30, 90))
     cols.update(
         beh_days_since_last=j.age.min(),
         beh_days_since_pricing=j.age.min(where=j.activity_type == "pricing_page"),
-        beh_trend_30d=d30.sum().cast("float64") - (d90 & ~d30).sum().cast("float64") / 2,
-        beh_contacts_30d=j.contact_id.nunique(where=d30).cast("float64"),
-        beh_contacts_90d=j.contact_id.nunique(where=d90).cast("float64"),
-        beh_departments_90d=j.department.nunique(where=d90 & known).cast("float64"),
-        beh_seniorities_90d=j.seniority.nunique(where=d90 & known).cast("float64"),
-        beh_senior_contacts_90d=j.contact_id.nunique(where=d90 & known & j.seniority.isin(SENIOR)).cast(
-            "float64"
-        ),
+        beh_trend_30d=n30 - (n90 - n30) / 2,  # the last 30 days less half the 60 before (whole counts: exact)
+    )
+    counts = j.group_by("key").aggregate(**cols)
+    engaged = _engaged(j.filter((j.age <= 90) & j.contact_id.notnull()), t, cfg)
+    out = counts.left_join(engaged, "key").drop("key_right")
+    return out.mutate(**{c: out[c].fill_null(0.0) for c in engaged.columns if c != "key"})
+
+
+def _engaged(recent: ir.Table, t: dict, cfg: FeatureConfig) -> ir.Table:
+    """Who engaged in the last 90 days (`recent`: the activities with a contact), counted from one row per
+    (spine row, contact) with its latest activity's age: distinct contacts by plain counts, without a
+    DISTINCT aggregate per column (each costs the engines a hash aggregate of its own over every activity).
+    The contact's department and seniority are joined to those rows, not to every activity, and are known
+    only once its record exists."""
+    per = recent.group_by("key", "contact_id").aggregate(as_of=recent.as_of.max(), last=recent.age.min())
+    if "contacts" in t:
+        c = t["contacts"].select("contact_id", "department", "seniority", contact_created="created_date")
+        per = per.left_join(c, "contact_id").drop("contact_id_right")
+    else:
+        per = per.mutate(
+            department=ibis.null("string"),
+            seniority=ibis.null("string"),
+            contact_created=ibis.null("timestamp"),
+        )
+    known = per.contact_created < per.as_of  # a contact's department is known only once its record exists
+    contacts = per.contact_id
+    cols = dict(
+        beh_contacts_30d=contacts.count(where=per.last <= 30).cast("float64"),
+        beh_contacts_90d=contacts.count().cast("float64"),
+        beh_departments_90d=per.department.nunique(where=known).cast("float64"),
+        beh_seniorities_90d=per.seniority.nunique(where=known).cast("float64"),
+        beh_senior_contacts_90d=contacts.count(where=known & per.seniority.isin(SENIOR)).cast("float64"),
     )
     for dept in cfg.departments:  # the committee's roles: who was engaged, not only how many
-        cols[f"beh_{DEPARTMENT}{slug(dept)}_90d"] = j.contact_id.nunique(
-            where=d90 & known & (j.department == dept)
-        ).cast("float64")
-    return j.group_by("key").aggregate(**cols)
+        in_dept = known & (per.department == dept)
+        cols[f"beh_{DEPARTMENT}{slug(dept)}_90d"] = contacts.count(where=in_dept).cast("float64")
+    return per.group_by("key").aggregate(**cols)
 
 
 def _topic_key(topic: ir.StringValue) -> ir.StringValue:
@@ -236,13 +249,28 @@ def intent(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     relevant = _topic_key(j.topic).isin(topics) if topics else ibis.literal(True)
     surge = relevant & (j.score >= cfg.surge_threshold)
     d28, d90 = j.age <= 28, j.age <= 90
-    return j.group_by("key").aggregate(
+    out = j.group_by("key").aggregate(
         intent_max_28d=j.score.max(where=relevant & d28).cast("float64"),
         intent_mean_90d=j.score.mean(where=relevant & d90),
-        intent_weeks_surging_90d=j.week.nunique(where=surge & d90).cast("float64"),
-        intent_topics_surging_28d=j.topic.nunique(where=surge & d28).cast("float64"),
         intent_days_since_surge=j.age.min(where=surge),
         intent_any_topic_max_28d=j.score.max(where=d28).cast("float64"),
+    )
+    # distinct weeks and topics among the surging rows only: a DISTINCT aggregate with a condition makes the
+    # engine group every joined row by (key, value, condition) first
+    s = j.filter(surge & d90)
+    surging = s.group_by("key").aggregate(
+        intent_weeks_surging_90d=s.week.nunique().cast("float64"),
+        intent_topics_surging_28d=s.topic.nunique(where=s.age <= 28).cast("float64"),
+    )
+    out = out.left_join(surging, "key").drop("key_right")
+    counts = ("intent_weeks_surging_90d", "intent_topics_surging_28d")
+    return out.select(
+        "key",
+        "intent_max_28d",
+        "intent_mean_90d",
+        *(out[c].fill_null(0.0).name(c) for c in counts),
+        "intent_days_since_surge",
+        "intent_any_topic_max_28d",
     )
 
 

@@ -288,3 +288,34 @@ def test_intent_topics_match_ignoring_case_hyphens_and_underscores(raw):
     same = features(raw, spine, cfg), features({**raw, "intent": styled}, spine, cfg)
     pd.testing.assert_frame_equal(*same)
     assert same[0]["intent_max_28d"].notna().sum() > 10
+
+
+def test_engaged_contacts_skip_anonymous_activities_and_unknown_departments():
+    """Contacts are counted once each, by their latest activity; an anonymous activity counts as activity, not
+    as a contact; a contact without a record, or created after as_of, counts as a contact, not by its role."""
+    as_of = pd.Timestamp("2025-06-01")
+    ago = [as_of - pd.Timedelta(days=d, hours=1) for d in (10, 60, 5, 20, 40, 100)]
+    acts = pd.DataFrame(
+        {
+            "account_id": "A",
+            "contact_id": ["c1", "c1", None, "c2", "c3", "c4"],  # c2 has no record; c4 is older than 90 days
+            "timestamp": ago,
+            "activity_type": ["web_visit", "pricing_page", "web_visit", "webinar", "event", "event"],
+        }
+    )
+    contacts = pd.DataFrame(
+        {
+            "contact_id": ["c1", "c3", "c4"],
+            "department": ["sales", "it", "it"],
+            "seniority": ["vp", "c_level", "manager"],
+            "created_date": [as_of - pd.Timedelta(days=300), as_of + pd.Timedelta(days=1), as_of],
+        }
+    )
+    spine = pd.DataFrame({"key": ["k"], "account_id": ["A"], "as_of": [as_of]})
+    cfg = FeatureConfig(families=("behaviour",), departments=("sales", "it"))
+    t = {"activities": ibis.memtable(acts), "contacts": ibis.memtable(contacts)}
+    f = ibis.duckdb.connect().execute(build(ibis.memtable(spine), t, cfg)).iloc[0]
+    assert (f["beh_all_30d"], f["beh_all_90d"], f["beh_all_180d"]) == (3, 5, 6)
+    assert (f["beh_contacts_30d"], f["beh_contacts_90d"]) == (2, 3)  # c1 (10 days), c2; c3 at 40 days
+    assert f["beh_departments_90d"] == f["beh_seniorities_90d"] == f["beh_senior_contacts_90d"] == 1
+    assert (f["beh_dept_sales_90d"], f["beh_dept_it_90d"]) == (1, 0)
