@@ -328,7 +328,9 @@ def read_deals(train_set: str | Path) -> pd.DataFrame:
     for name in table.column_names:
         columns[name] = table.column(name).take(order)
         table = table.drop_columns([name])
-    return pa.table(columns).to_pandas(self_destruct=True, split_blocks=True)
+    deals = pa.table(columns).to_pandas(self_destruct=True, split_blocks=True)
+    pa.default_memory_pool().release_unused()  # Arrow's allocator keeps what it freed, else
+    return deals
 
 
 def split_of(deals: pd.DataFrame, summary: dict) -> pd.Series:
