@@ -21,12 +21,11 @@ import shap  # noqa: E402
 
 from features.today import todays_values, undated_note  # noqa: E402
 from features.vocabulary import words  # noqa: E402
-from models.bundle import load_bundle, read_summary  # noqa: E402
+from models.bundle import load_bundle, log_odds, read_summary  # noqa: E402
 from models.committee import committee, section  # noqa: E402
 from models.explain import chart_data, contributions, importance, interaction_partner  # noqa: E402
 from models.metrics import chance_verdict  # noqa: E402
 from models.profile import interval_words, line, no_icp, segments  # noqa: E402
-from models.spec import encode  # noqa: E402
 from models.split import LEARNED, read_deals, split_of  # noqa: E402
 from pipeline import params as P  # noqa: E402
 from pipeline.console import stage_main  # noqa: E402
@@ -145,7 +144,7 @@ def run(p: P.Params) -> dict:
     learned = deals[split.isin(LEARNED)]
     profile = segments(
         learned,
-        bundle.classifier.predict(encode(learned, bundle.spec), raw_score=True),
+        log_odds(bundle, learned),
         deals[split == "holdout"],
         bundle.spec,
         cfg.profile_depth,
