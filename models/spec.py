@@ -51,4 +51,4 @@ def encode(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
             columns[f["name"]] = pd.Categorical(known, categories=f["categories"])
         else:
             columns[f["name"]] = pd.to_numeric(values).astype("float64")
-    return pd.DataFrame(columns, index=frame.index, copy=False)  # not consolidated: one copy less
+    return pd.DataFrame(columns, index=frame.index)
