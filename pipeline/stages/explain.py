@@ -156,6 +156,7 @@ def run(p: P.Params) -> dict:
         cfg.bootstrap if summary["small_data"] else 0,
         seed,
     )
+    del learned, holdout  # the segments' alone: the committee's merge below would peak beside them
     chance = chance_verdict(json.loads(f.metrics.read_text())["model"])
     profile["beats_chance"] = chance is None
     profile["summary"] = no_icp(chance) if chance else profile["summary"]
