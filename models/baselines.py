@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -43,8 +43,7 @@ def fit_logistic(X: pd.DataFrame, won: np.ndarray, spec: dict) -> Pipeline:
     """The usual linear baseline on the model's own features (X from spec.encode), fit on the train rows:
     numerics median-imputed with missing indicators and standardised, categoricals one-hot. A feature with no
     value in the train rows is kept (as a constant) so the column set never depends on the data."""
-    impute = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
-    numeric = make_pipeline(impute, StandardScaler())
+    numeric = make_pipeline(_impute(names(spec, "numeric")), StandardScaler(copy=False))
     categorical = OneHotEncoder(handle_unknown="ignore")
     prepare = ColumnTransformer(
         [
@@ -53,3 +52,15 @@ def fit_logistic(X: pd.DataFrame, won: np.ndarray, spec: dict) -> Pipeline:
         ]
     )
     return make_pipeline(prepare, LogisticRegression(max_iter=5000)).fit(X, np.asarray(won, bool))
+
+
+def _impute(columns: list[str]) -> ColumnTransformer:
+    """What SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True) does (each column's
+    median, then the indicators of the columns missing in the train rows), with the same output, but the
+    medians fitted a column at a time: over all columns at once SimpleImputer sorts masked copies of the
+    whole matrix, about four times its size (1.8 GiB on half a million deals)."""
+    medians = [
+        (f"median_{i}", SimpleImputer(strategy="median", keep_empty_features=True), [c])
+        for i, c in enumerate(columns)
+    ]
+    return ColumnTransformer([*medians, ("missing", MissingIndicator(error_on_new=False), columns)])

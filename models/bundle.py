@@ -23,13 +23,34 @@ class Bundle:
     spec: dict
 
 
+# rows encoded and predicted at a time: LightGBM copies the matrix it predicts, so a million rows at once
+# would be held three times (the frame, its matrix, LightGBM's copy); per row the scores are the same
+CHUNK = 100_000
+
+
+def _chunks(frame: pd.DataFrame) -> list[pd.DataFrame]:
+    return [frame.iloc[i : i + CHUNK] for i in range(0, max(len(frame), 1), CHUNK)]
+
+
 def predict(bundle: Bundle, frame: pd.DataFrame) -> pd.DataFrame:
     """Calibrated P(win), predicted deal amount (a mean) and expected value = P(win) x amount, per row."""
-    X = encode(frame, bundle.spec)
-    p_win = calibrate(bundle.classifier.predict(X, raw_score=True), bundle.calibration["p_win"])
-    amount = np.exp(bundle.value_model.predict(X)) * bundle.calibration["amount"]["smearing"]
-    return pd.DataFrame(
-        {"p_win": p_win, "amount": amount, "expected_value": p_win * amount}, index=frame.index
+    parts = []
+    for chunk in _chunks(frame):
+        X = encode(chunk, bundle.spec)
+        p_win = calibrate(bundle.classifier.predict(X, raw_score=True), bundle.calibration["p_win"])
+        amount = np.exp(bundle.value_model.predict(X)) * bundle.calibration["amount"]["smearing"]
+        parts.append(
+            pd.DataFrame(
+                {"p_win": p_win, "amount": amount, "expected_value": p_win * amount}, index=chunk.index
+            )
+        )
+    return pd.concat(parts)
+
+
+def log_odds(bundle: Bundle, frame: pd.DataFrame) -> np.ndarray:
+    """The classifier's raw score (log-odds, before calibration) of each row."""
+    return np.concatenate(
+        [bundle.classifier.predict(encode(chunk, bundle.spec), raw_score=True) for chunk in _chunks(frame)]
     )
 
 

@@ -151,16 +151,18 @@ def segments(
     """
     orders, horizons = _orders(learned, spec, score, words)
     X = _tree_input(learned, spec, orders, horizons)
-    gaps = set(X.columns[X.isna().any()])
+    gaps, columns = set(X.columns[X.isna().any()]), list(X.columns)
+    X = X.to_numpy(np.float32)  # the tree's own dtype, converted once, not at every call: half the memory
     tree = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=min_deals, random_state=0).fit(X, score)
-    fit_leaf, leaf = tree.apply(X), tree.apply(_tree_input(holdout, spec, orders, horizons))
+    fit_leaf = tree.apply(X)
+    leaf = tree.apply(_tree_input(holdout, spec, orders, horizons).to_numpy(np.float32))
     fit_won = learned["won"].to_numpy(bool)
     won, amount = holdout["won"].to_numpy(bool), holdout["amount"].to_numpy(float)
     fit_base, base = float(fit_won.mean()), float(won.mean()) if len(won) else 0.0
     nodes, group = np.unique(leaf, return_inverse=True)
     boot = rate_intervals(group, won, resamples, seed) if resamples and len(won) else None
     out = []
-    for node, path in sorted(_leaves(tree, list(X.columns)), key=lambda x: -tree.tree_.value[x[0]].item()):
+    for node, path in sorted(_leaves(tree, columns), key=lambda x: -tree.tree_.value[x[0]].item()):
         inside, fit_inside = leaf == node, fit_leaf == node
         fit_wins, n, wins = int(fit_won[fit_inside].sum()), int(inside.sum()), int(won[inside].sum())
         low, high = wilson(wins, n)

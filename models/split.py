@@ -15,6 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from features.errors import ContractError
 
@@ -317,9 +320,17 @@ def still_open(opportunities: str | Path, types: list, boundaries: dict[str, pd.
 
 def read_deals(train_set: str | Path) -> pd.DataFrame:
     """The closed deals of featurize's training set in one fixed order, so row order in the file never changes
-    the model."""
-    deals = pd.read_parquet(train_set)
-    return deals.sort_values(["created_date", "opportunity_id"], kind="stable").reset_index(drop=True)
+    the model. Sorted in Arrow a column at a time, each read column dropped once its sorted copy is made: a
+    million deals then take about half the memory of pandas' read and sort, which hold two whole copies."""
+    table = pq.read_table(train_set)
+    order = pc.sort_indices(table, [("created_date", "ascending"), ("opportunity_id", "ascending")])
+    columns = {}
+    for name in table.column_names:
+        columns[name] = table.column(name).take(order)
+        table = table.drop_columns([name])
+    deals = pa.table(columns).to_pandas(self_destruct=True, split_blocks=True)
+    pa.default_memory_pool().release_unused()  # Arrow's allocator keeps what it freed, else
+    return deals
 
 
 def split_of(deals: pd.DataFrame, summary: dict) -> pd.Series:

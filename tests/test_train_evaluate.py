@@ -228,8 +228,8 @@ def test_the_baselines_learn_from_the_deals_the_model_learned_from(world, traine
     deals, bundle = read_deals(world / "features" / "train.parquet"), load_bundle(world / "model")
     split = split_of(deals, read_summary(world / "model"))
     _, p, _ = holdout_scores(bundle, deals, split)
-    learned = deals[split.isin(["train", "validation"])]
-    fair = baseline_scores(learned, deals[split == "holdout"], bundle.spec)
+    learned = split.isin(["train", "validation"])
+    fair = baseline_scores(deals, learned, deals[split == "holdout"], bundle.spec)
     for base in ("logistic", "checklist"):
         assert np.allclose(p[base], fair[base])
 
