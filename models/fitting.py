@@ -1,9 +1,6 @@
 """Fitting a model bundle on one split of the deals: the one recipe the final model, its twin, the small-data
 folds and the backtest's origins share, so that what is evaluated is what ships."""
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-
 import pandas as pd
 
 from features.errors import ContractError
@@ -51,11 +48,3 @@ def fit_bundle(
     }
     calibrations = {"p_win": calibration, "amount": {"smearing": smearing}}
     return Bundle(classifier, value_model, calibrations, spec), fitted
-
-
-def side_by_side(fits: list[Callable], workers: int) -> Iterator:
-    """The results of independent fits, in order, `workers` at a time in threads: LightGBM lets go of the GIL
-    while it boosts and each model boosts on one thread (models/boosting.NUM_THREADS), so two cores fit two
-    models in about the time of one. Each fit holds its own training matrix: fewer workers, less memory."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(lambda fit: fit(), fits)

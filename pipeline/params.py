@@ -144,7 +144,6 @@ class Train:
     leak_fill_gap: Share
     leak_auc: Annotated[StrictFloat, Field(gt=0.5, le=1)]
     trusted_fields: list[StrictStr]
-    parallel_fits: Annotated[StrictInt, Field(ge=1)]
 
     @field_validator("split")
     @classmethod

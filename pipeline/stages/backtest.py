@@ -12,7 +12,6 @@ plot in dvc.yaml).
 import json
 import logging
 import time
-from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -20,7 +19,7 @@ import pandas as pd
 from features.deals import FAMILY as DEAL
 from models.bundle import predict
 from models.evaluation import read_oracle
-from models.fitting import fit_bundle, hyperparams, side_by_side
+from models.fitting import fit_bundle, hyperparams
 from models.leakage import guard
 from models.metrics import score_metrics
 from models.split import LEARNED, assign_fold, backtest_folds, is_small, read_deals, unfit
@@ -84,8 +83,10 @@ def run(p: P.Params) -> dict:
     features = [x for x in meta["features"] if x["family"] != DEAL]
     oracle = read_oracle(f.oracle, deals)
     folds = backtest_folds(deals["created_date"], p.evaluate.backtest_origins, cfg.split)
-    fits = [partial(origin_figures, deals, oracle, fold, features, p) for fold in folds]
-    done = list(progress(side_by_side(fits, cfg.parallel_fits), len(folds), "backtest: origins", "origin"))
+    done = [
+        origin_figures(deals, oracle, fold, features, p)
+        for fold in progress(folds, what="backtest: origins", unit="origin")
+    ]
     judged = [x for x in done if "reason" not in x]
     names = [f for f in (*FIGURES, "ratio_to_oracle") if judged and f in judged[0]]
     result = {

@@ -14,14 +14,13 @@ import json
 import logging
 import time
 from dataclasses import replace
-from functools import partial
 
 import pandas as pd
 
 from features.deals import FAMILY as DEAL
 from features.errors import ContractError
-from models.bundle import Bundle, predict, save_bundle
-from models.fitting import fit_bundle, hyperparams, side_by_side
+from models.bundle import predict, save_bundle
+from models.fitting import fit_bundle, hyperparams
 from models.leakage import guard, words
 from models.split import (
     HELD_BACK,
@@ -54,18 +53,12 @@ def cross_validate(
     a test block, each predicted by a bundle fitted as the final one is, on older deals only: the leak guard
     too chooses each fold's features from that fold's training deals, never from its test block."""
     described, parts = [], []
-    splits = [assign_fold(deals, fold) for fold in folds]
-
-    def fit(split: pd.Series) -> tuple[set, Bundle, dict]:
+    for k, fold in enumerate(progress(folds, what=f"train: {who}folds", unit="fold"), start=1):
+        split = assign_fold(deals, fold)
         left_out = {s["feature"] for s in leak_guard(deals[split == "train"], features, cfg)["left_out"]}
-        kept = [x for x in features if x["name"] not in left_out]
-        return left_out, *fit_bundle(deals, split, kept, cfg, hyper)
-
-    fitted_folds = side_by_side([partial(fit, split) for split in splits], cfg.parallel_fits)
-    for k, (fold, split, (left_out, bundle, fitted)) in enumerate(
-        zip(folds, splits, progress(fitted_folds, len(folds), f"train: {who}folds", "fold"), strict=True),
-        start=1,
-    ):
+        bundle, fitted = fit_bundle(
+            deals, split, [x for x in features if x["name"] not in left_out], cfg, hyper
+        )
         test = deals[split == "holdout"]
         parts.append(
             predict(bundle, test)[["p_win", "amount"]].assign(opportunity_id=test["opportunity_id"], fold=k)
@@ -143,15 +136,9 @@ def run(p: P.Params) -> dict:
     guard = leak_guard(deals[split == "train"], meta["features"], cfg, say=True)
     usable = [x for x in meta["features"] if x["name"] not in {s["feature"] for s in guard["left_out"]}]
     features = [x for x in usable if x["family"] != DEAL]
-    # the promotion rule asks that an improvement survive a reseed on either side: the twin; the deal model
-    # when the export fills a deal field
-    fits = [
-        partial(fit_bundle, deals, split, features, cfg, hyper),
-        partial(fit_bundle, deals, split, features, replace(cfg, seed=cfg.seed + 1), hyper),
-    ]
-    if len(features) < len(usable):
-        fits.append(partial(fit_bundle, deals, split, usable, cfg, hyper))
-    (bundle, fitted), (twin, _), *deal_fit = side_by_side(fits, cfg.parallel_fits)
+    bundle, fitted = fit_bundle(deals, split, features, cfg, hyper)
+    # the promotion rule asks that an improvement survive a reseed on either side: the twin
+    twin = fit_bundle(deals, split, features, replace(cfg, seed=cfg.seed + 1), hyper)[0]
     summary = {
         "small_data": small,
         "closed_deals": {"won": won, "lost": lost},
@@ -177,8 +164,9 @@ def run(p: P.Params) -> dict:
     oof = None
     if small:
         summary["cv"], oof = cross_validate(deals, folds, account_features, cfg, hyper)
-    deal = deal_fit[0][0] if deal_fit else None
-    if deal is not None:
+    deal = None
+    if len(features) < len(usable):  # the export fills a deal field: the deal model too
+        deal = fit_bundle(deals, split, usable, cfg, hyper)[0]
         summary["deal_model"] = {"fields": [x["name"] for x in usable if x["family"] == DEAL]}
         deal_oof = (
             cross_validate(deals, folds, meta["features"], cfg, hyper, "deal model ")[1] if small else None
