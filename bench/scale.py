@@ -456,7 +456,8 @@ def features(args: argparse.Namespace, work: Path) -> None:
     )
     print(f"slice: {part['activities']:,} activities, {part['spine']:,} spine rows")
     results = work / "results"
-    results.mkdir(exist_ok=True)
+    shutil.rmtree(results, ignore_errors=True)  # an earlier run's files: Spark will not write over them
+    results.mkdir()
     runs, checks = {}, []
     sl = folder / f"slice_{args.slice}"
     runs["duckdb slice"] = measure("duckdb", sl, results / "duckdb_slice.parquet", args.master)
