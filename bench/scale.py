@@ -15,7 +15,7 @@ project's Ibis expressions, unchanged); pandas runs a plain pandas version of th
 behaviour`: merge, filter, groupby). Results are compared row by row (the same keys, numbers to 1e-9). pandas
 runs on a slice of the accounts holding about `--slice` activities, and on the full data only when its peak
 memory, extrapolated from the slice, fits in the memory available. Spark runs on the full data, or with
-`--spark-on slice` on the slice (on 10M activities it took 6.6x DuckDB's time on 2 busy cores).
+`--spark-on slice` on the slice (on the full 100M activities it took 8.2x DuckDB's time: docs/benchmarks.md).
 
 The graph part runs every stage of dvc.yaml (`python -m pipeline.stages.<stage>`, one child each, params.yaml
 rooted in the work folder, the generator at `--accounts`) and reads each child's peak RSS from the kernel
