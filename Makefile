@@ -53,9 +53,10 @@ lint: install
 	$(BIN)/ruff check --output-format concise . ; status=$$?; \
 		$(BIN)/ruff format --check --output-format concise . && exit $$status
 
-# On every core: a module's tests share a worker, so its fixtures are built once (tests/conftest.py).
+# On every core: a module's tests share a worker, so its fixtures are built once (tests/conftest.py). A worker
+# that crashes fails the run at once: xdist 3.8 hangs replacing one under loadgroup.
 test: install browser lint
-	$(BIN)/python -m pytest -q -n auto --dist loadgroup
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup --max-worker-restart 0
 
 world-report: install
 	$(BIN)/icp world-report
