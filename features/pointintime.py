@@ -203,8 +203,7 @@ def behaviour(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     )
     counts = j.group_by("key").aggregate(**cols)
     engaged = _engaged(j.filter((j.age <= 90) & j.contact_id.notnull()), t, cfg)
-    out = counts.left_join(engaged, "key").drop("key_right")
-    return out.mutate(**{c: out[c].fill_null(0.0) for c in engaged.columns if c != "key"})
+    return counts.left_join(engaged, "key").drop("key_right")  # no one engaged: build fills the zeros
 
 
 def _engaged(recent: ir.Table, t: dict, cfg: FeatureConfig) -> ir.Table:
@@ -262,13 +261,13 @@ def intent(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
         intent_weeks_surging_90d=s.week.nunique().cast("float64"),
         intent_topics_surging_28d=s.topic.nunique(where=s.age <= 28).cast("float64"),
     )
-    out = out.left_join(surging, "key").drop("key_right")
-    counts = ("intent_weeks_surging_90d", "intent_topics_surging_28d")
+    out = out.left_join(surging, "key").drop("key_right")  # no surge: build fills the zeros
     return out.select(
         "key",
         "intent_max_28d",
         "intent_mean_90d",
-        *(out[c].fill_null(0.0).name(c) for c in counts),
+        "intent_weeks_surging_90d",
+        "intent_topics_surging_28d",
         "intent_days_since_surge",
         "intent_any_topic_max_28d",
     )
