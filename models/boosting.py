@@ -6,14 +6,16 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-# Written into the model file, so fixed for byte-identical output. One thread: CRM-sized data trains in
-# seconds, and OpenMP threads on a busy machine spin-wait (2 threads on 2 cores, one core taken: 20x slower).
-NUM_THREADS = 1
+# Below this many rows a model boosts on one thread: CRM-sized data trains in seconds, and waking a second
+# thread for each small step costs more than it saves. From here on, every core (num_threads 0, OpenMP's
+# default). The setting is written into the model file, the same on every machine; with `deterministic`
+# LightGBM sums serially, so the trees are the same however many threads built them.
+THREADED_ROWS = 100_000
 
 log = logging.getLogger(__name__)
 
 
-def _params(objective: str, hyper: dict, seed: int) -> tuple[dict, int, int]:
+def _params(objective: str, hyper: dict, seed: int, rows: int) -> tuple[dict, int, int]:
     """LightGBM params from a params.yaml section (n_estimators and early_stopping_rounds are taken apart)."""
     params = dict(hyper)
     rounds, patience = params.pop("n_estimators"), params.pop("early_stopping_rounds")
@@ -22,7 +24,7 @@ def _params(objective: str, hyper: dict, seed: int) -> tuple[dict, int, int]:
         "seed": seed,
         "deterministic": True,
         "force_col_wise": True,
-        "num_threads": NUM_THREADS,
+        "num_threads": 1 if rows < THREADED_ROWS else 0,
         "verbosity": -1,
     }
     return params, rounds, patience
@@ -49,7 +51,7 @@ def _fit(
     seed: int,
     what: str,
 ) -> lgb.Booster:
-    params, rounds, patience = _params(objective, hyper, seed)
+    params, rounds, patience = _params(objective, hyper, seed, len(X))
     categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     train = lgb.Dataset(X, label=y, categorical_feature=categorical)
     valid = lgb.Dataset(X_val, label=y_val, reference=train)
