@@ -290,7 +290,8 @@ def explain_rows(contributions: pd.DataFrame, frame: pd.DataFrame, words: dict[s
     """reason_1..3, reason_against and why_now for each row of `frame` (same index as `contributions`)."""
     rows = []
     for key in contributions.index:
-        up, down = reasons(contributions.loc[key], frame.loc[key], words)
+        shap_row, values = contributions.loc[key], frame.loc[key]  # looked up once: each lookup costs
+        up, down = reasons(shap_row, values, words)
         texts = [t for _, _, t in up] + [""] * (3 - len(up))
-        rows.append([*texts, down[2] if down else "", why_now(frame.loc[key], contributions.loc[key], words)])
+        rows.append([*texts, down[2] if down else "", why_now(values, shap_row, words)])
     return pd.DataFrame(rows, index=contributions.index, columns=REASONS, dtype=object)

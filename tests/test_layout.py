@@ -28,7 +28,7 @@ HEAVY = {
     "mlflow": {"report"},
     "pandera": {"ingest"},
     "ibis": {"ingest", "featurize", "score"},
-    "sklearn": {"synthesize", "train", "evaluate", "backtest", "explain", "score", "report"},
+    "sklearn": {"train", "evaluate", "backtest", "explain", "score", "report"},
 }
 
 

@@ -8,6 +8,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from features.errors import ContractError
+from models.auc import roc_auc
 from models.baselines import CHECKLIST, checklist_points, checklist_proba, fit_checklist
 from models.boosting import fit_classifier, fit_value_model
 from models.calibration import calibrate, fit_calibration
@@ -321,6 +322,17 @@ def test_metrics_agree_with_sklearn():
     assert m["value_captured_at_tier1"] == pytest.approx(amount[by_value].sum() / amount.sum())
     fpr, tpr, _ = roc_curve(won, p)
     np.testing.assert_allclose(np.trapezoid(roc_on_grid(won, p), GRID), roc_auc_score(won, p), atol=0.01)
+
+
+@pytest.mark.parametrize("ties", ["none", "rounded", "few values"])
+def test_roc_auc_without_sklearn_is_sklearns_to_the_last_bit(ties):
+    rng = np.random.default_rng(11)
+    for n in (2, 3, 10, 997, 5000):
+        p = rng.random(n)
+        p = {"none": p, "rounded": np.round(p, 2), "few values": np.floor(p * 4)}[ties]
+        won = rng.random(n) < 0.3
+        won[:2] = [True, False]
+        assert roc_auc(won, p) == roc_auc_score(won, p)
 
 
 def test_gains_are_the_share_of_wins_in_the_top_share_of_deals_counted_by_hand():

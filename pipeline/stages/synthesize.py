@@ -12,8 +12,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
+from models.auc import roc_auc
 from pipeline import params as P
 from pipeline.console import progress, stage_main
 from pipeline.io import TableFolder, new_folder, to_json
@@ -90,7 +90,7 @@ def write_world(
 
 
 def _auc(y: np.ndarray, p: np.ndarray) -> float | None:
-    return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else None
+    return roc_auc(y, p) if 0 < y.sum() < len(y) else None
 
 
 if __name__ == "__main__":
