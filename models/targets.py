@@ -114,7 +114,7 @@ def scored_batch(chunk: pd.DataFrame, bundle: Bundle, customers: bool, open_: bo
     pred = predict(bundle, chunk).rename(columns={"amount": "predicted_value"})
     kept = chunk.reindex(
         columns=["account_id", "as_of", "customer", "open_opportunity", "in_universe", *KEPT]
-    )
+    ).copy()  # its own columns: pandas' copy-on-write view would keep the chunk's every feature alive
     kept = kept.rename(columns=KEPT)
     kept["strategic"] = kept["strategic"].fillna(0).astype(bool)
     return pd.concat([kept, pred], axis=1)
