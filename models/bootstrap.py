@@ -3,15 +3,10 @@
 A resample of n deals drawn with replacement is the same as weighting each deal by how often it was drawn, so
 every figure here is computed from a matrix of draw counts (resamples x deals) for all resamples at once:
 1,000 resamples of a few thousand deals take well under a second. The same seed and n give the same resamples,
-so methods scored on the same deals are compared on the same resamples (paired). Blocks of resamples are
-worked on by one thread per core: NumPy lets go of the GIL in these loops, and the blocks are drawn in order
-from one generator, so the figures are the same however many threads computed them.
+so methods scored on the same deals are compared on the same resamples (paired).
 """
 
-import os
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -27,26 +22,6 @@ def draw_counts(n: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
         b = min(rows, resamples - first)
         drawn = rng.integers(0, n, size=(b, n)) + n * np.arange(b)[:, None]
         yield np.bincount(drawn.ravel(), minlength=b * n).reshape(b, n).astype(float)
-
-
-def per_block(blocks: Iterator[np.ndarray], work: Callable[[np.ndarray], dict]) -> list[dict]:
-    """`work` of every block, in the blocks' order, on one thread per core; each thread takes the next block
-    only when done with its last, so at most one block per thread is held."""
-    lock, numbered, done = threading.Lock(), enumerate(blocks), {}
-
-    def worker() -> None:
-        while True:
-            with lock:
-                i, block = next(numbered, (None, None))
-            if i is None:
-                return
-            done[i] = work(block)
-
-    threads = os.cpu_count() or 1
-    with ThreadPoolExecutor(threads) as pool:
-        for future in [pool.submit(worker) for _ in range(threads)]:
-            future.result()  # a failure in a thread is raised here
-    return [done[i] for i in range(len(done))]
 
 
 def resampled_metrics(won: np.ndarray, p: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
@@ -97,15 +72,15 @@ def resampled_figures(
     """Each method's METRICS in every resample (`p`: its scores), and for the methods of `captured` (their
     expected values) the value captured by the top `k` (`value_captured_at_k`): all methods on the same
     resamples, drawn once, so a paired comparison subtracts figures computed once per method."""
-
-    def figures(c: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
-        out = {m: resampled_metrics(won, scores, c) for m, scores in p.items()}
+    blocks: dict[str, dict[str, list]] = {m: {} for m in p}
+    for c in draw_counts(len(won), resamples, seed):
+        for m, scores in p.items():
+            for metric, values in resampled_metrics(won, scores, c).items():
+                blocks[m].setdefault(metric, []).append(values)
         for m, ev in (captured or {}).items():
-            out[m]["value_captured_at_k"] = resampled_value_captured(ev, won_amount, k, c)
-        return out
-
-    blocks = per_block(draw_counts(len(won), resamples, seed), figures)
-    return {m: {f: np.concatenate([b[m][f] for b in blocks]) for f in blocks[0][m]} for m in p}
+            value = resampled_value_captured(ev, won_amount, k, c)
+            blocks[m].setdefault("value_captured_at_k", []).append(value)
+    return {m: {f: np.concatenate(v) for f, v in figures.items()} for m, figures in blocks.items()}
 
 
 def metric_intervals(figures: dict[str, np.ndarray], level: float = 0.95) -> dict[str, tuple[float, float]]:
@@ -167,10 +142,8 @@ def rate_intervals(
     ends."""
     group, won = np.asarray(group, int), np.asarray(won, float)
     member = np.eye(group.max() + 1)[group]  # (deals, groups)
-
-    def rates(c: np.ndarray) -> dict[str, np.ndarray]:
+    rates = []
+    for c in draw_counts(len(group), resamples, seed):
         with np.errstate(divide="ignore", invalid="ignore"):
-            return {"rate": (c @ (member * won[:, None])) / (c @ member)}
-
-    blocks = per_block(draw_counts(len(group), resamples, seed), rates)
-    return percentile(np.concatenate([b["rate"] for b in blocks]), level)
+            rates.append((c @ (member * won[:, None])) / (c @ member))
+    return percentile(np.concatenate(rates), level)
