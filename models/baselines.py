@@ -2,14 +2,11 @@
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from models.spec import names
+from models.spec import encode_column
 
 # The kind of checklist teams write by hand: one point per rule; a missing feature (family off) scores 0.
 CHECKLIST = {
@@ -40,31 +37,72 @@ def checklist_proba(points: pd.Series, rates: pd.Series) -> np.ndarray:
     return rates.reindex(points).to_numpy()
 
 
-def fit_logistic(X: pd.DataFrame, won: np.ndarray, spec: dict) -> Pipeline:
-    """The usual linear baseline on the model's own features (X from spec.encode), fit on the train rows:
-    numerics median-imputed with missing indicators and standardised, categoricals one-hot. A feature with no
-    value in the train rows is kept (as a constant) so the column set never depends on the data. BLAS on one
-    thread: each lbfgs step is one matrix-vector product, which a second thread slows down (3.5 s of CPU on
-    the demo's 10,000 deals, 0.2 s on one), and the fit no longer depends on the machine's cores."""
-    numeric = make_pipeline(_impute(names(spec, "numeric")), StandardScaler(copy=False))
-    categorical = OneHotEncoder(handle_unknown="ignore")
-    prepare = ColumnTransformer(
-        [
-            ("numeric", numeric, names(spec, "numeric")),
-            ("categorical", categorical, names(spec, "categorical")),
-        ]
-    )
+def fit_logistic(frame: pd.DataFrame, rows: pd.Series, spec: dict) -> dict:
+    """The usual linear baseline on the model's own features, fit on `rows` (a mask of `frame`) to learn their
+    "won": numerics median-imputed, with missing indicators, and standardised; categoricals one-hot (a missing
+    value its own column). What sklearn's ColumnTransformer of SimpleImputer(median), MissingIndicator,
+    StandardScaler and OneHotEncoder makes (tests/test_models.py holds the two together), but filled a column
+    at a time into one float64 matrix: the ColumnTransformer holds the encoded frame, each transformer's
+    output and their stack at once (3 GiB on half a million deals). A feature with no value in the rows is
+    kept (a constant) so the columns never depend on the data. BLAS on one thread: each lbfgs step is one
+    matrix-vector product, which a second thread slows down (3.5 s of CPU on the demo's 10,000 deals, 0.2 s
+    on one), and the fit no longer depends on the machine's cores."""
+    parts = {"value": [], "missing": [], "is": []}  # ColumnTransformer's order: values, indicators, one-hot
+    for feature in spec["features"]:
+        values = _values(frame.loc[rows, feature["name"]], feature)
+        if feature["kind"] == "numeric":
+            missing = np.isnan(values)
+            median = np.median(values[~missing]) if (~missing).any() else 0.0
+            made = [("value", median)] + [("missing", None)] * bool(missing.any())
+        else:
+            seen = sorted(pd.unique(values[pd.notna(values)])) + [None] * bool(pd.isna(values).any())
+            made = [("is", v) for v in seen]
+        for what, arg in made:
+            parts[what].append((feature["name"], what, arg, *_standard(values, what, arg)))
+    fitted = {"spec": spec, "columns": [c for part in parts.values() for c in part]}
+    X = design(frame, rows, fitted)
     with threadpool_limits(1, user_api="blas"):
-        return make_pipeline(prepare, LogisticRegression(max_iter=5000)).fit(X, np.asarray(won, bool))
+        fitted["model"] = LogisticRegression(max_iter=5000).fit(X, frame.loc[rows, "won"].to_numpy(bool))
+    return fitted
 
 
-def _impute(columns: list[str]) -> ColumnTransformer:
-    """What SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True) does (each column's
-    median, then the indicators of the columns missing in the train rows), with the same output, but the
-    medians fitted a column at a time: over all columns at once SimpleImputer sorts masked copies of the
-    whole matrix, about four times its size (1.8 GiB on half a million deals)."""
-    medians = [
-        (f"median_{i}", SimpleImputer(strategy="median", keep_empty_features=True), [c])
-        for i, c in enumerate(columns)
-    ]
-    return ColumnTransformer([*medians, ("missing", MissingIndicator(error_on_new=False), columns)])
+def logistic_proba(fitted: dict, frame: pd.DataFrame, rows: pd.Series | None = None) -> np.ndarray:
+    """P(win) of `rows` of `frame` (all where None) by a fit_logistic baseline; a category it never saw is no
+    column's."""
+    return fitted["model"].predict_proba(design(frame, rows, fitted))[:, 1]
+
+
+def _values(values: pd.Series, feature: dict) -> np.ndarray:
+    """A feature as the model sees it (spec.encode_column): floats with NaN, or objects with NaN."""
+    encoded = encode_column(values, feature)
+    return encoded.to_numpy() if feature["kind"] == "numeric" else np.asarray(encoded, dtype=object)
+
+
+def _standard(values: np.ndarray, what: str, arg) -> tuple[float, float]:
+    """A column's centre and scale: StandardScaler's for the numeric part, none for the one-hot columns."""
+    if what == "is":
+        return 0.0, 1.0
+    scaler = StandardScaler().fit(_column(values, what, arg)[:, None])
+    return float(scaler.mean_[0]), float(scaler.scale_[0])
+
+
+def _column(values: np.ndarray, what: str, arg) -> np.ndarray:
+    if what == "value":
+        return np.where(np.isnan(values), arg, values)
+    if what == "missing":
+        return np.isnan(values).astype("float64")
+    return (pd.isna(values) if arg is None else values == arg).astype("float64")
+
+
+def design(frame: pd.DataFrame, rows: pd.Series | None, fitted: dict) -> np.ndarray:
+    """The logistic's matrix of `rows` of `frame` (all where None), one column at a time into its place."""
+    n = len(frame) if rows is None else int(rows.sum())
+    X = np.empty((n, len(fitted["columns"])))
+    for feature in fitted["spec"]["features"]:
+        values = _values(
+            frame[feature["name"]] if rows is None else frame.loc[rows, feature["name"]], feature
+        )
+        for j, (name, what, arg, centre, scale) in enumerate(fitted["columns"]):
+            if name == feature["name"]:
+                X[:, j] = (_column(values, what, arg) - centre) / scale
+    return X

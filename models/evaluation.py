@@ -6,11 +6,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from models.baselines import checklist_points, checklist_proba, fit_checklist, fit_logistic
+from models.baselines import (
+    CHECKLIST,
+    checklist_points,
+    checklist_proba,
+    fit_checklist,
+    fit_logistic,
+    logistic_proba,
+)
 from models.bootstrap import paired_metrics, resampled_figures
 from models.bundle import Bundle, predict
 from models.metrics import GRID, calibration_table, gains_on_grid, precision_on_grid, roc_on_grid
-from models.spec import encode, make_spec, names
+from models.spec import make_spec, names
 from models.split import LEARNED, folds_of
 
 METHODS = (
@@ -34,18 +41,18 @@ def read_oracle(truth: Path | None, deals: pd.DataFrame) -> pd.DataFrame | None:
 
 
 def baseline_scores(
-    deals: pd.DataFrame, learned: pd.Series, rows: pd.DataFrame, spec: dict
+    deals: pd.DataFrame, learned: pd.Series, scored: pd.Series, spec: dict
 ) -> dict[str, np.ndarray]:
-    """P(win) of `rows` by the logistic and the checklist baselines fitted on the `learned` deals (a mask of
-    `deals`), both seeing only the model's features (a field the leak guard left out is left out of the
-    baselines too). A mask, not the learned deals' frame: on a million deals that copy alone is half a GiB,
-    held while the logistic fits."""
-    seen, won = names(spec), deals.loc[learned, "won"]
-    logistic = fit_logistic(encode(deals.loc[learned, seen], spec), won, spec)
-    rates = fit_checklist(checklist_points(deals.loc[learned, seen]), won)
+    """P(win) of the `scored` deals by the logistic and the checklist baselines fitted on the `learned` deals
+    (both masks of `deals`), both seeing only the model's features (a field the leak guard left out is left
+    out of the baselines too). Masks, not frames: on a million deals the learned deals' copy alone is half a
+    GiB, held while the logistic fits."""
+    ticked = [c for c, _ in CHECKLIST.values() if c in names(spec)]  # the checklist's columns the model sees
+    logistic = fit_logistic(deals, learned, spec)
+    rates = fit_checklist(checklist_points(deals.loc[learned, ticked]), deals.loc[learned, "won"])
     return {
-        "logistic": logistic.predict_proba(encode(rows, spec))[:, 1],
-        "checklist": checklist_proba(checklist_points(rows[seen]), rates),
+        "logistic": logistic_proba(logistic, deals, scored),
+        "checklist": checklist_proba(checklist_points(deals.loc[scored, ticked]), rates),
     }
 
 
@@ -54,10 +61,10 @@ def holdout_scores(
 ) -> tuple[pd.DataFrame, dict, np.ndarray]:
     """The holdout deals, P(win) of the model and the baselines and the model's predicted amounts. The
     baselines learn from the deals the model learned from (train and validation), no fewer."""
+    p = baseline_scores(deals, split.isin(LEARNED), split == "holdout", bundle.spec)
     hold = deals[split == "holdout"]
     pred = predict(bundle, hold)
-    p = {"model": pred["p_win"].to_numpy(), **baseline_scores(deals, split.isin(LEARNED), hold, bundle.spec)}
-    return hold, p, pred["amount"].to_numpy()
+    return hold, {"model": pred["p_win"].to_numpy(), **p}, pred["amount"].to_numpy()
 
 
 def head_to_head(
@@ -116,16 +123,15 @@ def pooled_scores(
     its model was (with the fold's own categories, as its model had)."""
     parts = []
     for split, pred in folds_of(deals, summary, oof):
-        test = deals[split == "holdout"]
         spec = make_spec(deals[split == "train"], bundle.spec["features"])
         parts.append(
             pd.DataFrame(
                 {
                     "model": pred["p_win"],
-                    **baseline_scores(deals, split.isin(LEARNED), test, spec),
+                    **baseline_scores(deals, split.isin(LEARNED), split == "holdout", spec),
                     "amount": pred["amount"],
                 },
-                index=test.index,
+                index=deals.index[split == "holdout"],
             )
         )
     pooled = pd.concat(parts)

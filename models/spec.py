@@ -36,19 +36,21 @@ def names(spec: dict, kind: str | None = None) -> list[str]:
 
 def encode(frame: pd.DataFrame, spec: dict) -> pd.DataFrame:
     """The model matrix: the spec's columns in the spec's order, numerics as float, categoricals as `category`
-    with the persisted categories (pandas 3 `str` is rejected by LightGBM); a value outside them is RARE where
-    the spec pooled rare ones, else missing."""
+    with the persisted categories (pandas 3 `str` is rejected by LightGBM)."""
     absent = [n for n in names(spec) if n not in frame.columns]
     if absent:
         raise KeyError(f"the frame lacks features the model was trained on: {absent}")
-    columns = {}
-    for f in spec["features"]:
-        values = frame[f["name"]]
-        if f["kind"] == "categorical":
-            known = values.where(values.isin(f["categories"]))
-            if RARE in f["categories"]:
-                known = known.mask(values.notna() & known.isna(), RARE)
-            columns[f["name"]] = pd.Categorical(known, categories=f["categories"])
-        else:
-            columns[f["name"]] = pd.to_numeric(values).astype("float64")
-    return pd.DataFrame(columns, index=frame.index)
+    return pd.DataFrame(
+        {f["name"]: encode_column(frame[f["name"]], f) for f in spec["features"]}, index=frame.index
+    )
+
+
+def encode_column(values: pd.Series, feature: dict) -> pd.Categorical | pd.Series:
+    """One feature of the model matrix; a categorical value outside the persisted categories is RARE where
+    the spec pooled rare ones, else missing."""
+    if feature["kind"] == "numeric":
+        return pd.to_numeric(values).astype("float64")
+    known = values.where(values.isin(feature["categories"]))
+    if RARE in feature["categories"]:
+        known = known.mask(values.notna() & known.isna(), RARE)
+    return pd.Categorical(known, categories=feature["categories"])

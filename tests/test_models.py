@@ -5,11 +5,24 @@ import pandas as pd
 import pytest
 from scipy.special import expit, logit
 from sklearn.calibration import calibration_curve
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from features.errors import ContractError
 from models.auc import roc_auc
-from models.baselines import CHECKLIST, checklist_points, checklist_proba, fit_checklist
+from models.baselines import (
+    CHECKLIST,
+    checklist_points,
+    checklist_proba,
+    design,
+    fit_checklist,
+    fit_logistic,
+    logistic_proba,
+)
 from models.boosting import fit_classifier, fit_value_model
 from models.calibration import calibrate, fit_calibration
 from models.metrics import (
@@ -21,7 +34,7 @@ from models.metrics import (
     score_metrics,
     top_k_sums,
 )
-from models.spec import MIN_ROWS, RARE, encode, make_spec
+from models.spec import MIN_ROWS, RARE, encode, make_spec, names
 from models.split import (
     HELD_BACK,
     LEARNED,
@@ -416,3 +429,37 @@ def test_classifier_learns_the_planted_signal_and_retrains_byte_identical(deals,
     other = _fit_both(deals, seed=8)[0]
     other.save_model(tmp_path / "other.txt")
     assert (tmp_path / "other.txt").read_bytes() != (tmp_path / "classifier_a.txt").read_bytes()
+
+
+def _sklearn_logistic(X: pd.DataFrame, won: np.ndarray, spec: dict):
+    """The logistic baseline as sklearn's own transformers make it: what models/baselines.fit_logistic must
+    equal, column for column."""
+    numeric = make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True), StandardScaler()
+    )
+    prepare = ColumnTransformer(
+        [
+            ("numeric", numeric, names(spec, "numeric")),
+            ("categorical", OneHotEncoder(handle_unknown="ignore"), names(spec, "categorical")),
+        ]
+    )
+    return make_pipeline(prepare, LogisticRegression(max_iter=5000)).fit(X, won)
+
+
+def test_the_logistic_baseline_is_sklearns_transformers_and_logistic_regression(deals):
+    # a feature no learned row has (kept as a constant), a category first seen after them (no column), and
+    # missing values in the rows scored but not in the learned rows (no indicator column)
+    frame = deals.assign(
+        intent_noise=np.where(np.arange(len(deals)) < 2400, np.nan, deals["intent_noise"]),
+        firm_age_years=deals["firm_age_years"].where(np.arange(len(deals)) < 2400),
+    )
+    frame.loc[2500:, "firm_industry"] = "mining"
+    spec = make_spec(frame.iloc[:1800], FEATURES)
+    learned = pd.Series(np.arange(len(frame)) < 2400, index=frame.index)
+    fitted = fit_logistic(frame, learned, spec)
+    reference = _sklearn_logistic(encode(frame[learned], spec), frame.loc[learned, "won"].to_numpy(), spec)
+
+    for rows in (frame[learned], frame[~learned]):
+        expected = reference[:-1].transform(encode(rows, spec))
+        assert np.allclose(design(rows, None, fitted), expected, rtol=0, atol=1e-12)
+        assert np.allclose(logistic_proba(fitted, rows), reference.predict_proba(encode(rows, spec))[:, 1])

@@ -229,7 +229,7 @@ def test_the_baselines_learn_from_the_deals_the_model_learned_from(world, traine
     split = split_of(deals, read_summary(world / "model"))
     _, p, _ = holdout_scores(bundle, deals, split)
     learned = split.isin(["train", "validation"])
-    fair = baseline_scores(deals, learned, deals[split == "holdout"], bundle.spec)
+    fair = baseline_scores(deals, learned, split == "holdout", bundle.spec)
     for base in ("logistic", "checklist"):
         assert np.allclose(p[base], fair[base])
 
