@@ -4,7 +4,8 @@ import logging
 
 import lightgbm as lgb
 import numpy as np
-import pandas as pd
+
+from models.spec import names
 
 # Below this many rows a model boosts on one thread: CRM-sized data trains in seconds, and waking a second
 # thread for each small step costs more than it saves. From here on, every core (num_threads 0, OpenMP's
@@ -43,27 +44,33 @@ def _progress(what: str, every: int = 100):
 
 def _fit(
     objective: str,
-    X: pd.DataFrame,
+    X: np.ndarray,
     y: np.ndarray,
-    X_val: pd.DataFrame,
+    X_val: np.ndarray,
     y_val: np.ndarray,
+    spec: dict,
     hyper: dict,
     seed: int,
     what: str,
 ) -> lgb.Booster:
+    """Boosting on spec.matrix's matrices, early-stopped on the validation rows. The booster is given the
+    categories a pandas frame would have given it (`pandas_categorical`, saved in its file), so it predicts
+    from encode's frames as if it had been trained on one: the same Dataset, the same trees, the same file."""
     params, rounds, patience = _params(objective, hyper, seed, len(X))
-    categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
-    train = lgb.Dataset(X, label=y, categorical_feature=categorical)
+    train = lgb.Dataset(X, label=y, feature_name=names(spec), categorical_feature=names(spec, "categorical"))
     valid = lgb.Dataset(X_val, label=y_val, reference=train)
     callbacks = [lgb.early_stopping(patience, verbose=False), _progress(what)]
-    return lgb.train(params, train, num_boost_round=rounds, valid_sets=[valid], callbacks=callbacks)
+    booster = lgb.train(params, train, num_boost_round=rounds, valid_sets=[valid], callbacks=callbacks)
+    booster.pandas_categorical = [f["categories"] for f in spec["features"] if f["kind"] == "categorical"]
+    return booster
 
 
 def fit_classifier(
-    X: pd.DataFrame,
+    X: np.ndarray,
     won: np.ndarray,
-    X_val: pd.DataFrame,
+    X_val: np.ndarray,
     won_val: np.ndarray,
+    spec: dict,
     hyper: dict,
     seed: int,
 ) -> lgb.Booster:
@@ -74,6 +81,7 @@ def fit_classifier(
         np.asarray(won, float),
         X_val,
         np.asarray(won_val, float),
+        spec,
         hyper,
         seed,
         "classifier",
@@ -81,10 +89,11 @@ def fit_classifier(
 
 
 def fit_value_model(
-    X: pd.DataFrame,
+    X: np.ndarray,
     amount: np.ndarray,
-    X_val: pd.DataFrame,
+    X_val: np.ndarray,
     amount_val: np.ndarray,
+    spec: dict,
     hyper: dict,
     seed: int,
 ) -> tuple[lgb.Booster, float]:
@@ -94,5 +103,5 @@ def fit_value_model(
     = P(win) x amount needs. Validation residuals, because training residuals are shrunk by the fit.
     """
     y, y_val = np.log(np.asarray(amount, float)), np.log(np.asarray(amount_val, float))
-    booster = _fit("regression", X, y, X_val, y_val, hyper, seed, "value model")
+    booster = _fit("regression", X, y, X_val, y_val, spec, hyper, seed, "value model")
     return booster, float(np.mean(np.exp(y_val - booster.predict(X_val))))

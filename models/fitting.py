@@ -7,7 +7,7 @@ from features.errors import ContractError
 from models.boosting import fit_classifier, fit_value_model
 from models.bundle import Bundle
 from models.calibration import fit_calibration
-from models.spec import encode, make_spec, names
+from models.spec import make_spec, matrix
 from models.split import unfit
 
 
@@ -25,20 +25,26 @@ def fit_bundle(
 ) -> tuple[Bundle, dict]:
     """Classifier on the `train` rows early-stopped on `validation`, calibration on `validation`, value model;
     the feature spec from the train rows; `cfg`: the `train` params (seed, calibration, value). The final
-    model, its twin, every small-data fold and every backtest origin are fitted by this. Each part is encoded
-    from `deals` on its own, the learned deals never copied whole: on a million deals such a copy is half a
-    GiB, and LightGBM copies its matrix twice more while it builds a Dataset."""
+    model, its twin, every small-data fold and every backtest origin are fitted by this. Each part is made
+    from `deals` on its own into the one matrix LightGBM reads (spec.matrix), the learned deals never copied
+    whole: on a million deals such a copy is half a GiB."""
     if why := unfit(deals, split):
         raise ContractError(why)
     tr, va = (split == "train").to_numpy(), (split == "validation").to_numpy()
     won, amount = deals["won"].to_numpy(bool), deals["amount"]
     priced = won & (amount > 0).to_numpy()
     spec = make_spec(deals.loc[tr, [f["name"] for f in features if f["kind"] == "categorical"]], features)
-    X_tr, X_va = (encode(deals.loc[rows, names(spec)], spec) for rows in (tr, va))
-    classifier = fit_classifier(X_tr, won[tr], X_va, won[va], hyper, cfg.seed)
+    X_tr, X_va = (matrix(deals, spec, rows) for rows in (tr, va))
+    classifier = fit_classifier(X_tr, won[tr], X_va, won[va], spec, hyper, cfg.seed)
     calibration = fit_calibration(classifier.predict(X_va, raw_score=True), won[va], cfg.calibration)
     value_model, smearing = fit_value_model(
-        X_tr[priced[tr]], amount[tr & priced], X_va[priced[va]], amount[va & priced], cfg.value, cfg.seed
+        X_tr[priced[tr]],
+        amount[tr & priced],
+        X_va[priced[va]],
+        amount[va & priced],
+        spec,
+        cfg.value,
+        cfg.seed,
     )
     fitted = {
         "classifier": classifier.best_iteration,

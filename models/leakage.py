@@ -30,15 +30,18 @@ def single_field_auc(values: pd.Series, won: np.ndarray) -> float | None:
     return max(auc, 1 - auc)
 
 
-def suspects(train: pd.DataFrame, features: list[dict], fill_gap: float, max_auc: float) -> list[dict]:
+def suspects(
+    deals: pd.DataFrame, features: list[dict], fill_gap: float, max_auc: float, rows=slice(None)
+) -> list[dict]:
     """The undated features (`undated` in features.json, else of UNDATED_FAMILIES) that show a sign of being
-    recorded after the outcome, with their figures and their label in the export's words."""
-    won = train["won"].to_numpy(bool)
+    recorded after the outcome on the training deals (`rows` of `deals`, a mask: a field at a time, never a
+    copy of them all), with their figures and their label in the export's words."""
+    won = deals.loc[rows, "won"].to_numpy(bool)
     if min(won.sum(), (~won).sum()) < MIN_DEALS:  # a fill-rate gap on a handful of deals is noise
         return []
     found = []
     for f in (f for f in features if f.get("undated", f["family"] in UNDATED_FAMILIES)):
-        values = train[f["name"]]
+        values = deals.loc[rows, f["name"]]
         filled_won, filled_lost = values[won].notna().mean(), values[~won].notna().mean()
         auc = single_field_auc(values, won)
         if abs(filled_won - filled_lost) >= fill_gap or (auc is not None and auc >= max_auc):
@@ -63,10 +66,12 @@ def words(s: dict) -> str:
     )
 
 
-def guard(train: pd.DataFrame, features: list[dict], fill_gap: float, auc: float, trusted: list) -> dict:
-    """The fields `suspects` flags on the training deals, split into `left_out` and `trusted` (named in
-    `trusted`, or a feature the mapping marks trusted), with the thresholds used."""
-    found = suspects(train, features, fill_gap, auc)
+def guard(
+    deals: pd.DataFrame, features: list[dict], fill_gap: float, auc: float, trusted: list, rows=slice(None)
+) -> dict:
+    """The fields `suspects` flags on the training deals (`rows` of `deals`), split into `left_out` and
+    `trusted` (named in `trusted`, or a feature the mapping marks trusted), with the thresholds used."""
+    found = suspects(deals, features, fill_gap, auc, rows)
     kept = set(trusted) | {x["name"] for x in features if x.get("trusted")}
     return {
         "fill_gap": fill_gap,

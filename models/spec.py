@@ -1,5 +1,6 @@
 """The feature spec: the columns, their order and their coding, fixed at training so scoring cannot drift."""
 
+import numpy as np
 import pandas as pd
 
 # An open vocabulary (an export's own industries, a custom field) has long tails: a value held by fewer train
@@ -54,3 +55,16 @@ def encode_column(values: pd.Series, feature: dict) -> pd.Categorical | pd.Serie
     if RARE in feature["categories"]:
         known = known.mask(values.notna() & known.isna(), RARE)
     return pd.Categorical(known, categories=feature["categories"])
+
+
+def matrix(frame: pd.DataFrame, spec: dict, rows=slice(None)) -> np.ndarray:
+    """`rows` of `frame` as LightGBM reads them: one float64 matrix in column order, categoricals as their
+    codes in the persisted categories (missing: NaN), filled a column at a time. Given encode's frame,
+    LightGBM makes this matrix itself while it builds a Dataset, so the two are held at once beside the
+    deals' frame: past 2 GiB for half a million deals; this is the only copy."""
+    n = len(frame.index[rows])
+    X = np.empty((n, len(spec["features"])), order="F")
+    for j, f in enumerate(spec["features"]):
+        column = encode_column(frame.loc[rows, f["name"]], f)
+        X[:, j] = np.where(column.codes >= 0, column.codes, np.nan) if f["kind"] == "categorical" else column
+    return X

@@ -318,16 +318,25 @@ def still_open(opportunities: str | Path, types: list, boundaries: dict[str, pd.
     return {"created": len(o), "open": n_open, "share": round(n_open / len(o), 6) if len(o) else 0.0}
 
 
-def read_deals(train_set: str | Path) -> pd.DataFrame:
+def read_deals(train_set: str | Path, narrow: bool = False) -> pd.DataFrame:
     """The closed deals of featurize's training set in one fixed order, so row order in the file never changes
     the model. Sorted in Arrow a column at a time, each read column dropped once its sorted copy is made: a
-    million deals then take about half the memory of pandas' read and sort, which hold two whole copies."""
+    million deals then take about half the memory of pandas' read and sort, which hold two whole copies.
+
+    `narrow`: a float64 column whose every value float32 holds exactly (counts, whole days: 103 of the 110 of
+    a million deals) is held as float32, half the memory, losing nothing. For the stages that read features
+    only through spec.encode, spec.matrix or comparisons (train, evaluate, backtest), which give back the
+    same float64 values; not where a column is summed or averaged as it is."""
     table = pq.read_table(train_set)
     order = pc.sort_indices(table, [("created_date", "ascending"), ("opportunity_id", "ascending")])
     columns = {}
     for name in table.column_names:
         columns[name] = table.column(name).take(order)
         table = table.drop_columns([name])
+        if narrow and columns[name].type == pa.float64():
+            values = columns[name].to_numpy()
+            if np.array_equal(values.astype("float32"), values, equal_nan=True):
+                columns[name] = pa.array(values.astype("float32"))
     deals = pa.table(columns).to_pandas(self_destruct=True, split_blocks=True)
     pa.default_memory_pool().release_unused()  # Arrow's allocator keeps what it freed, else
     return deals

@@ -1,5 +1,6 @@
 """Unit tests of models/: split, feature coding, calibration, metrics, checklist, determinism."""
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,7 +24,7 @@ from models.baselines import (
     fit_logistic,
     logistic_proba,
 )
-from models.boosting import fit_classifier, fit_value_model
+from models.boosting import _params, fit_classifier, fit_value_model
 from models.calibration import calibrate, fit_calibration
 from models.metrics import (
     GRID,
@@ -34,7 +35,7 @@ from models.metrics import (
     score_metrics,
     top_k_sums,
 )
-from models.spec import MIN_ROWS, RARE, encode, make_spec, names
+from models.spec import MIN_ROWS, RARE, encode, make_spec, matrix, names
 from models.split import (
     HELD_BACK,
     LEARNED,
@@ -43,6 +44,7 @@ from models.split import (
     assign_split,
     backtest_folds,
     held_back,
+    read_deals,
     split_boundaries,
     split_facts,
 )
@@ -394,18 +396,18 @@ def test_checklist_rules_and_train_win_rates():
 
 def _fit_both(deals, seed=7):
     spec = make_spec(deals.iloc[:1800], FEATURES)
-    X, won = encode(deals, spec), deals["won"].to_numpy()
+    X, won = matrix(deals, spec), deals["won"].to_numpy()
     tr, va = slice(0, 1800), slice(1800, 2400)
-    clf = fit_classifier(X[tr], won[tr], X[va], won[va], SMALL, seed)
+    clf = fit_classifier(X[tr], won[tr], X[va], won[va], spec, SMALL, seed)
     priced = won & (deals["amount"] > 0).to_numpy()
     idx = np.arange(len(deals))
     t, v = priced & (idx < 1800), priced & (idx >= 1800) & (idx < 2400)
-    value, smearing = fit_value_model(X[t], deals["amount"][t], X[v], deals["amount"][v], SMALL, seed)
-    return clf, value, smearing, X, won
+    value, smearing = fit_value_model(X[t], deals["amount"][t], X[v], deals["amount"][v], spec, SMALL, seed)
+    return clf, value, smearing, spec, won
 
 
 def test_classifier_learns_the_planted_signal_and_retrains_byte_identical(deals, tmp_path):
-    clf, value, smearing, X, won = _fit_both(deals)
+    clf, value, smearing, spec, won = _fit_both(deals)
     held, truth = won[2400:], deals["true_p_win"].to_numpy()[2400:]
     oracle = roc_auc_score(held, truth)
 
@@ -418,7 +420,7 @@ def test_classifier_learns_the_planted_signal_and_retrains_byte_identical(deals,
     # Rounded: logit(expit(x)) - 1.5 breaks the truth's ties by float error, which correlates with industry.
     software = (deals["firm_industry"] == "software").to_numpy()[2400:]
     assert share_of_oracle(np.round(logit(truth) - 1.5 * software, 9)) < 0.9
-    assert share_of_oracle(clf.predict(X[2400:])) > 0.9 and oracle > 0.7
+    assert share_of_oracle(clf.predict(encode(deals.iloc[2400:], spec))) > 0.9 and oracle > 0.7
     assert smearing > 1  # log-normal residuals: the mean is above exp(mean log)
     again = _fit_both(deals)
     for name, a, b in (("classifier", clf, again[0]), ("value", value, again[1])):
@@ -429,6 +431,20 @@ def test_classifier_learns_the_planted_signal_and_retrains_byte_identical(deals,
     other = _fit_both(deals, seed=8)[0]
     other.save_model(tmp_path / "other.txt")
     assert (tmp_path / "other.txt").read_bytes() != (tmp_path / "classifier_a.txt").read_bytes()
+
+
+def test_a_model_fitted_on_the_matrix_is_lightgbms_own_from_the_encoded_frame(deals, tmp_path):
+    """spec.matrix is the matrix LightGBM would make of encode's frame: the same trees, the same file (its
+    pandas_categorical line included), the same predictions from a frame."""
+    frame = deals.assign(firm_industry=deals["firm_industry"].where(deals.index < 2000, "mining"))
+    clf, spec = _fit_both(frame)[0], _fit_both(frame)[3]
+    X, won = encode(frame, spec), frame["won"].to_numpy(float)
+    params, rounds, patience = _params("binary", SMALL, 7, 1800)
+    train = lgb.Dataset(X.iloc[:1800], label=won[:1800], categorical_feature=names(spec, "categorical"))
+    valid = lgb.Dataset(X.iloc[1800:2400], label=won[1800:2400], reference=train)
+    own = lgb.train(params, train, rounds, valid_sets=[valid], callbacks=[lgb.early_stopping(patience)])
+    assert clf.model_to_string() == own.model_to_string()
+    assert np.array_equal(clf.predict(X), own.predict(X))
 
 
 def _sklearn_logistic(X: pd.DataFrame, won: np.ndarray, spec: dict):
@@ -463,3 +479,14 @@ def test_the_logistic_baseline_is_sklearns_transformers_and_logistic_regression(
         expected = reference[:-1].transform(encode(rows, spec))
         assert np.allclose(design(rows, None, fitted), expected, rtol=0, atol=1e-12)
         assert np.allclose(logistic_proba(fitted, rows), reference.predict_proba(encode(rows, spec))[:, 1])
+
+
+def test_narrow_deals_hold_the_same_values_and_give_the_same_model_matrix(deals, tmp_path):
+    deals.sample(frac=1, random_state=0).to_parquet(tmp_path / "train.parquet")
+    wide, narrow = (read_deals(tmp_path / "train.parquet", narrow=n) for n in (False, True))
+    assert narrow["firm_employees"].dtype == "float32" and narrow["tech_n_complement"].dtype == "float32"
+    assert narrow["intent_noise"].dtype == "float64" and narrow["true_p_win"].dtype == "float64"  # not exact
+    pd.testing.assert_frame_equal(narrow.astype(wide.dtypes.to_dict()), wide)
+    spec = make_spec(wide.iloc[:1800], FEATURES)
+    assert np.array_equal(matrix(narrow, spec), matrix(wide, spec), equal_nan=True)
+    assert encode(narrow, spec).equals(encode(wide, spec))

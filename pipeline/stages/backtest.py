@@ -42,22 +42,25 @@ def origin_figures(
     true P(win) of the deals, on the demo world); `reason` instead of figures when it cannot be fitted or
     judged there."""
     cfg, split = p.train, assign_fold(deals, fold)
-    test = deals[split == "holdout"]
+    tested = split == "holdout"
     facts = {
         "origin": fold["holdout"].date().isoformat(),
         "learned_deals": int(split.isin(LEARNED).sum()),
-        "tested_deals": len(test),
-        "tested_wins": int(test["won"].sum()),
+        "tested_deals": int(tested.sum()),
+        "tested_wins": int(deals.loc[tested, "won"].sum()),
     }
-    if not 0 < facts["tested_wins"] < len(test):
+    if not 0 < facts["tested_wins"] < facts["tested_deals"]:
         return {**facts, "reason": "the quarter's deals need both wins and losses to be judged"}
     if why := unfit(deals, split):
         return {**facts, "reason": why}
-    left_out = guard(deals[split == "train"], features, cfg.leak_fill_gap, cfg.leak_auc, cfg.trusted_fields)
+    left_out = guard(
+        deals, features, cfg.leak_fill_gap, cfg.leak_auc, cfg.trusted_fields, rows=split == "train"
+    )
     kept = [x for x in features if x["name"] not in {s["feature"] for s in left_out["left_out"]}]
     bundle = fit_bundle(
         deals, split, kept, cfg, hyperparams(cfg, is_small(deals["won"], cfg.small_data_deals))
     )[0]
+    test = deals[tested]  # after the fit: the quarter's copy need not sit beside the model's matrices
     pred = predict(bundle, test)
     won = test["won"].to_numpy(bool)
     won_amount = test["amount"].where(test["won"], 0.0).fillna(0.0).to_numpy(float)
@@ -78,7 +81,7 @@ def origin_figures(
 
 def run(p: P.Params) -> dict:
     start, cfg, f = time.perf_counter(), p.train, paths(p)
-    deals = read_deals(f.train_set)
+    deals = read_deals(f.train_set, narrow=True)
     meta = json.loads(f.features_json.read_text())
     features = [x for x in meta["features"] if x["family"] != DEAL]
     oracle = read_oracle(f.oracle, deals)

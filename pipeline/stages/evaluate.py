@@ -37,7 +37,8 @@ def _ci(m: dict, key: str) -> str:
 
 def run(params: P.Params) -> dict:
     start, cfg, score, f = time.perf_counter(), params.evaluate, params.score, paths(params)
-    deals, summary, bundle = read_deals(f.train_set), read_summary(f.model), load_bundle(f.model)
+    deals, summary = read_deals(f.train_set, narrow=True), read_summary(f.model)
+    bundle = load_bundle(f.model)
     split = split_of(deals, summary)
     if summary["small_data"]:
         rows, p, amount = pooled_scores(bundle, deals, summary, read_oof(f.model))

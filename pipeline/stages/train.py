@@ -24,6 +24,7 @@ from models.fitting import fit_bundle, hyperparams
 from models.leakage import guard, words
 from models.split import (
     HELD_BACK,
+    LEARNED,
     SPLITS,
     assign_fold,
     assign_split,
@@ -55,7 +56,7 @@ def cross_validate(
     described, parts = [], []
     for k, fold in enumerate(progress(folds, what=f"train: {who}folds", unit="fold"), start=1):
         split = assign_fold(deals, fold)
-        left_out = {s["feature"] for s in leak_guard(deals[split == "train"], features, cfg)["left_out"]}
+        left_out = {s["feature"] for s in leak_guard(deals, features, cfg, split == "train")["left_out"]}
         bundle, fitted = fit_bundle(
             deals, split, [x for x in features if x["name"] not in left_out], cfg, hyper
         )
@@ -85,10 +86,12 @@ def cross_validate(
     return described, oof
 
 
-def leak_guard(train: pd.DataFrame, features: list[dict], cfg: P.Train, say: bool = False) -> dict:
-    """models/leakage.guard with the train params; `say`: each field flagged, in the console (the final
-    model's, not every fold's)."""
-    found = guard(train, features, cfg.leak_fill_gap, cfg.leak_auc, cfg.trusted_fields)
+def leak_guard(
+    deals: pd.DataFrame, features: list[dict], cfg: P.Train, rows=slice(None), say: bool = False
+) -> dict:
+    """models/leakage.guard with the train params on the training deals (`rows` of `deals`); `say`: each
+    field flagged, in the console (the final model's, not every fold's)."""
+    found = guard(deals, features, cfg.leak_fill_gap, cfg.leak_auc, cfg.trusted_fields, rows)
     unknown = sorted(set(cfg.trusted_fields) - {x["name"] for x in features})
     if say and unknown:
         log.warning(
@@ -104,7 +107,7 @@ def leak_guard(train: pd.DataFrame, features: list[dict], cfg: P.Train, say: boo
 
 def run(p: P.Params) -> dict:
     start, cfg, f = time.perf_counter(), p.train, paths(p)
-    deals = read_deals(f.train_set)
+    deals = read_deals(f.train_set, narrow=True)
     meta = json.loads(f.features_json.read_text())
     won, lost = int(deals["won"].sum()), int((~deals["won"]).sum())
     small = is_small(deals["won"], cfg.small_data_deals)
@@ -133,7 +136,10 @@ def run(p: P.Params) -> dict:
     for said in ([facts["note"]] if "note" in facts else []) + dropped:
         log.warning(f"train: {said}")
 
-    guard = leak_guard(deals[split == "train"], meta["features"], cfg, say=True)
+    described = {s: describe(deals.loc[split == s, ["won", "created_date"]]) for s in SPLITS}
+    if not small:  # no model learns from the holdout or the held-back deals: let them go before the fits
+        deals, split = deals[split.isin(LEARNED)], split[split.isin(LEARNED)]
+    guard = leak_guard(deals, meta["features"], cfg, split == "train", say=True)
     usable = [x for x in meta["features"] if x["name"] not in {s["feature"] for s in guard["left_out"]}]
     features = [x for x in usable if x["family"] != DEAL]
     bundle, fitted = fit_bundle(deals, split, features, cfg, hyper)
@@ -144,7 +150,7 @@ def run(p: P.Params) -> dict:
         "closed_deals": {"won": won, "lost": lost},
         "small_data_deals": cfg.small_data_deals,
         "boundaries": {k: v.date().isoformat() for k, v in boundaries.items()},
-        "splits": {s: describe(deals[split == s]) for s in SPLITS},
+        "splits": described,
         "held_back": late,
         "still_open": still_open(f.interim_table("opportunities"), p.features.opportunity_types, boundaries),
         "split": facts,
@@ -183,7 +189,7 @@ def run(p: P.Params) -> dict:
             save_bundle(tmp / f.deal_model.name, deal, summary["deal_model"], deal_oof)
     log.info(
         f"train: wrote {f.model} (classifier {fitted['classifier']} trees, value model "
-        f"{fitted['value_model']} trees, {len(deals):,} deals"
+        f"{fitted['value_model']} trees, {won + lost:,} deals"
         + (f", {len(oof):,} out-of-fold predictions" if small else "")
         + f") in {time.perf_counter() - start:.1f}s"
     )
