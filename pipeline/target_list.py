@@ -4,7 +4,8 @@ list is made exactly as the first one was.
 `build` reads the scoring set in chunks (bounded memory for millions of accounts), keeps the scoring universe,
 predicts, ranks by expected value, tiers by capacity, explains Tier 1-3 (or all) with SHAP values turned into
 sentences and names the contacts to work at Tier 1-2 accounts with the committee roles missing there (the ICP
-profile's confirmed roles); `write` puts the list's files into a folder.
+profile's confirmed roles); `stability` compares its top tiers with the list as of an earlier day (ranked
+and tiered only); `write` puts the list's files into a folder.
 """
 
 import json
@@ -21,6 +22,7 @@ from features.committee import contacts_as_of
 from features.spines import scoring_spine
 from features.vocabulary import words
 from models.bundle import Bundle, load_bundle, predict
+from models.changes import churn
 from models.contacts import KNOWN, NAMED_TIERS, confirmed_roles, named_contacts
 from models.explain import as_seen, contributions
 from models.metrics import chance_verdict
@@ -95,21 +97,12 @@ def _known_contacts(p: P.Params, accounts: pd.Series, as_of: str) -> pd.DataFram
     return contacts_as_of(spine.filter(spine.account_id.isin(wanted.account_id)), tables).execute()
 
 
-def build(
-    p: P.Params, scoring_set: Path, what: str = "score", reasons: bool = True, open_set: Path | None = None
-) -> TargetList:
-    """The list of `scoring_set` by the model of `train.out` (`reasons`: with them and the contacts to work;
-    `open_set`: the open deals' rows as of the same date, featurize's by default). A model no better than
-    chance (evaluate's metrics.json) puts a warning on it."""
-    start, cfg, f = time.perf_counter(), p.score, paths(p)
-    chance = chance_verdict(json.loads(f.metrics.read_text())["model"])
-    warning = chance and f"WARNING: {chance}: this ranking is no better than a random list"
-    total = parquet_rows(scoring_set)
-    bundle = load_bundle(f.model)
-    meta = json.loads(f.features_json.read_text())
-    said = words(meta["config"], meta["features"])
+def _tiered(p: P.Params, scoring_set: Path, bundle: Bundle, what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every account of `scoring_set` predicted, and those of the scoring universe ranked by expected value
+    and tiered: a list without its words and people."""
+    start, cfg = time.perf_counter(), p.score
     scored = _scores(p, scoring_set, bundle, what).reset_index(drop=True)
-    log.info(f"{what}: {total:,} accounts scored ({time.perf_counter() - start:.1f}s)")
+    log.info(f"{what}: {parquet_rows(scoring_set):,} accounts scored ({time.perf_counter() - start:.1f}s)")
     if not scored["in_universe"].any():
         raise SystemExit(
             f"{what}: no account of {scoring_set} is in the scoring universe (include_customers="
@@ -119,11 +112,35 @@ def build(
     ranked["tier"] = tiers(
         ranked["p_win"], cfg.tier1_size, cfg.tier2_size, cfg.tier3_size, cfg.tier3_min_p_win
     )
+    return scored, ranked
+
+
+def _day(ranked: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(ranked["as_of"]).dt.strftime("%Y-%m-%d")
+
+
+def stability(p: P.Params, t: TargetList, earlier_set: Path) -> dict:
+    """How much of the top tiers the list as of an earlier day differs by (models/changes.churn): the same
+    model on the earlier scoring set, ranked and tiered only, since only its tiers are compared."""
+    ranked = _tiered(p, earlier_set, t.bundle, "score: earlier")[1]
+    return {"as_of": _day(ranked).iloc[0], **churn(ranked, t.targets)}
+
+
+def build(p: P.Params, scoring_set: Path, what: str = "score", open_set: Path | None = None) -> TargetList:
+    """The list of `scoring_set` by the model of `train.out`, with reasons and the contacts to work
+    (`open_set`: the open deals' rows as of the same date, featurize's by default). A model no better than
+    chance (evaluate's metrics.json) puts a warning on it."""
+    start, cfg, f = time.perf_counter(), p.score, paths(p)
+    chance = chance_verdict(json.loads(f.metrics.read_text())["model"])
+    warning = chance and f"WARNING: {chance}: this ranking is no better than a random list"
+    bundle = load_bundle(f.model)
+    meta = json.loads(f.features_json.read_text())
+    said = words(meta["config"], meta["features"])
+    scored, ranked = _tiered(p, scoring_set, bundle, what)
 
     wanted = set(
         ranked["account_id"] if cfg.reasons_for_all else ranked.loc[ranked["tier"] <= 3, "account_id"]
     )
-    wanted = wanted if reasons else set()
     texts = []
     for chunk in chunks(scoring_set, cfg.chunk_size, f"{what}: reasons") if wanted else ():
         chunk = chunk[chunk["account_id"].isin(wanted)].set_index("account_id", drop=False)
@@ -131,20 +148,16 @@ def build(
             shap_values, _ = contributions(bundle, chunk)
             texts.append(explain_rows(shap_values, as_seen(chunk, bundle.spec), said))
     explained = pd.concat(texts) if texts else pd.DataFrame(columns=REASONS)
-    if reasons:
-        log.info(f"{what}: reasons for {len(explained):,} accounts ({time.perf_counter() - start:.1f}s)")
+    log.info(f"{what}: reasons for {len(explained):,} accounts ({time.perf_counter() - start:.1f}s)")
 
     accounts = pd.read_parquet(f.interim_table("accounts"), columns=["account_id", "name", "domain"])
     targets = ranked.merge(accounts, on="account_id", how="left", validate="one_to_one").merge(
         explained, left_on="account_id", right_index=True, how="left"
     )
     targets[REASONS] = targets[REASONS].fillna("")
-    targets["as_of"] = pd.to_datetime(targets["as_of"]).dt.strftime("%Y-%m-%d")
+    targets["as_of"] = _day(targets)
     as_of = targets["as_of"].iloc[0]
-    named = (
-        targets.loc[targets["tier"] <= NAMED_TIERS, "account_id"] if reasons else targets["account_id"][:0]
-    )
-    known = _known_contacts(p, named, as_of)
+    known = _known_contacts(p, targets.loc[targets["tier"] <= NAMED_TIERS, "account_id"], as_of)
     roles = confirmed_roles(json.loads(f.profile_json.read_text()))
     targets, people = named_contacts(targets, known, roles, cfg.contacts_per_account)
     targets = targets[COLUMNS]
@@ -152,7 +165,7 @@ def build(
     deals = _open_deals(f, meta["opportunity_types"], scored, targets, as_of, open_set or f.open_set)
     summary = {
         "as_of": as_of,
-        "read": total,
+        "read": parquet_rows(scoring_set),
         "universe": len(targets),
         "tiers": tier_table(targets),
         "explained": len(explained),

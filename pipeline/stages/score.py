@@ -7,7 +7,6 @@ whose `stability` says how much of the top tiers the list as of `score.stability
 
 import time
 
-from models.changes import churn
 from pipeline import params as P
 from pipeline import target_list
 from pipeline.console import stage_main
@@ -21,8 +20,7 @@ def run(p: P.Params) -> dict:
     start, f = time.perf_counter(), paths(p)
     t = target_list.build(p, f.score_set)
     if p.score.stability_days:
-        before = target_list.build(p, f.earlier_set, "score: earlier", reasons=False)
-        t.summary["stability"] = {"as_of": before.summary["as_of"], **churn(before.targets, t.targets)}
+        t.summary["stability"] = target_list.stability(p, t, f.earlier_set)
     with new_folder(f.targets) as tmp:
         summary = target_list.write(t, tmp, p)
     target_list.log_written("score", f.targets, p, t, start)
