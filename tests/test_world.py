@@ -49,10 +49,10 @@ def test_raw_industries_and_countries_are_messy_but_all_normalise(small_world):
 
 
 def test_same_seed_gives_identical_files_and_another_seed_differs(tmp_path, small_world):
-    cfg = WorldConfig(accounts=800, seed=3, chunk_size=400)
-    for name in ("a", "b"):
-        run(cfg, tmp_path / name, tmp_path / f"{name}_truth", "parquet")
-    run(WorldConfig(accounts=800, seed=4, chunk_size=400), tmp_path / "c", tmp_path / "c_truth", "parquet")
+    cfg = WorldConfig(accounts=900, seed=3, chunk_size=300)  # one process, then two simulating ahead
+    for name, workers in (("a", 0), ("b", 2)):
+        run(cfg, tmp_path / name, tmp_path / f"{name}_truth", "parquet", workers=workers)
+    run(WorldConfig(accounts=900, seed=4, chunk_size=300), tmp_path / "c", tmp_path / "c_truth", "parquet")
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     assert _digest(tmp_path / "a_truth") == _digest(tmp_path / "b_truth")
     differ = {k for k, v in _digest(tmp_path / "a").items() if _digest(tmp_path / "c")[k] != v}

@@ -7,6 +7,7 @@ truth folder is the native world's, byte for byte.
 """
 
 import logging
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -38,11 +39,19 @@ def run(p: P.Params) -> dict:
 
 
 def write_world(
-    cfg: WorldConfig, out: str | Path, truth_out: str | Path, fmt: str = "parquet", style: str = "native"
+    cfg: WorldConfig,
+    out: str | Path,
+    truth_out: str | Path,
+    fmt: str = "parquet",
+    style: str = "native",
+    workers: int | None = None,
 ) -> dict:
     """The world's export tables into `out`, its truth into `truth_out` (also `icp synthesize`'s job). A
     vendor `style` writes CSV files, as those tools export, whatever `fmt` says; the truth's world.json counts
-    the native tables' rows, so it is the same file for every style."""
+    the native tables' rows, so it is the same file for every style. `workers` processes simulate the next
+    chunks while this one exports and writes (by default one per core but this one's: on 2 cores a million
+    accounts take two thirds of the time, and each process holds a chunk or two); the same files however
+    many."""
     start = time.perf_counter()
     outcome = {"p": [], "won": [], "new": []}
     native_rows: dict[str, int] = {}
@@ -53,8 +62,12 @@ def write_world(
         TableFolder(truth_dir, "parquet") as truth,
     ):
         done = 0
+        workers = max((os.cpu_count() or 1) - 1, 0) if workers is None else workers
         chunks = progress(
-            generate(cfg), total=-(-cfg.accounts // cfg.chunk_size), what="synthesize", unit="chunk"
+            generate(cfg, workers),
+            total=-(-cfg.accounts // cfg.chunk_size),
+            what="synthesize",
+            unit="chunk",
         )
         for index, chunk in enumerate(chunks):
             for name, df in restyle(style, chunk.tables, cfg.seed, index, cfg.end_date).items():

@@ -4,7 +4,10 @@
 need no more memory than one chunk. Each chunk holds the export tables and the truth tables.
 """
 
+import multiprocessing
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,16 +51,40 @@ def timeline(cfg: WorldConfig) -> dict:
     }
 
 
-def generate(cfg: WorldConfig) -> Iterator[Chunk]:
+def generate(cfg: WorldConfig, workers: int = 0) -> Iterator[Chunk]:
+    """The chunks in order. With `workers`, that many processes simulate the next chunks while this one
+    numbers and exports the last: each chunk draws from its own seed, so the world is the same whatever
+    `workers` is; only the ids run on across chunks, and they are given here, in order."""
     t = timeline(cfg)
     counters = {"contacts": 0, "opps": 0, "dups": 0}
-    for index, first in enumerate(range(0, cfg.accounts, cfg.chunk_size)):
-        n = min(cfg.chunk_size, cfg.accounts - first)
-        rng = np.random.default_rng([cfg.seed, index])
-        yield _chunk(rng, t, first, n, cfg, counters)
+    firsts = range(0, cfg.accounts, cfg.chunk_size)
+    jobs = [(cfg, t, index, first) for index, first in enumerate(firsts)]
+    for first, (rng, w) in zip(firsts, _simulated(jobs, workers), strict=True):
+        yield _exported(rng, w, first, cfg, counters)
 
 
-def _chunk(rng, t: dict, first: int, n: int, cfg: WorldConfig, counters: dict) -> Chunk:
+def _simulated(jobs: list[tuple], workers: int) -> Iterator[tuple]:
+    """_simulate of every job, in order, at most `workers` chunks ahead of the one being exported: memory
+    stays a few chunks' whatever the world's size."""
+    if not workers or len(jobs) < 2:
+        yield from map(_simulate, jobs)
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        ahead = deque(pool.submit(_simulate, job) for job in jobs[:workers])
+        for job in jobs[workers:]:
+            done = ahead.popleft()
+            ahead.append(pool.submit(_simulate, job))  # before the export: the workers never wait on it
+            yield done.result()
+        while ahead:
+            yield ahead.popleft().result()
+
+
+def _simulate(job: tuple) -> tuple[np.random.Generator, dict]:
+    """A chunk's companies, people, signals and deals: the heavy part, which needs no other chunk. Its
+    generator comes back too: the export draws on from where the simulation left it."""
+    cfg, t, index, first = job
+    n = min(cfg.chunk_size, cfg.accounts - first)
+    rng = np.random.default_rng([cfg.seed, index])
     days, weeks = t["days"], (t["days"] + 6) // 7
     w = {"origin": t["origin"], "days": days, "origin_year": t["origin_year"]}
     w["effects"] = C.effects(cfg.role_effect)
@@ -70,8 +97,14 @@ def _chunk(rng, t: dict, first: int, n: int, cfg: WorldConfig, counters: dict) -
     w["intent"] = signals.make_intent(rng, w["in_market"], rng.uniform(size=n) < INTENT_COVERAGE, days)
     w["opps"], w["state"] = deals.make_opportunities(rng, w, t["first_deal_day"])
     post_acts, post_tech = deals.post_deal_records(rng, w, w["opps"])
-    acts, tech = _merge(w["activities"], post_acts), _merge(w["tech"], post_tech)
+    w["merged"] = {"acts": _merge(w["activities"], post_acts), "tech": _merge(w["tech"], post_tech)}
+    return rng, w
 
+
+def _exported(rng: np.random.Generator, w: dict, first: int, cfg: WorldConfig, counters: dict) -> Chunk:
+    """A simulated chunk given its ids (they follow the chunks before it) and made into export and truth
+    tables."""
+    acts, tech = w["merged"]["acts"], w["merged"]["tech"]
     accounts, ids, (dup, dup_ids), no_emp, no_rev, customer = export.accounts(
         rng, w, first, cfg.accounts, counters["dups"]
     )
@@ -98,7 +131,7 @@ def _chunk(rng, t: dict, first: int, n: int, cfg: WorldConfig, counters: dict) -
         "triggers": export.triggers(w, ids),
         "contacts": export.contacts(rng, w, ids, contact_ids, contact_numbers),
     }
-    return Chunk(tables, _truth(w, ids, opp_ids, dup, dup_ids), n)
+    return Chunk(tables, _truth(w, ids, opp_ids, dup, dup_ids), len(ids))
 
 
 def _merge(a: dict, b: dict) -> dict:
