@@ -283,20 +283,49 @@ def high_water(pid: int | str) -> int:
     return int(line.split()[1]) * 1024
 
 
+def tree_rss(root: int) -> int:
+    """RSS in bytes of a process and all its descendants, now (from /proc; 0 for processes gone)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [c for c, parent in parents.items() if parent == pid]
+        tree.update(kids)
+        frontier += kids
+    total = 0
+    for pid in tree:
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def run_child(args: list[str], cwd: Path = ROOT, env: dict | None = None) -> tuple[int, float, float]:
-    """A child process: its exit code, wall seconds and peak RSS in GiB, read by GNU time, whose own small
-    process is what the child inherits its peak from (see `high_water`)."""
+    """A child process: its exit code, wall seconds and peak RSS in GiB: GNU time's (its own small process
+    is what the child inherits its peak from, see `high_water`), or the largest sum over the child and its
+    own children, sampled every 0.2 s, where that is more (a stage working in more than one process, as
+    synthesize does, holds all of their memory at once)."""
     with tempfile.NamedTemporaryFile("r") as peak:
-        start = time.perf_counter()
-        code = subprocess.run(
+        start, most = time.perf_counter(), 0
+        child = subprocess.Popen(
             [TIME, "-q", "-f", "%M", "-o", peak.name, *args],
             cwd=cwd,
             env={**os.environ, **(env or {})},
             stdout=sys.stderr,  # the children's chatter stays out of the report (stdout)
-        ).returncode
+        )
+        while child.poll() is None:
+            most = max(most, tree_rss(child.pid))
+            time.sleep(0.2)
         seconds = time.perf_counter() - start
         kib = peak.read().strip().splitlines()
-    return code, seconds, int(kib[-1]) * 1024 / GIB if kib and kib[-1].isdigit() else float("nan")
+    timed = int(kib[-1]) * 1024 if kib and kib[-1].isdigit() else 0
+    return child.returncode, seconds, max(timed, most) / GIB if timed or most else float("nan")
 
 
 def measure(engine: str, world: Path, out: Path, master: str) -> dict:
