@@ -4,7 +4,6 @@
 need no more memory than one chunk. Each chunk holds the export tables and the truth tables.
 """
 
-import multiprocessing
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -69,7 +68,7 @@ def _simulated(jobs: list[tuple], workers: int) -> Iterator[tuple]:
     if not workers or len(jobs) < 2:
         yield from map(_simulate, jobs)
         return
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(workers) as pool:
         ahead = deque(pool.submit(_simulate, job) for job in jobs[:workers])
         for job in jobs[workers:]:
             done = ahead.popleft()
