@@ -1,7 +1,7 @@
 """The synthetic B2B world: a believable CRM and enrichment export whose truth is known.
 
 `generate` yields the world chunk by chunk (accounts are independent across chunks), so a million accounts
-need no more memory than one chunk. Each chunk holds the export tables and the truth tables.
+need no more memory than a few chunks. Each chunk holds the export tables and the truth tables.
 """
 
 from collections import deque
