@@ -60,16 +60,16 @@ def fit_logistic(frame: pd.DataFrame, rows: pd.Series, spec: dict) -> dict:
         for what, arg in made:
             parts[what].append((feature["name"], what, arg, *_standard(values, what, arg)))
     fitted = {"spec": spec, "columns": [c for part in parts.values() for c in part]}
-    X = design(frame, rows, fitted)
+    X = design(frame, fitted, rows)
     with threadpool_limits(1, user_api="blas"):
         fitted["model"] = LogisticRegression(max_iter=5000).fit(X, frame.loc[rows, "won"].to_numpy(bool))
     return fitted
 
 
-def logistic_proba(fitted: dict, frame: pd.DataFrame, rows: pd.Series | None = None) -> np.ndarray:
-    """P(win) of `rows` of `frame` (all where None) by a fit_logistic baseline; a category it never saw is no
-    column's."""
-    return fitted["model"].predict_proba(design(frame, rows, fitted))[:, 1]
+def logistic_proba(fitted: dict, frame: pd.DataFrame, rows=slice(None)) -> np.ndarray:
+    """P(win) of `rows` of `frame` (a mask; all by default) by a fit_logistic baseline; a category it never
+    saw is no column's."""
+    return fitted["model"].predict_proba(design(frame, fitted, rows))[:, 1]
 
 
 def _values(values: pd.Series, feature: dict) -> np.ndarray:
@@ -94,14 +94,12 @@ def _column(values: np.ndarray, what: str, arg) -> np.ndarray:
     return (pd.isna(values) if arg is None else values == arg).astype("float64")
 
 
-def design(frame: pd.DataFrame, rows: pd.Series | None, fitted: dict) -> np.ndarray:
-    """The logistic's matrix of `rows` of `frame` (all where None), one column at a time into its place."""
-    n = len(frame) if rows is None else int(rows.sum())
-    X = np.empty((n, len(fitted["columns"])))
+def design(frame: pd.DataFrame, fitted: dict, rows=slice(None)) -> np.ndarray:
+    """The logistic's matrix of `rows` of `frame` (a mask; all by default), one column at a time into its
+    place, as spec.matrix makes the model's."""
+    X = np.empty((len(frame.index[rows]), len(fitted["columns"])))
     for feature in fitted["spec"]["features"]:
-        values = _values(
-            frame[feature["name"]] if rows is None else frame.loc[rows, feature["name"]], feature
-        )
+        values = _values(frame.loc[rows, feature["name"]], feature)
         for j, (name, what, arg, centre, scale) in enumerate(fitted["columns"]):
             if name == feature["name"]:
                 X[:, j] = (_column(values, what, arg) - centre) / scale

@@ -477,7 +477,7 @@ def test_the_logistic_baseline_is_sklearns_transformers_and_logistic_regression(
 
     for rows in (frame[learned], frame[~learned]):
         expected = reference[:-1].transform(encode(rows, spec))
-        assert np.allclose(design(rows, None, fitted), expected, rtol=0, atol=1e-12)
+        assert np.allclose(design(rows, fitted), expected, rtol=0, atol=1e-12)
         assert np.allclose(logistic_proba(fitted, rows), reference.predict_proba(encode(rows, spec))[:, 1])
 
 
