@@ -125,6 +125,7 @@ def check(mapping: dict, where: str) -> dict:
         for key in ("columns", "values", "scale", "defaults", "lookup"):
             if not isinstance(spec.get(key) or {}, dict):
                 raise MappingError(f"{at}.{key}: must be a map (key: value lines), not {spec[key]!r}")
+        _check_joined(at, spec)
         for key in ("columns", "scale", "defaults"):
             wrong = set(spec.get(key) or {}) - set(known)
             if wrong:
@@ -205,6 +206,21 @@ def scales(spec: dict) -> dict[str, float]:
     return {target: factor(given) for target, given in (spec.get("scale") or {}).items()}
 
 
+def _check_joined(at: str, spec: dict) -> None:
+    """A list under `columns:` names the columns whose cells make one value (`name: [FirstName, LastName]`);
+    a field history's keys are one column each."""
+    for column, given in (spec.get("columns") or {}).items():
+        if not isinstance(given, list):
+            continue
+        if not given or not all(isinstance(g, str) and g.strip() for g in given):
+            raise MappingError(
+                f"{at}.columns.{column}: a list names your columns whose cells are joined with a space "
+                f"([FirstName, LastName]), not {given!r}"
+            )
+        if "history" in spec and column in ("account_id", "snapshot_date"):
+            raise MappingError(f"{at}.columns.{column}: one column of yours with `history:`, not {given!r}")
+
+
 def _check_scale(at: str, table: str, scale: dict) -> None:
     numbers = number_columns(table)
     for target, given in scale.items():
@@ -260,6 +276,28 @@ def sources(mapping: dict) -> set[tuple[str, str | int, int]]:
     return {source_of(s) for s in [*specs, *looks]}
 
 
+def _named(columns: dict) -> list:
+    """Your columns that `columns:` names, a joined list's each."""
+    return [c for given in columns.values() for c in (given if isinstance(given, list) else [given])]
+
+
+def _shown(given) -> str:
+    """A `columns:` value as messages name it: `FirstName + LastName` for joined columns."""
+    return " + ".join(map(str, given)) if isinstance(given, list) else str(given)
+
+
+def _cells(frame: pd.DataFrame, given) -> pd.Series:
+    """Your column, or the cells of a list's columns joined with a space, empty cells left out (a first name
+    without a last name is the first name; no cell at all is an empty value)."""
+    if not isinstance(given, list):
+        return frame[given]
+    out = clean_text(frame[given[0]])
+    for column in given[1:]:
+        part = clean_text(frame[column])
+        out = part.where(out.isna(), out.where(part.isna(), out + " " + part))
+    return out
+
+
 def _need(frame: pd.DataFrame, columns, file: str, what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -295,21 +333,21 @@ def apply(name: str, spec: dict, frames: dict[tuple, pd.DataFrame]) -> tuple[pd.
     if "history" in spec:  # one row per recorded value of a field: one per account and time
         history = spec["history"]
         _need(frame, [history["field"], history["value"]], file, f"named in tables.{name}.history")
-        _need(frame, list(columns.values()), file, f"named in tables.{name}.columns")
+        _need(frame, _named(columns), file, f"named in tables.{name}.columns")
         frame, said = H.pivoted(frame, history, [columns["account_id"], columns["snapshot_date"]])
         notes.append(f"{file}: {said}")
         columns = {**columns, **{k: str(v).strip() for k, v in history["fields"].items()}}
-    _need(frame, list(columns.values()), file, f"named in tables.{name}.columns")
+    _need(frame, _named(columns), file, f"named in tables.{name}.columns")
     _need(frame, list(spec.get("values") or {}), file, f"named in tables.{name}.values")
     frame = frame.copy()
     for col, codes in (spec.get("values") or {}).items():
         frame[col] = _recode(frame[col], codes)
-    out = pd.DataFrame({target: frame[source] for target, source in columns.items()}, index=frame.index)
+    out = pd.DataFrame({target: _cells(frame, given) for target, given in columns.items()}, index=frame.index)
     if name != "accounts" and "account_id" in columns:
         out["account_id"], several = _first_of_several(out["account_id"])
         if several:
             notes.append(
-                f"{file}: {several:,} rows name several companies in {columns['account_id']} (CRM "
+                f"{file}: {several:,} rows name several companies in {_shown(columns['account_id'])} (CRM "
                 "associations): the first is used"
             )
     fields = list(C.declared(spec, f"tables.{name}")) if name in C.TABLES else []

@@ -73,6 +73,8 @@ ALIASES = {
 }
 # A table's own names for a column the aliases above would misread: a contact's name is not its company's.
 TABLE_ALIASES = {("contacts", "name"): ["full name", "contact name"]}
+# A column an export keeps in parts, mapped as a list whose cells are joined (a person's first and last name)
+PARTS = {("contacts", "name"): (["first name", "given name"], ["last name", "surname", "family name"])}
 DOMAIN_ALIASES = ["domain", "website", "company domain", "company website", "url"]
 # words of a column name that say it was filled in after a deal: an outcome or today's state
 OUTCOME_WORDS = {"won", "win", "wins", "lost", "closed", "status", "customer", "customers", "stage", "churn"}

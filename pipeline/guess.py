@@ -23,6 +23,7 @@ from pipeline.export_names import (
     FILE_HINTS,
     ID_ALIASES,
     OWN_ID,
+    PARTS,
     TABLE_ALIASES,
     TECH_LISTS,
     key,
@@ -44,9 +45,9 @@ def _names(table: str, column: str) -> list[str]:
     return [key(column), *own, *TABLE_ALIASES.get((table, column), ALIASES.get(column, []))]
 
 
-def match_columns(table: str, headers: list[str]) -> dict[str, str]:
+def match_columns(table: str, headers: list[str]) -> dict[str, str | list[str]]:
     """Contract column -> header, each header used once; contract names win over aliases, earlier aliases over
-    later ones."""
+    later ones. A column kept in parts (PARTS) is a list of headers."""
     by_key = {}
     for h in headers:
         by_key.setdefault(key(h), h)
@@ -61,7 +62,16 @@ def match_columns(table: str, headers: list[str]) -> dict[str, str]:
                 used.add(header)
     if DOMAIN_KEY in found and "account_id" in found:
         del found[DOMAIN_KEY]
+    for (t, column), parts in PARTS.items():  # a name in parts, when the export has no whole one
+        cells = [_header(by_key, names, used) for names in parts]
+        if t == table and column not in found and all(cells):
+            found[column] = cells
     return {c: found[c] for c in wanted if c in found}  # in contract order, for reading
+
+
+def _header(by_key: dict[str, str], names: list[str], used: set) -> str | None:
+    """The first header, not used yet, that one of `names` (as key() spells them) finds."""
+    return next((by_key[n] for n in names if n in by_key and by_key[n] not in used), None)
 
 
 def assign_tables(headers: dict[str, list[str]]) -> dict[str, str]:

@@ -13,7 +13,7 @@ import yaml
 from features.contract import TABLES
 from features.errors import ContractError
 from pipeline import readers
-from pipeline.guess import guess, write_mapping
+from pipeline.guess import guess, match_columns, render, write_mapping
 from pipeline.guess_values import stage_values, type_values
 from pipeline.stages.synthesize import write_world as synthesize
 from pipeline.world import WorldConfig
@@ -439,6 +439,21 @@ FATAL_MAPPINGS = {
         "tables.accounts.scale: 'industry' is not a number column of the accounts contract; its number "
         "columns: employees, annual_revenue, founded_year, employee_growth_1y",
     ),
+    "an empty list of columns": (
+        lambda m: m["tables"]["accounts"]["columns"].update(name=[]),
+        "tables.accounts.columns.name: a list names your columns whose cells are joined with a space "
+        "([FirstName, LastName]), not []",
+    ),
+    "a field history keyed by joined columns": (
+        lambda m: m["tables"].update(
+            snapshots={
+                "file": "Companies.csv",
+                "columns": {"account_id": ["Company ID", "Web"], "snapshot_date": "Since"},
+                "history": {"field": "Web", "value": "Staff", "fields": {"employees": "x"}},
+            }
+        ),
+        "tables.snapshots.columns.account_id: one column of yours with `history:`, not ['Company ID', 'Web']",
+    ),
     "values that are a list": (
         lambda m: m["tables"]["opportunities"]["values"].update(Status=["Closed Won"]),
         "tables.opportunities.values.Status: must map your values to the contract's",
@@ -844,6 +859,36 @@ def test_contacts_with_only_a_job_title_get_seniority_and_department_from_it(tmp
     ]
     assert summary["tables"]["contacts"]["seniority_from_title"] == 2
     assert summary["tables"]["contacts"]["department_from_title"] == 2
+
+
+def test_a_name_kept_in_parts_is_found_by_init_and_joined_by_ingest(tmp_path):
+    """Salesforce and HubSpot contacts hold a first and a last name, not a whole one: init maps both as a
+    list, ingest joins their cells with a space, an empty one left out. A whole name, where there is one,
+    wins."""
+    people = (
+        "Record ID;Company ID;First Name;Last Name;Create Date\n"
+        "P1;C1;Ann;Lee;01/02/2023\n"
+        "P2;C2;;Okafor;01/02/2023\n"
+        "P3;C2; Jo ;;01/02/2023\n"
+        "P4;C2;;;01/02/2023\n"
+    )
+    columns = match_columns("contacts", people.splitlines()[0].split(";"))
+    assert columns["name"] == ["First Name", "Last Name"]
+    assert match_columns("contacts", ["Id", "AccountId", "FirstName", "LastName"])["name"] == [
+        "FirstName",
+        "LastName",
+    ]
+    assert match_columns("contacts", ["Id", "Name", "FirstName", "LastName"])["name"] == "Name"
+    assert "name" not in match_columns("contacts", ["Id", "AccountId", "FirstName"])
+    written = render({"tables": {"contacts": {"file": "People.csv", "columns": columns}}}, [], "crm")
+    assert yaml.safe_load(written)["tables"]["contacts"]["columns"] == columns
+    raw, _ = _crm(tmp_path, edits={"People.csv": people})
+    mapping = json.loads(json.dumps(MAPPING))
+    mapping["tables"]["contacts"] = {"file": "People.csv", "date_format": "%d/%m/%Y", "columns": columns}
+    (tmp_path / "map.yaml").write_text(yaml.safe_dump(mapping))
+    ingest_into(raw, tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
+    contacts = pd.read_parquet(tmp_path / "interim" / "contacts.parquet")
+    assert contacts["name"].fillna("").tolist() == ["Ann Lee", "Okafor", "Jo", ""]
 
 
 def test_technologies_listed_in_one_cell_become_undated_technographics(tmp_path):
