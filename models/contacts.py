@@ -113,6 +113,12 @@ def missing_text(labels: list[str]) -> str:
     return f"no {said} contact engaged"
 
 
+def _text(values: pd.Series) -> pd.Series:
+    """Text with empty strings where missing: a column with no text at all (an export without contacts) is
+    float NaN, which pandas will not fill with a string."""
+    return values.astype("str").fillna("")
+
+
 def gaps(accounts: pd.Series, known: pd.DataFrame, roles: list[dict]) -> pd.DataFrame:
     """Per account: `roles_engaged`, the departments of its engaged contacts in words (most engaged contacts
     first, ties A to Z), and `roles_missing`, the confirmed roles no engaged contact fills, said by
@@ -123,9 +129,7 @@ def gaps(accounts: pd.Series, known: pd.DataFrame, roles: list[dict]) -> pd.Data
     )
     words = words.reset_index().sort_values(["account_id", "count", "word"], ascending=[True, False, True])
     out = pd.DataFrame({"account_id": accounts.to_numpy()})
-    out["roles_engaged"] = (
-        out["account_id"].map(words.groupby("account_id")["word"].agg(", ".join)).fillna("")
-    )
+    out["roles_engaged"] = _text(out["account_id"].map(words.groupby("account_id")["word"].agg(", ".join)))
     has = [out["account_id"].isin(_covered(known, _fills(known, r))).to_numpy() for r in roles]
     out["roles_missing"] = [
         missing_text([r["label"] for r, h in zip(roles, has, strict=True) if not h[i]])
@@ -154,5 +158,5 @@ def named_contacts(
     per_account = gaps(top["account_id"], known, roles)
     per_account["contacts"] = per_account["account_id"].map(said.groupby(rows["account_id"]).agg("; ".join))
     out = targets.merge(per_account, on="account_id", how="left", validate="one_to_one")
-    out[PEOPLE_COLUMNS] = out[PEOPLE_COLUMNS].fillna("")
+    out[PEOPLE_COLUMNS] = out[PEOPLE_COLUMNS].apply(_text)
     return out, rows[CONTACT_COLUMNS]
