@@ -193,8 +193,13 @@ def _number(v: float, scale: str) -> str:
     return f"{v:,.0f}" if abs(v) >= 10 or float(v).is_integer() else f"{v:,.1f}"
 
 
-def _days(v: float) -> int:
-    return int(math.floor(v))
+def _elapsed(days: float) -> str:
+    """A time span as a seller says it: whole days under two years ('45 days'), then years ('6.0 years', not
+    '2,195 days')."""
+    if days >= 730:
+        return f"{days / 365.25:.1f} years"
+    n = math.floor(days)
+    return f"{n:,} day{'s' if n != 1 else ''}"
 
 
 def describe(name: str, value, words: dict[str, str]) -> str:
@@ -206,11 +211,7 @@ def describe(name: str, value, words: dict[str, str]) -> str:
     if p.kind == "category":
         return f"{p.noun} unknown" if missing else (p.event or f"{p.noun}: {{}}").format(value)
     if p.kind == "since":
-        return (
-            f"no {_forms(p.noun)[1]} on record"
-            if missing
-            else (f"{p.event} {_days(value):,} day{'s' if _days(value) != 1 else ''} ago")
-        )
+        return f"no {_forms(p.noun)[1]} on record" if missing else f"{p.event} {_elapsed(value)} ago"
     if missing:
         return p.noun.format("unknown") if p.kind == "number" else f"{_forms(p.noun)[1]} unknown"
     if p.kind == "count":
@@ -234,7 +235,7 @@ def condition(name: str, above: bool, threshold: float, words: dict[str, str]) -
             return f"no {_forms(p.noun)[1]}{p.tail}" if k == 0 else f"at most {_n(k, p.noun)}{p.tail}"
         return f"at least {_n(k + 1, p.noun)}{p.tail}"
     if p.kind == "since":
-        days = f"{math.floor(threshold):,} days" if threshold < 730 else f"{threshold / 365.25:.1f} years"
+        days = _elapsed(threshold)
         return f"no {_forms(p.noun)[1]} in the last {days}" if above else f"{p.event} in the last {days}"
     bound = f"{'above' if above else 'at most'} "
     if p.kind == "money":

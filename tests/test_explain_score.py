@@ -62,6 +62,9 @@ def test_interaction_partner_is_shaps_choice(rows):
     [
         ("trig_days_since_funding_round", 45.7, "raised a funding round 45 days ago"),
         ("trig_days_since_funding_round", np.nan, "no funding rounds on record"),
+        ("trig_days_since_funding_round", 1.9, "raised a funding round 1 day ago"),
+        ("tech_days_since_complement", 729.9, "adopted a complementary product 729 days ago"),
+        ("tech_days_since_complement", 2195.4, "adopted a complementary product 6.0 years ago"),
         ("beh_pricing_page_30d", 5.0, "5 pricing-page visits in the last 30 days"),
         ("beh_pricing_page_30d", 1.0, "1 pricing-page visit in the last 30 days"),
         ("beh_all_90d", 0.0, "no engagement activities in the last 90 days"),
@@ -98,6 +101,10 @@ def test_conditions_read_as_ranges_and_recency():
     assert (
         span("trig_days_since_funding_round", 90.2, np.inf, PRODUCTS)
         == "no funding rounds in the last 90 days"
+    )
+    assert (
+        span("trig_days_since_funding_round", -np.inf, 1000.0, PRODUCTS)
+        == "raised a funding round in the last 2.7 years"
     )
     assert span("tech_has_gong", 0.5, np.inf, PRODUCTS) == "runs Gong"
     assert span("beh_web_visit_30d", 0.5, 1.5, PRODUCTS) == "1 web visit in the last 30 days"
@@ -179,6 +186,8 @@ def _quotes(feature: str, value, text: str) -> bool:
         return text.startswith(("does not", "no ", "not ")) == (value < 0.5)
     said = 10**value if phrase(feature, {}).scale == "log10" else value
     got = _number(text)
+    if got is not None and kind == "since" and " years" in text:  # two years or more are said in years
+        got *= 365.25
     return got is not None and abs(got - said) <= max(1.0, 0.06 * abs(said))
 
 
