@@ -15,6 +15,7 @@ from features.errors import ContractError
 from pipeline import readers
 from pipeline.guess import guess, match_columns, render, write_mapping
 from pipeline.guess_values import stage_values, type_values
+from pipeline.sources import read_mapped
 from pipeline.stages.synthesize import write_world as synthesize
 from pipeline.world import WorldConfig
 from tests.conftest import ROOT, assert_reconciles, ingest_into, sh
@@ -889,6 +890,39 @@ def test_a_name_kept_in_parts_is_found_by_init_and_joined_by_ingest(tmp_path):
     ingest_into(raw, tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
     contacts = pd.read_parquet(tmp_path / "interim" / "contacts.parquet")
     assert contacts["name"].fillna("").tolist() == ["Ann Lee", "Okafor", "Jo", ""]
+
+
+def test_a_mapped_export_read_a_chunk_at_a_time_gives_what_it_gives_at_once(tmp_path):
+    """Events and contacts of a mapped export are read `ingest.chunk_rows` rows at a time, so a long file
+    never sits in memory whole: the same tables and the same rejects, their rows counted across chunks."""
+    people = "Id;Company ID;Full Name;Title;Since\nP1;C1;Ann Lee;CFO;01/02/2023\nP2;C9;Bo Ng;CTO;01/02/2023\n"
+    mapping = json.loads(json.dumps(MAPPING))
+    mapping["tables"]["contacts"] = {
+        "file": "People.csv",
+        "date_format": "%d/%m/%Y",
+        "columns": {
+            "contact_id": "Id",
+            "account_id": "Company ID",
+            "name": "Full Name",
+            "title": "Title",
+            "created_date": "Since",
+        },
+    }
+    raw, path = _crm(tmp_path, mapping, {"People.csv": people})
+    read = read_mapped(raw, path, rows=1)[0]
+    assert [len(list(read[name]())) for name in ("technographics", "contacts", "opportunities")] == [3, 2, 1]
+    outs = {}
+    for rows in (1, 1_000_000):
+        out = tmp_path / f"interim_{rows}"
+        ingest_into(raw, out, 1.0, mapping=path, **{"ingest.chunk_rows": rows})
+        outs[rows] = out
+    for name in ("technographics", "contacts", "accounts", "opportunities", "rejects"):
+        suffix = ".csv" if name == "rejects" else ".parquet"
+        read_table = pd.read_csv if suffix == ".csv" else pd.read_parquet
+        one, whole = (read_table(outs[rows] / f"{name}{suffix}") for rows in (1, 1_000_000))
+        pd.testing.assert_frame_equal(one, whole)
+    rejects = pd.read_csv(outs[1] / "rejects.csv", dtype=str)
+    assert rejects[["table", "row"]].values.tolist() == [["technographics", "3"], ["contacts", "2"]]
 
 
 def test_technologies_listed_in_one_cell_become_undated_technographics(tmp_path):

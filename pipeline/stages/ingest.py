@@ -128,8 +128,7 @@ def run(p: P.Params) -> dict:
     start, f, rows = time.perf_counter(), paths(p), p.ingest.chunk_rows
     source, mapping, max_reject_share = f.source, p.ingest.mapping, p.ingest.max_reject_share
     if mapping:
-        whole, files, formats, scales, custom = read_mapped(source, mapping)
-        read = {name: (lambda df=df: iter([df])) for name, df in whole.items()}
+        read, files, formats, scales, custom = read_mapped(source, mapping, rows)
     else:
         found = {name: path for name in TABLES if (path := table_path(source, name)) is not None}
         files, formats, scales, custom = {name: str(path) for name, path in found.items()}, {}, {}, {}
