@@ -294,6 +294,13 @@ def _crm(tmp_path, mapping=MAPPING, edits=None):
     return raw, tmp_path / "map.yaml"
 
 
+def _with_people(tmp_path, people: str, columns: dict):
+    """The CRM export with `people` as People.csv, mapped as contacts by `columns`: (export, mapping)."""
+    mapping = json.loads(json.dumps(MAPPING))
+    mapping["tables"]["contacts"] = {"file": "People.csv", "date_format": "%d/%m/%Y", "columns": columns}
+    return _crm(tmp_path, mapping, {"People.csv": people})
+
+
 def test_the_mapping_renames_recodes_scales_looks_up_and_joins_by_domain(tmp_path):
     raw, mapping = _crm(tmp_path)
     summary = ingest_into(raw, tmp_path / "interim", 1.0, mapping=mapping)
@@ -838,20 +845,14 @@ def test_contacts_with_only_a_job_title_get_seniority_and_department_from_it(tmp
         "P2;C2;IT Mgr;01/02/2023\n"
         "P3;C2;Student;01/02/2023\n"
     )
-    raw, _ = _crm(tmp_path, edits={"People.csv": people})
-    mapping = json.loads(json.dumps(MAPPING))
-    mapping["tables"]["contacts"] = {
-        "file": "People.csv",
-        "date_format": "%d/%m/%Y",
-        "columns": {
-            "contact_id": "Record ID",
-            "account_id": "Company ID",
-            "title": "Job Title",
-            "created_date": "Create Date",
-        },
+    columns = {
+        "contact_id": "Record ID",
+        "account_id": "Company ID",
+        "title": "Job Title",
+        "created_date": "Create Date",
     }
-    (tmp_path / "map.yaml").write_text(yaml.safe_dump(mapping))
-    summary = ingest_into(raw, tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
+    raw, path = _with_people(tmp_path, people, columns)
+    summary = ingest_into(raw, tmp_path / "interim", 1.0, mapping=path)
     contacts = pd.read_parquet(tmp_path / "interim" / "contacts.parquet")
     assert contacts[["seniority", "department"]].fillna("").values.tolist() == [
         ["vp", "sales"],
@@ -883,11 +884,8 @@ def test_a_name_kept_in_parts_is_found_by_init_and_joined_by_ingest(tmp_path):
     assert "name" not in match_columns("contacts", ["Id", "AccountId", "FirstName"])
     written = render({"tables": {"contacts": {"file": "People.csv", "columns": columns}}}, [], "crm")
     assert yaml.safe_load(written)["tables"]["contacts"]["columns"] == columns
-    raw, _ = _crm(tmp_path, edits={"People.csv": people})
-    mapping = json.loads(json.dumps(MAPPING))
-    mapping["tables"]["contacts"] = {"file": "People.csv", "date_format": "%d/%m/%Y", "columns": columns}
-    (tmp_path / "map.yaml").write_text(yaml.safe_dump(mapping))
-    ingest_into(raw, tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
+    raw, path = _with_people(tmp_path, people, columns)
+    ingest_into(raw, tmp_path / "interim", 1.0, mapping=path)
     contacts = pd.read_parquet(tmp_path / "interim" / "contacts.parquet")
     assert contacts["name"].fillna("").tolist() == ["Ann Lee", "Okafor", "Jo", ""]
 
@@ -896,19 +894,14 @@ def test_a_mapped_export_read_a_chunk_at_a_time_gives_what_it_gives_at_once(tmp_
     """Events and contacts of a mapped export are read `ingest.chunk_rows` rows at a time, so a long file
     never sits in memory whole: the same tables and the same rejects, their rows counted across chunks."""
     people = "Id;Company ID;Full Name;Title;Since\nP1;C1;Ann Lee;CFO;01/02/2023\nP2;C9;Bo Ng;CTO;01/02/2023\n"
-    mapping = json.loads(json.dumps(MAPPING))
-    mapping["tables"]["contacts"] = {
-        "file": "People.csv",
-        "date_format": "%d/%m/%Y",
-        "columns": {
-            "contact_id": "Id",
-            "account_id": "Company ID",
-            "name": "Full Name",
-            "title": "Title",
-            "created_date": "Since",
-        },
+    columns = {
+        "contact_id": "Id",
+        "account_id": "Company ID",
+        "name": "Full Name",
+        "title": "Title",
+        "created_date": "Since",
     }
-    raw, path = _crm(tmp_path, mapping, {"People.csv": people})
+    raw, path = _with_people(tmp_path, people, columns)
     read = read_mapped(raw, path, rows=1)[0]
     assert [len(list(read[name]())) for name in ("technographics", "contacts", "opportunities")] == [3, 2, 1]
     outs = {}
