@@ -63,8 +63,10 @@ def match_columns(table: str, headers: list[str]) -> dict[str, str | list[str]]:
     if DOMAIN_KEY in found and "account_id" in found:
         del found[DOMAIN_KEY]
     for (t, column), parts in PARTS.items():  # a name in parts, when the export has no whole one
+        if t != table or column in found:
+            continue
         cells = [_header(by_key, names, used) for names in parts]
-        if t == table and column not in found and all(cells):
+        if all(cells):
             found[column] = cells
     return {c: found[c] for c in wanted if c in found}  # in contract order, for reading
 

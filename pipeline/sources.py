@@ -105,15 +105,14 @@ def _mapped_chunks(
 ) -> Iterator[pd.DataFrame]:
     """Table `name` mapped `rows` rows of its file at a time (row N of a chunk is row N after the chunks
     before: mapping keeps the rows in order); its look-ups' files are among `frames`, read whole."""
-    first = True
-    for chunk in readers.chunks(path, rows, spec.get("sheet", 0), spec.get("header_row", 1)):
+    chunks = readers.chunks(path, rows, spec.get("sheet", 0), spec.get("header_row", 1))
+    for i, chunk in enumerate(chunks):
         with _named(mapping_file):
             table, notes = M.apply(name, spec, {**frames, M.source_of(spec): chunk})
             table, added = M.complete(name, table)
-        notes += [f"{name}.{c}: not in the export, left empty" for c in added] if first else []
+        notes += [f"{name}.{c}: not in the export, left empty" for c in added] if i == 0 else []
         for note in notes:
             log.info(f"ingest: {note}")
-        first = False
         yield table
 
 
