@@ -17,7 +17,6 @@ from models.split import read_deals, split_of
 from pipeline import params as P
 from pipeline.console import stage_main
 from pipeline.stages import backtest as backtest_stage
-from pipeline.stages import train as train_stage
 from pipeline.stages.backtest import run as backtest
 from pipeline.stages.evaluate import run as evaluate
 from pipeline.stages.train import run as train
@@ -93,8 +92,7 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(world):
-    with said() as messages, pytest.MonkeyPatch.context() as m:
-        m.setattr(train_stage, "side_by_side", lambda rows: 3)  # the three models at once, on any machine
+    with said() as messages:
         summary = train(_params(world / "features", world / "model"))
     return summary, messages
 
@@ -151,9 +149,7 @@ def test_p_win_is_calibrated_on_deals_that_neither_trained_nor_calibrated_the_mo
     assert 0.75 < slope < 1.25
 
 
-def test_retrain_gives_byte_identical_files(world, trained, tmp_path, monkeypatch):
-    """Also when the models are fitted one at a time, not side by side as `trained`'s were."""
-    monkeypatch.setattr(train_stage, "side_by_side", lambda rows: 1)
+def test_retrain_gives_byte_identical_files(world, trained, tmp_path):
     train(_params(world / "features", tmp_path / "again"))
     written = sorted(p.relative_to(world / "model") for p in (world / "model").rglob("*") if p.is_file())
     assert len(written) > len(FILES)  # the twin's files too

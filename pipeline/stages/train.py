@@ -7,21 +7,18 @@ the chronological folds that evaluate scores instead of the holdout. The account
 family but the deal's fields (an account without a deal has none); when the export fills a deal field, a
 deal model learns from them too, on the same split, into `train.out`/deal/: it scores the open deals.
 `train.out`/twin/ is the same training with the next seed, which report's promotion rule scores beside it.
-The three are fitted side by side while each boosts on one thread (small data). Same data and params, same
-bytes.
+Same data and params, same bytes.
 """
 
 import json
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pandas as pd
 
 from features.deals import FAMILY as DEAL
 from features.errors import ContractError
-from models.boosting import side_by_side
 from models.bundle import predict, save_bundle
 from models.fitting import fit_bundle, hyperparams
 from models.leakage import guard, words
@@ -145,13 +142,9 @@ def run(p: P.Params) -> dict:
     guard = leak_guard(deals, meta["features"], cfg, split == "train", say=True)
     usable = [x for x in meta["features"] if x["name"] not in {s["feature"] for s in guard["left_out"]}]
     features = [x for x in usable if x["family"] != DEAL]
+    bundle, fitted = fit_bundle(deals, split, features, cfg, hyper)
     # the promotion rule asks that an improvement survive a reseed on either side: the twin
-    fits = {"final": (features, cfg), "twin": (features, replace(cfg, seed=cfg.seed + 1))}
-    if len(features) < len(usable):  # the export fills a deal field: the deal model too
-        fits["deal"] = (usable, cfg)
-    with ThreadPoolExecutor(side_by_side(len(deals))) as pool:
-        done = {k: pool.submit(fit_bundle, deals, split, fs, c, hyper) for k, (fs, c) in fits.items()}
-    (bundle, fitted), twin = done["final"].result(), done["twin"].result()[0]
+    twin = fit_bundle(deals, split, features, replace(cfg, seed=cfg.seed + 1), hyper)[0]
     summary = {
         "small_data": small,
         "closed_deals": {"won": won, "lost": lost},
@@ -177,8 +170,9 @@ def run(p: P.Params) -> dict:
     oof = None
     if small:
         summary["cv"], oof = cross_validate(deals, folds, account_features, cfg, hyper)
-    deal = done["deal"].result()[0] if "deal" in done else None
-    if deal is not None:
+    deal = None
+    if len(features) < len(usable):  # the export fills a deal field: the deal model too
+        deal = fit_bundle(deals, split, usable, cfg, hyper)[0]
         summary["deal_model"] = {"fields": [x["name"] for x in usable if x["family"] == DEAL]}
         deal_oof = (
             cross_validate(deals, folds, meta["features"], cfg, hyper, "deal model ")[1] if small else None
