@@ -1,7 +1,6 @@
 """LightGBM models: the won/lost classifier and the value model of won deals' amounts."""
 
 import logging
-import os
 
 import lightgbm as lgb
 import numpy as np
@@ -17,12 +16,6 @@ from models.spec import names
 THREADED_ROWS = 100_000
 
 log = logging.getLogger(__name__)
-
-
-def side_by_side(rows: int) -> int:
-    """How many models of `rows` rows to fit at once: one per core while each boosts on one thread (LightGBM
-    lets go of the GIL while it boosts), else one at a time with every core."""
-    return (os.cpu_count() or 1) if rows < THREADED_ROWS else 1
 
 
 def _params(objective: str, hyper: dict, seed: int, rows: int) -> tuple[dict, int, int]:

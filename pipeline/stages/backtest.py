@@ -6,19 +6,17 @@ training deals) learns from the deals created before the origin whose outcome wa
 the deals created in the quarter from the origin. Writes `evaluate.out`/backtest.json (per origin: the deals
 learned from and tested, ROC AUC, top-decile lift, value captured by the top tenth, the oracle's ROC AUC and
 the ratio to it on the demo world; their mean and spread; origins left out, with why) and backtest.csv (the
-plot in dvc.yaml). Origins are fitted side by side while each model boosts on one thread (small data).
+plot in dvc.yaml).
 """
 
 import json
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 
 from features.deals import FAMILY as DEAL
-from models.boosting import side_by_side
 from models.bundle import predict
 from models.evaluation import read_oracle
 from models.fitting import fit_bundle, hyperparams
@@ -88,9 +86,10 @@ def run(p: P.Params) -> dict:
     features = [x for x in meta["features"] if x["family"] != DEAL]
     oracle = read_oracle(f.oracle, deals)
     folds = backtest_folds(deals["created_date"], p.evaluate.backtest_origins, cfg.split)
-    with ThreadPoolExecutor(side_by_side(len(deals))) as pool:  # results in origin order, as they are
-        figures = pool.map(lambda fold: origin_figures(deals, oracle, fold, features, p), folds)
-        done = list(progress(figures, total=len(folds), what="backtest: origins", unit="origin"))
+    done = [
+        origin_figures(deals, oracle, fold, features, p)
+        for fold in progress(folds, what="backtest: origins", unit="origin")
+    ]
     judged = [x for x in done if "reason" not in x]
     names = [f for f in (*FIGURES, "ratio_to_oracle") if judged and f in judged[0]]
     result = {
