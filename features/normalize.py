@@ -80,8 +80,10 @@ _SCHEME = r"^[a-z][a-z0-9+.-]*://"  # a pattern, not a compiled one: pandas runs
 
 
 def normalise_domain(values: pd.Series) -> pd.Series:
-    """`https://www.Acme.com/about` and `ACME.com` both become `acme.com`; a placeholder with no dot (`N/A`,
-    `none`, `-`) becomes empty, or every account carrying it would be merged into one."""
+    """`https://www.Acme.com/about`, `ACME.com` and an email address `jane@acme.com` all become `acme.com`
+    (a marketing tool keys its activities by the person's email); a placeholder with no dot (`N/A`, `none`,
+    `-`) becomes empty, or every account carrying it would be merged into one."""
     d = values.str.strip().str.lower().str.replace(_SCHEME, "", regex=True)
+    d = d.str.replace(r"^[^/@]*@", "", regex=True)  # an email's (or a URL's user's) part before the @
     d = d.str.replace(r"[/:?#].*$", "", regex=True).str.removeprefix("www.").str.rstrip(".")
     return d.where(d.str.contains(".", regex=False))

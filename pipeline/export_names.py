@@ -75,7 +75,8 @@ ALIASES = {
 TABLE_ALIASES = {("contacts", "name"): ["full name", "contact name"]}
 # A column an export keeps in parts, mapped as a list whose cells are joined (a person's first and last name)
 PARTS = {("contacts", "name"): (["first name", "given name"], ["last name", "surname", "family name"])}
-DOMAIN_ALIASES = ["domain", "website", "company domain", "company website", "url"]
+# last: an email (the domain of a person's address, `jane@acme.com`) when no company domain is there
+DOMAIN_ALIASES = ["domain", "website", "company domain", "company website", "url", "email", "email address"]
 # words of a column name that say it was filled in after a deal: an outcome or today's state
 OUTCOME_WORDS = {"won", "win", "wins", "lost", "closed", "status", "customer", "customers", "stage", "churn"}
 OUTCOME_WORDS |= {"churned", "lifecycle", "renewal", "renewed", "signed", "active", "paying", "arr", "mrr"}

@@ -29,6 +29,7 @@ from pipeline.export_names import (
     key,
 )
 from pipeline.guess_dates import date_formats, readings, settled
+from pipeline.guess_links import through_contacts
 from pipeline.guess_values import candidates, history_of, stage_values, type_values
 
 DEAL_KINDS = (
@@ -172,20 +173,13 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
                 "employees and revenue then stand in for past deals (features.undated_firmographics: static; "
                 "strict keeps them for scoring only). Set the date they were measured if older."
             )
-        required = [
-            c
-            for c, col in SCHEMAS[table].columns.items()
-            if not col.nullable
-            and c not in columns
-            and c not in spec.get("defaults", {})
-            and c not in ("is_customer", "customer_since")
-            and not (c == "account_id" and DOMAIN_KEY in columns)
-        ]
+        tables[table] = spec
+    notes += through_contacts(tables, samples, source)
+    for table, spec in tables.items():
         notes += [
             f"{table}.{c}: required, and no column looks like it: fill in `columns:` or `defaults:`"
-            for c in required
+            for c in _unfilled(table, spec)
         ]
-        tables[table] = spec
     orders = settled(found)
     for table, spec in tables.items():
         fmt, said = date_formats(table, found[table], texts[table], orders)
@@ -198,8 +192,27 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
     return {"tables": tables}, notes
 
 
+def _unfilled(table: str, spec: dict) -> list[str]:
+    """The contract's required columns that nothing in `spec` fills."""
+    columns, filled = spec["columns"], {*spec.get("defaults", {}), *spec.get("lookup", {})}
+    return [
+        c
+        for c, col in SCHEMAS[table].columns.items()
+        if not col.nullable
+        and c not in columns
+        and c not in filled
+        and c not in ("is_customer", "customer_since")
+        and not (c == "account_id" and DOMAIN_KEY in columns)
+    ]
+
+
 def _scalar(value) -> str:
-    return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+    return (
+        yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False)
+        .strip()
+        .removesuffix("...")
+        .strip()
+    )
 
 
 def render(mapping: dict, notes: list[str], source: str | Path) -> str:
@@ -228,6 +241,9 @@ def render(mapping: dict, notes: list[str], source: str | Path) -> str:
                 "      fields:",
                 *[f"        {c}: {_scalar(v)}" for c, v in h["fields"].items()],
             ]
+        if spec.get("lookup"):
+            lines.append("    lookup:  # contract column: from another file (its key matched to your column)")
+            lines += [f"      {c}: {_scalar(look)}  # guess" for c, look in spec["lookup"].items()]
         if spec.get("values"):
             lines.append("    values:  # your value: the contract's")
             for col, codes in spec["values"].items():

@@ -1059,3 +1059,49 @@ def test_init_recognises_a_field_history_and_ingest_reads_it_unchanged(tmp_path)
     ingest_into(tmp_path / "export", tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
     snaps = pd.read_parquet(tmp_path / "interim" / "snapshots.parquet").sort_values("account_id")
     assert snaps[["account_id", "employees"]].values.tolist() == [["1", 8], ["2", 18]]
+
+
+PERSON_KEYED = {
+    "companies.csv": "Company ID,Company,Website\nC1,Acme,https://www.acme.com\nC2,Beta,beta.de\n",
+    "deals.csv": "Deal ID,Company ID,Stage,Created Date,Close Date,Amount\n"
+    "D1,C1,Closed Won,2024-01-02,2024-02-01,10\nD2,C2,Closed Lost,2024-01-03,2024-02-03,20\n",
+    "people.csv": "Contact ID,Company ID,Full Name,Created Date\n"
+    "P1,C1,Ann Lee,2023-02-01\nP2,C2,Bo Ng,2023-02-01\n",
+}
+
+
+@pytest.mark.parametrize(
+    "activities, how",
+    [
+        (
+            "Lead ID,Activity Date,Activity Type\nP1,2024-01-05,Fill Out Form\nP2,2024-01-06,Open Email\n",
+            "lookup",
+        ),
+        (
+            "Email,Activity Date,Activity Type\n"
+            "ann@Acme.com,2024-01-05,Fill Out Form\nbo@beta.de,2024-01-06,Open Email\n",
+            "domain",
+        ),
+    ],
+    ids=["by contact", "by email"],
+)
+def test_activities_keyed_by_the_person_get_the_persons_account(tmp_path, activities, how):
+    """A marketing tool's log names the person, not the company: init takes each activity's account from its
+    contact in the contacts file, or from the domain of the person's email when the log gives an email."""
+    mapping, text = _init(tmp_path, {**PERSON_KEYED, "activities.csv": activities})
+    acts = mapping["tables"]["activities"]
+    if how == "lookup":
+        assert acts["lookup"] == {
+            "account_id": {
+                "file": "people.csv",
+                "column": "Lead ID",
+                "key": "Contact ID",
+                "value": "Company ID",
+            }
+        }
+    else:
+        assert acts["columns"]["account_domain"] == "Email" and "lookup" not in acts
+    assert "activities.account_id: required" not in text
+    ingest_into(tmp_path / "export", tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
+    kept = pd.read_parquet(tmp_path / "interim" / "activities.parquet")
+    assert kept["account_id"].tolist() == ["C1", "C2"]
