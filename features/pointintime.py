@@ -20,7 +20,7 @@ import pandas as pd
 from features import custom, deals
 from features.elapsed import days_between
 from features.today import STATIC
-from features.vocabulary import DEPARTMENT, OURS, slug
+from features.vocabulary import DEPARTMENT, OURS, TOPIC, slug
 
 PREFIX = {
     "firmographic": "firm_",
@@ -61,6 +61,7 @@ class FeatureConfig:
     trigger_types: tuple = ()
     tech_categories: tuple = ()
     departments: tuple = ()  # contacts' departments with a count of engaged contacts each (beh_dept_*_90d)
+    topics: tuple = ()  # intent topics with their own latest score each (intent_topic_*_max_28d)
     # the accounts' undated fields used as today's value (STATIC's names); an unlisted one is no feature
     static_fields: tuple = ("industry", "country", "region", "founded_year")
     # accounts with no dated history: "static" uses today's employees and revenue for every deal, "strict"
@@ -253,6 +254,12 @@ def intent(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
         intent_mean_90d=j.score.mean(where=relevant & d90),
         intent_days_since_surge=j.age.min(where=surge),
         intent_any_topic_max_28d=j.score.max(where=d28).cast("float64"),
+        **{  # the export's own topics, whichever our product's are: the model learns which matter
+            f"intent_{TOPIC}{slug(topic)}_max_28d": j.score.max(where=d28 & (j.topic == topic)).cast(
+                "float64"
+            )
+            for topic in cfg.topics
+        },
     )
     # distinct weeks and topics among the surging rows only: a DISTINCT aggregate with a condition makes the
     # engine group every joined row by (key, value, condition) first
@@ -270,6 +277,7 @@ def intent(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
         "intent_topics_surging_28d",
         "intent_days_since_surge",
         "intent_any_topic_max_28d",
+        *[f"intent_{TOPIC}{slug(topic)}_max_28d" for topic in cfg.topics],
     )
 
 

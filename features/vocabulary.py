@@ -1,6 +1,7 @@
 """Which values of the open vocabularies get features of their own, and the words those features stand for.
 
-Activity types, trigger types, technology categories and contacts' departments are whatever the export says
+Activity types, trigger types, technology categories, intent topics and contacts' departments are whatever
+the export says
 (docs/data_contract.md): a count or recency per value needs the values first. They are the most frequent ones
 in records dated before the learning cut-off (the first day whose deals validate or test a model; a contact
 is dated by its creation), so the choice has seen nothing of the deals it is judged on. The recommended
@@ -28,8 +29,10 @@ EVENT_VALUES = {
     "triggers": ("triggers", "trigger_type", "date", TRIGGER_TYPES),
     "technographic": ("technographics", "category", "first_seen", TECH_CATEGORIES),
     "departments": ("contacts", "department", "created_date", DEPARTMENTS),
+    "intent": ("intent", "topic", "week", ()),  # each topic's own latest score (intent_topic_<slug>_max_28d)
 }
 DEPARTMENT = "dept_"  # beh_dept_<department>_90d: the engaged contacts of a department
+TOPIC = "topic_"  # intent_topic_<topic>_max_28d: an intent topic's own score
 # slugs features already use (beh_all_30d, beh_contacts_30d, trig_days_since_any, tech_n_total); one ending in
 # _ is a prefix: an activity type called "Dept Finance" would name a department's feature
 RESERVED = {
@@ -37,6 +40,7 @@ RESERVED = {
     "triggers": {"any"},
     "technographic": {"total"},
     "departments": set(),
+    "intent": set(),
 }
 # the contract's department and seniority codes as a sentence says them (director and manager as they are);
 # an export's own word as written
@@ -115,6 +119,31 @@ def named_products(tables: dict, before: pd.Timestamp, limit: int = NAMED_PRODUC
     return tuple(top.execute()["technology"])
 
 
+def topic_key(topic: str) -> str:
+    """An intent topic as params and exports may both spell it: `Account-Based Marketing` = account based
+    marketing."""
+    return " ".join(re.sub(r"[_-]+", " ", topic.lower()).split())
+
+
+def missing_topics_note(tables: dict, wanted: tuple) -> str:
+    """What to do when none of features.intent_topics (our product's topics) is among the export's topics:
+    the features on our topics would all be empty."""
+    if "intent" not in tables or not wanted:
+        return ""
+    t = tables["intent"]
+    import ibis  # heavy: only building features needs it; every stage reads this module's words
+
+    counts = t.group_by("topic").aggregate(n=t.count()).order_by([ibis.desc("n"), "topic"]).execute()
+    held = counts["topic"].dropna()
+    if not len(held) or {topic_key(w) for w in wanted} & set(held.map(topic_key)):
+        return ""
+    return (
+        f"none of features.intent_topics ({', '.join(wanted)}) is a topic of the intent table, whose most "
+        f"frequent are {', '.join(held.head(5))}: the scores on our topics stay empty (the chosen topics "
+        "keep their own). Set features.intent_topics to your product's topics"
+    )
+
+
 def words(config: dict, features: list[dict] = ()) -> dict[str, str]:
     """The export's words by the slug of the features named after them (a department's prefixed, dept_<slug>),
     from features.json's config; and by feature name, the label a feature carries (a custom field's)."""
@@ -122,5 +151,6 @@ def words(config: dict, features: list[dict] = ()) -> dict[str, str]:
     return (
         {slug(v): v for key in chosen for v in config.get(key, ())}
         | {DEPARTMENT + slug(v): v for v in config.get("departments", ())}
+        | {TOPIC + slug(v): v for v in config.get("topics", ())}
         | {f["name"]: f["label"] for f in features if "label" in f}
     )

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features.contract import TECH_CATEGORIES, TRIGGER_TYPES
-from features.vocabulary import DEPARTMENT, said
+from features.vocabulary import DEPARTMENT, TOPIC, said
 
 ACTIVITY = {
     "all": "engagement activit(y|ies)",
@@ -147,6 +147,14 @@ def phrase(name: str, words: dict[str, str]) -> Phrase:
     if m := re.fullmatch(rf"beh_{DEPARTMENT}(\w+)_(\d+)d", name):
         own = _own(said(words.get(DEPARTMENT + m[1], m[1].replace("_", " "))))
         return Phrase("count", f"{own} contact(s) engaged", f" in the last {m[2]} days")
+    if m := re.fullmatch(rf"intent_{TOPIC}(\w+)_max_28d", name):
+        topic = words.get(TOPIC + m[1], m[1].replace("_", " "))
+        shown = topic.replace("{", "{{").replace("}", "}}")  # the noun is a format string
+        return Phrase(
+            "number",
+            f"top intent score {{}} on {shown} in the last 4 weeks",
+            missing=f"no {topic} intent lately",
+        )
     if m := re.fullmatch(r"beh_(\w+?)_(\d+)d", name):
         kind, days = m.groups()
         own = _own(words.get(kind, kind.replace("_", " ")))

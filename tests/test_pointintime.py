@@ -290,6 +290,22 @@ def test_intent_topics_match_ignoring_case_hyphens_and_underscores(raw):
     assert same[0]["intent_max_28d"].notna().sum() > 10
 
 
+def test_a_chosen_intent_topic_gets_its_latest_four_weeks_top_score(raw):
+    """A chosen topic's feature is its top score in the 28 days before as_of, from that topic's rows only."""
+    as_of = pd.Timestamp("2025-06-01")
+    spine = spine_at(raw, as_of, 700)
+    cfg = FeatureConfig(families=("intent",), topics=("data privacy", "hr software"))
+    got = features(raw, spine, cfg)
+    intent = raw["intent"]
+    recent = intent[(intent["week"] < as_of) & (intent["week"] >= as_of - pd.Timedelta(days=28))]
+    for topic in cfg.topics:
+        top = recent[recent["topic"] == topic].groupby("account_id")["score"].max().astype("float64")
+        want = spine["account_id"].map(top).rename(None)
+        column = got[f"intent_topic_{topic.replace(' ', '_')}_max_28d"].rename(None)
+        pd.testing.assert_series_equal(column, want, check_index=False)
+        assert want.notna().sum() > 10
+
+
 def test_engaged_contacts_skip_anonymous_activities_and_unknown_departments():
     """Contacts are counted once each, by their latest activity; an anonymous activity counts as activity, not
     as a contact; a contact without a record, or created after as_of, counts as a contact, not by its role."""

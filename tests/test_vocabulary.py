@@ -4,7 +4,7 @@ said in the export's words."""
 import ibis
 import pandas as pd
 
-from features.vocabulary import frequent_values, named_products, words
+from features.vocabulary import frequent_values, missing_topics_note, named_products, words
 from models.reasons import describe
 
 CUTOFF = pd.Timestamp("2024-01-01")
@@ -65,6 +65,30 @@ def test_departments_are_chosen_from_contacts_created_before_the_cutoff():
     assert frequent_values(acts, "behaviour", CUTOFF, top=12, min_records=20) == ("web_visit",)
 
 
+def test_intent_topics_are_the_exports_own_chosen_before_the_cutoff():
+    """Bombora's topics are whatever the export's product is about: the most frequent weekly scores before the
+    cut-off choose which topics get a score of their own."""
+    weeks = [CUTOFF - pd.Timedelta(weeks=1 + i) for i in range(30)] + [
+        CUTOFF + pd.Timedelta(weeks=i) for i in range(40)
+    ]
+    topics = ["Customer Data Platform"] * 25 + ["Email Marketing"] * 5 + ["Churn"] * 40
+    frame = pd.DataFrame({"account_id": "A", "topic": topics, "week": weeks, "score": 80})
+    assert frequent_values({"intent": ibis.memtable(frame)}, "intent", CUTOFF, top=12, min_records=20) == (
+        "Customer Data Platform",
+    )
+
+
+def test_intent_topics_that_the_export_lacks_are_said():
+    """params' intent_topics are the demo product's: an export about another product is told to set them."""
+    frame = pd.DataFrame({"topic": ["Customer Data Platform"] * 3 + ["Email Marketing"]})
+    tables = {"intent": ibis.memtable(frame)}
+    note = missing_topics_note(tables, ("revenue operations",))
+    assert "most frequent are Customer Data Platform, Email Marketing" in note
+    assert "Set features.intent_topics" in note
+    assert missing_topics_note(tables, ("revenue operations", "customer-data_platform")) == ""
+    assert missing_topics_note(tables, ()) == "" and missing_topics_note({}, ("x",)) == ""
+
+
 def test_named_products_are_chosen_before_the_cutoff():
     tech = pd.DataFrame(
         {
@@ -96,6 +120,13 @@ def test_reasons_say_the_exports_own_words():
     )
     assert describe("tech_n_sales_engagement", 2, said) == "2 Sales Engagement products in use"
     assert describe("tech_has_hubspot", 1, said) == "runs HubSpot"
+    topics = words({"topics": ["Account-Based Marketing", "Customer Data Platform (CDP)"]})
+    assert describe("intent_topic_account_based_marketing_max_28d", 84, topics) == (
+        "top intent score 84 on Account-Based Marketing in the last 4 weeks"
+    )
+    assert describe("intent_topic_customer_data_platform_cdp_max_28d", None, topics) == (
+        "no Customer Data Platform (CDP) intent lately"
+    )
     departments = words({"departments": ["finance", "it", "Customer Success"]})
     assert (
         describe("beh_dept_finance_90d", 2, departments) == "2 Finance contacts engaged in the last 90 days"

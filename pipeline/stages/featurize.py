@@ -29,7 +29,7 @@ from features.pointintime import (
 )
 from features.spines import TRAIN_META, open_spine, scoring_date, scoring_spine, training_spine
 from features.today import static_used, todays_values, undated_note
-from features.vocabulary import EVENT_VALUES, frequent_values, named_products
+from features.vocabulary import EVENT_VALUES, frequent_values, missing_topics_note, named_products
 from models.split import learning_cutoff
 from pipeline import engines
 from pipeline import params as P
@@ -59,6 +59,8 @@ def run(p: P.Params) -> dict:
         f"featurize: values with features of their own, chosen from records before {cutoff.date()}: "
         + "; ".join(f"{EVENT_VALUES[k][1]} {', '.join(v) or '(none)'}" for k, v in values.items())
     )
+    if note := missing_topics_note(tables, tuple(f.intent_topics)):
+        log.warning(f"featurize: {note}")
     ingested = json.loads(where.ingest_summary.read_text())
     fields = ingested.get("custom_fields", {})
     cfg = FeatureConfig(
@@ -73,6 +75,7 @@ def run(p: P.Params) -> dict:
         trigger_types=values["triggers"],
         tech_categories=values["technographic"],
         departments=values["departments"],
+        topics=values["intent"],
         undated_firmographics=f.undated_firmographics,
         static_fields=tuple(f.static_fields),
         custom_fields=custom_features(tables["accounts"], fields, f.top_values, f.min_value_records),
