@@ -7,8 +7,8 @@ each run the way a new user would, against the native run.
 
 Per seed, the native world runs synthesize ... score. Each style writes the same world (`icp synthesize
 --style`); `icp init` guesses a mapping; EDITS apply what init marks TO REVIEW or the docs say a person must
-decide (which technology tags are competitors, complements or our own product; which activity is a
-pricing-page visit; the date the firmographics were exported), nothing else; then ingest ... score run on it.
+decide (which technology tags are competitors, complements or our own product; the date the firmographics
+were exported), nothing else; then ingest ... score run on it.
 The truth is the native world's with its ids written as the style writes them, so evaluate's oracle and the
 tiers' true P(win) judge every run alike. Printed per run: the ratio to the oracle (evaluate's, holdout), the
 tiers' true P(win) over the universe's, rows rejected and the rejects for a code outside a closed list.
@@ -65,16 +65,14 @@ def _tags(mapping: dict) -> None:
 
 
 def edit_salesforce(mapping: dict, p: P.Params) -> None:
-    """The tags, and Marketo's pricing-page visits get the recency the features know."""
+    """The tags (init guesses pricing-page visits from the activity type's name)."""
     _tags(mapping)
-    _values(mapping, "activities", "Activity Type", {"Visit Pricing Page": "pricing_page"})
 
 
 def edit_hubspot(mapping: dict, p: P.Params) -> None:
-    """The tags and pricing-page visits as above; init dates today's firmographics by the file's date and asks
-    for the date they were measured: the export date, the world's end."""
+    """The tags as above; init dates today's firmographics by the file's date and asks for the date they were
+    measured: the export date, the world's end."""
     _tags(mapping)
-    _values(mapping, "activities", "Activity Type", {"Pricing Page View": "pricing_page"})
     mapping["tables"]["accounts"].setdefault("defaults", {})["snapshot_date"] = p.synthesize.end_date
 
 

@@ -87,3 +87,12 @@ def normalise_domain(values: pd.Series) -> pd.Series:
     d = d.str.replace(r"^[^/@]*@", "", regex=True)  # an email's (or a URL's user's) part before the @
     d = d.str.replace(r"[/:?#].*$", "", regex=True).str.removeprefix("www.").str.rstrip(".")
     return d.where(d.str.contains(".", regex=False))
+
+
+_PRICING_PAGE = r"(?i)(?:^|/)pricing(?:[/?#.]|$)"  # a page's path: /pricing, acme.com/pricing?plan=pro
+
+
+def pricing_visits(types: pd.Series, details: pd.Series) -> pd.Series:
+    """A visit whose detail is a pricing page's address is a pricing-page visit, whatever its type says: a
+    marketing tool logs every page as `Visit Webpage` with the page in its detail."""
+    return types.mask(details.str.contains(_PRICING_PAGE, regex=True, na=False), "pricing_page")

@@ -20,7 +20,13 @@ import pandera.pandas as pandera
 
 from features import custom
 from features.contract import SCHEMAS, STAGES
-from features.normalize import canonical_country, canonical_industry, normalise_domain, region_of
+from features.normalize import (
+    canonical_country,
+    canonical_industry,
+    normalise_domain,
+    pricing_visits,
+    region_of,
+)
 from features.parse import canonical_codes, clean_text, listed, parse_as
 
 CLEARED = "cleared, row kept"
@@ -64,6 +70,8 @@ def normalise(
         elif spec.metadata:
             values = canonical_codes(values, spec.metadata["known"])
         out[col] = values
+    if name == "activities" and "detail" in out:
+        out["activity_type"] = pricing_visits(out["activity_type"], out["detail"])
     if "region" in out:
         out["region"] = out["region"].fillna(region_of(out["country"]))
     df = pd.DataFrame(out, index=raw.index)

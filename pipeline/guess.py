@@ -30,7 +30,7 @@ from pipeline.export_names import (
 )
 from pipeline.guess_dates import date_formats, readings, settled
 from pipeline.guess_links import through_contacts
-from pipeline.guess_values import candidates, history_of, stage_values, type_values
+from pipeline.guess_values import candidates, history_of, meanings, stage_values, type_values
 
 DEAL_KINDS = (
     "number or category; never one that changes as the deal goes on: probability, forecast category, next "
@@ -148,6 +148,8 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
             values[columns["stage"]] = stage_values(frame[columns["stage"]])
         if table == "opportunities" and "type" in columns:
             values[columns["type"]] = type_values(frame[columns["type"]])
+        meant, said = meanings(table, chosen[table], frame, columns)
+        values, notes = values | meant, notes + said
         values = {col: codes for col, codes in values.items() if codes}  # a file without rows has none
         if values:
             spec["values"] = values

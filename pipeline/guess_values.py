@@ -76,6 +76,38 @@ def candidates(
     return notes
 
 
+def meanings(table: str, file: str, frame: pd.DataFrame, columns: dict) -> tuple[dict, list[str]]:
+    """What the features give a meaning to and only the export's owner can name: pricing-page visits (a
+    guess, from the activity type's name), which technology categories are a competitor's, a complement's and
+    our own product, and our intent topics (notes quoting the file's most frequent values)."""
+    column = {"activities": "activity_type", "technographics": "category", "intent": "topic"}.get(table)
+    given = columns.get(column)
+    if not isinstance(given, str) or given not in frame:
+        return {}, []
+    counts = clean_text(frame[given]).value_counts()
+    more = f" and {len(counts) - 12} more" if len(counts) > 12 else ""
+    top = ", ".join(counts.index[:12]) + more
+    if table == "activities":
+        pricing = {
+            v: "pricing_page" for v in counts.index if "pricing" in key(v) and key(v) != "pricing page"
+        }
+        return ({given: pricing} if pricing else {}), []
+    told = {key(v) for v in counts.index} & {"competitor", "complement", "ours"}
+    if table == "technographics" and not told:
+        return {}, [
+            f"{file}: which of {given}'s categories ({top}) are a competitor's, a complement's or your own "
+            f"product? Say it under `values: {{{given}: {{...: competitor, ...: complement, ...: ours}}}}`: "
+            "their products get flags, and your own product at a customer is never a feature"
+        ]
+    if table == "intent":
+        return {}, [
+            f"{file}: its most frequent topics are {top}. Name your product's topics under "
+            "`params: {features: {intent_topics: [...]}}` (params.yaml's are the demo's); every frequent "
+            "topic gets a score of its own either way"
+        ]
+    return {}, []
+
+
 def _said(header: str, values: pd.Series, common: int = 20) -> set[str]:
     """The words of a column's name and of its `common` most frequent values."""
     top = clean_text(values).value_counts().index[:common]

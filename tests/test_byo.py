@@ -1105,3 +1105,25 @@ def test_activities_keyed_by_the_person_get_the_persons_account(tmp_path, activi
     ingest_into(tmp_path / "export", tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
     kept = pd.read_parquet(tmp_path / "interim" / "activities.parquet")
     assert kept["account_id"].tolist() == ["C1", "C2"]
+
+
+def test_init_guesses_pricing_visits_and_asks_what_only_the_owner_knows(tmp_path):
+    """A pricing-page activity type is guessed as pricing_page; which technology categories are competitors,
+    complements or ours, and which intent topics are ours, are asked for, quoting the file's values."""
+    mapping, text = _init(
+        tmp_path,
+        {
+            **PERSON_KEYED,
+            "activities.csv": "Company ID,Activity Date,Activity Type\n"
+            "C1,2024-01-05,Visit Pricing Page\nC2,2024-01-06,Visit Webpage\n",
+            "builtwith.csv": "Domain,Technology,Tag,First Detected,Last Detected\n"
+            "acme.com,Gong,Revenue Intelligence,2023-01-01,2024-01-01\n",
+            "bombora.csv": "Domain,Topic,Composite Score,Week Ending\n"
+            "acme.com,Customer Data Platform,80,2024-01-06\n",
+        },
+    )
+    assert mapping["tables"]["activities"]["values"] == {
+        "Activity Type": {"Visit Pricing Page": "pricing_page"}
+    }
+    assert "which of Tag's categories (Revenue Intelligence) are a competitor's" in text
+    assert "its most frequent topics are Customer Data Platform" in text

@@ -12,6 +12,7 @@ from features.contract import COUNTRY_REGION, INDUSTRIES, SCHEMAS, TABLES, forei
 from features.errors import ContractError
 from features.keys import EMPTY, MERGES, ROW, merged_accounts, origin_column, shown_column
 from features.normalize import normalise_domain
+from features.rules import normalise
 from pipeline import params as P
 from pipeline.console import stage_main
 from pipeline.stages import ingest as stage
@@ -429,6 +430,7 @@ def test_aliases_case_and_spaces_become_canonical(tmp_path):
             (OPPS, 1, "stage", " Won "),
             (OPPS, 1, "type", "New Business"),
             ("activities", 1, "activity_type", "Web Visit"),
+            ("activities", 1, "detail", "/customers"),  # not a pricing page: that would make it pricing_page
         ],
     )
     acc, opp = pd.read_parquet(out / "accounts.parquet"), pd.read_parquet(out / "opportunities.parquet")
@@ -702,3 +704,28 @@ def test_too_many_rejects_quotes_the_column_that_lost_most_rows(tmp_path):
         "2 of them for column stage, first: row 2, value 'Negotiating': stage 'Negotiating' is not one"
         in str(e.value)
     )
+
+
+def test_a_visit_to_a_pricing_page_is_a_pricing_page_visit_whatever_its_type():
+    """Marketo logs every page as `Visit Webpage`, the page in its detail: a pricing page's address makes the
+    row a pricing_page visit; a page or asset merely about pricing does not."""
+    details = [
+        "/pricing",
+        "www.acme.com/Pricing?plan=pro",
+        "https://acme.com/en/pricing/",
+        "/blog/pricing-strategy",
+        "Pricing webinar",
+        "/products",
+        None,
+    ]
+    raw = pd.DataFrame(
+        {
+            "account_id": "A",
+            "contact_id": None,
+            "timestamp": "2024-01-02",
+            "activity_type": "Visit Webpage",
+            "detail": details,
+        }
+    )
+    types = normalise("activities", raw)[0]["activity_type"].tolist()
+    assert types == ["pricing_page"] * 3 + ["Visit Webpage"] * 4
