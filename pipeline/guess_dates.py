@@ -1,5 +1,6 @@
 """`icp init`'s guess of each date column's format, from its values: ISO 8601 (any precision, `Z` or an
-offset), day first or month first with `/`, `.` or `-`, with or without a time, or Excel serial day numbers.
+offset), day first or month first with `/`, `.` or `-` (a four- or two-digit year), English month names, with
+or without a time, or Excel serial day numbers.
 The formats are tried with the reader ingest uses (features/parse.py), so a guess is what ingest reads. A
 column whose days are all 12 or less reads both ways: it takes the order another column settles, else day
 first, and a note says so; what no format reads becomes a note too, never an error.
@@ -10,14 +11,13 @@ import pandas as pd
 from features.parse import EXCEL, ISO, read_dates, serial_days
 
 # The formats tried on a date column: ISO 8601 first, then day first before month first (kept when the values
-# cannot tell them apart and nothing else in the export does).
+# cannot tell them apart and nothing else in the export does); two-digit years as a spreadsheet saves them
+# (`1/31/24`), and English month names (`31-Jan-2024`, `Jan 31, 2024`).
+DAYS = ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d/%m/%y", "%m/%d/%y", "%d.%m.%y")
+MONTH_NAMES = ("%d-%b-%Y", "%d-%b-%y", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y")
 DATE_FORMATS = (
     ISO,
-    *(
-        f"{day}{time}"
-        for day in ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d")
-        for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p")
-    ),
+    *(f"{day}{time}" for day in DAYS + MONTH_NAMES for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p")),
 )
 
 

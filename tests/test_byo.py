@@ -661,6 +661,35 @@ def test_init_guesses_a_format_per_date_column_that_ingest_reads_unchanged(tmp_p
 
 
 @pytest.mark.parametrize(
+    "created, closed, read_as",
+    [
+        ("1/31/24", "2/15/24", "%m/%d/%y"),
+        ("31-Jan-2024", "15-Feb-2024", "%d-%b-%Y"),
+        ("Jan 31, 2024", "Feb 15, 2024", "%b %d, %Y"),
+        ("31 January 2024", "15 February 2024", "%d %B %Y"),
+    ],
+)
+def test_init_reads_two_digit_years_and_month_names(tmp_path, created, closed, read_as):
+    """A spreadsheet saves `1/31/24`; reports write `31-Jan-2024` or `Jan 31, 2024`: init names the format and
+    ingest reads the dates with it."""
+    mapping, _ = _init(
+        tmp_path,
+        {
+            "companies.csv": "Company ID,Company\nC1,Acme\n",
+            "deals.csv": "Deal ID,Company ID,Create Date,Close Date,Stage,Amount\n"
+            f'D1,C1,"{created}","{closed}",Closed Won,100\n',
+        },
+    )
+    assert mapping["tables"]["opportunities"]["date_format"] == read_as
+    ingest_into(tmp_path / "export", tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
+    opp = pd.read_parquet(tmp_path / "interim" / "opportunities.parquet")
+    assert opp[["created_date", "close_date"]].iloc[0].tolist() == [
+        pd.Timestamp("2024-01-31"),
+        pd.Timestamp("2024-02-15"),
+    ]
+
+
+@pytest.mark.parametrize(
     "closed, read_as, why",
     [
         ("01/13/2024", "%m/%d/%Y", "like other dates of the export"),
