@@ -29,7 +29,7 @@ from pipeline.export_names import (
     key,
 )
 from pipeline.guess_dates import date_formats, readings, settled
-from pipeline.guess_links import through_contacts
+from pipeline.guess_links import through_people
 from pipeline.guess_values import candidates, history_of, meanings, stage_values, type_values
 
 DEAL_KINDS = (
@@ -176,7 +176,7 @@ def guess(source: str | Path) -> tuple[dict, list[str]]:
                 "strict keeps them for scoring only). Set the date they were measured if older."
             )
         tables[table] = spec
-    notes += through_contacts(tables, samples, source)
+    notes += through_people(tables, samples, source, headers)
     for table, spec in tables.items():
         notes += [
             f"{table}.{c}: required, and no column looks like it: fill in `columns:` or `defaults:`"

@@ -2,39 +2,80 @@
 
 from pathlib import Path
 
+import pandas as pd
+
 from features.contract import DOMAIN_KEY
 from features.parse import clean_text
 from pipeline import readers
+from pipeline.export_names import ALIASES, key
+
+ACCOUNT = {"account id", *ALIASES["account_id"]}
+COVERED = 0.5  # the share of the log's person ids a file must hold to be the log's people
 
 
-def through_contacts(tables: dict, samples: dict, source: Path) -> list[str]:
+def through_people(tables: dict, samples: dict[str, pd.DataFrame], source: Path, headers: dict) -> list[str]:
     """A marketing tool's activities keyed by the person, with no company column: each row's account looked
-    up through the contacts file, when most of the sample's people are found there (else an email's domain,
-    if matched, stays the key). Notes saying which."""
-    acts, people = tables.get("activities"), tables.get("contacts")
-    if not acts or not people or "account_id" in acts["columns"] or "contact_id" not in acts["columns"]:
+    up in a file of people that holds most of the log's person ids and their account: the contacts file, else
+    one init placed nowhere (Marketo's leads, with their `SFDC Account ID`). Else an email's domain, when
+    matched, stays the key. Notes saying which."""
+    acts = tables.get("activities")
+    if not acts or "account_id" in acts["columns"] or "contact_id" not in acts["columns"]:
         return []
-    if {"contact_id", "account_id"} - set(people["columns"]) or people.keys() & {"header_row", "sheet"}:
-        return []
-    own, theirs = acts["columns"]["contact_id"], people["columns"]["contact_id"]
+    own = acts["columns"]["contact_id"]
     ids = clean_text(samples[acts["file"]][own]).dropna()
-    known = {i for part in readers.chunks(source / people["file"], 500_000) for i in part[theirs].dropna()}
-    found = ids.isin({str(i).strip() for i in known}).mean() if len(ids) else 0.0
-    if found < 0.5:
-        return [
-            f"activities.account_id: {found:.0%} of the sample's {own} are in {people['file']}'s {theirs}, "
-            "too few to take each activity's account from its contact"
-        ]
-    acts["columns"].pop(DOMAIN_KEY, None)
-    acts["lookup"] = {
-        "account_id": {
-            "file": people["file"],
-            "column": own,
-            "key": theirs,
-            "value": people["columns"]["account_id"],
-        }
-    }
+    if ids.empty:
+        return []
+    best = (0.0, None)
+    for file, person, account in _people_files(tables, samples, headers):
+        found, person = _held(source / file, ids, person, account)
+        if found >= COVERED:
+            acts["columns"].pop(DOMAIN_KEY, None)
+            acts["lookup"] = {"account_id": {"file": file, "column": own, "key": person, "value": account}}
+            return [
+                f"activities.account_id: no company column; each activity's account is its person's in "
+                f"{file} ({found:.0%} of the sample's {own} are its {person})"
+            ]
+        if best[1] is None or found > best[0]:
+            best = (found, file)
+    if best[1] is None:
+        return []
     return [
-        f"activities.account_id: no company column; each activity's account is its contact's in "
-        f"{people['file']} ({found:.0%} of the sample's {own} found there)"
+        f"activities.account_id: no company column, and at most {best[0]:.0%} of the sample's {own} are in a "
+        f"file of people ({best[1]}): too few to take each activity's account from its person"
     ]
+
+
+def _people_files(tables: dict, samples: dict, headers: dict) -> list[tuple[str, str | None, str]]:
+    """(file, its person id column or None to find, its account column): the contacts file first, then the
+    files init placed nowhere that name an account. A file with a title above its header is left out: a
+    look-up reads its header on the first line."""
+    out, placed = [], {spec["file"] for spec in tables.values()}
+    people = tables.get("contacts")
+    if people and {"contact_id", "account_id"} <= set(people["columns"]) and headers[people["file"]] == 1:
+        out.append((people["file"], people["columns"]["contact_id"], people["columns"]["account_id"]))
+    for file, frame in samples.items():
+        account = next((str(h) for h in frame.columns if key(h) in ACCOUNT), None)
+        if file not in placed and account and headers[file] == 1:
+            out.append((file, None, account))
+    return out
+
+
+def _held(path: Path, ids: pd.Series, person: str | None, account: str) -> tuple[float, str | None]:
+    """The share of `ids` that `path` holds in its `person` column (None: whichever id or email column holds
+    the most, each value once), and that column."""
+    wanted = set(ids)
+    seen: dict[str, set] = {}
+    for part in readers.chunks(path, 500_000):
+        columns = [person] if person else [c for c in map(str, part.columns) if c != account and _a_key(c)]
+        for c in columns:
+            seen.setdefault(c, set()).update(set(clean_text(part[c]).dropna()) & wanted)
+    if not seen:
+        return 0.0, None
+    column = max(seen, key=lambda c: len(seen[c]))
+    return ids.isin(seen[column]).mean(), column
+
+
+def _a_key(header: str) -> bool:
+    """A column that may identify a person: an id or an email."""
+    words = key(header).split()
+    return "id" in words or "email" in words

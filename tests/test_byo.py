@@ -1099,12 +1099,22 @@ PERSON_KEYED = {
 }
 
 
+LOOKED_UP = {  # each case's look-up of account_id: (file, key, value)
+    "contact": ("people.csv", "Contact ID", "Company ID"),
+    "leads": ("leads.csv", "Id", "SFDC Account ID"),
+}
+
+
 @pytest.mark.parametrize(
     "activities, how",
     [
         (
             "Lead ID,Activity Date,Activity Type\nP1,2024-01-05,Fill Out Form\nP2,2024-01-06,Open Email\n",
-            "lookup",
+            "contact",
+        ),
+        (
+            "Lead ID,Activity Date,Activity Type\nL1,2024-01-05,Fill Out Form\nL2,2024-01-06,Open Email\n",
+            "leads",
         ),
         (
             "Email,Activity Date,Activity Type\n"
@@ -1112,22 +1122,20 @@ PERSON_KEYED = {
             "domain",
         ),
     ],
-    ids=["by contact", "by email"],
+    ids=["by contact", "by a file of leads", "by email"],
 )
 def test_activities_keyed_by_the_person_get_the_persons_account(tmp_path, activities, how):
     """A marketing tool's log names the person, not the company: init takes each activity's account from its
-    contact in the contacts file, or from the domain of the person's email when the log gives an email."""
-    mapping, text = _init(tmp_path, {**PERSON_KEYED, "activities.csv": activities})
+    contact in the contacts file, or from a file of people it placed nowhere (Marketo's leads, synced with
+    Salesforce), or from the domain of the person's email when the log gives an email."""
+    leads = "Id,Email,SFDC Account ID\nL1,ann@acme.com,C1\nL2,bo@beta.de,C2\n"
+    files = {**PERSON_KEYED, "activities.csv": activities} | ({"leads.csv": leads} if how == "leads" else {})
+    mapping, text = _init(tmp_path, files)
     acts = mapping["tables"]["activities"]
-    if how == "lookup":
-        assert acts["lookup"] == {
-            "account_id": {
-                "file": "people.csv",
-                "column": "Lead ID",
-                "key": "Contact ID",
-                "value": "Company ID",
-            }
-        }
+    if how in LOOKED_UP:
+        file, key, value = LOOKED_UP[how]
+        look = {"file": file, "column": "Lead ID", "key": key, "value": value}
+        assert acts["lookup"] == {"account_id": look}
     else:
         assert acts["columns"]["account_domain"] == "Email" and "lookup" not in acts
     assert "activities.account_id: required" not in text
