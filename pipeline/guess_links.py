@@ -31,10 +31,19 @@ def through_people(tables: dict, samples: dict[str, pd.DataFrame], source: Path,
         if found >= COVERED:
             acts["columns"].pop(DOMAIN_KEY, None)
             acts["lookup"] = {"account_id": {"file": file, "column": own, "key": person, "value": account}}
-            return [
+            said = (
                 f"activities.account_id: no company column; each activity's account is its person's in "
                 f"{file} ({found:.0%} of the sample's {own} are its {person})"
-            ]
+            )
+            people = tables.get("contacts")
+            link = (
+                _contact_column(source, file, person, people) if people and file != people["file"] else None
+            )
+            if link:  # the log's own person ids are not the CRM's contacts: the file says which each is
+                del acts["columns"]["contact_id"]
+                acts["lookup"]["contact_id"] = {"file": file, "column": own, "key": person, "value": link}
+                said += f", and its contact is the person's {link} in {people['file']}"
+            return [said]
         if best[1] is None or found > best[0]:
             best = (found, file)
     if best[1] is None:
@@ -73,6 +82,28 @@ def _held(path: Path, ids: pd.Series, person: str | None, account: str) -> tuple
         return 0.0, None
     column = max(seen, key=lambda c: len(seen[c]))
     return ids.isin(seen[column]).mean(), column
+
+
+def _contact_column(source: Path, file: str, person: str, contacts: dict) -> str | None:
+    """The column of a file of people (not the contacts file) that names each person's CRM contact: the id
+    column most of whose values are the contacts' ids (Marketo's `SFDC Contact ID`)."""
+    if "contact_id" not in contacts["columns"]:
+        return None
+    theirs = contacts["columns"]["contact_id"]
+    known = {
+        i
+        for part in readers.chunks(source / contacts["file"], 500_000)
+        for i in clean_text(part[theirs]).dropna()
+    }
+    hits: dict[str, list[int]] = {}
+    for part in readers.chunks(source / file, 500_000):
+        for c in (str(c) for c in part.columns if str(c) != person and _a_key(str(c))):
+            values = clean_text(part[c]).dropna()
+            counts = hits.setdefault(c, [0, 0])
+            counts[0], counts[1] = counts[0] + int(values.isin(known).sum()), counts[1] + len(values)
+    found = {c: hit / n for c, (hit, n) in hits.items() if n}
+    best = max(found, key=found.get, default=None)
+    return best if best and found[best] >= COVERED else None
 
 
 def _a_key(header: str) -> bool:

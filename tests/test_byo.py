@@ -1127,21 +1127,26 @@ LOOKED_UP = {  # each case's look-up of account_id: (file, key, value)
 def test_activities_keyed_by_the_person_get_the_persons_account(tmp_path, activities, how):
     """A marketing tool's log names the person, not the company: init takes each activity's account from its
     contact in the contacts file, or from a file of people it placed nowhere (Marketo's leads, synced with
-    Salesforce), or from the domain of the person's email when the log gives an email."""
-    leads = "Id,Email,SFDC Account ID\nL1,ann@acme.com,C1\nL2,bo@beta.de,C2\n"
+    Salesforce, which also name each lead's contact), or from the domain of the person's email when the log
+    gives an email."""
+    leads = "Id,Email,SFDC Contact ID,SFDC Account ID\nL1,ann@acme.com,P1,C1\nL2,bo@beta.de,P2,C2\n"
     files = {**PERSON_KEYED, "activities.csv": activities} | ({"leads.csv": leads} if how == "leads" else {})
     mapping, text = _init(tmp_path, files)
     acts = mapping["tables"]["activities"]
     if how in LOOKED_UP:
         file, key, value = LOOKED_UP[how]
         look = {"file": file, "column": "Lead ID", "key": key, "value": value}
-        assert acts["lookup"] == {"account_id": look}
+        assert acts["lookup"]["account_id"] == look
+        if how == "leads":  # Marketo's lead ids are not the CRM's contacts: the leads file says which
+            assert "contact_id" not in acts["columns"]
+            assert acts["lookup"]["contact_id"] == look | {"value": "SFDC Contact ID"}
     else:
         assert acts["columns"]["account_domain"] == "Email" and "lookup" not in acts
     assert "activities.account_id: required" not in text
     ingest_into(tmp_path / "export", tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
     kept = pd.read_parquet(tmp_path / "interim" / "activities.parquet")
     assert kept["account_id"].tolist() == ["C1", "C2"]
+    assert kept["contact_id"].fillna("").tolist() == (["", ""] if how == "domain" else ["P1", "P2"])
 
 
 def test_init_guesses_pricing_visits_and_asks_what_only_the_owner_knows(tmp_path):
