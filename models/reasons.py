@@ -62,6 +62,7 @@ WHY_NOW = [
     "intent_days_since_surge",
     "beh_days_since_pricing",
 ]
+OWN_TRIGGER = "trig_days_since_"  # an event type of the export's own words (Funding, M&A) is timing too
 
 
 @dataclass(frozen=True)
@@ -279,11 +280,15 @@ def reasons(
 
 
 def why_now(values: pd.Series, contributions: pd.Series, words: dict[str, str], within_days: int = 90) -> str:
-    """The most recent timing signal (trigger, intent surge, pricing-page visit) within `within_days` that
-    raises this account's score (positive SHAP value), or ''."""
+    """The most recent timing signal (trigger, intent surge, pricing-page visit; an event type in the export's
+    own words too) within `within_days` that raises this account's score (positive SHAP value), or ''."""
+    own = [
+        f for f in values.index if f.startswith(OWN_TRIGGER) and f.removeprefix(OWN_TRIGGER) not in TRIGGER
+    ]
+    timing = WHY_NOW + own
     recent = {
         f: values[f]
-        for f in WHY_NOW
+        for f in timing
         if f in values.index
         and pd.notna(values[f])
         and values[f] <= within_days
@@ -291,7 +296,7 @@ def why_now(values: pd.Series, contributions: pd.Series, words: dict[str, str], 
     }
     if not recent:
         return ""
-    newest = min(recent, key=lambda f: (recent[f], WHY_NOW.index(f)))
+    newest = min(recent, key=lambda f: (recent[f], timing.index(f)))
     return describe(newest, recent[newest], words)
 
 

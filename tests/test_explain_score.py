@@ -151,6 +151,12 @@ def test_reasons_pick_by_sign_and_why_now_picks_the_newest_signal():
         )
         == ""
     )
+    # an event type in the export's own words is timing too; layoffs or "any event" are no reason to call
+    own = pd.Series(
+        {"trig_days_since_series_b": 8.0, "trig_days_since_layoffs": 3.0, "trig_days_since_any": 3.0}
+    )
+    said = why_now(own, pd.Series(0.1, index=own.index), {"series_b": "Series B"})
+    assert said == "Series B 8 days ago"
 
 
 def test_tiers_follow_capacity_and_the_probability_floor():
