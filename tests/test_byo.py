@@ -660,6 +660,13 @@ def test_init_guesses_a_format_per_date_column_that_ingest_reads_unchanged(tmp_p
     assert pd.read_csv(tmp_path / "interim" / "rejects.csv").empty
 
 
+def _one_deal(tmp_path, created: str, closed: str) -> tuple[dict, str]:
+    """`icp init` on one company and one won deal created and closed on dates written as given."""
+    header = "Deal ID,Company ID,Create Date,Close Date,Stage,Amount\n"
+    deals = header + f'D1,C1,"{created}","{closed}",Closed Won,100\n'
+    return _init(tmp_path, {"companies.csv": "Company ID,Company\nC1,Acme\n", "deals.csv": deals})
+
+
 @pytest.mark.parametrize(
     "created, closed, read_as",
     [
@@ -672,14 +679,7 @@ def test_init_guesses_a_format_per_date_column_that_ingest_reads_unchanged(tmp_p
 def test_init_reads_two_digit_years_and_month_names(tmp_path, created, closed, read_as):
     """A spreadsheet saves `1/31/24`; reports write `31-Jan-2024` or `Jan 31, 2024`: init names the format and
     ingest reads the dates with it."""
-    mapping, _ = _init(
-        tmp_path,
-        {
-            "companies.csv": "Company ID,Company\nC1,Acme\n",
-            "deals.csv": "Deal ID,Company ID,Create Date,Close Date,Stage,Amount\n"
-            f'D1,C1,"{created}","{closed}",Closed Won,100\n',
-        },
-    )
+    mapping, _ = _one_deal(tmp_path, created, closed)
     assert mapping["tables"]["opportunities"]["date_format"] == read_as
     ingest_into(tmp_path / "export", tmp_path / "interim", 1.0, mapping=tmp_path / "map.yaml")
     opp = pd.read_parquet(tmp_path / "interim" / "opportunities.parquet")
@@ -697,14 +697,7 @@ def test_init_reads_two_digit_years_and_month_names(tmp_path, created, closed, r
     ],
 )
 def test_init_marks_dates_that_read_day_first_and_month_first_to_review(tmp_path, closed, read_as, why):
-    mapping, text = _init(
-        tmp_path,
-        {
-            "companies.csv": "Company ID,Company\nC1,Acme\n",
-            "deals.csv": "Deal ID,Company ID,Create Date,Close Date,Stage,Amount\n"
-            f"D1,C1,01/02/2024,{closed},Closed Won,100\n",
-        },
-    )
+    mapping, text = _one_deal(tmp_path, "01/02/2024", closed)
     assert mapping["tables"]["opportunities"]["date_format"] == read_as
     assert (
         f"# TO REVIEW: opportunities.created_date: no day in Create Date is above 12, so '01/02/2024' may be "
