@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from ibis import _
 
 from features.contract import DOMAIN_KEY, SCHEMAS
-from features.normalize import normalise_domain
+from features.normalize import email_host, normalise_domain
 from features.parse import clean_text
 from features.rules import CLEARED, issue, shown
 
@@ -189,22 +189,18 @@ def unknown(ids: pd.Series, table: str, there: np.ndarray, then: str = "") -> pd
 
 
 def by_domain(raw: pd.DataFrame, domains: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """account_id of each row from its account_domain (a domain or URL) via the kept accounts' `domains`
-    (account_id by domain); the rows matching none, as problems quoting the domain (their account_id a
-    placeholder: the row is out already, so no other check blames it)."""
+    """account_id of each row from its account_domain (a domain, URL or person's email) via the kept
+    accounts' `domains` (account_id by domain); the rows matching none, as problems quoting the domain (their
+    account_id a placeholder: the row is out already, so no other check blames it)."""
     given = clean_text(raw[DOMAIN_KEY])
-    domain = normalise_domain(given)
+    domain = normalise_domain(email_host(given))
     ids = domain.map(domains)
     miss = ids.isna()
-    why = np.where(
-        given[miss].isna(),
-        DOMAIN_KEY + " is empty",
-        DOMAIN_KEY
-        + " "
-        + given[miss].fillna("")
-        + " (domain "
-        + domain[miss].fillna("")
-        + ") matches no account's domain",
+    said = DOMAIN_KEY + " " + given[miss].fillna("")
+    why = np.select(
+        [given[miss].isna(), domain[miss].isna()],
+        [DOMAIN_KEY + " is empty", said + " names no company (a placeholder or a free mail address)"],
+        said + " (domain " + domain[miss].fillna("") + ") matches no account's domain",
     )
     return raw.assign(account_id=ids.fillna("?")), issue(raw.index[miss], DOMAIN_KEY, why)
 

@@ -377,11 +377,15 @@ def _lookup(
     _need(frame, [look["column"]], file, f"{at}.column")
     _need(table, [look["key"], look["value"]], look["file"], at)
     keys = clean_text(table[look["key"]])
-    if keys.duplicated().any():
+    # an empty key names nothing, and a key repeated with the same value is one: only two values stop the run
+    pairs = pd.DataFrame({"key": keys, "value": table[look["value"]]})[keys.notna()].drop_duplicates()
+    twice = pairs["key"][pairs["key"].duplicated()]
+    if len(twice):
         raise MappingError(
-            f"{look['file']}: {look['key']} '{keys[keys.duplicated()].iloc[0]}' appears "
-            f"twice, so {at} cannot tell which {look['value']}"
+            f"{look['file']}: {look['key']} '{twice.iloc[0]}' appears twice, with two {look['value']}, so "
+            f"{at} cannot tell which"
         )
+    keys = pairs["key"]
     wanted = clean_text(frame[look["column"]])
     known = wanted.isin(list(keys))
     missed = wanted[wanted.notna() & ~known]
@@ -390,7 +394,7 @@ def _lookup(
             f"{file}: {len(missed):,} rows have a {look['column']} that {look['file']} lacks in "
             f"{look['key']} ({', '.join(sorted(missed.unique())[:5])}): their {target} stays empty"
         )
-    found = wanted.map(dict(zip(keys, table[look["value"]], strict=True)))
+    found = wanted.map(dict(zip(keys, pairs["value"], strict=True)))
     return found, (f"looked up in {look['file']}, {look['value']} of " + wanted).where(known)
 
 

@@ -80,19 +80,31 @@ _SCHEME = r"^[a-z][a-z0-9+.-]*://"  # a pattern, not a compiled one: pandas runs
 
 
 def normalise_domain(values: pd.Series) -> pd.Series:
-    """`https://www.Acme.com/about`, `ACME.com` and an email address `jane@acme.com` all become `acme.com`
-    (a marketing tool keys its activities by the person's email); a placeholder with no dot (`N/A`, `none`,
-    `-`) becomes empty, or every account carrying it would be merged into one."""
+    """`https://www.Acme.com/about` and `ACME.com` both become `acme.com`; a placeholder with no dot (`N/A`,
+    `none`, `-`) becomes empty, or every account carrying it would be merged into one."""
     d = values.str.strip().str.lower().str.replace(_SCHEME, "", regex=True)
-    d = d.str.replace(r"^[^/@]*@", "", regex=True)  # an email's (or a URL's user's) part before the @
     d = d.str.replace(r"[/:?#].*$", "", regex=True).str.removeprefix("www.").str.rstrip(".")
     return d.where(d.str.contains(".", regex=False))
 
 
-_PRICING_PAGE = r"(?i)(?:^|/)pricing(?:[/?#.]|$)"  # a page's path: /pricing, acme.com/pricing?plan=pro
+# mail services whose addresses say nothing of the person's company
+FREE_MAIL = {"gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com", "aol.com"}
+FREE_MAIL |= {"icloud.com", "me.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "web.de", "mail.ru"}
+_EMAIL = r"^\s*[^\s/?#@]+@([^\s/?#@]+)\s*$"
+
+
+def email_host(values: pd.Series) -> pd.Series:
+    """A person's email address as its company's host (`ann@acme.com` is `acme.com`; a free mail service's is
+    none); any other value as it is. A marketing tool keys its activities by the person's email."""
+    host = values.str.extract(_EMAIL, expand=False).str.lower()
+    return values.mask(host.notna(), host.where(~host.isin(FREE_MAIL)))
+
+
+_PRICING_PAGE = r"(?i)/pricing(?:[/?#.]|$)"  # a page's path: /pricing, acme.com/pricing?plan=pro
 
 
 def pricing_visits(types: pd.Series, details: pd.Series) -> pd.Series:
-    """A visit whose detail is a pricing page's address is a pricing-page visit, whatever its type says: a
-    marketing tool logs every page as `Visit Webpage` with the page in its detail."""
+    """A visit whose detail is a pricing page's address (a path, `/pricing`) is a pricing-page visit, whatever
+    its type says: a marketing tool logs every page as `Visit Webpage` with the page in its detail. An email
+    or program named "Pricing" is no address."""
     return types.mask(details.str.contains(_PRICING_PAGE, regex=True, na=False), "pricing_page")

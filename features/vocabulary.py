@@ -34,11 +34,12 @@ EVENT_VALUES = {
 DEPARTMENT = "dept_"  # beh_dept_<department>_90d: the engaged contacts of a department
 TOPIC = "topic_"  # intent_topic_<topic>_max_28d: an intent topic's own score
 # slugs features already use (beh_all_30d, beh_contacts_30d, trig_days_since_any, tech_n_total); one ending in
-# _ is a prefix: an activity type called "Dept Finance" would name a department's feature
+# _ is a prefix: an activity type called "Dept Finance" would name a department's feature, and one called
+# "Topic Research" would take an intent topic's words
 RESERVED = {
-    "behaviour": {"all", "contacts", "departments", "seniorities", "senior_contacts", DEPARTMENT},
-    "triggers": {"any"},
-    "technographic": {"total"},
+    "behaviour": {"all", "contacts", "departments", "seniorities", "senior_contacts", DEPARTMENT, TOPIC},
+    "triggers": {"any", TOPIC},
+    "technographic": {"total", TOPIC},
     "departments": set(),
     "intent": set(),
 }

@@ -13,7 +13,18 @@ from features.parse import EXCEL, ISO, read_dates, serial_days
 # The formats tried on a date column: ISO 8601 first, then day first before month first (kept when the values
 # cannot tell them apart and nothing else in the export does); two-digit years as a spreadsheet saves them
 # (`1/31/24`), and English month names (`31-Jan-2024`, `Jan 31, 2024`).
-DAYS = ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d/%m/%y", "%m/%d/%y", "%d.%m.%y")
+DAYS = (
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%Y/%m/%d",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%d.%m.%y",
+    "%d-%m-%y",
+)
 MONTH_NAMES = ("%d-%b-%Y", "%d-%b-%y", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y")
 DATE_FORMATS = (
     ISO,
@@ -40,7 +51,8 @@ def readings(text: pd.Series) -> dict[str, pd.Series]:
 
 
 def _day(fmt: str) -> str:
-    return fmt.split(" ")[0]
+    """A format's order of day, month and year: `%m/%d/%y 10:00` and `%m/%d/%Y` are one order."""
+    return fmt.split(" ")[0].replace("%y", "%Y")
 
 
 def settled(found: dict[str, dict[str, dict[str, pd.Series]]]) -> set[str]:

@@ -9,14 +9,14 @@ from features.parse import clean_text
 from pipeline import readers
 from pipeline.export_names import ALIASES, key
 
-ACCOUNT = {"account id", *ALIASES["account_id"]}
-COVERED = 0.5  # the share of the log's person ids a file must hold to be the log's people
+ACCOUNT = ["account id", *ALIASES["account_id"]]  # an account column's names, the likeliest first
+COVERED = 0.5  # the share of the log's person ids a file must give an account to be the log's people
 
 
 def through_people(tables: dict, samples: dict[str, pd.DataFrame], source: Path, headers: dict) -> list[str]:
     """A marketing tool's activities keyed by the person, with no company column: each row's account looked
-    up in a file of people that holds most of the log's person ids and their account: the contacts file, else
-    one init placed nowhere (Marketo's leads, with their `SFDC Account ID`). Else an email's domain, when
+    up in a file of people that gives most of the log's person ids an account, one each: the contacts file,
+    else one init placed nowhere (Marketo's leads, with their `SFDC Account ID`). Else an email's domain, when
     matched, stays the key. Notes saying which."""
     acts = tables.get("activities")
     if not acts or "account_id" in acts["columns"] or "contact_id" not in acts["columns"]:
@@ -25,32 +25,33 @@ def through_people(tables: dict, samples: dict[str, pd.DataFrame], source: Path,
     ids = clean_text(samples[acts["file"]][own]).dropna()
     if ids.empty:
         return []
-    best = (0.0, None)
+    people, best = tables.get("contacts"), (0.0, "")
     for file, person, account in _people_files(tables, samples, headers):
-        found, person = _held(source / file, ids, person, account)
-        if found >= COVERED:
-            acts["columns"].pop(DOMAIN_KEY, None)
-            acts["lookup"] = {"account_id": {"file": file, "column": own, "key": person, "value": account}}
-            said = (
-                f"activities.account_id: no company column; each activity's account is its person's in "
-                f"{file} ({found:.0%} of the sample's {own} are its {person})"
-            )
-            people = tables.get("contacts")
-            link = (
-                _contact_column(source, file, person, people) if people and file != people["file"] else None
-            )
-            if link:  # the log's own person ids are not the CRM's contacts: the file says which each is
-                del acts["columns"]["contact_id"]
+        found, person = _held(source / file, headers[file], ids, person, account)
+        if found < COVERED:
+            best = max(best, (found, file))
+            continue
+        acts["columns"].pop(DOMAIN_KEY, None)
+        acts["lookup"] = {"account_id": {"file": file, "column": own, "key": person, "value": account}}
+        said = (
+            f"activities.account_id: no company column; each activity's account is its person's in {file} "
+            f"({found:.0%} of the sample's {own} have one there, by its {person})"
+        )
+        if people and file != people["file"]:  # the log's own person ids are not the CRM's contacts
+            del acts["columns"]["contact_id"]
+            link = _contact_column(source, headers, file, person, people)
+            if link:
                 acts["lookup"]["contact_id"] = {"file": file, "column": own, "key": person, "value": link}
                 said += f", and its contact is the person's {link} in {people['file']}"
-            return [said]
-        if best[1] is None or found > best[0]:
-            best = (found, file)
-    if best[1] is None:
+            else:
+                said += f"; {own} names no contact of {people['file']}, so activities have no contact"
+        return [said]
+    if not best[1]:
         return []
     return [
-        f"activities.account_id: no company column, and at most {best[0]:.0%} of the sample's {own} are in a "
-        f"file of people ({best[1]}): too few to take each activity's account from its person"
+        f"activities.account_id: no company column, and no file of people gives most of the sample's {own} "
+        f"one account each (at best {best[0]:.0%}, in {best[1]}): map a company column, or write a look-up "
+        "(docs/bring_your_own_data.md, Activities keyed by the person)"
     ]
 
 
@@ -63,40 +64,46 @@ def _people_files(tables: dict, samples: dict, headers: dict) -> list[tuple[str,
     if people and {"contact_id", "account_id"} <= set(people["columns"]) and headers[people["file"]] == 1:
         out.append((people["file"], people["columns"]["contact_id"], people["columns"]["account_id"]))
     for file, frame in samples.items():
-        account = next((str(h) for h in frame.columns if key(h) in ACCOUNT), None)
+        by_key = {key(h): str(h) for h in reversed(frame.columns)}  # the first of two spellings
+        account = next((by_key[n] for n in ACCOUNT if n in by_key), None)
         if file not in placed and account and headers[file] == 1:
             out.append((file, None, account))
     return out
 
 
-def _held(path: Path, ids: pd.Series, person: str | None, account: str) -> tuple[float, str | None]:
-    """The share of `ids` that `path` holds in its `person` column (None: whichever id or email column holds
-    the most, each value once), and that column."""
+def _held(
+    path: Path, header_row: int, ids: pd.Series, person: str | None, account: str
+) -> tuple[float, str | None]:
+    """The share of `ids` that `path` gives a non-empty `account`, by its `person` column (None: whichever id
+    or email column gives the most), and that column. A column naming one person twice with two accounts
+    gives none: a look-up could not tell which."""
     wanted = set(ids)
-    seen: dict[str, set] = {}
-    for part in readers.chunks(path, 500_000):
+    pairs: dict[str, list[pd.DataFrame]] = {}
+    for part in readers.chunks(path, 500_000, header_row=header_row):
+        accounts = clean_text(part[account])
         columns = [person] if person else [c for c in map(str, part.columns) if c != account and _a_key(c)]
         for c in columns:
-            seen.setdefault(c, set()).update(set(clean_text(part[c]).dropna()) & wanted)
-    if not seen:
-        return 0.0, None
-    column = max(seen, key=lambda c: len(seen[c]))
-    return ids.isin(seen[column]).mean(), column
+            values = clean_text(part[c])
+            hit = values.isin(wanted) & accounts.notna()
+            pairs.setdefault(c, []).append(pd.DataFrame({"person": values[hit], "account": accounts[hit]}))
+    shares = {}
+    for c, frames in pairs.items():
+        both = pd.concat(frames).drop_duplicates()
+        if not both["person"].duplicated().any():
+            shares[c] = ids.isin(set(both["person"])).mean()
+    column = max(shares, key=shares.get, default=None)
+    return (shares[column], column) if column else (0.0, None)
 
 
-def _contact_column(source: Path, file: str, person: str, contacts: dict) -> str | None:
+def _contact_column(source: Path, headers: dict, file: str, person: str, contacts: dict) -> str | None:
     """The column of a file of people (not the contacts file) that names each person's CRM contact: the id
     column most of whose values are the contacts' ids (Marketo's `SFDC Contact ID`)."""
-    if "contact_id" not in contacts["columns"]:
-        return None
     theirs = contacts["columns"]["contact_id"]
-    known = {
-        i
-        for part in readers.chunks(source / contacts["file"], 500_000)
-        for i in clean_text(part[theirs]).dropna()
-    }
+    known = set()
+    for part in readers.chunks(source / contacts["file"], 500_000, header_row=headers[contacts["file"]]):
+        known |= set(clean_text(part[theirs]).dropna())
     hits: dict[str, list[int]] = {}
-    for part in readers.chunks(source / file, 500_000):
+    for part in readers.chunks(source / file, 500_000, header_row=headers[file]):
         for c in (str(c) for c in part.columns if str(c) != person and _a_key(str(c))):
             values = clean_text(part[c]).dropna()
             counts = hits.setdefault(c, [0, 0])

@@ -493,9 +493,10 @@ FATAL_MAPPINGS = {
         "tables.opportunities.date_format: 'amount' is not a date column of the opportunities contract; "
         "its date columns: created_date, close_date",
     ),
-    "a look-up key that repeats": (  # the test adds a second price of Pro
+    "a look-up key that repeats": (  # the test adds a second price of Pro (the same price twice is one)
         lambda m: None,
-        "Prices.csv: sku 'Pro' appears twice, so tables.opportunities.lookup.amount cannot tell which list",
+        "Prices.csv: sku 'Pro' appears twice, with two list, so tables.opportunities.lookup.amount "
+        "cannot tell which",
     ),
 }
 
@@ -505,7 +506,7 @@ def test_a_mapping_that_cannot_work_stops_with_what_is_wrong(tmp_path, case):
     change, message = FATAL_MAPPINGS[case]
     mapping = json.loads(json.dumps(MAPPING))
     change(mapping)
-    edits = {"Prices.csv": CRM["Prices.csv"] + "Pro;4000\n"} if "repeats" in case else None
+    edits = {"Prices.csv": CRM["Prices.csv"] + "Pro;5000\n;1\n;2\nPro;4000\n"} if "repeats" in case else None
     raw, path = _crm(tmp_path, mapping, edits)
     with pytest.raises(ContractError) as e:
         ingest_into(raw, tmp_path / "interim", 1.0, mapping=path)
@@ -555,6 +556,15 @@ def test_a_looked_up_value_is_rejected_naming_the_file_column_and_key_it_came_fr
         ],
     ]
     assert_reconciles(tmp_path / "interim", summary)
+
+
+def test_a_look_up_key_repeated_with_one_value_or_left_empty_is_no_conflict(tmp_path):
+    """A price list with Pro twice at one price, and rows without a sku, still says what each deal costs."""
+    prices = CRM["Prices.csv"] + "Pro;5000\n;1\n;2\n"
+    raw, mapping = _crm(tmp_path, edits={"Prices.csv": prices})
+    ingest_into(raw, tmp_path / "interim", 1.0, mapping=mapping)
+    amounts = pd.read_parquet(tmp_path / "interim" / "opportunities.parquet")["amount"]
+    assert amounts.tolist() == [5000.0, 900.0, 5000.0]
 
 
 def test_a_mapping_that_is_not_yaml_stops_naming_the_file(tmp_path):
@@ -693,12 +703,14 @@ def test_init_reads_two_digit_years_and_month_names(tmp_path, created, closed, r
     "closed, read_as, why",
     [
         ("01/13/2024", "%m/%d/%Y", "like other dates of the export"),
+        ("1/13/24", "%m/%d/%Y", "like other dates of the export"),  # a two-digit year settles the order too
         ("01/12/2024", "%d/%m/%Y", "day first: nothing else tells"),
     ],
 )
 def test_init_marks_dates_that_read_day_first_and_month_first_to_review(tmp_path, closed, read_as, why):
     mapping, text = _one_deal(tmp_path, "01/02/2024", closed)
-    assert mapping["tables"]["opportunities"]["date_format"] == read_as
+    written = mapping["tables"]["opportunities"]["date_format"]
+    assert (written["created_date"] if isinstance(written, dict) else written) == read_as
     assert (
         f"# TO REVIEW: opportunities.created_date: no day in Create Date is above 12, so '01/02/2024' may be "
         f"day first or month first: read as {read_as} ({why}); if it is "
@@ -1111,7 +1123,8 @@ LOOKED_UP = {  # each case's look-up of account_id: (file, key, value)
         ),
         (
             "Email,Activity Date,Activity Type\n"
-            "ann@Acme.com,2024-01-05,Fill Out Form\nbo@beta.de,2024-01-06,Open Email\n",
+            "ann@Acme.com,2024-01-05,Fill Out Form\nbo@beta.de,2024-01-06,Open Email\n"
+            "cy@gmail.com,2024-01-07,Open Email\n",  # a free mail address names no company
             "domain",
         ),
     ],
@@ -1140,6 +1153,12 @@ def test_activities_keyed_by_the_person_get_the_persons_account(tmp_path, activi
     kept = pd.read_parquet(tmp_path / "interim" / "activities.parquet")
     assert kept["account_id"].tolist() == ["C1", "C2"]
     assert kept["contact_id"].fillna("").tolist() == (["", ""] if how == "domain" else ["P1", "P2"])
+    rejects = pd.read_csv(tmp_path / "interim" / "rejects.csv")
+    assert rejects["reason"].tolist() == (
+        ["account_domain cy@gmail.com names no company (a placeholder or a free mail address)"]
+        if how == "domain"
+        else []
+    )
 
 
 def test_init_guesses_pricing_visits_and_asks_what_only_the_owner_knows(tmp_path):

@@ -715,6 +715,7 @@ def test_a_visit_to_a_pricing_page_is_a_pricing_page_visit_whatever_its_type():
         "https://acme.com/en/pricing/",
         "/blog/pricing-strategy",
         "Pricing webinar",
+        "Pricing.Email 1",  # Marketo's program.email: an email, not a page
         "/products",
         None,
     ]
@@ -728,4 +729,4 @@ def test_a_visit_to_a_pricing_page_is_a_pricing_page_visit_whatever_its_type():
         }
     )
     types = normalise("activities", raw)[0]["activity_type"].tolist()
-    assert types == ["pricing_page"] * 3 + ["Visit Webpage"] * 4
+    assert types == ["pricing_page"] * 3 + ["Visit Webpage"] * 5

@@ -45,7 +45,9 @@ def test_recommended_spellings_come_first_then_the_most_frequent_up_to_top():
 def test_a_value_whose_name_another_feature_uses_gets_none():
     """beh_all_30d counts every activity: an activity type called 'All' must not overwrite it; two spellings
     of one slug give one feature, the more frequent spelling's."""
-    tables = _activities({"All": (50, 0), "Web-Visit": (40, 0), "web visit": (30, 0), "!!": (60, 0)})
+    tables = _activities(
+        {"All": (50, 0), "Web-Visit": (40, 0), "web visit": (30, 0), "!!": (60, 0), "Topic Research": (45, 0)}
+    )
     assert frequent_values(tables, "behaviour", CUTOFF, top=12, min_records=20) == ("Web-Visit",)
 
 
