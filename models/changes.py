@@ -8,7 +8,7 @@ score rose most (for a move up) or fell most (down) between the two as-of dates 
 import numpy as np
 import pandas as pd
 
-from models.reasons import describe
+from models.phrases import describe
 
 WATCHED = 3  # a tier change is reported when either tier is at most this (Tier 3 <-> 4 moves, not 4 <-> 4)
 OUT = 5  # the tier of an account not in a list: below every tier

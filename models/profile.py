@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn.tree import DecisionTreeRegressor
 
 from models.bootstrap import rate_intervals
-from models.reasons import describe, phrase, span
+from models.phrases import describe, phrase, span
 from models.spec import encode
 
 

@@ -16,8 +16,9 @@ import shap
 from models.bundle import load_bundle, predict, read_summary
 from models.explain import as_seen, contributions, interaction_partner
 from models.metrics import chance_verdict
+from models.phrases import describe, phrase, span
 from models.profile import line, no_icp
-from models.reasons import REASONS, describe, phrase, reasons, span, why_now
+from models.reasons import REASONS, reasons, why_now
 from models.spec import encode
 from models.split import read_deals, split_of
 from models.targets import rank, tiers

@@ -87,7 +87,7 @@ def test_the_layers_hold_and_no_stage_imports_another():
         ("pipeline.pyfunc", "import pipeline.stages.train"),
         ("pipeline.stages.score", "from pipeline.run import run_stages"),
         ("models.bundle", "from pipeline.io import to_json"),
-        ("features.vocabulary", "from models.reasons import describe"),
+        ("features.vocabulary", "from models.phrases import describe"),
     ],
 )
 def test_a_planted_violation_is_found(name, source):

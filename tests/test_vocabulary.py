@@ -5,7 +5,7 @@ import ibis
 import pandas as pd
 
 from features.vocabulary import frequent_values, missing_topics_note, named_products, words
-from models.reasons import describe
+from models.phrases import describe
 
 CUTOFF = pd.Timestamp("2024-01-01")
 
