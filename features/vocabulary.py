@@ -1,12 +1,12 @@
 """Which values of the open vocabularies get features of their own, and the words those features stand for.
 
 Activity types, trigger types, technology categories, intent topics and contacts' departments are whatever
-the export says
-(docs/data_contract.md): a count or recency per value needs the values first. They are the most frequent ones
-in records dated before the learning cut-off (the first day whose deals validate or test a model; a contact
-is dated by its creation), so the choice has seen nothing of the deals it is judged on. The recommended
-spellings come first, in the contract's order, so a column's position does not depend on counts. Named
-products (the complement and competitor technologies, one presence flag each) are chosen the same way.
+the export says (docs/data_contract.md): a count, recency or score per value needs the values first. They are
+the most frequent ones in records dated before the learning cut-off (the first day whose deals validate or
+test a model; a contact is dated by its creation), so the choice has seen nothing of the deals it is judged
+on. The recommended spellings come first, in the contract's order, so a column's position does not depend on
+counts. Named products (the complement and competitor technologies, one presence flag each) are chosen the
+same way.
 Reasons turn a feature's slug back into the export's own word.
 """
 
@@ -129,11 +129,11 @@ def topic_key(topic: str) -> str:
 def missing_topics_note(tables: dict, wanted: tuple) -> str:
     """What to do when none of features.intent_topics (our product's topics) is among the export's topics:
     the features on our topics would all be empty."""
+    import ibis  # heavy: only building features needs it; every stage reads this module's words
+
     if "intent" not in tables or not wanted:
         return ""
     t = tables["intent"]
-    import ibis  # heavy: only building features needs it; every stage reads this module's words
-
     counts = t.group_by("topic").aggregate(n=t.count()).order_by([ibis.desc("n"), "topic"]).execute()
     held = counts["topic"].dropna()
     if not len(held) or {topic_key(w) for w in wanted} & set(held.map(topic_key)):
