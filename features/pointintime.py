@@ -20,7 +20,7 @@ import pandas as pd
 from features import custom, deals
 from features.elapsed import days_between
 from features.today import STATIC
-from features.vocabulary import DEPARTMENT, OURS, TOPIC, slug
+from features.vocabulary import DEPARTMENT, OURS, TOPIC, slug, topic_key
 
 PREFIX = {
     "firmographic": "firm_",
@@ -239,13 +239,14 @@ def _engaged(recent: ir.Table, t: dict, cfg: FeatureConfig) -> ir.Table:
 
 
 def _topic_key(topic: ir.StringValue) -> ir.StringValue:
+    """vocabulary.topic_key on a column."""
     return topic.lower().re_replace(r"[\s_-]+", " ").strip()
 
 
 def intent(spine, t: dict, cfg: FeatureConfig) -> ir.Table:
     j = _events(spine, t["intent"], "week", lookback_days=365)
     # a topic matches ignoring case, hyphens and underscores (`Account-Based Marketing`)
-    topics = [_topic_key(ibis.literal(t)) for t in cfg.intent_topics]
+    topics = [topic_key(t) for t in cfg.intent_topics]
     relevant = _topic_key(j.topic).isin(topics) if topics else ibis.literal(True)
     surge = relevant & (j.score >= cfg.surge_threshold)
     d28, d90 = j.age <= 28, j.age <= 90
